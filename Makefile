@@ -1,0 +1,43 @@
+# The two commands: `make run` and `make test`. Everything they need is installed here.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
+
+.PHONY: run test lint typecheck openapi import-schema clean install
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	@rm -f $(VENV)/.installed-*
+	@touch $@
+
+install: $(STAMP)
+
+## Serve the API on http://$${PATHWAYS_HOST:-127.0.0.1}:$${PATHWAYS_PORT:-8000}, with the demo directory on first start.
+run: $(STAMP)
+	$(BIN)/pathways serve
+
+## The whole suite: lint, types, and the tests against real PostgreSQL.
+test: $(STAMP)
+	$(BIN)/ruff check service tests bench
+	$(BIN)/mypy
+	$(BIN)/pytest -q
+
+lint: $(STAMP)
+	$(BIN)/ruff check service tests bench
+	$(BIN)/ruff format --check service tests bench
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+## Regenerate the committed OpenAPI document and the import JSON Schema after changing the API.
+openapi: $(STAMP)
+	$(BIN)/pathways openapi > openapi/openapi.json
+
+import-schema: $(STAMP)
+	$(BIN)/pathways import-schema > schema/directory.schema.json
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,91 @@
+"""create_app(settings) -> Litestar: lifespan, routes, dependencies, error map, OpenAPI."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from importlib.metadata import version
+from pathlib import Path
+
+import swagger_ui_bundle
+from litestar import Litestar
+from litestar.logging import LoggingConfig
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import SwaggerRenderPlugin
+from litestar.static_files import create_static_files_router
+
+from service.http.areas import AreaController
+from service.http.deps import DEPENDENCIES
+from service.http.directory import DirectoryController
+from service.http.health import live, ready
+from service.http.problems import ERROR_MAP
+from service.http.services import ServiceController
+from service.http.sites import SiteController
+from service.settings import Settings
+from service.store.db import open_database
+from service.store.demo import load_demo_if_empty
+from service.store.migrate import migrate
+from service.store.taxonomy import current_taxonomies
+
+log = logging.getLogger("service")
+SWAGGER_ASSETS = "/schema/assets"
+
+
+def create_app(settings: Settings) -> Litestar:
+    @asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        async with open_database(settings) as db:
+            async with db.pool.acquire() as conn:
+                applied = await migrate(conn, settings.schema_dir)
+                if applied:
+                    log.info("applied migrations: %s", ", ".join(f"{m.version:04d}_{m.name}" for m in applied))
+                vocab = await current_taxonomies(conn)
+                if settings.load_demo:
+                    report = await load_demo_if_empty(conn, settings.demo_file, vocab)
+                    if report is not None:
+                        log.info("loaded the demo directory: %d services", report.services.created)
+            app.state.db = db
+            app.state.vocab = vocab
+            app.state.settings = settings
+            log.info("database: %s", "embedded (%s)" % settings.data_dir if db.embedded else "DATABASE_URL")
+            yield
+
+    swagger_dir = Path(swagger_ui_bundle.swagger_ui_path)
+    return Litestar(
+        route_handlers=[
+            live,
+            ready,
+            ServiceController,
+            AreaController,
+            SiteController,
+            DirectoryController,
+            create_static_files_router(path=SWAGGER_ASSETS, directories=[swagger_dir], include_in_schema=False),
+        ],
+        lifespan=[lifespan],
+        dependencies=DEPENDENCIES,
+        exception_handlers=ERROR_MAP,
+        request_max_body_size=settings.max_body_bytes,
+        openapi_config=OpenAPIConfig(
+            title="ld-pathways",
+            version=version("ld-pathways"),
+            description=(
+                "Liaison and Diversion referral pathway directory and routing API for England and Wales. "
+                "Errors are application/problem+json (RFC 9457) naming the offending field."
+            ),
+            path="/schema",
+            render_plugins=[
+                SwaggerRenderPlugin(
+                    path="/",
+                    js_url=f"{SWAGGER_ASSETS}/swagger-ui-bundle.js",
+                    css_url=f"{SWAGGER_ASSETS}/swagger-ui.css",
+                    standalone_preset_js_url=f"{SWAGGER_ASSETS}/swagger-ui-standalone-preset.js",
+                )
+            ],
+        ),
+        logging_config=LoggingConfig(
+            root={"level": settings.log_level, "handlers": ["queue_listener"]},
+            loggers={"pgserver": {"level": "WARNING"}},
+            log_exceptions="always",
+        ),
+    )

@@ -1,0 +1,214 @@
+"""The `pathways` command: serve, migrate, import, export, and the generated documents."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import sys
+from collections.abc import Awaitable, Callable, Sequence
+from pathlib import Path
+from typing import TextIO
+
+import msgspec
+
+from service.domain.errors import ImportRejected, InvalidInput
+from service.settings import Settings, SettingsError
+from service.store.db import Connection, open_database
+from service.store.migrate import migrate
+
+
+def _settings() -> Settings:
+    return Settings.from_env(os.environ)
+
+
+async def _with_connection(settings: Settings, work: Callable[[Connection], Awaitable[int]]) -> int:
+    async with open_database(settings) as db, db.pool.acquire() as conn:
+        await migrate(conn, settings.schema_dir)
+        return await work(conn)
+
+
+class _Progress:
+    """Prints "importing services 120/500 (24%)" at most every 5% on stderr, and always the last one."""
+
+    def __init__(self, out: TextIO) -> None:
+        self.out = out
+        self.last = -1
+
+    def __call__(self, section: str, done: int, total: int) -> None:
+        step = done * 20 // max(total, 1)
+        if step != self.last or done == total:
+            self.last = step
+            print(f"importing {section} {done}/{total} ({done * 100 // max(total, 1)}%)", file=self.out, flush=True)
+
+
+def _report_rejection(exc: ImportRejected | InvalidInput) -> int:
+    if isinstance(exc, ImportRejected):
+        for p in exc.problems:
+            key = f" ({p.key})" if p.key else ""
+            print(f"{p.section}[{p.index}]{key}: {p.field}: {p.reason}", file=sys.stderr)
+    else:
+        for fp in exc.problems:
+            print(f"{fp.field}: {fp.reason}", file=sys.stderr)
+    print(f"rejected: {exc}; nothing was imported", file=sys.stderr)
+    return 1
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from service.app import create_app
+
+    settings = _settings()
+    settings = msgspec.structs.replace(
+        settings, host=args.host or settings.host, port=args.port or settings.port
+    )
+    print(f"ld-pathways on http://{settings.host}:{settings.port}  (API docs: /schema)", file=sys.stderr)
+    # No access log: query strings will carry search inputs (age, gender, needs), which must never be logged.
+    uvicorn.run(
+        create_app(settings),
+        host=settings.host,
+        port=settings.port,
+        log_level=settings.log_level.lower(),
+        access_log=False,
+    )
+    return 0
+
+
+def cmd_migrate(args: argparse.Namespace) -> int:
+    settings = _settings()
+
+    async def run() -> int:
+        async with open_database(settings) as db, db.pool.acquire() as conn:
+            applied = await migrate(conn, settings.schema_dir)
+        print(f"applied {len(applied)} migration(s)" + "".join(f"\n  {m.version:04d}_{m.name}" for m in applied))
+        return 0
+
+    return asyncio.run(run())
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    from service.store.directory import import_directory
+    from service.store.taxonomy import current_taxonomies
+
+    settings = _settings()
+    data = Path(args.file).read_bytes()
+
+    async def work(conn: Connection) -> int:
+        vocab = await current_taxonomies(conn)
+        try:
+            async with conn.transaction():
+                report = await import_directory(
+                    conn, data, actor=args.actor or settings.default_actor, vocab=vocab, progress=_Progress(sys.stderr)
+                )
+        except (ImportRejected, InvalidInput) as e:
+            return _report_rejection(e)
+        print(json.dumps(msgspec.to_builtins(report), indent=2))
+        return 0
+
+    return asyncio.run(_with_connection(settings, work))
+
+
+def cmd_import_areas(args: argparse.Namespace) -> int:
+    from service.store.directory import import_areas
+
+    settings = _settings()
+    data = Path(args.file).read_bytes()
+
+    async def work(conn: Connection) -> int:
+        try:
+            async with conn.transaction():
+                report = await import_areas(
+                    conn,
+                    data,
+                    actor=args.actor or settings.default_actor,
+                    code_property=args.code_property,
+                    name_property=args.name_property,
+                    kind=args.kind,
+                    progress=_Progress(sys.stderr),
+                )
+        except (ImportRejected, InvalidInput) as e:
+            return _report_rejection(e)
+        print(json.dumps(msgspec.to_builtins(report), indent=2))
+        return 0
+
+    return asyncio.run(_with_connection(settings, work))
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from service.store.directory import export_directory
+
+    settings = _settings()
+
+    async def work(conn: Connection) -> int:
+        document = await export_directory(conn)
+        text = msgspec.json.format(msgspec.json.encode(document), indent=2).decode() + "\n"
+        if args.output in (None, "-"):
+            sys.stdout.write(text)
+        else:
+            Path(args.output).write_text(text, encoding="utf-8")
+        return 0
+
+    return asyncio.run(_with_connection(settings, work))
+
+
+def cmd_openapi(args: argparse.Namespace) -> int:
+    from service.app import create_app
+
+    schema = create_app(Settings()).openapi_schema.to_schema()
+    sys.stdout.write(json.dumps(schema, indent=2, sort_keys=True) + "\n")
+    return 0
+
+
+def cmd_import_schema(args: argparse.Namespace) -> int:
+    from service.store.directory import directory_json_schema
+
+    sys.stdout.write(json.dumps(directory_json_schema(), indent=2, sort_keys=True) + "\n")
+    return 0
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="pathways", description="ld-pathways: the L&D referral pathway directory")
+    sub = parser.add_subparsers(dest="command", required=True)
+    serve = sub.add_parser("serve", help="serve the API (embedded PostgreSQL unless DATABASE_URL is set)")
+    serve.add_argument("--host")
+    serve.add_argument("--port", type=int)
+    serve.set_defaults(run=cmd_serve)
+    sub.add_parser("migrate", help="apply pending migrations").set_defaults(run=cmd_migrate)
+    imp = sub.add_parser("import", help="import a directory document, all or nothing")
+    imp.add_argument("file")
+    imp.add_argument("--actor", help="who the change log names (default: PATHWAYS_DEFAULT_ACTOR)")
+    imp.set_defaults(run=cmd_import)
+    areas = sub.add_parser("import-areas", help="import areas from a GeoJSON FeatureCollection or {areas: [...]}")
+    areas.add_argument("file")
+    areas.add_argument("--code-property", default="code")
+    areas.add_argument("--name-property", default="name")
+    areas.add_argument("--kind", default="custom", choices=["police_force_area", "local_authority", "custom"])
+    areas.add_argument("--actor")
+    areas.set_defaults(run=cmd_import_areas)
+    exp = sub.add_parser("export", help="export the whole directory as one JSON document")
+    exp.add_argument("-o", "--output", help="file to write (default: standard output)")
+    exp.set_defaults(run=cmd_export)
+    sub.add_parser("openapi", help="print the OpenAPI document").set_defaults(run=cmd_openapi)
+    sub.add_parser("import-schema", help="print the directory document's JSON Schema").set_defaults(
+        run=cmd_import_schema
+    )
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        run: Callable[[argparse.Namespace], int] = args.run
+        return run(args)
+    except SettingsError as e:
+        print(f"configuration error: {e}", file=sys.stderr)
+        return 2
+    except FileNotFoundError as e:
+        print(f"no such file: {e.filename}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,93 @@
+"""Geometry: the only place that turns GeoJSON Structs into shapely shapes.
+
+Coordinates are GeoJSON order (lon, lat) everywhere. Shapely is planar, so it is used for containment and
+validity only; distances in metres use geodesic maths elsewhere.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import shapely
+from shapely.geometry.base import BaseGeometry
+
+from service.domain.errors import FieldProblem
+from service.domain.model import Geometry, MultiPolygon, Point, Polygon, Position, Ring
+
+# A generous box round Great Britain, Northern Ireland and the Channel Islands: anything outside it is a typo
+# (most often lat/lon swapped) for a directory of England and Wales.
+PLAUSIBLE_LON = (-11.0, 3.0)
+PLAUSIBLE_LAT = (49.0, 61.0)
+
+
+def to_shape(geometry: Geometry) -> BaseGeometry:
+    match geometry:
+        case Polygon(coordinates=rings):
+            return shapely.Polygon(rings[0], rings[1:])
+        case MultiPolygon(coordinates=polygons):
+            return shapely.MultiPolygon([shapely.Polygon(p[0], p[1:]) for p in polygons])
+
+
+def point_is_plausible(lon: float, lat: float) -> bool:
+    return PLAUSIBLE_LON[0] <= lon <= PLAUSIBLE_LON[1] and PLAUSIBLE_LAT[0] <= lat <= PLAUSIBLE_LAT[1]
+
+
+def point_problems(point: Point, field: str) -> list[FieldProblem]:
+    if point_is_plausible(point.lon, point.lat):
+        return []
+    return [
+        FieldProblem(
+            field=field,
+            reason=(
+                f"({point.lon}, {point.lat}) is outside England and Wales and its neighbours; "
+                "coordinates are (lon, lat) in WGS84 degrees"
+            ),
+        )
+    ]
+
+
+def _rings(geometry: Geometry) -> Iterator[tuple[str, Ring]]:
+    match geometry:
+        case Polygon(coordinates=rings):
+            for i, ring in enumerate(rings):
+                yield f"coordinates[{i}]", ring
+        case MultiPolygon(coordinates=polygons):
+            for j, rings in enumerate(polygons):
+                for i, ring in enumerate(rings):
+                    yield f"coordinates[{j}][{i}]", ring
+
+
+def _ring_problem(ring: Ring) -> str | None:
+    if ring[0] != ring[-1]:
+        return "ring is not closed: the first and last positions must be equal"
+    bad: list[Position] = [p for p in ring if not point_is_plausible(*p)]
+    if bad:
+        lon, lat = bad[0]
+        return f"position ({lon}, {lat}) is outside England and Wales and its neighbours; order is (lon, lat)"
+    return None
+
+
+def geometry_problems(geometry: Geometry, field: str) -> list[FieldProblem]:
+    """Closed rings, plausible coordinates, and a valid (e.g. not self-intersecting) shape."""
+    problems = [
+        FieldProblem(field=f"{field}.{where}", reason=reason)
+        for where, ring in _rings(geometry)
+        if (reason := _ring_problem(ring)) is not None
+    ]
+    if problems:
+        return problems
+    shape = to_shape(geometry)
+    if not shape.is_valid:
+        return [FieldProblem(field=field, reason=f"invalid geometry: {shapely.is_valid_reason(shape)}")]
+    if shape.area == 0:
+        return [FieldProblem(field=field, reason="geometry has no area")]
+    return []
+
+
+def bbox(geometry: Geometry) -> tuple[float, float, float, float]:
+    minx, miny, maxx, maxy = to_shape(geometry).bounds
+    return (float(minx), float(miny), float(maxx), float(maxy))
+
+
+def contains(geometry: Geometry, point: Point) -> bool:
+    return bool(shapely.intersects_xy(to_shape(geometry), point.lon, point.lat))

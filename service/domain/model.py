@@ -1,0 +1,358 @@
+"""The directory model: services, areas and sites, as frozen msgspec Structs.
+
+Field names follow the domain. docs/mapping in the README shows how they map to Open Referral UK (HSDS 3.0)
+and FHIR R4 HealthcareService.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Annotated
+
+from msgspec import UNSET, Meta, Struct, UnsetType
+
+from service.domain.types import (
+    AccessMode,
+    AgeYears,
+    AreaCode,
+    AreaKind,
+    BankHolidayMode,
+    CapacityStatus,
+    ClockTime,
+    CloseTime,
+    Code,
+    Context,
+    Email,
+    Gender,
+    Lat,
+    LongText,
+    Lon,
+    Minutes,
+    Name,
+    PhoneNumber,
+    Postcode,
+    Priority,
+    ReferralMethod,
+    Referrer,
+    ServiceKind,
+    ServiceStatus,
+    ShortText,
+    SiteKind,
+    Slug,
+    Url,
+    Weekday,
+)
+
+
+class Model(Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """Base for every directory Struct: immutable, keyword-only, strict about unknown fields."""
+
+
+# --- geometry (GeoJSON order: lon, lat) -------------------------------------------------------------------
+
+Position = tuple[Lon, Lat]
+Ring = Annotated[tuple[Position, ...], Meta(min_length=4, description="A closed linear ring: first == last.")]
+
+
+class Point(Model, kw_only=True):
+    lon: Lon
+    lat: Lat
+
+
+class Polygon(Model, tag="Polygon", tag_field="type", kw_only=True):
+    coordinates: Annotated[tuple[Ring, ...], Meta(min_length=1)]
+
+
+class MultiPolygon(Model, tag="MultiPolygon", tag_field="type", kw_only=True):
+    coordinates: Annotated[tuple[Annotated[tuple[Ring, ...], Meta(min_length=1)], ...], Meta(min_length=1)]
+
+
+Geometry = Polygon | MultiPolygon
+
+
+# --- catchment: a tagged union, one Struct per kind ----------------------------------------------------------
+
+
+class NationalCatchment(Model, tag="national", tag_field="type", kw_only=True):
+    """Serves anywhere in England and Wales."""
+
+
+class AreaCatchment(Model, tag="areas", tag_field="type", kw_only=True):
+    """Serves the union of stored areas, by code."""
+
+    codes: Annotated[tuple[AreaCode, ...], Meta(min_length=1, max_length=500)]
+
+
+class PolygonCatchment(Model, tag="polygon", tag_field="type", kw_only=True):
+    """Serves inside a GeoJSON Polygon or MultiPolygon."""
+
+    geometry: Geometry
+
+
+class RadiusCatchment(Model, tag="radius", tag_field="type", kw_only=True):
+    """Serves within a radius of the service's location."""
+
+    km: Annotated[float, Meta(gt=0.0, le=500.0)]
+
+
+Catchment = NationalCatchment | AreaCatchment | PolygonCatchment | RadiusCatchment
+
+
+# --- eligibility ------------------------------------------------------------------------------------------
+
+
+class AgeRange(Model, kw_only=True):
+    """min is inclusive and max exclusive: an 18-24 service is min 18, max 25. Either end may be open."""
+
+    min: AgeYears | None = None
+    max: AgeYears | None = None
+
+
+class Eligibility(Model, kw_only=True):
+    age: AgeRange = AgeRange()
+    genders: tuple[Gender, ...] = ()
+    """Accepted genders; empty means all."""
+    needs: tuple[Code, ...] = ()
+    """Needs served, as codes of the needs taxonomy."""
+    circumstances_required: tuple[Code, ...] = ()
+    circumstances_excluded: tuple[Code, ...] = ()
+
+
+# --- schedule (Europe/London) -----------------------------------------------------------------------------
+
+
+class Session(Model, kw_only=True):
+    """A weekly session. A closing time at or before the opening time runs past midnight into the next day."""
+
+    day: Weekday
+    opens: ClockTime
+    closes: CloseTime
+
+
+class Hours(Model, kw_only=True):
+    opens: ClockTime
+    closes: CloseTime
+
+
+class BankHolidays(Model, kw_only=True):
+    """England & Wales bank holidays: closed, normal (the weekly sessions), or special hours."""
+
+    mode: BankHolidayMode = "normal"
+    hours: tuple[Hours, ...] = ()
+
+
+class DatedException(Model, kw_only=True):
+    """A date with its own hours; no hours means closed all day."""
+
+    date: dt.date
+    hours: tuple[Hours, ...] = ()
+    note: ShortText = ""
+
+
+class Schedule(Model, kw_only=True):
+    """Precedence: dated exceptions > open 24/7 > bank holidays > weekly sessions."""
+
+    open_24_7: bool = False
+    weekly: Annotated[tuple[Session, ...], Meta(max_length=100)] = ()
+    bank_holidays: BankHolidays = BankHolidays()
+    exceptions: Annotated[tuple[DatedException, ...], Meta(max_length=400)] = ()
+
+
+# --- referral, contacts, capacity -------------------------------------------------------------------------
+
+
+class Referral(Model, kw_only=True):
+    referrers: tuple[Referrer, ...] = ()
+    methods: tuple[ReferralMethod, ...] = ()
+    instructions: LongText = ""
+    handover_target_minutes: Minutes | None = None
+
+
+class Phone(Model, kw_only=True):
+    number: PhoneNumber
+    label: ShortText = ""
+    twenty_four_hour: bool = False
+    professionals_only: bool = False
+
+
+class Address(Model, kw_only=True):
+    lines: Annotated[tuple[ShortText, ...], Meta(max_length=6)] = ()
+    town: ShortText = ""
+    postcode: Postcode | None = None
+
+
+class Contacts(Model, kw_only=True):
+    phones: Annotated[tuple[Phone, ...], Meta(max_length=20)] = ()
+    email: Email | None = None
+    website: Url | None = None
+    address: Address | None = None
+
+
+class Capacity(Model, kw_only=True):
+    """Live capacity. After `until` the status is unknown."""
+
+    status: CapacityStatus = "unknown"
+    until: dt.datetime | None = None
+    note: ShortText = ""
+
+
+class Verification(Model, kw_only=True):
+    verified_at: dt.datetime
+    verified_by: Name
+
+
+class ExternalIds(Model, kw_only=True):
+    ods_code: Annotated[str, Meta(pattern=r"^[A-Za-z0-9]{3,10}$")] | None = None
+    open_referral_id: Annotated[str, Meta(max_length=200)] | None = None
+
+
+# --- service ----------------------------------------------------------------------------------------------
+
+
+class ServiceBody(Model, kw_only=True):
+    """Everything an editor writes about a service."""
+
+    slug: Slug
+    name: Name
+    organisation: Name
+    description: LongText = ""
+    kind: ServiceKind
+    contexts: Annotated[tuple[Context, ...], Meta(min_length=1)]
+    access_modes: Annotated[tuple[AccessMode, ...], Meta(min_length=1)]
+    location: Point | None = None
+    catchment: Catchment
+    eligibility: Eligibility = Eligibility()
+    schedule: Schedule = Schedule()
+    referral: Referral = Referral()
+    contacts: Contacts = Contacts()
+    capacity: Capacity = Capacity()
+    pathway_priority: Priority | None = None
+    verification: Verification | None = None
+    status: ServiceStatus = "active"
+    external_ids: ExternalIds = ExternalIds()
+
+
+class ServiceRecord(ServiceBody, kw_only=True):
+    """A service in the directory document; id is kept when present, made when absent."""
+
+    id: uuid.UUID | None = None
+
+
+class Service(ServiceBody, kw_only=True):
+    """A stored service."""
+
+    id: uuid.UUID
+    version: int
+    created_at: dt.datetime
+    updated_at: dt.datetime
+
+
+# --- areas and sites --------------------------------------------------------------------------------------
+
+
+class AreaBody(Model, kw_only=True):
+    kind: AreaKind
+    name: Name
+    boundary: Geometry
+
+
+class Area(AreaBody, kw_only=True):
+    code: AreaCode
+
+
+class StoredArea(Area, kw_only=True):
+    version: int
+    updated_at: dt.datetime
+
+
+class AreaSummary(Model, kw_only=True):
+    code: AreaCode
+    kind: AreaKind
+    name: Name
+    bbox: tuple[float, float, float, float]
+    version: int
+
+
+class SiteBody(Model, kw_only=True):
+    slug: Slug
+    name: Name
+    kind: SiteKind
+    location: Point
+    area_codes: Annotated[tuple[AreaCode, ...], Meta(max_length=50)] = ()
+    """Codes of the areas containing the site; worked out from stored boundaries when left empty."""
+
+
+class SiteRecord(SiteBody, kw_only=True):
+    id: uuid.UUID | None = None
+
+
+class Site(SiteBody, kw_only=True):
+    id: uuid.UUID
+    version: int
+    updated_at: dt.datetime
+
+
+# --- taxonomy, history, paging ----------------------------------------------------------------------------
+
+
+class TaxonomyTerm(Model, kw_only=True):
+    code: Code
+    label: Name
+    definition: LongText
+    theme: ShortText = ""
+
+
+class Taxonomy(Model, kw_only=True):
+    name: str
+    version: int
+    terms: tuple[TaxonomyTerm, ...]
+
+    def codes(self) -> frozenset[str]:
+        return frozenset(t.code for t in self.terms)
+
+
+class FieldChange(Model, kw_only=True):
+    field: str
+    old: object = None
+    new: object = None
+
+
+class Change(Model, kw_only=True):
+    id: int
+    at: dt.datetime
+    actor: str
+    operation: str
+    version: int
+    changes: tuple[FieldChange, ...]
+
+
+class Taxonomies(Model, kw_only=True):
+    needs: Taxonomy
+    circumstances: Taxonomy
+
+
+# --- partial update ---------------------------------------------------------------------------------------
+
+
+class ServicePatch(Model, kw_only=True):
+    """PATCH body: only the fields present change; an object field is replaced whole."""
+
+    slug: Slug | UnsetType = UNSET
+    name: Name | UnsetType = UNSET
+    organisation: Name | UnsetType = UNSET
+    description: LongText | UnsetType = UNSET
+    kind: ServiceKind | UnsetType = UNSET
+    contexts: Annotated[tuple[Context, ...], Meta(min_length=1)] | UnsetType = UNSET
+    access_modes: Annotated[tuple[AccessMode, ...], Meta(min_length=1)] | UnsetType = UNSET
+    location: Point | None | UnsetType = UNSET
+    catchment: Catchment | UnsetType = UNSET
+    eligibility: Eligibility | UnsetType = UNSET
+    schedule: Schedule | UnsetType = UNSET
+    referral: Referral | UnsetType = UNSET
+    contacts: Contacts | UnsetType = UNSET
+    capacity: Capacity | UnsetType = UNSET
+    pathway_priority: Priority | None | UnsetType = UNSET
+    verification: Verification | None | UnsetType = UNSET
+    status: ServiceStatus | UnsetType = UNSET
+    external_ids: ExternalIds | UnsetType = UNSET

@@ -1,0 +1,129 @@
+"""Rules a service, area or site must meet beyond what its types say. Pure: the caller supplies the taxonomies."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+
+from service.domain.errors import FieldProblem
+from service.domain.geometry import geometry_problems, point_problems
+from service.domain.model import (
+    AgeRange,
+    AreaBody,
+    BankHolidays,
+    PolygonCatchment,
+    RadiusCatchment,
+    Schedule,
+    ServiceBody,
+    SiteBody,
+)
+
+# Access modes that need a place to go to; phone lines and outreach teams need no location.
+ACCESS_NEEDING_LOCATION = frozenset({"handover", "walk_in"})
+
+
+def age_range_problems(age: AgeRange, field: str) -> list[FieldProblem]:
+    if age.min is not None and age.max is not None and age.min >= age.max:
+        return [
+            FieldProblem(
+                field=f"{field}.min",
+                reason=f"min ({age.min}) must be below max ({age.max}); max is exclusive",
+            )
+        ]
+    return []
+
+
+def unknown_code_problems(
+    codes: Iterable[str], known: frozenset[str], field: str, what: str
+) -> list[FieldProblem]:
+    return [
+        FieldProblem(field=f"{field}[{i}]", reason=f"unknown {what} {code!r}")
+        for i, code in enumerate(codes)
+        if code not in known
+    ]
+
+
+def duplicate_problems(values: Iterable[object], field: str) -> list[FieldProblem]:
+    counts = Counter(values)
+    return [FieldProblem(field=field, reason=f"{v!r} is listed more than once") for v, n in counts.items() if n > 1]
+
+
+def _hours_problems(opens: str, closes: str, field: str) -> list[FieldProblem]:
+    if opens == closes:
+        return [
+            FieldProblem(
+                field=field, reason="opens and closes are equal; use 00:00-24:00 for a whole day or open_24_7"
+            )
+        ]
+    return []
+
+
+def _bank_holiday_problems(rule: BankHolidays, field: str) -> list[FieldProblem]:
+    if rule.mode == "special" and not rule.hours:
+        return [FieldProblem(field=f"{field}.hours", reason="special bank holiday hours need at least one range")]
+    if rule.mode != "special" and rule.hours:
+        return [FieldProblem(field=f"{field}.hours", reason=f"hours are only used when mode is special, not {rule.mode}")]
+    return []
+
+
+def schedule_problems(schedule: Schedule, field: str = "schedule") -> list[FieldProblem]:
+    problems: list[FieldProblem] = []
+    for i, s in enumerate(schedule.weekly):
+        problems += _hours_problems(s.opens, s.closes, f"{field}.weekly[{i}]")
+    for i, h in enumerate(schedule.bank_holidays.hours):
+        problems += _hours_problems(h.opens, h.closes, f"{field}.bank_holidays.hours[{i}]")
+    problems += _bank_holiday_problems(schedule.bank_holidays, f"{field}.bank_holidays")
+    for i, e in enumerate(schedule.exceptions):
+        for j, h in enumerate(e.hours):
+            problems += _hours_problems(h.opens, h.closes, f"{field}.exceptions[{i}].hours[{j}]")
+    problems += duplicate_problems((e.date.isoformat() for e in schedule.exceptions), f"{field}.exceptions")
+    return problems
+
+
+def service_problems(
+    body: ServiceBody, needs: frozenset[str], circumstances: frozenset[str]
+) -> list[FieldProblem]:
+    """Every problem with a service body that its types cannot express."""
+    el = body.eligibility
+    problems = age_range_problems(el.age, "eligibility.age")
+    problems += unknown_code_problems(el.needs, needs, "eligibility.needs", "need")
+    problems += unknown_code_problems(
+        el.circumstances_required, circumstances, "eligibility.circumstances_required", "circumstance"
+    )
+    problems += unknown_code_problems(
+        el.circumstances_excluded, circumstances, "eligibility.circumstances_excluded", "circumstance"
+    )
+    both = sorted(set(el.circumstances_required) & set(el.circumstances_excluded))
+    if both:
+        problems.append(
+            FieldProblem(
+                field="eligibility.circumstances_excluded",
+                reason=f"{', '.join(both)} cannot be both required and excluded",
+            )
+        )
+    problems += duplicate_problems(el.needs, "eligibility.needs")
+    problems += duplicate_problems(body.contexts, "contexts")
+    problems += duplicate_problems(body.access_modes, "access_modes")
+    if body.location is not None:
+        problems += point_problems(body.location, "location")
+    elif ACCESS_NEEDING_LOCATION & set(body.access_modes):
+        problems.append(
+            FieldProblem(field="location", reason="a service with handover or walk-in access needs a location")
+        )
+    match body.catchment:
+        case RadiusCatchment() if body.location is None:
+            problems.append(FieldProblem(field="catchment", reason="a radius catchment needs the service location"))
+        case PolygonCatchment(geometry=geometry):
+            problems += geometry_problems(geometry, "catchment.geometry")
+        case _:
+            pass
+    problems += schedule_problems(body.schedule)
+    return problems
+
+
+def area_problems(area: AreaBody) -> list[FieldProblem]:
+    return geometry_problems(area.boundary, "boundary")
+
+
+def site_problems(site: SiteBody) -> list[FieldProblem]:
+    return point_problems(site.location, "location") + duplicate_problems(site.area_codes, "area_codes")

@@ -1,0 +1,34 @@
+"""Dependencies: one connection with one transaction per request, rolled back on any error."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator
+
+from litestar.datastructures import State
+from litestar.di import Provide
+
+from service.domain.model import Taxonomies
+from service.store.db import Connection
+
+
+async def provide_conn(state: State) -> AsyncGenerator[Connection, None]:
+    async with state.db.pool.acquire() as conn, conn.transaction():
+        yield conn
+
+
+def provide_actor(state: State) -> str:
+    # Until access control lands, every write is attributed to the configured default actor.
+    actor: str = state.settings.default_actor
+    return actor
+
+
+def provide_vocab(state: State) -> Taxonomies:
+    vocab: Taxonomies = state.vocab
+    return vocab
+
+
+DEPENDENCIES = {
+    "conn": Provide(provide_conn),
+    "actor": Provide(provide_actor, sync_to_thread=False),
+    "vocab": Provide(provide_vocab, sync_to_thread=False),
+}

@@ -1,0 +1,63 @@
+"""/v1/directory: the whole directory as one document, and the taxonomies it is checked against."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from litestar import Controller, Response, get, post
+from litestar.params import Body
+
+from service.domain.model import Taxonomies, Taxonomy
+from service.http.problems import problem_responses
+from service.store.changes import directory_version
+from service.store.db import Connection
+from service.store.directory import (
+    DirectoryDocument,
+    ImportReport,
+    directory_json_schema,
+    export_directory,
+    import_directory,
+)
+
+
+class DirectoryController(Controller):
+    path = "/v1"
+    tags = ["directory"]
+
+    @post("/directory/import", operation_id="importDirectory", status_code=200, responses=problem_responses(400, 413, 422))
+    async def import_(
+        self,
+        conn: Connection,
+        actor: str,
+        vocab: Taxonomies,
+        data: Annotated[
+            bytes,
+            Body(
+                title="Directory document",
+                description="A directory document as described by schema/directory.schema.json (GET /v1/directory/schema).",
+            ),
+        ],
+    ) -> ImportReport:
+        """Import a whole directory document, all or nothing, with a report of every bad record."""
+        return await import_directory(conn, data, actor=actor, vocab=vocab)
+
+    @get("/directory/export", operation_id="exportDirectory")
+    async def export(self, conn: Connection) -> Response[DirectoryDocument]:
+        """Export the whole directory as one document; X-Directory-Version says which version it is."""
+        document = await export_directory(conn)
+        return Response(document, headers={"X-Directory-Version": str(await directory_version(conn))})
+
+    @get("/directory/schema", operation_id="getDirectorySchema", media_type="application/schema+json")
+    async def schema(self) -> dict[str, Any]:
+        """The JSON Schema of the directory document (the same as schema/directory.schema.json)."""
+        return directory_json_schema()
+
+    @get("/taxonomies/needs", operation_id="getNeedsTaxonomy")
+    async def needs(self, vocab: Taxonomies) -> Taxonomy:
+        """The current needs taxonomy: codes, labels, one-line definitions and themes."""
+        return vocab.needs
+
+    @get("/taxonomies/circumstances", operation_id="getCircumstances")
+    async def circumstances(self, vocab: Taxonomies) -> Taxonomy:
+        """The current circumstances list."""
+        return vocab.circumstances

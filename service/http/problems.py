@@ -1,0 +1,152 @@
+"""RFC 9457 problem details, and the one map from errors to statuses."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import msgspec
+from litestar import Request, Response
+from litestar.exceptions import HTTPException, ValidationException
+from litestar.openapi.datastructures import ResponseSpec
+
+from service.domain.decoding import field_problem, join_path
+from service.domain.errors import (
+    Conflict,
+    FieldProblem,
+    ImportRejected,
+    InvalidInput,
+    NotFound,
+    PreconditionFailed,
+    RecordProblem,
+)
+
+PROBLEM_JSON = "application/problem+json"
+log = logging.getLogger("service.http")
+
+
+class Problem(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
+    """application/problem+json (RFC 9457). `field` is the first offending field; `errors` lists them all."""
+
+    type: str
+    title: str
+    status: int
+    detail: str
+    instance: str | None = None
+    field: str | None = None
+    errors: tuple[FieldProblem, ...] = ()
+    records: tuple[RecordProblem, ...] = ()
+
+
+def problem(
+    request: Request[Any, Any, Any],
+    status: int,
+    kind: str,
+    title: str,
+    detail: str,
+    *,
+    errors: tuple[FieldProblem, ...] = (),
+    records: tuple[RecordProblem, ...] = (),
+    headers: dict[str, str] | None = None,
+) -> Response[Problem]:
+    first = errors[0].field if errors else (records[0].field if records else None)
+    body = Problem(
+        type=f"urn:ld-pathways:problem:{kind}",
+        title=title,
+        status=status,
+        detail=detail,
+        instance=request.url.path,
+        field=first,
+        errors=errors,
+        records=records,
+    )
+    return Response(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+
+
+def _invalid(request: Request[Any, Any, Any], exc: InvalidInput) -> Response[Problem]:
+    return problem(request, 422, "invalid-input", "Invalid input", str(exc), errors=exc.problems)
+
+
+def _not_found(request: Request[Any, Any, Any], exc: NotFound) -> Response[Problem]:
+    return problem(request, 404, "not-found", "Not found", str(exc))
+
+
+def _conflict(request: Request[Any, Any, Any], exc: Conflict) -> Response[Problem]:
+    return problem(
+        request, 409, "conflict", "Conflict", str(exc), errors=(FieldProblem(field=exc.field, reason=exc.reason),)
+    )
+
+
+def _precondition(request: Request[Any, Any, Any], exc: PreconditionFailed) -> Response[Problem]:
+    return problem(
+        request,
+        412,
+        "stale-version",
+        "Precondition failed",
+        f"{exc}; fetch the service again and retry with its ETag",
+        errors=(FieldProblem(field="If-Match", reason="does not match the current version"),),
+        headers={"ETag": exc.current_etag},
+    )
+
+
+def _rejected(request: Request[Any, Any, Any], exc: ImportRejected) -> Response[Problem]:
+    return problem(request, 422, "import-rejected", "Import rejected", str(exc), records=exc.problems)
+
+
+def _validation(request: Request[Any, Any, Any], exc: ValidationException) -> Response[Problem]:
+    """Litestar's decode errors: wrong types, unknown fields, bad query parameters."""
+    errors: list[FieldProblem] = []
+    for item in exc.extra if isinstance(exc.extra, list) else []:
+        key = str(item.get("key") or "")
+        source = str(item.get("source") or "")
+        prefix = "" if key in ("", "data") and source == "body" else key
+        found = field_problem(str(item.get("message", exc.detail)), prefix)
+        errors.append(FieldProblem(field=join_path(found.field) or "body", reason=found.reason))
+    if not errors:
+        errors.append(FieldProblem(field="body", reason=exc.detail))
+    return problem(request, 400, "invalid-request", "Bad request", exc.detail, errors=tuple(errors))
+
+
+def _http(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Problem]:
+    status = exc.status_code
+    errors: tuple[FieldProblem, ...] = ()
+    if status == 413:
+        errors = (FieldProblem(field="body", reason="request body is larger than the limit"),)
+    elif status == 400:
+        errors = (FieldProblem(field="body", reason=exc.detail),)
+    headers = {k: str(v) for k, v in (exc.headers or {}).items()}
+    return problem(request, status, "http", exc.detail, exc.detail, errors=errors, headers=headers or None)
+
+
+def _internal(request: Request[Any, Any, Any], exc: Exception) -> Response[Problem]:
+    log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    return problem(request, 500, "internal", "Internal server error", "an unexpected error; it has been logged")
+
+
+ERROR_MAP: dict[type[Exception], Any] = {
+    InvalidInput: _invalid,
+    NotFound: _not_found,
+    Conflict: _conflict,
+    PreconditionFailed: _precondition,
+    ImportRejected: _rejected,
+    ValidationException: _validation,
+    HTTPException: _http,
+    Exception: _internal,
+}
+
+_DESCRIPTIONS = {
+    400: "Malformed JSON, a wrong type or an unknown field; `field` names it",
+    404: "Not found",
+    409: "Conflict, e.g. a duplicate slug",
+    412: "If-Match does not match the current version; nothing was written",
+    413: "Request body over the size limit",
+    422: "Invalid input; `field` and `errors` name each problem, `records` each bad import record",
+    503: "Not ready",
+}
+
+
+def problem_responses(*statuses: int) -> dict[int, ResponseSpec]:
+    return {
+        s: ResponseSpec(data_container=Problem, description=_DESCRIPTIONS[s], media_type=PROBLEM_JSON)
+        for s in statuses
+    }

@@ -1,0 +1,38 @@
+"""Response shapes that are about HTTP, not the domain: pages of results."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import msgspec
+from litestar.params import Parameter
+
+from service.domain.model import AreaSummary, Service, Site
+
+Limit = Annotated[int, Parameter(ge=1, le=200, description="Page size.")]
+Offset = Annotated[int, Parameter(ge=0, le=1_000_000, description="Items to skip.")]
+IfMatch = Annotated[
+    str | None,
+    Parameter(header="If-Match", description="The ETag you last read; a stale one gets 412 and nothing is written."),
+]
+
+
+class ServicePage(msgspec.Struct, frozen=True, kw_only=True):
+    items: tuple[Service, ...]
+    total: int
+    limit: int
+    offset: int
+
+
+class AreaPage(msgspec.Struct, frozen=True, kw_only=True):
+    items: tuple[AreaSummary, ...]
+    total: int
+    limit: int
+    offset: int
+
+
+class SitePage(msgspec.Struct, frozen=True, kw_only=True):
+    items: tuple[Site, ...]
+    total: int
+    limit: int
+    offset: int

@@ -1,0 +1,78 @@
+"""Settings, built from an environ mapping and passed to create_app. Nothing is cached at import time."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+
+from msgspec import Struct
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class SettingsError(ValueError):
+    """An environment variable has a value the service cannot use."""
+
+
+class Settings(Struct, frozen=True, kw_only=True):
+    database_url: str | None = None
+    data_dir: str = ".pathways-data"
+    host: str = "127.0.0.1"
+    port: int = 8000
+    default_actor: str = "local-editor"
+    max_body_bytes: int = 16 * 1024 * 1024
+    load_demo: bool = True
+    demo_file: str = str(PROJECT_ROOT / "geodata" / "demo" / "directory.json")
+    schema_dir: str = str(PROJECT_ROOT / "schema")
+    pool_min_size: int = 1
+    pool_max_size: int = 10
+    log_level: str = "INFO"
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str]) -> Settings:
+        """Read PATHWAYS_* variables (and DATABASE_URL); unset or empty ones keep their defaults."""
+        values: dict[str, object] = {}
+        for name, field in ENV.items():
+            raw = environ.get(name, "").strip()
+            if not raw:
+                continue
+            default = getattr(cls(), field)
+            values[field] = _parse(name, raw, default)
+        return cls(**values)  # type: ignore[arg-type]
+
+
+# Environment variable -> field. The README's configuration table lists these.
+ENV: dict[str, str] = {
+    "DATABASE_URL": "database_url",
+    "PATHWAYS_DATA_DIR": "data_dir",
+    "PATHWAYS_HOST": "host",
+    "PATHWAYS_PORT": "port",
+    "PATHWAYS_DEFAULT_ACTOR": "default_actor",
+    "PATHWAYS_MAX_BODY_BYTES": "max_body_bytes",
+    "PATHWAYS_LOAD_DEMO": "load_demo",
+    "PATHWAYS_DEMO_FILE": "demo_file",
+    "PATHWAYS_POOL_MIN_SIZE": "pool_min_size",
+    "PATHWAYS_POOL_MAX_SIZE": "pool_max_size",
+    "PATHWAYS_LOG_LEVEL": "log_level",
+}
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off"}
+
+
+def _parse(name: str, raw: str, default: object) -> object:
+    if isinstance(default, bool):
+        if raw.lower() in _TRUE:
+            return True
+        if raw.lower() in _FALSE:
+            return False
+        raise SettingsError(f"{name}={raw!r}: expected one of {sorted(_TRUE | _FALSE)}")
+    if isinstance(default, int):
+        try:
+            value = int(raw)
+        except ValueError:
+            raise SettingsError(f"{name}={raw!r}: expected a whole number") from None
+        if value <= 0 or (name == "PATHWAYS_PORT" and value > 65535):
+            raise SettingsError(f"{name}={raw!r}: out of range")
+        return value
+    return raw

@@ -1,0 +1,48 @@
+"""The change log: one row per write, with the changed fields. Its highest id is the directory version."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+
+from service.domain.history import field_changes
+from service.domain.model import Change, FieldChange
+from service.store.db import Connection
+from service.store.sql import sql
+
+
+async def record_change(
+    conn: Connection,
+    *,
+    actor: str,
+    entity: str,
+    key: str,
+    operation: str,
+    version: int,
+    old: dict[str, Any] | None,
+    new: dict[str, Any],
+) -> tuple[FieldChange, ...]:
+    changes = field_changes(old, new)
+    await conn.execute(sql("changes_insert"), actor, entity, key, operation, version, changes)
+    return changes
+
+
+async def history(conn: Connection, entity: str, key: str) -> list[Change]:
+    rows = await conn.fetch(sql("changes_for_entity"), entity, key)
+    return [
+        Change(
+            id=r["id"],
+            at=r["at"],
+            actor=r["actor"],
+            operation=r["operation"],
+            version=r["version"],
+            changes=msgspec.convert(r["fields"], tuple[FieldChange, ...]),
+        )
+        for r in rows
+    ]
+
+
+async def directory_version(conn: Connection) -> int:
+    value = await conn.fetchval(sql("directory_version"))
+    return int(value)

@@ -1,0 +1,23 @@
+"""Loading the demo directory into an empty database."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from service.domain.model import Taxonomies
+from service.store.changes import directory_version
+from service.store.db import Connection
+from service.store.directory import ImportReport, import_directory
+
+DEMO_ACTOR = "demo-loader"
+_DEMO_LOCK = 7_411_350_114
+
+
+async def load_demo_if_empty(conn: Connection, demo_file: str | Path, vocab: Taxonomies) -> ImportReport | None:
+    """Import the demo directory when nothing has ever been written; replicas starting together load it once."""
+    async with conn.transaction():
+        await conn.execute("select pg_advisory_xact_lock($1)", _DEMO_LOCK)
+        if await directory_version(conn) != 0:
+            return None
+        data = Path(demo_file).read_bytes()
+        return await import_directory(conn, data, actor=DEMO_ACTOR, vocab=vocab)

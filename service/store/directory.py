@@ -1,0 +1,325 @@
+"""The whole directory as one JSON document: export, and all-or-nothing import with a per-record report."""
+
+from __future__ import annotations
+
+import uuid
+from collections import Counter
+from collections.abc import Callable, Iterable
+from typing import Any, Literal, TypeVar
+
+import msgspec
+
+from service.domain.decoding import problem_from
+from service.domain.errors import FieldProblem, ImportRejected, InvalidInput, RecordProblem, invalid
+from service.domain.model import Area, AreaBody, ServiceBody, ServiceRecord, SiteBody, SiteRecord, Taxonomies
+from service.domain.validation import area_problems, service_problems, site_problems
+from service.store import areas as area_store
+from service.store import services as service_store
+from service.store import sites as site_store
+from service.store.changes import directory_version
+from service.store.db import Connection
+from service.store.sql import sql
+
+FORMAT = "ld-pathways/directory"
+Progress = Callable[[str, int, int], None]
+T = TypeVar("T")
+
+
+class DirectoryDocument(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """The whole directory: areas, sites and services. Import upserts by id, else slug (code for areas)."""
+
+    format: Literal["ld-pathways/directory"] = FORMAT
+    format_version: Literal[1] = 1
+    notice: str = ""
+    areas: tuple[Area, ...] = ()
+    sites: tuple[SiteRecord, ...] = ()
+    services: tuple[ServiceRecord, ...] = ()
+
+
+def directory_json_schema() -> dict[str, Any]:
+    schema = msgspec.json.schema(DirectoryDocument)
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": "https://ld-pathways/schema/directory.schema.json",
+        "title": "ld-pathways directory document",
+        **schema,
+    }
+
+
+class _Envelope(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    format: Literal["ld-pathways/directory"]
+    format_version: Literal[1]
+    notice: str = ""
+    areas: tuple[msgspec.Raw, ...] = ()
+    sites: tuple[msgspec.Raw, ...] = ()
+    services: tuple[msgspec.Raw, ...] = ()
+
+
+class SectionReport(msgspec.Struct, frozen=True, kw_only=True):
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+
+
+class ImportReport(msgspec.Struct, frozen=True, kw_only=True):
+    areas: SectionReport
+    sites: SectionReport
+    services: SectionReport
+    directory_version: int
+
+
+class _Problems:
+    def __init__(self) -> None:
+        self.items: list[RecordProblem] = []
+
+    def add(self, section: str, index: int, key: str | None, problems: Iterable[FieldProblem]) -> None:
+        self.items += [
+            RecordProblem(section=section, index=index, key=key, field=p.field, reason=p.reason) for p in problems
+        ]
+
+
+def _decode_records(
+    raws: tuple[msgspec.Raw, ...], kind: type[T], section: str, key_field: str, problems: _Problems
+) -> list[tuple[int, T]]:
+    good: list[tuple[int, T]] = []
+    for i, raw in enumerate(raws):
+        try:
+            good.append((i, msgspec.json.decode(raw, type=kind)))
+        except msgspec.ValidationError as e:
+            loose = msgspec.json.decode(raw)
+            key = loose.get(key_field) if isinstance(loose, dict) else None
+            problems.add(section, i, key if isinstance(key, str) else None, [problem_from(e)])
+    return good
+
+
+def _duplicates(section: str, field: str, keyed: list[tuple[int, str, str]], problems: _Problems) -> None:
+    """keyed: (index, record key, value); every record after the first with a value is reported."""
+    seen: Counter[str] = Counter()
+    for index, key, value in keyed:
+        seen[value] += 1
+        if seen[value] > 1:
+            problems.add(section, index, key, [FieldProblem(field=field, reason=f"{value!r} appears more than once")])
+
+
+def decode_document(data: bytes) -> _Envelope:
+    try:
+        return msgspec.json.decode(data, type=_Envelope)
+    except (msgspec.ValidationError, msgspec.DecodeError) as e:
+        raise InvalidInput((problem_from(e),)) from e
+
+
+async def import_directory(
+    conn: Connection, data: bytes, *, actor: str, vocab: Taxonomies, progress: Progress | None = None
+) -> ImportReport:
+    """Check every record, report all problems at once, and write only when there are none."""
+    return await _import(conn, decode_document(data), actor=actor, vocab=vocab, progress=progress)
+
+
+class _SiteList(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    sites: tuple[msgspec.Raw, ...]
+
+
+async def import_sites(conn: Connection, data: bytes, *, actor: str, vocab: Taxonomies) -> ImportReport:
+    """{"sites": [Site, ...]}: the sites part of a directory import."""
+    try:
+        listed = msgspec.json.decode(data, type=_SiteList)
+    except (msgspec.ValidationError, msgspec.DecodeError) as e:
+        raise InvalidInput((problem_from(e),)) from e
+    envelope = _Envelope(format=FORMAT, format_version=1, sites=listed.sites)
+    return await _import(conn, envelope, actor=actor, vocab=vocab)
+
+
+async def _import(
+    conn: Connection, envelope: _Envelope, *, actor: str, vocab: Taxonomies, progress: Progress | None = None
+) -> ImportReport:
+    problems = _Problems()
+    areas = _decode_records(envelope.areas, Area, "areas", "code", problems)
+    sites = _decode_records(envelope.sites, SiteRecord, "sites", "slug", problems)
+    services = _decode_records(envelope.services, ServiceRecord, "services", "slug", problems)
+
+    for i, a in areas:
+        problems.add("areas", i, a.code, area_problems(a))
+    _duplicates("areas", "code", [(i, a.code, a.code) for i, a in areas], problems)
+    known_codes = frozenset(a.code for _, a in areas)
+
+    for i, s in sites:
+        problems.add("sites", i, s.slug, site_problems(s))
+        problems.add("sites", i, s.slug, await site_store.unknown_area_problems(conn, s, known_codes))
+    _duplicates("sites", "slug", [(i, s.slug, s.slug) for i, s in sites], problems)
+    _duplicates("sites", "id", [(i, s.slug, str(s.id)) for i, s in sites if s.id], problems)
+
+    needs, circumstances = vocab.needs.codes(), vocab.circumstances.codes()
+    for i, svc in services:
+        problems.add("services", i, svc.slug, service_problems(svc, needs, circumstances))
+        problems.add("services", i, svc.slug, await service_store.missing_area_problems(conn, svc, known_codes))
+    _duplicates("services", "slug", [(i, s.slug, s.slug) for i, s in services], problems)
+    _duplicates("services", "id", [(i, s.slug, str(s.id)) for i, s in services if s.id], problems)
+
+    targets = [(i, svc, await _service_target(conn, svc)) for i, svc in services]
+    for i, svc, target in targets:
+        if isinstance(target, FieldProblem):
+            problems.add("services", i, svc.slug, [target])
+    site_targets = [(i, s, await _site_target(conn, s)) for i, s in sites]
+    for i, s, site_target in site_targets:
+        if isinstance(site_target, FieldProblem):
+            problems.add("sites", i, s.slug, [site_target])
+    if problems.items:
+        raise ImportRejected(tuple(sorted(problems.items, key=lambda p: (p.section, p.index))))
+
+    total = len(areas) + len(sites) + len(services)
+    done = 0
+    counts: dict[str, Counter[str]] = {"areas": Counter(), "sites": Counter(), "services": Counter()}
+
+    def tick(section: str) -> None:
+        nonlocal done
+        done += 1
+        if progress is not None:
+            progress(section, done, total)
+
+    for _, a in areas:
+        _, result = await area_store.write_area(conn, a, actor=actor, operation="import")
+        counts["areas"][result] += 1
+        tick("areas")
+    for _, s, site_target in site_targets:
+        body = site_store.body_of(s)
+        current = await site_store.lock_site(conn, site_target) if isinstance(site_target, uuid.UUID) else None
+        _, result = await site_store.write_site(
+            conn, body, actor=actor, operation="import", current=current, site_id=s.id
+        )
+        counts["sites"][result] += 1
+        tick("sites")
+    for _, svc, target in targets:
+        body = service_store.body_of(svc)
+        if isinstance(target, uuid.UUID):
+            current = await service_store.get_service(conn, str(target))
+            before = current.version
+            after = await service_store.overwrite_service(conn, current, body, actor=actor, operation="import")
+            counts["services"]["unchanged" if after.version == before else "updated"] += 1
+        else:
+            await service_store.insert_service(conn, body, actor=actor, service_id=svc.id, operation="import")
+            counts["services"]["created"] += 1
+        tick("services")
+
+    return ImportReport(
+        **{name: SectionReport(**dict(c)) for name, c in counts.items()},
+        directory_version=await directory_version(conn),
+    )
+
+
+async def _service_target(conn: Connection, svc: ServiceRecord) -> uuid.UUID | None | FieldProblem:
+    """The stored service this record overwrites (by id, else by slug), None for a new one, or a clash."""
+    owner = await conn.fetchval(sql("services_slug_owner"), svc.slug)
+    if svc.id is None:
+        return owner  # type: ignore[no-any-return]
+    if owner is not None and owner != svc.id:
+        return FieldProblem(field="slug", reason=f"slug {svc.slug!r} is already used by service {owner}")
+    exists = await conn.fetchval(sql("services_get_by_id"), svc.id)
+    return svc.id if exists is not None else None
+
+
+async def _site_target(conn: Connection, site: SiteRecord) -> uuid.UUID | None | FieldProblem:
+    owner = await site_store.slug_owner(conn, site.slug)
+    if site.id is None:
+        return owner
+    if owner is not None and owner != site.id:
+        return FieldProblem(field="slug", reason=f"slug {site.slug!r} is already used by site {owner}")
+    current = await site_store.lock_site(conn, site.id)
+    return site.id if current is not None else None
+
+
+async def export_directory(conn: Connection, notice: str = "") -> DirectoryDocument:
+    return DirectoryDocument(
+        notice=notice,
+        areas=tuple(await area_store.all_areas(conn)),
+        sites=tuple(
+            SiteRecord(id=s.id, **{f: getattr(s, f) for f in SiteBody.__struct_fields__})
+            for s in await site_store.all_sites(conn)
+        ),
+        services=tuple(
+            ServiceRecord(id=s.id, **{f: getattr(s, f) for f in ServiceBody.__struct_fields__})
+            for s in await service_store.all_services(conn)
+        ),
+    )
+
+
+# --- areas from a GeoJSON FeatureCollection or an {"areas": [...]} document --------------------------------
+
+
+class _AreaList(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    areas: tuple[msgspec.Raw, ...]
+
+
+def areas_from_document(
+    data: bytes, *, code_property: str, name_property: str, kind: str
+) -> tuple[str, list[tuple[int, Area]], _Problems]:
+    """Either {"areas": [Area, ...]} or a GeoJSON FeatureCollection whose properties name each area."""
+    try:
+        loose: Any = msgspec.json.decode(data)
+    except msgspec.DecodeError as e:
+        raise InvalidInput((problem_from(e),)) from e
+    problems = _Problems()
+    if isinstance(loose, dict) and loose.get("type") == "FeatureCollection":
+        features = loose.get("features")
+        if not isinstance(features, list):
+            raise invalid("features", "a FeatureCollection needs a features array")
+        areas: list[tuple[int, Area]] = []
+        for i, feature in enumerate(features):
+            area = _area_from_feature(feature, i, code_property, name_property, kind, problems)
+            if area is not None:
+                areas.append((i, area))
+        return "features", areas, problems
+    try:
+        listed = msgspec.json.decode(data, type=_AreaList)
+    except msgspec.ValidationError as e:
+        raise InvalidInput((problem_from(e),)) from e
+    return "areas", _decode_records(listed.areas, Area, "areas", "code", problems), problems
+
+
+def _area_from_feature(
+    feature: Any, index: int, code_property: str, name_property: str, kind: str, problems: _Problems
+) -> Area | None:
+    if not isinstance(feature, dict) or feature.get("type") != "Feature":
+        problems.add("features", index, None, [FieldProblem(field="type", reason="expected a GeoJSON Feature")])
+        return None
+    props = feature.get("properties") or {}
+    code = props.get(code_property)
+    key = code if isinstance(code, str) else None
+    try:
+        return msgspec.convert(
+            {"code": code, "name": props.get(name_property), "kind": kind, "boundary": feature.get("geometry")}, Area
+        )
+    except msgspec.ValidationError as e:
+        problem = problem_from(e)
+        renamed = {"code": f"properties.{code_property}", "name": f"properties.{name_property}", "boundary": "geometry"}
+        head, _, rest = problem.field.partition(".")
+        field = renamed.get(head, head) + (f".{rest}" if rest else "")
+        problems.add("features", index, key, [FieldProblem(field=field, reason=problem.reason)])
+        return None
+
+
+async def import_areas(
+    conn: Connection,
+    data: bytes,
+    *,
+    actor: str,
+    code_property: str = "code",
+    name_property: str = "name",
+    kind: str = "custom",
+    progress: Progress | None = None,
+) -> SectionReport:
+    section, areas, problems = areas_from_document(
+        data, code_property=code_property, name_property=name_property, kind=kind
+    )
+    for i, a in areas:
+        problems.add(section, i, a.code, area_problems(AreaBody(kind=a.kind, name=a.name, boundary=a.boundary)))
+    _duplicates(section, "code", [(i, a.code, a.code) for i, a in areas], problems)
+    if problems.items:
+        raise ImportRejected(tuple(problems.items))
+    counts: Counter[str] = Counter()
+    for n, (_, a) in enumerate(areas, start=1):
+        _, result = await area_store.write_area(conn, a, actor=actor, operation="import")
+        counts[result] += 1
+        if progress is not None:
+            progress("areas", n, len(areas))
+    return SectionReport(**dict(counts))
+

@@ -1,0 +1,33 @@
+"""An embedded PostgreSQL (the pgserver package) for when DATABASE_URL is unset."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+
+class EmbeddedPostgres:
+    """Starts (or joins) a server whose data lives in `data_dir`; it persists across restarts."""
+
+    def __init__(self, data_dir: str | Path) -> None:
+        self.data_dir = Path(data_dir).resolve()
+        self._server: Any = None
+
+    def start(self) -> str:
+        # Imported here: pgserver is only needed when no DATABASE_URL is given.
+        import pgserver
+
+        # Unix socket paths are limited to ~107 bytes; pgserver puts its socket in the data folder.
+        if len(str(self.data_dir)) > 90:
+            raise RuntimeError(f"data folder path too long for a Unix socket: {self.data_dir}")
+        os.environ.setdefault("XDG_RUNTIME_DIR", "/tmp")
+        self.data_dir.parent.mkdir(parents=True, exist_ok=True)
+        # 'stop': the server stops when the last process using it exits.
+        self._server = pgserver.get_server(self.data_dir, cleanup_mode="stop")
+        return str(self._server.get_uri())
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.cleanup()
+            self._server = None

@@ -1,0 +1,214 @@
+"""Services: read, list, and every write with its version bump and change record."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import asyncpg
+import msgspec
+
+from service.domain.errors import Conflict, FieldProblem, InvalidInput, NotFound, PreconditionFailed
+from service.domain.model import AreaCatchment, Change, Service, ServiceBody, ServicePatch, Taxonomies
+from service.domain.validation import service_problems
+from service.domain.versioning import apply_patch, etag, if_match_allows
+from service.store import changes
+from service.store.db import Connection, translate_errors
+from service.store.sql import sql
+
+
+class ServiceFilter(msgspec.Struct, frozen=True, kw_only=True):
+    kind: str | None = None
+    area: str | None = None
+    need: str | None = None
+    context: str | None = None
+    status: str | None = None
+    text: str | None = None
+    limit: int = 50
+    offset: int = 0
+
+
+def _from_row(row: asyncpg.Record) -> Service:
+    return msgspec.convert(
+        {
+            **row["body"],
+            "id": row["id"],
+            "version": row["version"],
+            "created_at": row["created_at"],
+            "updated_at": row["updated_at"],
+        },
+        Service,
+    )
+
+
+def body_of(service: ServiceBody) -> ServiceBody:
+    """Just the editable fields of a stored service or an import record."""
+    return ServiceBody(**{f: getattr(service, f) for f in ServiceBody.__struct_fields__})
+
+
+def _like_escape(text: str) -> str:
+    return text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _columns(body: ServiceBody) -> tuple[Any, ...]:
+    codes = list(body.catchment.codes) if isinstance(body.catchment, AreaCatchment) else []
+    search = " ".join((body.slug, body.name, body.organisation, body.description)).lower()
+    return (
+        body.slug,
+        body.name,
+        body.kind,
+        body.status,
+        list(body.contexts),
+        list(body.eligibility.needs),
+        codes,
+        search,
+        body,
+    )
+
+
+async def list_services(conn: Connection, f: ServiceFilter) -> tuple[list[Service], int]:
+    text = _like_escape(f.text) if f.text else None
+    rows = await conn.fetch(
+        sql("services_list"), f.kind, f.area, f.need, f.context, f.status, text, f.limit, f.offset
+    )
+    total = int(rows[0]["total"]) if rows else 0
+    return [_from_row(r) for r in rows if r["id"] is not None], total
+
+
+async def get_service(conn: Connection, key: str) -> Service:
+    """By id or by slug."""
+    try:
+        row = await conn.fetchrow(sql("services_get_by_id"), uuid.UUID(key))
+    except ValueError:
+        row = await conn.fetchrow(sql("services_get_by_slug"), key)
+    if row is None:
+        raise NotFound("service", key)
+    return _from_row(row)
+
+
+async def _lock(conn: Connection, key: str) -> Service:
+    current = await get_service(conn, key)
+    row = await conn.fetchrow(sql("services_lock"), current.id)
+    assert row is not None
+    return _from_row(row)
+
+
+async def missing_area_problems(conn: Connection, body: ServiceBody, extra_codes: frozenset[str] = frozenset()) -> list[FieldProblem]:
+    if not isinstance(body.catchment, AreaCatchment):
+        return []
+    codes = body.catchment.codes
+    found = {r["code"] for r in await conn.fetch(sql("areas_existing_codes"), list(codes))} | extra_codes
+    return [
+        FieldProblem(field=f"catchment.codes[{i}]", reason=f"unknown area code {code!r}")
+        for i, code in enumerate(codes)
+        if code not in found
+    ]
+
+
+async def check_service(conn: Connection, body: ServiceBody, vocab: Taxonomies) -> None:
+    problems = service_problems(body, vocab.needs.codes(), vocab.circumstances.codes())
+    problems += await missing_area_problems(conn, body)
+    if problems:
+        raise InvalidInput(tuple(problems))
+
+
+async def _check_slug_free(conn: Connection, slug: str, own_id: uuid.UUID | None) -> None:
+    owner = await conn.fetchval(sql("services_slug_owner"), slug)
+    if owner is not None and owner != own_id:
+        raise Conflict("slug", f"slug {slug!r} is already used by service {owner}")
+
+
+async def insert_service(
+    conn: Connection, body: ServiceBody, *, actor: str, service_id: uuid.UUID | None = None, operation: str = "create"
+) -> Service:
+    """Write a new, already-checked service."""
+    await _check_slug_free(conn, body.slug, None)
+    with translate_errors():
+        row = await conn.fetchrow(sql("services_insert"), service_id or uuid.uuid4(), *_columns(body))
+    assert row is not None
+    service = _from_row(row)
+    await changes.record_change(
+        conn,
+        actor=actor,
+        entity="service",
+        key=str(service.id),
+        operation=operation,
+        version=service.version,
+        old=None,
+        new=msgspec.to_builtins(body),
+    )
+    return service
+
+
+async def overwrite_service(
+    conn: Connection, current: Service, body: ServiceBody, *, actor: str, operation: str
+) -> Service:
+    """Write an already-checked body over a locked service; an identical body changes nothing."""
+    old, new = msgspec.to_builtins(body_of(current)), msgspec.to_builtins(body)
+    if old == new:
+        return current
+    await _check_slug_free(conn, body.slug, current.id)
+    with translate_errors():
+        row = await conn.fetchrow(sql("services_update"), current.id, *_columns(body))
+    assert row is not None
+    service = _from_row(row)
+    await changes.record_change(
+        conn,
+        actor=actor,
+        entity="service",
+        key=str(service.id),
+        operation=operation,
+        version=service.version,
+        old=old,
+        new=new,
+    )
+    return service
+
+
+async def create_service(conn: Connection, body: ServiceBody, *, actor: str, vocab: Taxonomies) -> Service:
+    await check_service(conn, body, vocab)
+    return await insert_service(conn, body, actor=actor)
+
+
+async def _locked_for_write(conn: Connection, key: str, if_match: str | None) -> Service:
+    current = await _lock(conn, key)
+    if not if_match_allows(if_match, current.version):
+        raise PreconditionFailed(etag(current.version))
+    return current
+
+
+async def replace_service(
+    conn: Connection, key: str, body: ServiceBody, *, actor: str, vocab: Taxonomies, if_match: str | None
+) -> Service:
+    current = await _locked_for_write(conn, key, if_match)
+    await check_service(conn, body, vocab)
+    return await overwrite_service(conn, current, body, actor=actor, operation="replace")
+
+
+async def update_service(
+    conn: Connection, key: str, patch: ServicePatch, *, actor: str, vocab: Taxonomies, if_match: str | None
+) -> Service:
+    current = await _locked_for_write(conn, key, if_match)
+    body = apply_patch(body_of(current), patch)
+    await check_service(conn, body, vocab)
+    return await overwrite_service(conn, current, body, actor=actor, operation="update")
+
+
+async def delete_service(conn: Connection, key: str, *, actor: str, if_match: str | None) -> Service:
+    """Soft delete: the service is closed and keeps its history."""
+    current = await _locked_for_write(conn, key, if_match)
+    body = msgspec.structs.replace(body_of(current), status="closed")
+    return await overwrite_service(conn, current, body, actor=actor, operation="delete")
+
+
+async def service_history(conn: Connection, key: str) -> list[Change]:
+    service = await get_service(conn, key)
+    return await changes.history(conn, "service", str(service.id))
+
+
+async def all_services(conn: Connection) -> list[Service]:
+    return [_from_row(r) for r in await conn.fetch(sql("services_all"))]
+
+
+async def count_services(conn: Connection) -> int:
+    return int(await conn.fetchval(sql("services_count")))

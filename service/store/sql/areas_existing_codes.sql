@@ -1,0 +1,1 @@
+select code from areas where code = any($1::text[])

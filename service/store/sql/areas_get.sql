@@ -1,0 +1,1 @@
+select code, kind, name, boundary, version, updated_at from areas where code = $1

@@ -1,0 +1,1 @@
+select id, body, version, created_at, updated_at from services where id = $1 for update

@@ -26,8 +26,8 @@ from service.domain.types import (
     Email,
     Gender,
     Lat,
-    LongText,
     Lon,
+    LongText,
     Minutes,
     Name,
     PhoneNumber,
@@ -345,14 +345,14 @@ class ServicePatch(Model, kw_only=True):
     kind: ServiceKind | UnsetType = UNSET
     contexts: Annotated[tuple[Context, ...], Meta(min_length=1)] | UnsetType = UNSET
     access_modes: Annotated[tuple[AccessMode, ...], Meta(min_length=1)] | UnsetType = UNSET
-    location: Point | None | UnsetType = UNSET
+    location: Point | UnsetType | None = UNSET
     catchment: Catchment | UnsetType = UNSET
     eligibility: Eligibility | UnsetType = UNSET
     schedule: Schedule | UnsetType = UNSET
     referral: Referral | UnsetType = UNSET
     contacts: Contacts | UnsetType = UNSET
     capacity: Capacity | UnsetType = UNSET
-    pathway_priority: Priority | None | UnsetType = UNSET
-    verification: Verification | None | UnsetType = UNSET
+    pathway_priority: Priority | UnsetType | None = UNSET
+    verification: Verification | UnsetType | None = UNSET
     status: ServiceStatus | UnsetType = UNSET
     external_ids: ExternalIds | UnsetType = UNSET

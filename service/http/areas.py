@@ -5,17 +5,17 @@ from __future__ import annotations
 from typing import Annotated
 
 from litestar import Controller, Response, get, post, put
-from litestar.params import Body, Parameter
+from litestar.params import FromQuery, JSONBody, PathParameter, QueryParameter, RawBody
 
 from service.domain.model import Area, AreaBody, StoredArea
 from service.domain.types import AreaCode, AreaKind
+from service.http.deps import Actor, Conn
 from service.http.problems import problem_responses
 from service.http.schemas import AreaPage, Limit, Offset
 from service.store import areas as store
-from service.store.db import Connection
 from service.store.directory import SectionReport, import_areas
 
-Prop = Annotated[str, Parameter(min_length=1, max_length=64)]
+Prop = Annotated[str, QueryParameter(min_length=1, max_length=64)]
 
 
 class AreaController(Controller):
@@ -24,20 +24,20 @@ class AreaController(Controller):
 
     @get("/", operation_id="listAreas", responses=problem_responses(400))
     async def list_areas(
-        self, conn: Connection, kind: AreaKind | None = None, limit: Limit = 50, offset: Offset = 0
+        self, conn: Conn, kind: FromQuery[AreaKind | None] = None, limit: Limit = 50, offset: Offset = 0
     ) -> AreaPage:
         """List areas (without boundaries), ordered by code."""
         items, total = await store.list_areas(conn, kind, limit, offset)
         return AreaPage(items=tuple(items), total=total, limit=limit, offset=offset)
 
     @get("/{code:str}", operation_id="getArea", responses=problem_responses(404))
-    async def get_area(self, conn: Connection, code: Annotated[AreaCode, Parameter()]) -> StoredArea:
+    async def get_area(self, conn: Conn, code: Annotated[AreaCode, PathParameter()]) -> StoredArea:
         """Get one area with its boundary."""
         return await store.get_area(conn, code)
 
     @put("/{code:str}", operation_id="putArea", responses=problem_responses(400, 413, 422))
     async def put_area(
-        self, conn: Connection, code: Annotated[AreaCode, Parameter()], data: AreaBody, actor: str
+        self, conn: Conn, code: Annotated[AreaCode, PathParameter()], data: JSONBody[AreaBody], actor: Actor
     ) -> Response[StoredArea]:
         """Create or replace an area."""
         area = Area(code=code, kind=data.kind, name=data.name, boundary=data.boundary)
@@ -47,23 +47,14 @@ class AreaController(Controller):
     @post("/import", operation_id="importAreas", status_code=200, responses=problem_responses(400, 413, 422))
     async def import_areas(
         self,
-        conn: Connection,
-        actor: str,
-        data: Annotated[
-            bytes,
-            Body(
-                title="Areas",
-                description=(
-                    'Either {"areas": [Area, ...]} or a GeoJSON FeatureCollection whose feature properties '
-                    "hold each area's code and name (see code_property and name_property)."
-                ),
-            ),
-        ],
+        conn: Conn,
+        actor: Actor,
+        body: RawBody,
         code_property: Prop = "code",
         name_property: Prop = "name",
-        kind: AreaKind = "custom",
+        kind: FromQuery[AreaKind] = "custom",
     ) -> SectionReport:
         """Bulk import areas, all or nothing."""
         return await import_areas(
-            conn, data, actor=actor, code_property=code_property, name_property=name_property, kind=kind
+            conn, body, actor=actor, code_property=code_property, name_property=name_property, kind=kind
         )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncGenerator
 
 from litestar.datastructures import State
-from litestar.di import Provide
+from litestar.di import NamedDependency, Provide
 
 from service.domain.model import Taxonomies
 from service.store.db import Connection
@@ -32,3 +32,8 @@ DEPENDENCIES = {
     "actor": Provide(provide_actor, sync_to_thread=False),
     "vocab": Provide(provide_vocab, sync_to_thread=False),
 }
+
+# Handler parameter types that name the dependencies above explicitly.
+Conn = NamedDependency[Connection]
+Actor = NamedDependency[str]
+Vocab = NamedDependency[Taxonomies]

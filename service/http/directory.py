@@ -5,12 +5,12 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from litestar import Controller, Response, get, post
-from litestar.params import Body
+from litestar.params import RawBody
 
-from service.domain.model import Taxonomies, Taxonomy
+from service.domain.model import Taxonomy
+from service.http.deps import Actor, Conn, Vocab
 from service.http.problems import problem_responses
 from service.store.changes import directory_version
-from service.store.db import Connection
 from service.store.directory import (
     DirectoryDocument,
     ImportReport,
@@ -27,22 +27,16 @@ class DirectoryController(Controller):
     @post("/directory/import", operation_id="importDirectory", status_code=200, responses=problem_responses(400, 413, 422))
     async def import_(
         self,
-        conn: Connection,
-        actor: str,
-        vocab: Taxonomies,
-        data: Annotated[
-            bytes,
-            Body(
-                title="Directory document",
-                description="A directory document as described by schema/directory.schema.json (GET /v1/directory/schema).",
-            ),
-        ],
+        conn: Conn,
+        actor: Actor,
+        vocab: Vocab,
+        body: RawBody,
     ) -> ImportReport:
         """Import a whole directory document, all or nothing, with a report of every bad record."""
-        return await import_directory(conn, data, actor=actor, vocab=vocab)
+        return await import_directory(conn, body, actor=actor, vocab=vocab)
 
     @get("/directory/export", operation_id="exportDirectory")
-    async def export(self, conn: Connection) -> Response[DirectoryDocument]:
+    async def export(self, conn: Conn) -> Response[DirectoryDocument]:
         """Export the whole directory as one document; X-Directory-Version says which version it is."""
         document = await export_directory(conn)
         return Response(document, headers={"X-Directory-Version": str(await directory_version(conn))})
@@ -53,11 +47,11 @@ class DirectoryController(Controller):
         return directory_json_schema()
 
     @get("/taxonomies/needs", operation_id="getNeedsTaxonomy")
-    async def needs(self, vocab: Taxonomies) -> Taxonomy:
+    async def needs(self, vocab: Vocab) -> Taxonomy:
         """The current needs taxonomy: codes, labels, one-line definitions and themes."""
         return vocab.needs
 
     @get("/taxonomies/circumstances", operation_id="getCircumstances")
-    async def circumstances(self, vocab: Taxonomies) -> Taxonomy:
+    async def circumstances(self, vocab: Vocab) -> Taxonomy:
         """The current circumstances list."""
         return vocab.circumstances

@@ -5,15 +5,15 @@ from __future__ import annotations
 from typing import Annotated
 
 import msgspec
-from litestar.params import Parameter
+from litestar.params import HeaderParameter, QueryParameter
 
 from service.domain.model import AreaSummary, Service, Site
 
-Limit = Annotated[int, Parameter(ge=1, le=200, description="Page size.")]
-Offset = Annotated[int, Parameter(ge=0, le=1_000_000, description="Items to skip.")]
+Limit = Annotated[int, QueryParameter(ge=1, le=200, description="Page size.")]
+Offset = Annotated[int, QueryParameter(ge=0, le=1_000_000, description="Items to skip.")]
 IfMatch = Annotated[
     str | None,
-    Parameter(header="If-Match", description="The ETag you last read; a stale one gets 412 and nothing is written."),
+    HeaderParameter(name="If-Match", description="The ETag you last read; a stale one gets 412 and nothing is written."),
 ]
 
 

@@ -6,18 +6,18 @@ from typing import Annotated
 
 from litestar import Controller, Response, delete, get, patch, post, put
 from litestar.datastructures import ResponseHeader
-from litestar.params import Parameter
+from litestar.params import FromQuery, JSONBody, PathParameter, QueryParameter
 
-from service.domain.model import Change, Service, ServiceBody, ServicePatch, Taxonomies
+from service.domain.model import Change, Service, ServiceBody, ServicePatch
 from service.domain.types import Code, Context, ServiceKind, ServiceStatus
 from service.domain.versioning import etag
+from service.http.deps import Actor, Conn, Vocab
 from service.http.problems import problem_responses
 from service.http.schemas import IfMatch, Limit, Offset, ServicePage
 from service.store import services as store
-from service.store.db import Connection
 
 ETAG = [ResponseHeader(name="ETag", documentation_only=True, description="The service's version; send it back in If-Match.")]
-Key = Annotated[str, Parameter(description="Service id (UUID) or slug.", max_length=80)]
+Key = Annotated[str, PathParameter(description="Service id (UUID) or slug.", max_length=80)]
 
 
 def _with_etag(service: Service, status: int = 200) -> Response[Service]:
@@ -31,13 +31,13 @@ class ServiceController(Controller):
     @get("/", operation_id="listServices", responses=problem_responses(400))
     async def list_services(
         self,
-        conn: Connection,
-        kind: ServiceKind | None = None,
-        area: Annotated[str | None, Parameter(description="Area code in the catchment.", max_length=32)] = None,
-        need: Annotated[Code | None, Parameter(description="Needs-taxonomy code.")] = None,
-        context: Context | None = None,
-        status: Annotated[ServiceStatus | None, Parameter(description="Default: all but closed.")] = None,
-        q: Annotated[str | None, Parameter(description="Text in slug, name, organisation or description.", max_length=200)] = None,
+        conn: Conn,
+        kind: FromQuery[ServiceKind | None] = None,
+        area: Annotated[str | None, QueryParameter(description="Area code in the catchment.", max_length=32)] = None,
+        need: Annotated[Code | None, QueryParameter(description="Needs-taxonomy code.")] = None,
+        context: FromQuery[Context | None] = None,
+        status: Annotated[ServiceStatus | None, QueryParameter(description="Default: all but closed.")] = None,
+        q: Annotated[str | None, QueryParameter(description="Text in slug, name, organisation or description.", max_length=200)] = None,
         limit: Limit = 50,
         offset: Offset = 0,
     ) -> ServicePage:
@@ -52,13 +52,13 @@ class ServiceController(Controller):
 
     @post("/", operation_id="createService", response_headers=ETAG, responses=problem_responses(400, 409, 413, 422))
     async def create_service(
-        self, conn: Connection, data: ServiceBody, actor: str, vocab: Taxonomies
+        self, conn: Conn, data: JSONBody[ServiceBody], actor: Actor, vocab: Vocab
     ) -> Response[Service]:
         """Create a service."""
         return _with_etag(await store.create_service(conn, data, actor=actor, vocab=vocab), 201)
 
     @get("/{key:str}", operation_id="getService", response_headers=ETAG, responses=problem_responses(404))
-    async def get_service(self, conn: Connection, key: Key) -> Response[Service]:
+    async def get_service(self, conn: Conn, key: Key) -> Response[Service]:
         """Get one service by id or slug."""
         return _with_etag(await store.get_service(conn, key))
 
@@ -69,7 +69,7 @@ class ServiceController(Controller):
         responses=problem_responses(400, 404, 409, 412, 413, 422),
     )
     async def replace_service(
-        self, conn: Connection, key: Key, data: ServiceBody, actor: str, vocab: Taxonomies, if_match: IfMatch = None
+        self, conn: Conn, key: Key, data: JSONBody[ServiceBody], actor: Actor, vocab: Vocab, if_match: IfMatch = None
     ) -> Response[Service]:
         """Replace a service whole."""
         return _with_etag(
@@ -83,7 +83,7 @@ class ServiceController(Controller):
         responses=problem_responses(400, 404, 409, 412, 413, 422),
     )
     async def update_service(
-        self, conn: Connection, key: Key, data: ServicePatch, actor: str, vocab: Taxonomies, if_match: IfMatch = None
+        self, conn: Conn, key: Key, data: JSONBody[ServicePatch], actor: Actor, vocab: Vocab, if_match: IfMatch = None
     ) -> Response[Service]:
         """Change some fields of a service."""
         return _with_etag(await store.update_service(conn, key, data, actor=actor, vocab=vocab, if_match=if_match))
@@ -95,11 +95,11 @@ class ServiceController(Controller):
         response_headers=ETAG,
         responses=problem_responses(404, 412),
     )
-    async def delete_service(self, conn: Connection, key: Key, actor: str, if_match: IfMatch = None) -> Response[Service]:
+    async def delete_service(self, conn: Conn, key: Key, actor: Actor, if_match: IfMatch = None) -> Response[Service]:
         """Close a service (a soft delete: it stays, with its history)."""
         return _with_etag(await store.delete_service(conn, key, actor=actor, if_match=if_match))
 
     @get("/{key:str}/history", operation_id="getServiceHistory", responses=problem_responses(404))
-    async def history(self, conn: Connection, key: Key) -> list[Change]:
+    async def history(self, conn: Conn, key: Key) -> list[Change]:
         """Every change to a service: when, by whom, and each field old -> new."""
         return await store.service_history(conn, key)

@@ -6,18 +6,18 @@ from typing import Annotated
 
 from litestar import Controller, Response, get, post, put
 from litestar.datastructures import ResponseHeader
-from litestar.params import Body, Parameter
+from litestar.params import FromQuery, JSONBody, PathParameter, QueryParameter, RawBody
 
-from service.domain.model import Site, SiteBody, Taxonomies
+from service.domain.model import Site, SiteBody
 from service.domain.types import SiteKind
 from service.domain.versioning import etag
+from service.http.deps import Actor, Conn, Vocab
 from service.http.problems import problem_responses
 from service.http.schemas import IfMatch, Limit, Offset, SitePage
 from service.store import sites as store
-from service.store.db import Connection
 from service.store.directory import ImportReport, import_sites
 
-Key = Annotated[str, Parameter(description="Site id (UUID) or slug.", max_length=80)]
+Key = Annotated[str, PathParameter(description="Site id (UUID) or slug.", max_length=80)]
 ETAG = [ResponseHeader(name="ETag", documentation_only=True, description="The site's version; send it back in If-Match.")]
 
 
@@ -28,9 +28,9 @@ class SiteController(Controller):
     @get("/", operation_id="listSites", responses=problem_responses(400))
     async def list_sites(
         self,
-        conn: Connection,
-        kind: SiteKind | None = None,
-        area: Annotated[str | None, Parameter(description="Area code containing the site.", max_length=32)] = None,
+        conn: Conn,
+        kind: FromQuery[SiteKind | None] = None,
+        area: Annotated[str | None, QueryParameter(description="Area code containing the site.", max_length=32)] = None,
         limit: Limit = 50,
         offset: Offset = 0,
     ) -> SitePage:
@@ -39,13 +39,13 @@ class SiteController(Controller):
         return SitePage(items=tuple(items), total=total, limit=limit, offset=offset)
 
     @get("/{key:str}", operation_id="getSite", response_headers=ETAG, responses=problem_responses(404))
-    async def get_site(self, conn: Connection, key: Key) -> Response[Site]:
+    async def get_site(self, conn: Conn, key: Key) -> Response[Site]:
         """Get one site by id or slug."""
         site = await store.get_site(conn, key)
         return Response(site, headers={"ETag": etag(site.version)})
 
     @post("/", operation_id="createSite", response_headers=ETAG, responses=problem_responses(400, 409, 413, 422))
-    async def create_site(self, conn: Connection, data: SiteBody, actor: str) -> Response[Site]:
+    async def create_site(self, conn: Conn, data: JSONBody[SiteBody], actor: Actor) -> Response[Site]:
         """Create a site; its area codes are worked out from stored boundaries when left empty."""
         site = await store.create_site(conn, data, actor=actor)
         return Response(site, status_code=201, headers={"ETag": etag(site.version)})
@@ -57,7 +57,7 @@ class SiteController(Controller):
         responses=problem_responses(400, 404, 409, 412, 413, 422),
     )
     async def replace_site(
-        self, conn: Connection, key: Key, data: SiteBody, actor: str, if_match: IfMatch = None
+        self, conn: Conn, key: Key, data: JSONBody[SiteBody], actor: Actor, if_match: IfMatch = None
     ) -> Response[Site]:
         """Replace a site whole."""
         site = await store.replace_site(conn, key, data, actor=actor, if_match=if_match)
@@ -66,10 +66,10 @@ class SiteController(Controller):
     @post("/import", operation_id="importSites", status_code=200, responses=problem_responses(400, 413, 422))
     async def import_sites(
         self,
-        conn: Connection,
-        actor: str,
-        vocab: Taxonomies,
-        data: Annotated[bytes, Body(title="Sites", description='{"sites": [Site, ...]}; id optional.')],
+        conn: Conn,
+        actor: Actor,
+        vocab: Vocab,
+        body: RawBody,
     ) -> ImportReport:
         """Bulk import sites, all or nothing; a record with a known id or slug replaces that site."""
-        return await import_sites(conn, data, actor=actor, vocab=vocab)
+        return await import_sites(conn, body, actor=actor, vocab=vocab)

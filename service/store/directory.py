@@ -206,7 +206,7 @@ async def _import(
     )
 
 
-async def _service_target(conn: Connection, svc: ServiceRecord) -> uuid.UUID | None | FieldProblem:
+async def _service_target(conn: Connection, svc: ServiceRecord) -> uuid.UUID | FieldProblem | None:
     """The stored service this record overwrites (by id, else by slug), None for a new one, or a clash."""
     owner = await conn.fetchval(sql("services_slug_owner"), svc.slug)
     if svc.id is None:
@@ -217,7 +217,7 @@ async def _service_target(conn: Connection, svc: ServiceRecord) -> uuid.UUID | N
     return svc.id if exists is not None else None
 
 
-async def _site_target(conn: Connection, site: SiteRecord) -> uuid.UUID | None | FieldProblem:
+async def _site_target(conn: Connection, site: SiteRecord) -> uuid.UUID | FieldProblem | None:
     owner = await site_store.slug_owner(conn, site.slug)
     if site.id is None:
         return owner

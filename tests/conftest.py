@@ -1,0 +1,127 @@
+"""Fixtures: a fresh PostgreSQL database per test session, built from the migrations and dropped afterwards.
+
+With DATABASE_URL set (CI, and this machine kind) the database is created on that server; without it, an
+embedded pgserver in a temporary folder is used. Either way nothing is mocked at the database boundary.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import secrets
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import asyncpg
+import pytest
+from litestar.testing import AsyncTestClient
+
+from service.app import create_app
+from service.settings import PROJECT_ROOT, Settings
+from service.store.db import Connection
+from service.store.embedded import EmbeddedPostgres
+from service.store.migrate import migrate
+
+SHARED = PROJECT_ROOT.parent / "shared"
+SHARED_GEODATA = SHARED / "geodata"
+DEMO_FILE = PROJECT_ROOT / "geodata" / "demo" / "directory.json"
+TABLES = "services, sites, areas, changes"
+_TEST_DB = re.compile(r"^pathways_t_(\d+)_[0-9a-f]+$")
+
+
+def needs_shared() -> pytest.MarkDecorator:
+    return pytest.mark.skipif(
+        not SHARED_GEODATA.is_dir(),
+        reason="../shared/geodata is absent (a user's own clone); CI always has it",
+    )
+
+
+def _with_database(dsn: str, name: str) -> str:
+    """The same server URL, pointing at another database."""
+    parts = urlsplit(dsn)
+    return urlunsplit(parts._replace(path=f"/{name}"))
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+@pytest.fixture(scope="session")
+def admin_dsn(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    url = os.environ.get("DATABASE_URL")
+    if url:
+        yield url
+        return
+    server = EmbeddedPostgres(tmp_path_factory.mktemp("pg"))
+    try:
+        yield server.start()
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+async def database_url(admin_dsn: str) -> AsyncIterator[str]:
+    """A database of our own for this session; stale ones left by killed runs are dropped first."""
+    name = f"pathways_t_{os.getpid()}_{secrets.token_hex(4)}"
+    admin = await asyncpg.connect(admin_dsn)
+    try:
+        for row in await admin.fetch("select datname from pg_database where datname like 'pathways_t_%'"):
+            match = _TEST_DB.match(row["datname"])
+            if match and not _pid_alive(int(match.group(1))):
+                await admin.execute(f'drop database if exists "{row["datname"]}" with (force)')
+        await admin.execute(f'create database "{name}"')
+    finally:
+        await admin.close()
+    dsn = _with_database(admin_dsn, name)
+    conn = await asyncpg.connect(dsn)
+    try:
+        await migrate(conn, PROJECT_ROOT / "schema")
+    finally:
+        await conn.close()
+    yield dsn
+    admin = await asyncpg.connect(admin_dsn)
+    try:
+        await admin.execute(f'drop database if exists "{name}" with (force)')
+    finally:
+        await admin.close()
+
+
+@pytest.fixture
+def settings(database_url: str) -> Settings:
+    return Settings(database_url=database_url, load_demo=False, pool_max_size=4)
+
+
+@pytest.fixture
+async def conn(database_url: str) -> AsyncIterator[Connection]:
+    """A connection to an empty directory (the migrations' taxonomies stay)."""
+    from service.store.db import _init_connection
+
+    connection = await asyncpg.connect(database_url)
+    await _init_connection(connection)
+    await connection.execute(f"truncate {TABLES} restart identity")
+    try:
+        yield connection
+    finally:
+        await connection.close()
+
+
+@pytest.fixture
+async def client(settings: Settings, conn: Connection) -> AsyncIterator[AsyncTestClient]:  # type: ignore[type-arg]
+    async with AsyncTestClient(app=create_app(settings)) as test_client:
+        yield test_client
+
+
+@pytest.fixture(scope="session")
+def demo_document() -> bytes:
+    return DEMO_FILE.read_bytes()
+
+
+def demo_path() -> Path:
+    return DEMO_FILE

@@ -7,7 +7,9 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from importlib.metadata import version
 from pathlib import Path
+from typing import Any
 
+import msgspec
 import swagger_ui_bundle
 from litestar import Litestar
 from litestar.logging import LoggingConfig
@@ -48,7 +50,7 @@ def create_app(settings: Settings) -> Litestar:
             app.state.db = db
             app.state.vocab = vocab
             app.state.settings = settings
-            log.info("database: %s", "embedded (%s)" % settings.data_dir if db.embedded else "DATABASE_URL")
+            log.info("database: %s", f"embedded ({settings.data_dir})" if db.embedded else "DATABASE_URL")
             yield
 
     swagger_dir = Path(swagger_ui_bundle.swagger_ui_path)
@@ -76,10 +78,11 @@ def create_app(settings: Settings) -> Litestar:
             path="/schema",
             render_plugins=[
                 SwaggerRenderPlugin(
-                    path="/",
+                    path=["/", "/swagger"],
                     js_url=f"{SWAGGER_ASSETS}/swagger-ui-bundle.js",
                     css_url=f"{SWAGGER_ASSETS}/swagger-ui.css",
                     standalone_preset_js_url=f"{SWAGGER_ASSETS}/swagger-ui-standalone-preset.js",
+                    favicon=f"<link rel='icon' type='image/png' href='{SWAGGER_ASSETS}/favicon-32x32.png'>",
                 )
             ],
         ),
@@ -89,3 +92,9 @@ def create_app(settings: Settings) -> Litestar:
             log_exceptions="always",
         ),
     )
+
+
+def openapi_document(app: Litestar) -> dict[str, Any]:
+    """The OpenAPI document as plain JSON data (defaults that are Structs encoded as msgspec does)."""
+    document: dict[str, Any] = msgspec.json.decode(msgspec.json.encode(app.openapi_schema.to_schema()))
+    return document

@@ -61,9 +61,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from service.app import create_app
 
     settings = _settings()
-    settings = msgspec.structs.replace(
-        settings, host=args.host or settings.host, port=args.port or settings.port
-    )
+    settings = msgspec.structs.replace(settings, host=args.host or settings.host, port=args.port or settings.port)
     print(f"ld-pathways on http://{settings.host}:{settings.port}  (API docs: /schema)", file=sys.stderr)
     # No access log: query strings will carry search inputs (age, gender, needs), which must never be logged.
     uvicorn.run(
@@ -147,17 +145,16 @@ def cmd_export(args: argparse.Namespace) -> int:
         if args.output in (None, "-"):
             sys.stdout.write(text)
         else:
-            Path(args.output).write_text(text, encoding="utf-8")
+            await asyncio.to_thread(Path(args.output).write_text, text, encoding="utf-8")
         return 0
 
     return asyncio.run(_with_connection(settings, work))
 
 
 def cmd_openapi(args: argparse.Namespace) -> int:
-    from service.app import create_app
+    from service.app import create_app, openapi_document
 
-    schema = create_app(Settings()).openapi_schema.to_schema()
-    sys.stdout.write(json.dumps(schema, indent=2, sort_keys=True) + "\n")
+    sys.stdout.write(json.dumps(openapi_document(create_app(Settings())), indent=2, sort_keys=True) + "\n")
     return 0
 
 

@@ -55,16 +55,16 @@ Position = tuple[Lon, Lat]
 Ring = Annotated[tuple[Position, ...], Meta(min_length=4, description="A closed linear ring: first == last.")]
 
 
-class Point(Model, kw_only=True):
+class Point(Model, frozen=True, kw_only=True):
     lon: Lon
     lat: Lat
 
 
-class Polygon(Model, tag="Polygon", tag_field="type", kw_only=True):
+class Polygon(Model, tag="Polygon", tag_field="type", frozen=True, kw_only=True):
     coordinates: Annotated[tuple[Ring, ...], Meta(min_length=1)]
 
 
-class MultiPolygon(Model, tag="MultiPolygon", tag_field="type", kw_only=True):
+class MultiPolygon(Model, tag="MultiPolygon", tag_field="type", frozen=True, kw_only=True):
     coordinates: Annotated[tuple[Annotated[tuple[Ring, ...], Meta(min_length=1)], ...], Meta(min_length=1)]
 
 
@@ -74,23 +74,23 @@ Geometry = Polygon | MultiPolygon
 # --- catchment: a tagged union, one Struct per kind ----------------------------------------------------------
 
 
-class NationalCatchment(Model, tag="national", tag_field="type", kw_only=True):
+class NationalCatchment(Model, tag="national", tag_field="type", frozen=True, kw_only=True):
     """Serves anywhere in England and Wales."""
 
 
-class AreaCatchment(Model, tag="areas", tag_field="type", kw_only=True):
+class AreaCatchment(Model, tag="areas", tag_field="type", frozen=True, kw_only=True):
     """Serves the union of stored areas, by code."""
 
     codes: Annotated[tuple[AreaCode, ...], Meta(min_length=1, max_length=500)]
 
 
-class PolygonCatchment(Model, tag="polygon", tag_field="type", kw_only=True):
+class PolygonCatchment(Model, tag="polygon", tag_field="type", frozen=True, kw_only=True):
     """Serves inside a GeoJSON Polygon or MultiPolygon."""
 
     geometry: Geometry
 
 
-class RadiusCatchment(Model, tag="radius", tag_field="type", kw_only=True):
+class RadiusCatchment(Model, tag="radius", tag_field="type", frozen=True, kw_only=True):
     """Serves within a radius of the service's location."""
 
     km: Annotated[float, Meta(gt=0.0, le=500.0)]
@@ -102,14 +102,14 @@ Catchment = NationalCatchment | AreaCatchment | PolygonCatchment | RadiusCatchme
 # --- eligibility ------------------------------------------------------------------------------------------
 
 
-class AgeRange(Model, kw_only=True):
+class AgeRange(Model, frozen=True, kw_only=True):
     """min is inclusive and max exclusive: an 18-24 service is min 18, max 25. Either end may be open."""
 
     min: AgeYears | None = None
     max: AgeYears | None = None
 
 
-class Eligibility(Model, kw_only=True):
+class Eligibility(Model, frozen=True, kw_only=True):
     age: AgeRange = AgeRange()
     genders: tuple[Gender, ...] = ()
     """Accepted genders; empty means all."""
@@ -122,7 +122,7 @@ class Eligibility(Model, kw_only=True):
 # --- schedule (Europe/London) -----------------------------------------------------------------------------
 
 
-class Session(Model, kw_only=True):
+class Session(Model, frozen=True, kw_only=True):
     """A weekly session. A closing time at or before the opening time runs past midnight into the next day."""
 
     day: Weekday
@@ -130,19 +130,19 @@ class Session(Model, kw_only=True):
     closes: CloseTime
 
 
-class Hours(Model, kw_only=True):
+class Hours(Model, frozen=True, kw_only=True):
     opens: ClockTime
     closes: CloseTime
 
 
-class BankHolidays(Model, kw_only=True):
+class BankHolidays(Model, frozen=True, kw_only=True):
     """England & Wales bank holidays: closed, normal (the weekly sessions), or special hours."""
 
     mode: BankHolidayMode = "normal"
     hours: tuple[Hours, ...] = ()
 
 
-class DatedException(Model, kw_only=True):
+class DatedException(Model, frozen=True, kw_only=True):
     """A date with its own hours; no hours means closed all day."""
 
     date: dt.date
@@ -150,7 +150,7 @@ class DatedException(Model, kw_only=True):
     note: ShortText = ""
 
 
-class Schedule(Model, kw_only=True):
+class Schedule(Model, frozen=True, kw_only=True):
     """Precedence: dated exceptions > open 24/7 > bank holidays > weekly sessions."""
 
     open_24_7: bool = False
@@ -162,34 +162,34 @@ class Schedule(Model, kw_only=True):
 # --- referral, contacts, capacity -------------------------------------------------------------------------
 
 
-class Referral(Model, kw_only=True):
+class Referral(Model, frozen=True, kw_only=True):
     referrers: tuple[Referrer, ...] = ()
     methods: tuple[ReferralMethod, ...] = ()
     instructions: LongText = ""
     handover_target_minutes: Minutes | None = None
 
 
-class Phone(Model, kw_only=True):
+class Phone(Model, frozen=True, kw_only=True):
     number: PhoneNumber
     label: ShortText = ""
     twenty_four_hour: bool = False
     professionals_only: bool = False
 
 
-class Address(Model, kw_only=True):
+class Address(Model, frozen=True, kw_only=True):
     lines: Annotated[tuple[ShortText, ...], Meta(max_length=6)] = ()
     town: ShortText = ""
     postcode: Postcode | None = None
 
 
-class Contacts(Model, kw_only=True):
+class Contacts(Model, frozen=True, kw_only=True):
     phones: Annotated[tuple[Phone, ...], Meta(max_length=20)] = ()
     email: Email | None = None
     website: Url | None = None
     address: Address | None = None
 
 
-class Capacity(Model, kw_only=True):
+class Capacity(Model, frozen=True, kw_only=True):
     """Live capacity. After `until` the status is unknown."""
 
     status: CapacityStatus = "unknown"
@@ -197,12 +197,12 @@ class Capacity(Model, kw_only=True):
     note: ShortText = ""
 
 
-class Verification(Model, kw_only=True):
+class Verification(Model, frozen=True, kw_only=True):
     verified_at: dt.datetime
     verified_by: Name
 
 
-class ExternalIds(Model, kw_only=True):
+class ExternalIds(Model, frozen=True, kw_only=True):
     ods_code: Annotated[str, Meta(pattern=r"^[A-Za-z0-9]{3,10}$")] | None = None
     open_referral_id: Annotated[str, Meta(max_length=200)] | None = None
 
@@ -210,7 +210,7 @@ class ExternalIds(Model, kw_only=True):
 # --- service ----------------------------------------------------------------------------------------------
 
 
-class ServiceBody(Model, kw_only=True):
+class ServiceBody(Model, frozen=True, kw_only=True):
     """Everything an editor writes about a service."""
 
     slug: Slug
@@ -233,13 +233,13 @@ class ServiceBody(Model, kw_only=True):
     external_ids: ExternalIds = ExternalIds()
 
 
-class ServiceRecord(ServiceBody, kw_only=True):
+class ServiceRecord(ServiceBody, frozen=True, kw_only=True):
     """A service in the directory document; id is kept when present, made when absent."""
 
     id: uuid.UUID | None = None
 
 
-class Service(ServiceBody, kw_only=True):
+class Service(ServiceBody, frozen=True, kw_only=True):
     """A stored service."""
 
     id: uuid.UUID
@@ -251,22 +251,22 @@ class Service(ServiceBody, kw_only=True):
 # --- areas and sites --------------------------------------------------------------------------------------
 
 
-class AreaBody(Model, kw_only=True):
+class AreaBody(Model, frozen=True, kw_only=True):
     kind: AreaKind
     name: Name
     boundary: Geometry
 
 
-class Area(AreaBody, kw_only=True):
+class Area(AreaBody, frozen=True, kw_only=True):
     code: AreaCode
 
 
-class StoredArea(Area, kw_only=True):
+class StoredArea(Area, frozen=True, kw_only=True):
     version: int
     updated_at: dt.datetime
 
 
-class AreaSummary(Model, kw_only=True):
+class AreaSummary(Model, frozen=True, kw_only=True):
     code: AreaCode
     kind: AreaKind
     name: Name
@@ -274,7 +274,7 @@ class AreaSummary(Model, kw_only=True):
     version: int
 
 
-class SiteBody(Model, kw_only=True):
+class SiteBody(Model, frozen=True, kw_only=True):
     slug: Slug
     name: Name
     kind: SiteKind
@@ -283,11 +283,11 @@ class SiteBody(Model, kw_only=True):
     """Codes of the areas containing the site; worked out from stored boundaries when left empty."""
 
 
-class SiteRecord(SiteBody, kw_only=True):
+class SiteRecord(SiteBody, frozen=True, kw_only=True):
     id: uuid.UUID | None = None
 
 
-class Site(SiteBody, kw_only=True):
+class Site(SiteBody, frozen=True, kw_only=True):
     id: uuid.UUID
     version: int
     updated_at: dt.datetime
@@ -296,14 +296,14 @@ class Site(SiteBody, kw_only=True):
 # --- taxonomy, history, paging ----------------------------------------------------------------------------
 
 
-class TaxonomyTerm(Model, kw_only=True):
+class TaxonomyTerm(Model, frozen=True, kw_only=True):
     code: Code
     label: Name
     definition: LongText
     theme: ShortText = ""
 
 
-class Taxonomy(Model, kw_only=True):
+class Taxonomy(Model, frozen=True, kw_only=True):
     name: str
     version: int
     terms: tuple[TaxonomyTerm, ...]
@@ -312,13 +312,13 @@ class Taxonomy(Model, kw_only=True):
         return frozenset(t.code for t in self.terms)
 
 
-class FieldChange(Model, kw_only=True):
+class FieldChange(Model, frozen=True, kw_only=True):
     field: str
     old: object = None
     new: object = None
 
 
-class Change(Model, kw_only=True):
+class Change(Model, frozen=True, kw_only=True):
     id: int
     at: dt.datetime
     actor: str
@@ -327,7 +327,7 @@ class Change(Model, kw_only=True):
     changes: tuple[FieldChange, ...]
 
 
-class Taxonomies(Model, kw_only=True):
+class Taxonomies(Model, frozen=True, kw_only=True):
     needs: Taxonomy
     circumstances: Taxonomy
 
@@ -335,7 +335,7 @@ class Taxonomies(Model, kw_only=True):
 # --- partial update ---------------------------------------------------------------------------------------
 
 
-class ServicePatch(Model, kw_only=True):
+class ServicePatch(Model, frozen=True, kw_only=True):
     """PATCH body: only the fields present change; an object field is replaced whole."""
 
     slug: Slug | UnsetType = UNSET

@@ -44,9 +44,7 @@ CloseTime = Annotated[
 Name = Annotated[str, Meta(min_length=1, max_length=200)]
 ShortText = Annotated[str, Meta(max_length=200)]
 LongText = Annotated[str, Meta(max_length=4000)]
-Priority = Annotated[
-    int, Meta(ge=1, le=10, description="Commissioner-set pathway priority: 1 is the highest.")
-]
+Priority = Annotated[int, Meta(ge=1, le=10, description="Commissioner-set pathway priority: 1 is the highest.")]
 Minutes = Annotated[int, Meta(ge=0, le=1440)]
 PhoneNumber = Annotated[str, Meta(pattern=r"^\+?[0-9][0-9 ()-]{1,22}[0-9]$", examples=["0300 123 4567"])]
 Email = Annotated[str, Meta(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", max_length=254)]

@@ -33,9 +33,7 @@ def age_range_problems(age: AgeRange, field: str) -> list[FieldProblem]:
     return []
 
 
-def unknown_code_problems(
-    codes: Iterable[str], known: frozenset[str], field: str, what: str
-) -> list[FieldProblem]:
+def unknown_code_problems(codes: Iterable[str], known: frozenset[str], field: str, what: str) -> list[FieldProblem]:
     return [
         FieldProblem(field=f"{field}[{i}]", reason=f"unknown {what} {code!r}")
         for i, code in enumerate(codes)
@@ -51,9 +49,7 @@ def duplicate_problems(values: Iterable[object], field: str) -> list[FieldProble
 def _hours_problems(opens: str, closes: str, field: str) -> list[FieldProblem]:
     if opens == closes:
         return [
-            FieldProblem(
-                field=field, reason="opens and closes are equal; use 00:00-24:00 for a whole day or open_24_7"
-            )
+            FieldProblem(field=field, reason="opens and closes are equal; use 00:00-24:00 for a whole day or open_24_7")
         ]
     return []
 
@@ -62,7 +58,9 @@ def _bank_holiday_problems(rule: BankHolidays, field: str) -> list[FieldProblem]
     if rule.mode == "special" and not rule.hours:
         return [FieldProblem(field=f"{field}.hours", reason="special bank holiday hours need at least one range")]
     if rule.mode != "special" and rule.hours:
-        return [FieldProblem(field=f"{field}.hours", reason=f"hours are only used when mode is special, not {rule.mode}")]
+        return [
+            FieldProblem(field=f"{field}.hours", reason=f"hours are only used when mode is special, not {rule.mode}")
+        ]
     return []
 
 
@@ -80,9 +78,7 @@ def schedule_problems(schedule: Schedule, field: str = "schedule") -> list[Field
     return problems
 
 
-def service_problems(
-    body: ServiceBody, needs: frozenset[str], circumstances: frozenset[str]
-) -> list[FieldProblem]:
+def service_problems(body: ServiceBody, needs: frozenset[str], circumstances: frozenset[str]) -> list[FieldProblem]:
     """Every problem with a service body that its types cannot express."""
     el = body.eligibility
     problems = age_range_problems(el.age, "eligibility.age")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
 from litestar import Controller, Response, get, post
 from litestar.params import RawBody
@@ -24,7 +24,9 @@ class DirectoryController(Controller):
     path = "/v1"
     tags = ["directory"]
 
-    @post("/directory/import", operation_id="importDirectory", status_code=200, responses=problem_responses(400, 413, 422))
+    @post(
+        "/directory/import", operation_id="importDirectory", status_code=200, responses=problem_responses(400, 413, 422)
+    )
     async def import_(
         self,
         conn: Conn,

@@ -13,7 +13,7 @@ from service.store.changes import directory_version
 from service.store.migrate import pending
 
 
-class Health(msgspec.Struct, frozen=True, kw_only=True):
+class Health(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
     status: str
     directory_version: int | None = None
 

@@ -9,6 +9,7 @@ import msgspec
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.openapi.datastructures import ResponseSpec
+from litestar.types import ExceptionHandlersMap
 
 from service.domain.decoding import field_problem, join_path
 from service.domain.errors import (
@@ -123,7 +124,7 @@ def _internal(request: Request[Any, Any, Any], exc: Exception) -> Response[Probl
     return problem(request, 500, "internal", "Internal server error", "an unexpected error; it has been logged")
 
 
-ERROR_MAP: dict[type[Exception], Any] = {
+ERROR_MAP: ExceptionHandlersMap = {
     InvalidInput: _invalid,
     NotFound: _not_found,
     Conflict: _conflict,
@@ -147,6 +148,5 @@ _DESCRIPTIONS = {
 
 def problem_responses(*statuses: int) -> dict[int, ResponseSpec]:
     return {
-        s: ResponseSpec(data_container=Problem, description=_DESCRIPTIONS[s], media_type=PROBLEM_JSON)
-        for s in statuses
+        s: ResponseSpec(data_container=Problem, description=_DESCRIPTIONS[s], media_type=PROBLEM_JSON) for s in statuses
     }

@@ -13,7 +13,9 @@ Limit = Annotated[int, QueryParameter(ge=1, le=200, description="Page size.")]
 Offset = Annotated[int, QueryParameter(ge=0, le=1_000_000, description="Items to skip.")]
 IfMatch = Annotated[
     str | None,
-    HeaderParameter(name="If-Match", description="The ETag you last read; a stale one gets 412 and nothing is written."),
+    HeaderParameter(
+        name="If-Match", description="The ETag you last read; a stale one gets 412 and nothing is written."
+    ),
 ]
 
 

@@ -16,7 +16,9 @@ from service.http.problems import problem_responses
 from service.http.schemas import IfMatch, Limit, Offset, ServicePage
 from service.store import services as store
 
-ETAG = [ResponseHeader(name="ETag", documentation_only=True, description="The service's version; send it back in If-Match.")]
+ETAG = [
+    ResponseHeader(name="ETag", documentation_only=True, description="The service's version; send it back in If-Match.")
+]
 Key = Annotated[str, PathParameter(description="Service id (UUID) or slug.", max_length=80)]
 
 
@@ -37,7 +39,9 @@ class ServiceController(Controller):
         need: Annotated[Code | None, QueryParameter(description="Needs-taxonomy code.")] = None,
         context: FromQuery[Context | None] = None,
         status: Annotated[ServiceStatus | None, QueryParameter(description="Default: all but closed.")] = None,
-        q: Annotated[str | None, QueryParameter(description="Text in slug, name, organisation or description.", max_length=200)] = None,
+        q: Annotated[
+            str | None, QueryParameter(description="Text in slug, name, organisation or description.", max_length=200)
+        ] = None,
         limit: Limit = 50,
         offset: Offset = 0,
     ) -> ServicePage:
@@ -72,9 +76,7 @@ class ServiceController(Controller):
         self, conn: Conn, key: Key, data: JSONBody[ServiceBody], actor: Actor, vocab: Vocab, if_match: IfMatch = None
     ) -> Response[Service]:
         """Replace a service whole."""
-        return _with_etag(
-            await store.replace_service(conn, key, data, actor=actor, vocab=vocab, if_match=if_match)
-        )
+        return _with_etag(await store.replace_service(conn, key, data, actor=actor, vocab=vocab, if_match=if_match))
 
     @patch(
         "/{key:str}",

@@ -18,7 +18,9 @@ from service.store import sites as store
 from service.store.directory import ImportReport, import_sites
 
 Key = Annotated[str, PathParameter(description="Site id (UUID) or slug.", max_length=80)]
-ETAG = [ResponseHeader(name="ETag", documentation_only=True, description="The site's version; send it back in If-Match.")]
+ETAG = [
+    ResponseHeader(name="ETag", documentation_only=True, description="The site's version; send it back in If-Match.")
+]
 
 
 class SiteController(Controller):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 from service.domain.model import Taxonomies
@@ -19,5 +20,5 @@ async def load_demo_if_empty(conn: Connection, demo_file: str | Path, vocab: Tax
         await conn.execute("select pg_advisory_xact_lock($1)", _DEMO_LOCK)
         if await directory_version(conn) != 0:
             return None
-        data = Path(demo_file).read_bytes()
+        data = await asyncio.to_thread(Path(demo_file).read_bytes)
         return await import_directory(conn, data, actor=DEMO_ACTOR, vocab=vocab)

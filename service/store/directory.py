@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from collections import Counter
 from collections.abc import Callable, Iterable
-from typing import Any, Literal, TypeVar
+from typing import Any, Final, Literal, TypeVar
 
 import msgspec
 
@@ -20,7 +20,7 @@ from service.store.changes import directory_version
 from service.store.db import Connection
 from service.store.sql import sql
 
-FORMAT = "ld-pathways/directory"
+FORMAT: Final = "ld-pathways/directory"
 Progress = Callable[[str, int, int], None]
 T = TypeVar("T")
 
@@ -181,10 +181,9 @@ async def _import(
         counts["areas"][result] += 1
         tick("areas")
     for _, s, site_target in site_targets:
-        body = site_store.body_of(s)
-        current = await site_store.lock_site(conn, site_target) if isinstance(site_target, uuid.UUID) else None
+        site_current = await site_store.lock_site(conn, site_target) if isinstance(site_target, uuid.UUID) else None
         _, result = await site_store.write_site(
-            conn, body, actor=actor, operation="import", current=current, site_id=s.id
+            conn, site_store.body_of(s), actor=actor, operation="import", current=site_current, site_id=s.id
         )
         counts["sites"][result] += 1
         tick("sites")
@@ -322,4 +321,3 @@ async def import_areas(
         if progress is not None:
             progress("areas", n, len(areas))
     return SectionReport(**dict(counts))
-

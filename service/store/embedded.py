@@ -16,7 +16,7 @@ class EmbeddedPostgres:
 
     def start(self) -> str:
         # Imported here: pgserver is only needed when no DATABASE_URL is given.
-        import pgserver
+        import pgserver  # type: ignore[import-untyped,unused-ignore]
 
         # Unix socket paths are limited to ~107 bytes; pgserver puts its socket in the data folder.
         if len(str(self.data_dir)) > 90:
@@ -24,7 +24,7 @@ class EmbeddedPostgres:
         os.environ.setdefault("XDG_RUNTIME_DIR", "/tmp")
         self.data_dir.parent.mkdir(parents=True, exist_ok=True)
         # 'stop': the server stops when the last process using it exits.
-        self._server = pgserver.get_server(self.data_dir, cleanup_mode="stop")
+        self._server = pgserver.get_server(self.data_dir, cleanup_mode="stop")  # type: ignore[attr-defined]
         return str(self._server.get_uri())
 
     def stop(self) -> None:

@@ -68,9 +68,7 @@ def _columns(body: ServiceBody) -> tuple[Any, ...]:
 
 async def list_services(conn: Connection, f: ServiceFilter) -> tuple[list[Service], int]:
     text = _like_escape(f.text) if f.text else None
-    rows = await conn.fetch(
-        sql("services_list"), f.kind, f.area, f.need, f.context, f.status, text, f.limit, f.offset
-    )
+    rows = await conn.fetch(sql("services_list"), f.kind, f.area, f.need, f.context, f.status, text, f.limit, f.offset)
     total = int(rows[0]["total"]) if rows else 0
     return [_from_row(r) for r in rows if r["id"] is not None], total
 
@@ -93,7 +91,9 @@ async def _lock(conn: Connection, key: str) -> Service:
     return _from_row(row)
 
 
-async def missing_area_problems(conn: Connection, body: ServiceBody, extra_codes: frozenset[str] = frozenset()) -> list[FieldProblem]:
+async def missing_area_problems(
+    conn: Connection, body: ServiceBody, extra_codes: frozenset[str] = frozenset()
+) -> list[FieldProblem]:
     if not isinstance(body.catchment, AreaCatchment):
         return []
     codes = body.catchment.codes

@@ -54,7 +54,9 @@ async def list_sites(
     return [_from_row(r) for r in rows if r["id"] is not None], total
 
 
-async def unknown_area_problems(conn: Connection, body: SiteBody, extra: frozenset[str] = frozenset()) -> list[FieldProblem]:
+async def unknown_area_problems(
+    conn: Connection, body: SiteBody, extra: frozenset[str] = frozenset()
+) -> list[FieldProblem]:
     found = await existing_codes(conn, list(body.area_codes)) | extra
     return [
         FieldProblem(field=f"area_codes[{i}]", reason=f"unknown area code {code!r}")
@@ -86,7 +88,13 @@ async def _check_slug_free(conn: Connection, slug: str, own_id: uuid.UUID | None
 
 
 async def write_site(
-    conn: Connection, body: SiteBody, *, actor: str, operation: str, current: Site | None, site_id: uuid.UUID | None = None
+    conn: Connection,
+    body: SiteBody,
+    *,
+    actor: str,
+    operation: str,
+    current: Site | None,
+    site_id: uuid.UUID | None = None,
 ) -> tuple[Site, WriteResult]:
     """Create (current is None) or overwrite an already-checked site."""
     body = await _with_area_codes(conn, body)

@@ -53,8 +53,10 @@ def assert_problem(response: Any, status: int, field: str) -> dict[str, Any]:
     assert response.headers["content-type"].startswith(PROBLEM_JSON)
     body: dict[str, Any] = response.json()
     assert body["status"] == status
-    named = [body.get("field")] + [e["field"] for e in body.get("errors", [])] + [
-        r["field"] for r in body.get("records", [])
-    ]
+    named = (
+        [body.get("field")]
+        + [e["field"] for e in body.get("errors", [])]
+        + [r["field"] for r in body.get("records", [])]
+    )
     assert field in named, body
     return body

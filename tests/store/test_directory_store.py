@@ -60,9 +60,7 @@ async def test_list_is_filtered_paged_and_stably_ordered(conn: Connection, demo_
     await import_directory(conn, demo_document, actor="test", vocab=vocab)
     everything, total = await store.list_services(conn, store.ServiceFilter(limit=200))
     assert [s.name for s in everything] == sorted(s.name for s in everything)
-    pages = [
-        (await store.list_services(conn, store.ServiceFilter(limit=4, offset=o)))[0] for o in range(0, total, 4)
-    ]
+    pages = [(await store.list_services(conn, store.ServiceFilter(limit=4, offset=o)))[0] for o in range(0, total, 4)]
     assert [s.id for page in pages for s in page] == [s.id for s in everything]
 
     places, _ = await store.list_services(conn, store.ServiceFilter(kind="place_of_safety"))

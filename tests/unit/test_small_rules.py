@@ -75,7 +75,9 @@ def test_settings_come_from_the_environment_with_defaults() -> None:
     assert (s.port, s.load_demo, s.database_url, s.host) == (9000, False, None, "127.0.0.1")
 
 
-@pytest.mark.parametrize("env", [{"PATHWAYS_PORT": "eighty"}, {"PATHWAYS_PORT": "70000"}, {"PATHWAYS_LOAD_DEMO": "maybe"}])
+@pytest.mark.parametrize(
+    "env", [{"PATHWAYS_PORT": "eighty"}, {"PATHWAYS_PORT": "70000"}, {"PATHWAYS_LOAD_DEMO": "maybe"}]
+)
 def test_bad_settings_are_refused_with_the_variable_named(env: dict[str, str]) -> None:
     with pytest.raises(SettingsError, match=next(iter(env))):
         Settings.from_env(env)

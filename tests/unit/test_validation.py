@@ -123,5 +123,7 @@ def test_an_area_with_a_bowtie_boundary_is_rejected() -> None:
 
 
 def test_a_site_outside_england_and_wales_is_rejected() -> None:
-    site = msgspec.convert({"slug": "x", "name": "X", "kind": "court", "location": {"lon": 2.35, "lat": 48.85}}, SiteBody)
+    site = msgspec.convert(
+        {"slug": "x", "name": "X", "kind": "court", "location": {"lon": 2.35, "lat": 48.85}}, SiteBody
+    )
     assert [p.field for p in site_problems(site)] == ["location"]

@@ -1,0 +1,141 @@
+"""The `pathways` command as a user runs it: import with progress, export, and `serve` on the embedded database."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from service.store.db import Connection
+from tests.conftest import DEMO_FILE, SHARED_GEODATA, needs_shared
+
+PATHWAYS = str(Path(sys.executable).with_name("pathways"))
+
+
+def run(database_url: str, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    environ = {**os.environ, "DATABASE_URL": database_url, **env}
+    return subprocess.run([PATHWAYS, *args], env=environ, capture_output=True, text=True, timeout=120, check=False)
+
+
+async def test_cli_import_reports_progress_and_export_round_trips(
+    database_url: str, conn: Connection, tmp_path: Path
+) -> None:
+    imported = run(database_url, "import", str(DEMO_FILE), "--actor", "cli-test")
+    assert imported.returncode == 0, imported.stderr
+    assert "importing services" in imported.stderr and "(100%)" in imported.stderr
+    report = json.loads(imported.stdout)
+    assert report["services"]["created"] == len(json.loads(DEMO_FILE.read_bytes())["services"])
+    assert await conn.fetchval("select count(*) from changes where actor = 'cli-test'") > 0
+
+    out = tmp_path / "export.json"
+    assert run(database_url, "export", "-o", str(out)).returncode == 0
+    await conn.execute("truncate services, sites, areas, changes restart identity")
+    assert run(database_url, "import", str(out)).returncode == 0
+    again = run(database_url, "export")
+    assert json.loads(again.stdout) == json.loads(out.read_text())
+
+
+async def test_cli_import_of_a_bad_document_names_records_exits_1_and_writes_nothing(
+    database_url: str, conn: Connection, tmp_path: Path
+) -> None:
+    document = json.loads(DEMO_FILE.read_bytes())
+    document["services"][2]["eligibility"]["needs"] = ["astrology"]
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps(document))
+    result = run(database_url, "import", str(bad))
+    slug = document["services"][2]["slug"]
+    assert result.returncode == 1
+    assert f"services[2] ({slug}): eligibility.needs[0]: unknown need 'astrology'" in result.stderr
+    assert await conn.fetchval("select count(*) from changes") == 0
+
+
+@needs_shared()
+async def test_cli_imports_the_police_force_areas(database_url: str, conn: Connection) -> None:
+    result = run(
+        database_url,
+        "import-areas",
+        str(SHARED_GEODATA / "police_force_areas.geojson"),
+        "--code-property",
+        "PFA23CD",
+        "--name-property",
+        "PFA23NM",
+        "--kind",
+        "police_force_area",
+    )
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["created"] == 43
+    assert await conn.fetchval("select count(*) from areas where kind = 'police_force_area'") == 43
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+def _get(url: str) -> tuple[int, Any]:
+    try:
+        with urllib.request.urlopen(url, timeout=2) as r:
+            return r.status, json.loads(r.read())
+    except urllib.error.HTTPError as e:
+        return e.code, None
+
+
+def _serve_until_ready(data_dir: Path, port: int) -> tuple[subprocess.Popen[str], float]:
+    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    env |= {"PATHWAYS_DATA_DIR": str(data_dir), "PATHWAYS_PORT": str(port)}
+    started = time.monotonic()
+    process = subprocess.Popen(
+        [PATHWAYS, "serve"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
+    while time.monotonic() - started < 90:
+        try:
+            if _get(f"http://127.0.0.1:{port}/health/ready")[0] == 200:
+                return process, time.monotonic() - started
+        except OSError:
+            pass
+        if process.poll() is not None:
+            break
+        time.sleep(0.2)
+    process.kill()
+    output = process.communicate()[0]
+    pytest.fail(f"pathways serve did not become ready:\n{output}")
+
+
+def _stop(process: subprocess.Popen[str]) -> None:
+    process.send_signal(signal.SIGINT)
+    try:
+        process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        process.kill()
+    process.communicate()
+
+
+@pytest.mark.embedded
+def test_serve_on_the_embedded_database_lists_the_demo_and_keeps_data_across_a_restart(tmp_path: Path) -> None:
+    data_dir, port = tmp_path / "data", _free_port()
+    process, _ = _serve_until_ready(data_dir, port)
+    try:
+        status, page = _get(f"http://127.0.0.1:{port}/v1/services?limit=200")
+        assert status == 200 and page["total"] == len(json.loads(DEMO_FILE.read_bytes())["services"])
+        version = _get(f"http://127.0.0.1:{port}/health/ready")[1]["directory_version"]
+    finally:
+        _stop(process)
+
+    process, seconds = _serve_until_ready(data_dir, port)
+    try:
+        assert seconds < 15, f"a restart took {seconds:.1f}s to be ready"
+        assert _get(f"http://127.0.0.1:{port}/health/ready")[1]["directory_version"] == version
+    finally:
+        _stop(process)

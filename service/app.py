@@ -89,7 +89,8 @@ def create_app(settings: Settings) -> Litestar:
         logging_config=LoggingConfig(
             root={"level": settings.log_level, "handlers": ["queue_listener"]},
             loggers={"pgserver": {"level": "WARNING"}},
-            log_exceptions="always",
+            # The error map logs unexpected errors once; 4xx answers are not worth a traceback.
+            log_exceptions="never",
         ),
     )
 

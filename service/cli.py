@@ -86,52 +86,50 @@ def cmd_migrate(args: argparse.Namespace) -> int:
     return asyncio.run(run())
 
 
-def cmd_import(args: argparse.Namespace) -> int:
-    from service.store.directory import import_directory
-    from service.store.taxonomy import current_taxonomies
-
+def _run_import(args: argparse.Namespace, load: Callable[[Connection, bytes, str], Awaitable[msgspec.Struct]]) -> int:
+    """Read FILE, import it in one transaction, print the report; a rejection prints every bad record."""
     settings = _settings()
     data = Path(args.file).read_bytes()
+    actor = args.actor or settings.default_actor
 
     async def work(conn: Connection) -> int:
-        vocab = await current_taxonomies(conn)
         try:
             async with conn.transaction():
-                report = await import_directory(
-                    conn, data, actor=args.actor or settings.default_actor, vocab=vocab, progress=_Progress(sys.stderr)
-                )
+                report = await load(conn, data, actor)
         except (ImportRejected, InvalidInput) as e:
             return _report_rejection(e)
         print(json.dumps(msgspec.to_builtins(report), indent=2))
         return 0
 
     return asyncio.run(_with_connection(settings, work))
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    from service.store.directory import import_directory
+    from service.store.taxonomy import current_taxonomies
+
+    async def load(conn: Connection, data: bytes, actor: str) -> msgspec.Struct:
+        vocab = await current_taxonomies(conn)
+        return await import_directory(conn, data, actor=actor, vocab=vocab, progress=_Progress(sys.stderr))
+
+    return _run_import(args, load)
 
 
 def cmd_import_areas(args: argparse.Namespace) -> int:
     from service.store.directory import import_areas
 
-    settings = _settings()
-    data = Path(args.file).read_bytes()
+    async def load(conn: Connection, data: bytes, actor: str) -> msgspec.Struct:
+        return await import_areas(
+            conn,
+            data,
+            actor=actor,
+            code_property=args.code_property,
+            name_property=args.name_property,
+            kind=args.kind,
+            progress=_Progress(sys.stderr),
+        )
 
-    async def work(conn: Connection) -> int:
-        try:
-            async with conn.transaction():
-                report = await import_areas(
-                    conn,
-                    data,
-                    actor=args.actor or settings.default_actor,
-                    code_property=args.code_property,
-                    name_property=args.name_property,
-                    kind=args.kind,
-                    progress=_Progress(sys.stderr),
-                )
-        except (ImportRejected, InvalidInput) as e:
-            return _report_rejection(e)
-        print(json.dumps(msgspec.to_builtins(report), indent=2))
-        return 0
-
-    return asyncio.run(_with_connection(settings, work))
+    return _run_import(args, load)
 
 
 def cmd_export(args: argparse.Namespace) -> int:

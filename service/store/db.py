@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+import uuid
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
@@ -12,9 +13,10 @@ from typing import TYPE_CHECKING, Any, TypeAlias
 import asyncpg
 import msgspec
 
-from service.domain.errors import Conflict, invalid
+from service.domain.errors import Conflict, NotFound, invalid
 from service.settings import Settings
 from service.store.embedded import EmbeddedPostgres
+from service.store.sql import sql
 
 if TYPE_CHECKING:
     from asyncpg.pool import PoolConnectionProxy
@@ -66,6 +68,17 @@ async def open_database(settings: Settings) -> AsyncIterator[Database]:
     finally:
         if embedded is not None:
             await asyncio.to_thread(embedded.stop)
+
+
+async def fetch_by_id_or_slug(conn: Connection, entity: str, key: str) -> asyncpg.Record:
+    """One service or site row by its UUID, else by its slug; NotFound when neither matches."""
+    try:
+        row = await conn.fetchrow(sql(f"{entity}s_get_by_id"), uuid.UUID(key))
+    except ValueError:
+        row = await conn.fetchrow(sql(f"{entity}s_get_by_slug"), key)
+    if row is None:
+        raise NotFound(entity, key)
+    return row
 
 
 _UNIQUE_FIELD = re.compile(r"^(?:services|sites|areas)_(\w+?)_key$")

@@ -8,12 +8,12 @@ from typing import Any
 import asyncpg
 import msgspec
 
-from service.domain.errors import Conflict, FieldProblem, InvalidInput, NotFound, PreconditionFailed
+from service.domain.errors import Conflict, FieldProblem, InvalidInput, PreconditionFailed
 from service.domain.model import AreaCatchment, Change, Service, ServiceBody, ServicePatch, Taxonomies
 from service.domain.validation import service_problems
 from service.domain.versioning import apply_patch, etag, if_match_allows
 from service.store import changes
-from service.store.db import Connection, translate_errors
+from service.store.db import Connection, fetch_by_id_or_slug, translate_errors
 from service.store.sql import sql
 
 
@@ -75,13 +75,7 @@ async def list_services(conn: Connection, f: ServiceFilter) -> tuple[list[Servic
 
 async def get_service(conn: Connection, key: str) -> Service:
     """By id or by slug."""
-    try:
-        row = await conn.fetchrow(sql("services_get_by_id"), uuid.UUID(key))
-    except ValueError:
-        row = await conn.fetchrow(sql("services_get_by_slug"), key)
-    if row is None:
-        raise NotFound("service", key)
-    return _from_row(row)
+    return _from_row(await fetch_by_id_or_slug(conn, "service", key))
 
 
 async def _lock(conn: Connection, key: str) -> Service:
@@ -118,38 +112,26 @@ async def _check_slug_free(conn: Connection, slug: str, own_id: uuid.UUID | None
         raise Conflict("slug", f"slug {slug!r} is already used by service {owner}")
 
 
-async def insert_service(
-    conn: Connection, body: ServiceBody, *, actor: str, service_id: uuid.UUID | None = None, operation: str = "create"
+async def _write(
+    conn: Connection,
+    body: ServiceBody,
+    *,
+    current: Service | None,
+    new_id: uuid.UUID | None,
+    actor: str,
+    operation: str,
 ) -> Service:
-    """Write a new, already-checked service."""
-    await _check_slug_free(conn, body.slug, None)
-    with translate_errors():
-        row = await conn.fetchrow(sql("services_insert"), service_id or uuid.uuid4(), *_columns(body))
-    assert row is not None
-    service = _from_row(row)
-    await changes.record_change(
-        conn,
-        actor=actor,
-        entity="service",
-        key=str(service.id),
-        operation=operation,
-        version=service.version,
-        old=None,
-        new=msgspec.to_builtins(body),
-    )
-    return service
-
-
-async def overwrite_service(
-    conn: Connection, current: Service, body: ServiceBody, *, actor: str, operation: str
-) -> Service:
-    """Write an already-checked body over a locked service; an identical body changes nothing."""
-    old, new = msgspec.to_builtins(body_of(current)), msgspec.to_builtins(body)
-    if old == new:
+    """Insert (current is None) or update one already-checked service, and record the change."""
+    old = msgspec.to_builtins(body_of(current)) if current is not None else None
+    new = msgspec.to_builtins(body)
+    if current is not None and old == new:
         return current
-    await _check_slug_free(conn, body.slug, current.id)
+    await _check_slug_free(conn, body.slug, current.id if current else None)
     with translate_errors():
-        row = await conn.fetchrow(sql("services_update"), current.id, *_columns(body))
+        if current is None:
+            row = await conn.fetchrow(sql("services_insert"), new_id or uuid.uuid4(), *_columns(body))
+        else:
+            row = await conn.fetchrow(sql("services_update"), current.id, *_columns(body))
     assert row is not None
     service = _from_row(row)
     await changes.record_change(
@@ -163,6 +145,20 @@ async def overwrite_service(
         new=new,
     )
     return service
+
+
+async def insert_service(
+    conn: Connection, body: ServiceBody, *, actor: str, service_id: uuid.UUID | None = None, operation: str = "create"
+) -> Service:
+    """Write a new, already-checked service."""
+    return await _write(conn, body, current=None, new_id=service_id, actor=actor, operation=operation)
+
+
+async def overwrite_service(
+    conn: Connection, current: Service, body: ServiceBody, *, actor: str, operation: str
+) -> Service:
+    """Write an already-checked body over a locked service; an identical body changes nothing."""
+    return await _write(conn, body, current=current, new_id=None, actor=actor, operation=operation)
 
 
 async def create_service(conn: Connection, body: ServiceBody, *, actor: str, vocab: Taxonomies) -> Service:

@@ -8,13 +8,13 @@ from typing import Any
 import asyncpg
 import msgspec
 
-from service.domain.errors import Conflict, FieldProblem, InvalidInput, NotFound, PreconditionFailed
+from service.domain.errors import Conflict, FieldProblem, InvalidInput, PreconditionFailed
 from service.domain.model import Point, Site, SiteBody
 from service.domain.validation import site_problems
 from service.domain.versioning import etag, if_match_allows
 from service.store import changes
 from service.store.areas import WriteResult, codes_containing, existing_codes
-from service.store.db import Connection, translate_errors
+from service.store.db import Connection, fetch_by_id_or_slug, translate_errors
 from service.store.sql import sql
 
 
@@ -37,13 +37,7 @@ def body_of(site: SiteBody) -> SiteBody:
 
 async def get_site(conn: Connection, key: str) -> Site:
     """By id or by slug."""
-    try:
-        row = await conn.fetchrow(sql("sites_get_by_id"), uuid.UUID(key))
-    except ValueError:
-        row = await conn.fetchrow(sql("sites_get_by_slug"), key)
-    if row is None:
-        raise NotFound("site", key)
-    return _from_row(row)
+    return _from_row(await fetch_by_id_or_slug(conn, "site", key))
 
 
 async def list_sites(

@@ -9,9 +9,10 @@ from litestar.params import FromQuery, JSONBody, PathParameter, QueryParameter, 
 
 from service.domain.model import Area, AreaBody, StoredArea
 from service.domain.types import AreaCode, AreaKind
+from service.domain.versioning import etag
 from service.http.deps import Actor, Conn
 from service.http.problems import problem_responses
-from service.http.schemas import AreaPage, Limit, Offset
+from service.http.schemas import ETAG, AreaPage, IfMatch, Limit, Offset
 from service.store import areas as store
 from service.store.directory import SectionReport, import_areas
 
@@ -30,19 +31,25 @@ class AreaController(Controller):
         items, total = await store.list_areas(conn, kind, limit, offset)
         return AreaPage(items=tuple(items), total=total, limit=limit, offset=offset)
 
-    @get("/{code:str}", operation_id="getArea", responses=problem_responses(404))
-    async def get_area(self, conn: Conn, code: Annotated[AreaCode, PathParameter()]) -> StoredArea:
+    @get("/{code:str}", operation_id="getArea", response_headers=ETAG, responses=problem_responses(404))
+    async def get_area(self, conn: Conn, code: Annotated[AreaCode, PathParameter()]) -> Response[StoredArea]:
         """Get one area with its boundary."""
-        return await store.get_area(conn, code)
+        area = await store.get_area(conn, code)
+        return Response(area, headers={"ETag": etag(area.version)})
 
-    @put("/{code:str}", operation_id="putArea", responses=problem_responses(400, 413, 422))
+    @put("/{code:str}", operation_id="putArea", response_headers=ETAG, responses=problem_responses(400, 412, 413, 422))
     async def put_area(
-        self, conn: Conn, code: Annotated[AreaCode, PathParameter()], data: JSONBody[AreaBody], actor: Actor
+        self,
+        conn: Conn,
+        code: Annotated[AreaCode, PathParameter()],
+        data: JSONBody[AreaBody],
+        actor: Actor,
+        if_match: IfMatch = None,
     ) -> Response[StoredArea]:
         """Create or replace an area."""
         area = Area(code=code, kind=data.kind, name=data.name, boundary=data.boundary)
-        stored, result = await store.put_area(conn, area, actor=actor)
-        return Response(stored, status_code=201 if result == "created" else 200)
+        stored, result = await store.put_area(conn, area, actor=actor, if_match=if_match)
+        return Response(stored, status_code=201 if result == "created" else 200, headers={"ETag": etag(stored.version)})
 
     @post("/import", operation_id="importAreas", status_code=200, responses=problem_responses(400, 413, 422))
     async def import_areas(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 import msgspec
+from litestar.datastructures import ResponseHeader
 from litestar.params import HeaderParameter, QueryParameter
 
 from service.domain.model import AreaSummary, Service, Site
@@ -16,6 +17,12 @@ IfMatch = Annotated[
     HeaderParameter(
         name="If-Match", description="The ETag you last read; a stale one gets 412 and nothing is written."
     ),
+]
+
+ETAG = [
+    ResponseHeader(
+        name="ETag", documentation_only=True, description="The record's version; send it back in If-Match to write."
+    )
 ]
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Annotated
 
 from litestar import Controller, Response, delete, get, patch, post, put
-from litestar.datastructures import ResponseHeader
 from litestar.params import FromQuery, JSONBody, PathParameter, QueryParameter
 
 from service.domain.model import Change, Service, ServiceBody, ServicePatch
@@ -13,12 +12,9 @@ from service.domain.types import Code, Context, ServiceKind, ServiceStatus
 from service.domain.versioning import etag
 from service.http.deps import Actor, Conn, Vocab
 from service.http.problems import problem_responses
-from service.http.schemas import IfMatch, Limit, Offset, ServicePage
+from service.http.schemas import ETAG, IfMatch, Limit, Offset, ServicePage
 from service.store import services as store
 
-ETAG = [
-    ResponseHeader(name="ETag", documentation_only=True, description="The service's version; send it back in If-Match.")
-]
 Key = Annotated[str, PathParameter(description="Service id (UUID) or slug.", max_length=80)]
 
 

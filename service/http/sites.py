@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Annotated
 
 from litestar import Controller, Response, get, post, put
-from litestar.datastructures import ResponseHeader
 from litestar.params import FromQuery, JSONBody, PathParameter, QueryParameter, RawBody
 
 from service.domain.model import Site, SiteBody
@@ -13,14 +12,11 @@ from service.domain.types import SiteKind
 from service.domain.versioning import etag
 from service.http.deps import Actor, Conn, Vocab
 from service.http.problems import problem_responses
-from service.http.schemas import IfMatch, Limit, Offset, SitePage
+from service.http.schemas import ETAG, IfMatch, Limit, Offset, SitePage
 from service.store import sites as store
 from service.store.directory import ImportReport, import_sites
 
 Key = Annotated[str, PathParameter(description="Site id (UUID) or slug.", max_length=80)]
-ETAG = [
-    ResponseHeader(name="ETag", documentation_only=True, description="The site's version; send it back in If-Match.")
-]
 
 
 class SiteController(Controller):

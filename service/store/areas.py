@@ -7,10 +7,11 @@ from typing import Any, Literal
 import asyncpg
 import msgspec
 
-from service.domain.errors import InvalidInput, NotFound
+from service.domain.errors import InvalidInput, NotFound, PreconditionFailed
 from service.domain.geometry import bbox, contains
 from service.domain.model import Area, AreaBody, AreaSummary, Point, StoredArea
 from service.domain.validation import area_problems
+from service.domain.versioning import etag, if_match_allows
 from service.store import changes
 from service.store.db import Connection, translate_errors
 from service.store.sql import sql
@@ -56,16 +57,21 @@ def check_area(area: AreaBody) -> None:
         raise InvalidInput(tuple(problems))
 
 
-async def write_area(conn: Connection, area: Area, *, actor: str, operation: str) -> tuple[StoredArea, WriteResult]:
+async def write_area(
+    conn: Connection, area: Area, *, actor: str, import_: bool = False, if_match: str | None = None
+) -> tuple[StoredArea, WriteResult]:
     """Create or replace an already-checked area; an identical one changes nothing."""
     box = bbox(area.boundary)
     row = await conn.fetchrow(sql("areas_lock"), area.code)
+    if if_match is not None and not if_match_allows(if_match, row["version"] if row else 0):
+        raise PreconditionFailed(etag(row["version"]) if row else "none")
     new: dict[str, Any] = msgspec.to_builtins(AreaBody(kind=area.kind, name=area.name, boundary=area.boundary))
     if row is None:
         with translate_errors():
             created = await conn.fetchrow(sql("areas_insert"), area.code, area.kind, area.name, area.boundary, *box)
         assert created is not None
         stored, result, old = _from_row(created), "created", None
+        operation = "import" if import_ else "create"
     else:
         current = _from_row(row)
         old = msgspec.to_builtins(AreaBody(kind=current.kind, name=current.name, boundary=current.boundary))
@@ -75,12 +81,13 @@ async def write_area(conn: Connection, area: Area, *, actor: str, operation: str
             updated = await conn.fetchrow(sql("areas_update"), area.code, area.kind, area.name, area.boundary, *box)
         assert updated is not None
         stored, result = _from_row(updated), "updated"
+        operation = "import" if import_ else "replace"
     await changes.record_change(
         conn,
         actor=actor,
         entity="area",
         key=area.code,
-        operation=operation if operation == "import" or result == "updated" else "create",
+        operation=operation,
         version=stored.version,
         old=old,
         new=new,
@@ -88,9 +95,11 @@ async def write_area(conn: Connection, area: Area, *, actor: str, operation: str
     return stored, result  # type: ignore[return-value]
 
 
-async def put_area(conn: Connection, area: Area, *, actor: str) -> tuple[StoredArea, WriteResult]:
+async def put_area(
+    conn: Connection, area: Area, *, actor: str, if_match: str | None = None
+) -> tuple[StoredArea, WriteResult]:
     check_area(area)
-    return await write_area(conn, area, actor=actor, operation="replace")
+    return await write_area(conn, area, actor=actor, if_match=if_match)
 
 
 async def existing_codes(conn: Connection, codes: list[str]) -> set[str]:

@@ -177,7 +177,7 @@ async def _import(
             progress(section, done, total)
 
     for _, a in areas:
-        _, result = await area_store.write_area(conn, a, actor=actor, operation="import")
+        _, result = await area_store.write_area(conn, a, actor=actor, import_=True)
         counts["areas"][result] += 1
         tick("areas")
     for _, s, site_target in site_targets:
@@ -316,7 +316,7 @@ async def import_areas(
         raise ImportRejected(tuple(problems.items))
     counts: Counter[str] = Counter()
     for n, (_, a) in enumerate(areas, start=1):
-        _, result = await area_store.write_area(conn, a, actor=actor, operation="import")
+        _, result = await area_store.write_area(conn, a, actor=actor, import_=True)
         counts[result] += 1
         if progress is not None:
             progress("areas", n, len(areas))

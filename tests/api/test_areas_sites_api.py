@@ -93,3 +93,18 @@ async def test_sites_are_listed_by_area_and_bulk_imported_all_or_nothing(client:
         "/v1/sites/inside", json={**sites[0], "name": "New"}, headers={"If-Match": f'"{site["version"]}"'}
     )
     assert fresh.status_code == 200 and fresh.json()["version"] == site["version"] + 1
+
+
+async def test_an_area_write_with_a_stale_if_match_gets_412_and_writes_nothing(client: Client) -> None:
+    created = await client.put("/v1/areas/T9", json=AREA)
+    assert created.headers["etag"] == '"1"'
+    assert (
+        await client.put("/v1/areas/T9", json={**AREA, "name": "Two"}, headers={"If-Match": '"1"'})
+    ).status_code == 200
+    before = await snapshot(client)
+    assert_problem(
+        await client.put("/v1/areas/T9", json={**AREA, "name": "Three"}, headers={"If-Match": '"1"'}), 412, "If-Match"
+    )
+    assert_problem(await client.put("/v1/areas/T8", json=AREA, headers={"If-Match": '"1"'}), 412, "If-Match")
+    assert await snapshot(client) == before
+    assert (await client.get("/v1/areas/T9")).headers["etag"] == '"2"'

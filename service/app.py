@@ -21,6 +21,7 @@ from service.http.areas import AreaController
 from service.http.deps import DEPENDENCIES
 from service.http.directory import DirectoryController
 from service.http.health import live, ready
+from service.http.openapi import finish_openapi
 from service.http.problems import ERROR_MAP
 from service.http.services import ServiceController
 from service.http.sites import SiteController
@@ -54,7 +55,7 @@ def create_app(settings: Settings) -> Litestar:
             yield
 
     swagger_dir = Path(swagger_ui_bundle.swagger_ui_path)
-    return Litestar(
+    app = Litestar(
         route_handlers=[
             live,
             ready,
@@ -76,6 +77,7 @@ def create_app(settings: Settings) -> Litestar:
                 "Errors are application/problem+json (RFC 9457) naming the offending field."
             ),
             path="/schema",
+            use_handler_docstrings=True,
             render_plugins=[
                 SwaggerRenderPlugin(
                     path=["/", "/swagger"],
@@ -93,6 +95,8 @@ def create_app(settings: Settings) -> Litestar:
             log_exceptions="never",
         ),
     )
+    finish_openapi(app.openapi_schema)
+    return app
 
 
 def openapi_document(app: Litestar) -> dict[str, Any]:

@@ -148,5 +148,8 @@ _DESCRIPTIONS = {
 
 def problem_responses(*statuses: int) -> dict[int, ResponseSpec]:
     return {
-        s: ResponseSpec(data_container=Problem, description=_DESCRIPTIONS[s], media_type=PROBLEM_JSON) for s in statuses
+        s: ResponseSpec(
+            data_container=Problem, description=_DESCRIPTIONS[s], media_type=PROBLEM_JSON, generate_examples=False
+        )
+        for s in statuses
     }

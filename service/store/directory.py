@@ -190,7 +190,7 @@ async def _import(
     for _, svc, target in targets:
         body = service_store.body_of(svc)
         if isinstance(target, uuid.UUID):
-            current = await service_store.get_service(conn, str(target))
+            current = await service_store.lock_service(conn, str(target))
             before = current.version
             after = await service_store.overwrite_service(conn, current, body, actor=actor, operation="import")
             counts["services"]["unchanged" if after.version == before else "updated"] += 1

@@ -78,7 +78,8 @@ async def get_service(conn: Connection, key: str) -> Service:
     return _from_row(await fetch_by_id_or_slug(conn, "service", key))
 
 
-async def _lock(conn: Connection, key: str) -> Service:
+async def lock_service(conn: Connection, key: str) -> Service:
+    """The service, locked FOR UPDATE until the transaction ends."""
     current = await get_service(conn, key)
     row = await conn.fetchrow(sql("services_lock"), current.id)
     assert row is not None
@@ -167,7 +168,7 @@ async def create_service(conn: Connection, body: ServiceBody, *, actor: str, voc
 
 
 async def _locked_for_write(conn: Connection, key: str, if_match: str | None) -> Service:
-    current = await _lock(conn, key)
+    current = await lock_service(conn, key)
     if not if_match_allows(if_match, current.version):
         raise PreconditionFailed(etag(current.version))
     return current

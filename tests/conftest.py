@@ -10,7 +10,6 @@ import os
 import re
 import secrets
 from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
@@ -121,7 +120,3 @@ async def client(settings: Settings, conn: Connection) -> AsyncIterator[AsyncTes
 @pytest.fixture(scope="session")
 def demo_document() -> bytes:
     return DEMO_FILE.read_bytes()
-
-
-def demo_path() -> Path:
-    return DEMO_FILE

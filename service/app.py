@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -23,8 +24,12 @@ from service.http.directory import DirectoryController
 from service.http.health import live, ready
 from service.http.openapi import finish_openapi
 from service.http.problems import ERROR_MAP
+from service.http.referrals import ReferralController
 from service.http.services import ServiceController
 from service.http.sites import SiteController
+from service.index.engine import IndexConfig
+from service.index.keeper import IndexKeeper
+from service.index.origins import make_geocoder
 from service.settings import Settings
 from service.store.db import open_database
 from service.store.demo import load_demo_if_empty
@@ -48,11 +53,21 @@ def create_app(settings: Settings) -> Litestar:
                     report = await load_demo_if_empty(conn, settings.demo_file, vocab)
                     if report is not None:
                         log.info("loaded the demo directory: %d services", report.services.created)
+            config = IndexConfig(
+                detention_window=dt.timedelta(hours=settings.detention_window_hours), kind_cap=settings.kind_cap
+            )
+            keeper = IndexKeeper(db.pool, db.dsn, vocab, config)
+            await keeper.start()
             app.state.db = db
             app.state.vocab = vocab
             app.state.settings = settings
+            app.state.keeper = keeper
+            app.state.geocoder = make_geocoder(settings.online_geocoder, settings.geocoder_user_agent)
             log.info("database: %s", f"embedded ({settings.data_dir})" if db.embedded else "DATABASE_URL")
-            yield
+            try:
+                yield
+            finally:
+                await keeper.stop()
 
     swagger_dir = Path(swagger_ui_bundle.swagger_ui_path)
     app = Litestar(
@@ -63,6 +78,7 @@ def create_app(settings: Settings) -> Litestar:
             AreaController,
             SiteController,
             DirectoryController,
+            ReferralController,
             create_static_files_router(path=SWAGGER_ASSETS, directories=[swagger_dir], include_in_schema=False),
         ],
         lifespan=[lifespan],

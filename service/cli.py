@@ -132,6 +132,19 @@ def cmd_import_areas(args: argparse.Namespace) -> int:
     return _run_import(args, load)
 
 
+def cmd_import_postcodes(args: argparse.Namespace) -> int:
+    from service.store.postcodes import import_centroids
+
+    async def load(conn: Connection, data: bytes, actor: str) -> msgspec.Struct:
+        return PostcodeReport(imported=await import_centroids(conn, data.decode("utf-8-sig")))
+
+    return _run_import(args, load)
+
+
+class PostcodeReport(msgspec.Struct, frozen=True):
+    imported: int
+
+
 def cmd_export(args: argparse.Namespace) -> int:
     from service.store.directory import export_directory
 
@@ -182,6 +195,12 @@ def _parser() -> argparse.ArgumentParser:
     areas.add_argument("--kind", default="custom", choices=["police_force_area", "local_authority", "custom"])
     areas.add_argument("--actor")
     areas.set_defaults(run=cmd_import_areas)
+    codes = sub.add_parser(
+        "import-postcodes", help="import outcode or sector centroids (columns outcode|sector, latitude, longitude)"
+    )
+    codes.add_argument("file")
+    codes.add_argument("--actor")
+    codes.set_defaults(run=cmd_import_postcodes)
     exp = sub.add_parser("export", help="export the whole directory as one JSON document")
     exp.add_argument("-o", "--output", help="file to write (default: standard output)")
     exp.set_defaults(run=cmd_export)

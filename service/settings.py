@@ -27,6 +27,10 @@ class Settings(Struct, frozen=True, kw_only=True):
     pool_min_size: int = 1
     pool_max_size: int = 10
     log_level: str = "INFO"
+    detention_window_hours: int = 24
+    kind_cap: int = 3
+    online_geocoder: str = ""
+    geocoder_user_agent: str = "ld-pathways"
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> Settings:
@@ -54,6 +58,10 @@ ENV: dict[str, str] = {
     "PATHWAYS_POOL_MIN_SIZE": "pool_min_size",
     "PATHWAYS_POOL_MAX_SIZE": "pool_max_size",
     "PATHWAYS_LOG_LEVEL": "log_level",
+    "PATHWAYS_DETENTION_WINDOW_HOURS": "detention_window_hours",
+    "PATHWAYS_KIND_CAP": "kind_cap",
+    "PATHWAYS_ONLINE_GEOCODER": "online_geocoder",
+    "PATHWAYS_GEOCODER_USER_AGENT": "geocoder_user_agent",
 }
 
 _TRUE = {"1", "true", "yes", "on"}

@@ -30,6 +30,10 @@ class InvalidInput(DomainError):
         self.problems = problems
 
 
+class MalformedInput(InvalidInput):
+    """Input of the wrong shape or type (400), as opposed to well-formed input that breaks a rule (422)."""
+
+
 class NotFound(DomainError):
     def __init__(self, entity: str, key: str) -> None:
         super().__init__(f"{entity} {key!r} not found")

@@ -6,9 +6,12 @@ validity only; distances in metres use geodesic maths elsewhere.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
 
+import numpy as np
 import shapely
+from numpy.typing import NDArray
 from shapely.geometry.base import BaseGeometry
 
 from service.domain.errors import FieldProblem
@@ -87,6 +90,26 @@ def geometry_problems(geometry: Geometry, field: str) -> list[FieldProblem]:
 def bbox(geometry: Geometry) -> tuple[float, float, float, float]:
     minx, miny, maxx, maxy = to_shape(geometry).bounds
     return (float(minx), float(miny), float(maxx), float(maxy))
+
+
+EARTH_RADIUS_KM = 6371.0088
+
+
+def haversine_km(lon1: float, lat1: float, lon2: float, lat2: float) -> float:
+    """Great-circle distance; within 0.5 % of geodesic, at a fraction of geopy's cost."""
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    a = math.sin((p2 - p1) / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(math.radians(lon2 - lon1) / 2) ** 2
+    return 2 * EARTH_RADIUS_KM * math.asin(math.sqrt(a))
+
+
+def haversine_km_many(
+    lons: NDArray[np.float64], lats: NDArray[np.float64], lon: float, lat: float
+) -> NDArray[np.float64]:
+    """Vectorised haversine from one point to many (the hot path)."""
+    p1, p2 = np.radians(lats), math.radians(lat)
+    a = np.sin((p2 - p1) / 2) ** 2 + np.cos(p1) * math.cos(p2) * np.sin(np.radians(lon - lons) / 2) ** 2
+    result: NDArray[np.float64] = 2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(a))
+    return result
 
 
 def contains(geometry: Geometry, point: Point) -> bool:

@@ -231,6 +231,14 @@ class ServiceBody(Model, frozen=True, kw_only=True):
     verification: Verification | None = None
     status: ServiceStatus = "active"
     external_ids: ExternalIds = ExternalIds()
+    police_station: bool = False
+    """A police station or custody suite. As a place of safety (s136 MHA 1983): never for anyone under 18, and
+    for adults only in the exceptional cases the 2017 regulations allow."""
+    general_entry_for: tuple[Context, ...] = ()
+    """Contexts in which this is a general entry point that takes anyone, whatever their needs (an officers'
+    triage line, the custody L&D team)."""
+    fallback_for_needs: tuple[Code, ...] = ()
+    """Needs for which this is the labelled catch-all when no other option meets them."""
 
 
 class ServiceRecord(ServiceBody, frozen=True, kw_only=True):
@@ -356,3 +364,6 @@ class ServicePatch(Model, frozen=True, kw_only=True):
     verification: Verification | UnsetType | None = UNSET
     status: ServiceStatus | UnsetType = UNSET
     external_ids: ExternalIds | UnsetType = UNSET
+    police_station: bool | UnsetType = UNSET
+    general_entry_for: tuple[Context, ...] | UnsetType = UNSET
+    fallback_for_needs: tuple[Code, ...] | UnsetType = UNSET

@@ -98,6 +98,12 @@ def service_problems(body: ServiceBody, needs: frozenset[str], circumstances: fr
             )
         )
     problems += duplicate_problems(el.needs, "eligibility.needs")
+    problems += unknown_code_problems(body.fallback_for_needs, needs, "fallback_for_needs", "need")
+    problems += [
+        FieldProblem(field=f"general_entry_for[{i}]", reason=f"{c!r} is not one of the service's contexts")
+        for i, c in enumerate(body.general_entry_for)
+        if c not in body.contexts
+    ]
     problems += duplicate_problems(body.contexts, "contexts")
     problems += duplicate_problems(body.access_modes, "access_modes")
     if body.location is not None:

@@ -8,6 +8,8 @@ from litestar.datastructures import State
 from litestar.di import NamedDependency, Provide
 
 from service.domain.model import Taxonomies
+from service.index.engine import DirectoryIndex
+from service.index.origins import Geocoder
 from service.store.db import Connection
 
 
@@ -22,6 +24,17 @@ def provide_actor(state: State) -> str:
     return actor
 
 
+def provide_index(state: State) -> DirectoryIndex:
+    index: DirectoryIndex | None = state.keeper.index
+    assert index is not None, "the index is built before the app starts serving"
+    return index
+
+
+def provide_geocoder(state: State) -> Geocoder | None:
+    geocoder: Geocoder | None = state.geocoder
+    return geocoder
+
+
 def provide_vocab(state: State) -> Taxonomies:
     vocab: Taxonomies = state.vocab
     return vocab
@@ -31,9 +44,13 @@ DEPENDENCIES = {
     "conn": Provide(provide_conn),
     "actor": Provide(provide_actor, sync_to_thread=False),
     "vocab": Provide(provide_vocab, sync_to_thread=False),
+    "index": Provide(provide_index, sync_to_thread=False),
+    "geocoder": Provide(provide_geocoder, sync_to_thread=False),
 }
 
 # Handler parameter types that name the dependencies above explicitly.
 Conn = NamedDependency[Connection]
 Actor = NamedDependency[str]
 Vocab = NamedDependency[Taxonomies]
+Index = NamedDependency[DirectoryIndex]
+Geo = NamedDependency[Geocoder | None]

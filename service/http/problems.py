@@ -17,6 +17,7 @@ from service.domain.errors import (
     FieldProblem,
     ImportRejected,
     InvalidInput,
+    MalformedInput,
     NotFound,
     PreconditionFailed,
     RecordProblem,
@@ -66,6 +67,10 @@ def problem(
 
 def _invalid(request: Request[Any, Any, Any], exc: InvalidInput) -> Response[Problem]:
     return problem(request, 422, "invalid-input", "Invalid input", str(exc), errors=exc.problems)
+
+
+def _malformed(request: Request[Any, Any, Any], exc: MalformedInput) -> Response[Problem]:
+    return problem(request, 400, "invalid-request", "Bad request", str(exc), errors=exc.problems)
 
 
 def _not_found(request: Request[Any, Any, Any], exc: NotFound) -> Response[Problem]:
@@ -126,6 +131,7 @@ def _internal(request: Request[Any, Any, Any], exc: Exception) -> Response[Probl
 
 ERROR_MAP: ExceptionHandlersMap = {
     InvalidInput: _invalid,
+    MalformedInput: _malformed,
     NotFound: _not_found,
     Conflict: _conflict,
     PreconditionFailed: _precondition,

@@ -9,8 +9,11 @@ from service.domain.model import Taxonomies
 from service.store.changes import directory_version
 from service.store.db import Connection
 from service.store.directory import ImportReport, import_directory
+from service.store.postcodes import count_centroids, import_centroids
 
 DEMO_ACTOR = "demo-loader"
+DEMO_POSTCODE_FILES = ("outcodes.csv", "postcode_sectors.csv")
+"""Hand-made centroids for the demo areas, in the public layout, beside the demo directory."""
 _DEMO_LOCK = 7_411_350_114
 
 
@@ -21,4 +24,10 @@ async def load_demo_if_empty(conn: Connection, demo_file: str | Path, vocab: Tax
         if await directory_version(conn) != 0:
             return None
         data = await asyncio.to_thread(Path(demo_file).read_bytes)
-        return await import_directory(conn, data, actor=DEMO_ACTOR, vocab=vocab)
+        report = await import_directory(conn, data, actor=DEMO_ACTOR, vocab=vocab)
+        if await count_centroids(conn) == 0:
+            for name in DEMO_POSTCODE_FILES:
+                path = Path(demo_file).parent / name
+                if path.is_file():
+                    await import_centroids(conn, await asyncio.to_thread(path.read_text, encoding="utf-8"))
+        return report

@@ -205,4 +205,3 @@ async def service_history(conn: Connection, key: str) -> list[Change]:
 
 async def all_services(conn: Connection) -> list[Service]:
     return [_from_row(r) for r in await conn.fetch(sql("services_all"))]
-

@@ -1,0 +1,406 @@
+"""Referral routing: the request, the answer, and every rule as a named pure function.
+
+The in-memory index (service/index) applies the same rules vectorised over many services at once; these
+functions are the reference it is tested against and what explains an exclusion in words.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Callable
+from typing import Annotated, Literal
+
+from msgspec import Meta, Struct
+
+from service.domain.geometry import contains, haversine_km
+from service.domain.model import (
+    AreaCatchment,
+    Capacity,
+    Model,
+    NationalCatchment,
+    Point,
+    PolygonCatchment,
+    RadiusCatchment,
+    Service,
+)
+from service.domain.schedule import OpeningState, open_within
+from service.domain.types import AgeYears, AreaCode, AreaKind, CapacityStatus, Code, Context, Lat, Lon, ServiceKind
+
+# --- request ----------------------------------------------------------------------------------------------
+
+
+class PointOrigin(Model, tag="point", tag_field="type", frozen=True, kw_only=True):
+    lat: Lat
+    lon: Lon
+
+
+class SiteOrigin(Model, tag="site", tag_field="type", frozen=True, kw_only=True):
+    site: Annotated[str, Meta(min_length=1, max_length=80, description="Site id or slug, e.g. a custody suite.")]
+
+
+class PostcodeOrigin(Model, tag="postcode", tag_field="type", frozen=True, kw_only=True):
+    postcode: Annotated[
+        str,
+        Meta(
+            pattern=r"^\s*[A-Za-z]{1,2}[0-9][A-Za-z0-9]?\s*(?:[0-9][A-Za-z]{0,2})?\s*$",
+            description="A full postcode or just its district (outcode), e.g. HU1 2AA or HU1.",
+        ),
+    ]
+
+
+Origin = PointOrigin | SiteOrigin | PostcodeOrigin
+PersonGender = Literal["female", "male", "non_binary", "other", "not_stated"]
+
+
+class Person(Model, frozen=True, kw_only=True):
+    """Nothing identifying: no name, no date of birth."""
+
+    age: AgeYears
+    gender: PersonGender = "not_stated"
+    needs: Annotated[tuple[Code, ...], Meta(max_length=30)] = ()
+    circumstances: Annotated[tuple[Code, ...], Meta(max_length=30)] = ()
+
+
+class ReferralRequest(Model, frozen=True, kw_only=True):
+    origin: Origin
+    context: Context
+    person: Person
+    at: dt.datetime | None = None
+    """When the options are needed; default now. Times without a zone are Europe/London."""
+    limit: Annotated[int, Meta(ge=1, le=50)] = 10
+    max_travel_minutes: Annotated[int, Meta(ge=1, le=1440)] | None = None
+    explain: bool = False
+
+
+# --- answer -----------------------------------------------------------------------------------------------
+
+
+class Reason(Struct, frozen=True, kw_only=True):
+    code: str
+    text: str
+
+
+class AreaRef(Struct, frozen=True, kw_only=True):
+    code: AreaCode
+    kind: AreaKind
+    name: str
+
+
+class ResolvedOrigin(Struct, frozen=True, kw_only=True):
+    point: Point
+    resolved_from: Literal["point", "site", "postcode"]
+    label: str
+    areas: tuple[AreaRef, ...]
+    force: AreaRef | None
+
+
+class ServiceSummary(Struct, frozen=True, kw_only=True):
+    id: str
+    slug: str
+    name: str
+    organisation: str
+    kind: ServiceKind
+
+
+class PhoneOut(Struct, frozen=True, kw_only=True):
+    number: str
+    label: str
+    twenty_four_hour: bool
+    professionals_only: bool
+
+
+class CapacityOut(Struct, frozen=True, kw_only=True):
+    status: CapacityStatus
+    until: dt.datetime | None = None
+    note: str = ""
+
+
+class ReferralOut(Struct, frozen=True, kw_only=True):
+    instructions: str
+    methods: tuple[str, ...]
+    referrers: tuple[str, ...]
+    handover_target_minutes: int | None
+
+
+class Option(Struct, frozen=True, kw_only=True):
+    rank: int
+    service: ServiceSummary
+    distance_km: float | None
+    travel_minutes: int | None
+    opening: OpeningState
+    capacity: CapacityOut
+    needs_met: tuple[str, ...]
+    reasons: tuple[Reason, ...]
+    referral: ReferralOut
+    phones: tuple[PhoneOut, ...]
+    verified_at: dt.datetime | None
+
+
+class Fallback(Struct, frozen=True, kw_only=True):
+    label: str
+    for_needs: tuple[str, ...]
+    service: ServiceSummary
+    opening: OpeningState
+    phones: tuple[PhoneOut, ...]
+    referral: ReferralOut
+
+
+class Excluded(Struct, frozen=True, kw_only=True):
+    service: ServiceSummary
+    reasons: tuple[Reason, ...]
+    near_miss: bool
+    """Failed exactly one criterion: e.g. full now, or just outside its catchment."""
+
+
+class ReferralAnswer(Struct, frozen=True, kw_only=True):
+    origin: ResolvedOrigin
+    context: Context
+    at: dt.datetime
+    directory_version: int
+    options: tuple[Option, ...]
+    unmet_needs: tuple[str, ...]
+    fallbacks: tuple[Fallback, ...]
+    excluded: tuple[Excluded, ...] | None = None
+    near_misses: tuple[Excluded, ...] | None = None
+    excluded_outside_catchment: int | None = None
+    """With explain: how many more services were excluded only because the origin is outside their catchment
+    and failed something else too (they are counted, not listed)."""
+
+
+# --- the situation a rule is judged in -------------------------------------------------------------------
+
+IMMEDIATE_ACCESS = frozenset({"handover", "walk_in", "phone", "outreach"})
+ROAD_FACTOR = 1.3
+"""Road distance is about 1.3 times the straight line in England and Wales."""
+SPEED_KMH: dict[str, float] = {"street": 40.0, "custody": 30.0, "court": 30.0, "community": 25.0}
+"""Average door-to-door speed by context: street conveyance is an emergency journey; the rest are ordinary."""
+NO_PRIORITY = 11
+
+
+class Situation(Struct, frozen=True, kw_only=True):
+    person: Person
+    context: Context
+    at: dt.datetime
+    origin: Point
+    origin_areas: frozenset[str]
+    detention_window: dt.timedelta
+    max_travel_minutes: int | None = None
+
+
+def travel_minutes(distance_km: float, context: str) -> int:
+    return math.ceil(distance_km * ROAD_FACTOR / SPEED_KMH[context] * 60)
+
+
+def effective_capacity(capacity: Capacity, at: dt.datetime) -> CapacityStatus:
+    """A status past its `until` is unknown."""
+    if capacity.until is not None and at >= capacity.until:
+        return "unknown"
+    return capacity.status
+
+
+def _age(value: float) -> str:
+    return f"{value:g}"
+
+
+# --- hard eligibility: each returns a Reason when the service must not be offered -------------------------
+
+Rule = Callable[[Service, Situation, OpeningState], Reason | None]
+
+
+def is_active(s: Service, _: Situation, __: OpeningState) -> Reason | None:
+    if s.status == "active":
+        return None
+    return Reason(code="NOT_ACTIVE", text=f"the service is {s.status.replace('_', ' ')}")
+
+
+def serves_context(s: Service, sit: Situation, _: OpeningState) -> Reason | None:
+    if sit.context in s.contexts:
+        return None
+    return Reason(code="WRONG_CONTEXT", text=f"does not take referrals from {sit.context}")
+
+
+def catchment_contains_origin(s: Service, sit: Situation, _: OpeningState) -> Reason | None:
+    match s.catchment:
+        case NationalCatchment():
+            inside = True
+        case AreaCatchment(codes=codes):
+            inside = not sit.origin_areas.isdisjoint(codes)
+        case PolygonCatchment(geometry=geometry):
+            inside = contains(geometry, sit.origin)
+        case RadiusCatchment(km=km):
+            assert s.location is not None
+            inside = haversine_km(s.location.lon, s.location.lat, sit.origin.lon, sit.origin.lat) <= km
+    return None if inside else Reason(code="OUTSIDE_CATCHMENT", text="the origin is outside its catchment")
+
+
+def accepts_age(s: Service, sit: Situation, _: OpeningState) -> Reason | None:
+    age, limits = sit.person.age, s.eligibility.age
+    if limits.min is not None and age < limits.min:
+        return Reason(code="AGE_BELOW_MIN", text=f"takes people aged {_age(limits.min)} and over")
+    if limits.max is not None and age >= limits.max:
+        return Reason(code="AGE_ABOVE_MAX", text=f"takes people under {_age(limits.max)}")
+    return None
+
+
+def place_of_safety_accepts_age(s: Service, sit: Situation, opening: OpeningState) -> Reason | None:
+    """s136: in the street with a mental health crisis, a place of safety must accept the person's age."""
+    if s.kind != "place_of_safety" or sit.context != "street" or "mental_health_crisis" not in sit.person.needs:
+        return None
+    refused = accepts_age(s, sit, opening)
+    if refused is None:
+        return None
+    return Reason(code="S136_AGE_NOT_ACCEPTED", text=f"this place of safety {refused.text}")
+
+
+def police_station_never_for_under_18s(s: Service, sit: Situation, _: OpeningState) -> Reason | None:
+    """s136 MHA 1983 (as amended by the Policing and Crime Act 2017): a police station is never a place of
+    safety for anyone under 18."""
+    if s.kind == "place_of_safety" and s.police_station and sit.person.age < 18:
+        return Reason(
+            code="S136_POLICE_STATION_UNDER_18",
+            text="a police station is never a place of safety for anyone under 18 (s136 MHA 1983)",
+        )
+    return None
+
+
+def police_station_only_in_exceptional_cases(s: Service, sit: Situation, _: OpeningState) -> Reason | None:
+    """For adults, a police station is a place of safety only when behaviour poses an imminent risk of serious
+    harm and nothing else can reasonably be obtained (Mental Health Act 1983 (Places of Safety) Regulations 2017)."""
+    if (
+        s.kind == "place_of_safety"
+        and s.police_station
+        and sit.person.age >= 18
+        and "imminent_serious_harm" not in sit.person.circumstances
+    ):
+        return Reason(
+            code="S136_POLICE_STATION_NOT_EXCEPTIONAL",
+            text="a police station is a place of safety for adults only with an imminent risk of serious harm",
+        )
+    return None
+
+
+def accepts_gender(s: Service, sit: Situation, _: OpeningState) -> Reason | None:
+    allowed = s.eligibility.genders
+    if not allowed or sit.person.gender in allowed:
+        return None
+    return Reason(
+        code="GENDER_NOT_ACCEPTED", text=f"only for {' and '.join(g.replace('_', '-') for g in allowed)} people"
+    )
+
+
+def is_general_entry(s: Service, context: str) -> bool:
+    return context in s.general_entry_for
+
+
+def meets_a_need(s: Service, sit: Situation, _: OpeningState) -> Reason | None:
+    if is_general_entry(s, sit.context) or not set(sit.person.needs).isdisjoint(s.eligibility.needs):
+        return None
+    return Reason(code="NO_NEED_MET", text="meets none of the person's needs")
+
+
+def circumstances_allow(s: Service, sit: Situation, _: OpeningState) -> Reason | None:
+    have = set(sit.person.circumstances)
+    missing = [c for c in s.eligibility.circumstances_required if c not in have]
+    if missing:
+        return Reason(code="MISSING_CIRCUMSTANCE", text=f"requires: {', '.join(c.replace('_', ' ') for c in missing)}")
+    barred = [c for c in s.eligibility.circumstances_excluded if c in have]
+    if barred:
+        return Reason(
+            code="EXCLUDED_CIRCUMSTANCE",
+            text=f"cannot take people who are: {', '.join(c.replace('_', ' ') for c in barred)}",
+        )
+    return None
+
+
+def has_capacity(s: Service, sit: Situation, _: OpeningState) -> Reason | None:
+    if effective_capacity(s.capacity, sit.at) != "full":
+        return None
+    until = f" until {s.capacity.until.isoformat()}" if s.capacity.until else ""
+    return Reason(code="FULL", text=f"full{until}")
+
+
+def needs_immediate_access(s: Service, context: str) -> bool:
+    """Handover, walk-in, phone and outreach services must be open when needed; appointments are ranked instead."""
+    return context != "community" and not IMMEDIATE_ACCESS.isdisjoint(s.access_modes)
+
+
+def open_when_needed(s: Service, sit: Situation, opening: OpeningState) -> Reason | None:
+    """Street: open now. Custody and court: open within the expected detention window."""
+    if not needs_immediate_access(s, sit.context):
+        return None
+    if sit.context == "street":
+        if opening.open_now:
+            return None
+        return Reason(code="CLOSED_NOW", text="closed now")
+    if open_within(opening, sit.at, sit.detention_window):
+        return None
+    hours = round(sit.detention_window.total_seconds() / 3600)
+    return Reason(code="CLOSED_IN_WINDOW", text=f"does not open within the next {hours} h")
+
+
+def within_travel_time(s: Service, sit: Situation, _: OpeningState) -> Reason | None:
+    if sit.max_travel_minutes is None or s.location is None or "outreach" in s.access_modes:
+        return None
+    if set(s.access_modes) <= {"phone"}:
+        return None
+    minutes = travel_minutes(haversine_km(s.location.lon, s.location.lat, sit.origin.lon, sit.origin.lat), sit.context)
+    if minutes <= sit.max_travel_minutes:
+        return None
+    return Reason(code="TOO_FAR", text=f"about {minutes} min away; the limit is {sit.max_travel_minutes} min")
+
+
+HARD_RULES: tuple[Rule, ...] = (
+    is_active,
+    serves_context,
+    catchment_contains_origin,
+    accepts_age,
+    place_of_safety_accepts_age,
+    police_station_never_for_under_18s,
+    police_station_only_in_exceptional_cases,
+    accepts_gender,
+    meets_a_need,
+    circumstances_allow,
+    has_capacity,
+    open_when_needed,
+    within_travel_time,
+)
+
+
+def exclusion_reasons(s: Service, sit: Situation, opening: OpeningState) -> tuple[Reason, ...]:
+    """Every hard rule the service fails, in a fixed order; empty means it may be offered."""
+    return tuple(r for rule in HARD_RULES if (r := rule(s, sit, opening)) is not None)
+
+
+# --- ranking ----------------------------------------------------------------------------------------------
+
+CAPACITY_ORDER: dict[str, int] = {"available": 0, "unknown": 1, "limited": 2, "full": 3}
+
+
+def needs_met(s: Service, person: Person) -> tuple[str, ...]:
+    return tuple(n for n in person.needs if n in s.eligibility.needs)
+
+
+def is_tailored(s: Service) -> bool:
+    """Made for the person's group: gender-specific, a narrow age band (≤ 10 years), or requiring a circumstance
+    the person has (e.g. previously known to YOS)."""
+    el = s.eligibility
+    narrow_age = el.age.min is not None and el.age.max is not None and el.age.max - el.age.min <= 10
+    return bool(el.genders) or narrow_age or bool(el.circumstances_required)
+
+
+def rank_key(
+    s: Service, person: Person, opening: OpeningState, capacity: str, travel: int | None, at: dt.datetime
+) -> tuple[int, int, int, int, float, int, int, str]:
+    """Smaller is better. The README lists these criteria in this order."""
+    later = (opening.next_opens_at - at).total_seconds() if opening.next_opens_at else math.inf
+    return (
+        s.pathway_priority or NO_PRIORITY,
+        -len(needs_met(s, person)),
+        0 if is_tailored(s) else 1,
+        0 if opening.open_now else 1,
+        0.0 if opening.open_now else later,
+        CAPACITY_ORDER[capacity],
+        travel or 0,
+        s.slug,
+    )

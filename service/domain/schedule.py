@@ -1,0 +1,118 @@
+"""Opening times in Europe/London: which intervals a schedule is open, and what that means at a given moment.
+
+Rules, in order of precedence for each local date: a dated exception, then open 24/7, then England & Wales bank
+holidays (closed, normal or special hours), then the weekly sessions. A session belongs to the date it starts on,
+so Friday 22:00-02:00 runs into Saturday even when Saturday is a bank holiday. Times are wall-clock times in
+Europe/London: a session keeps its wall-clock hours across the clock changes, so it lasts an hour less or more.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from functools import cache, lru_cache
+from zoneinfo import ZoneInfo
+
+import holidays
+from msgspec import Struct
+
+from service.domain.model import Hours, Schedule
+
+LONDON = ZoneInfo("Europe/London")
+UTC = dt.UTC
+DAY_MINUTES = 24 * 60
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+HORIZON = dt.timedelta(days=8)
+"""How far ahead to look for the next opening."""
+
+
+class OpeningState(Struct, frozen=True, kw_only=True):
+    open_now: bool
+    open_24_7: bool = False
+    closes_at: dt.datetime | None = None
+    """When the current opening ends; None when open now with no end within the horizon."""
+    next_opens_at: dt.datetime | None = None
+    """When closed: the next opening within the horizon (8 days), if any."""
+
+
+@cache
+def _england_and_wales() -> holidays.HolidayBase:
+    # England and Wales share their bank holidays; the library keeps the list (incl. substitute days) current.
+    return holidays.country_holidays("GB", subdiv="ENG")
+
+
+def is_bank_holiday(day: dt.date) -> bool:
+    return day in _england_and_wales()
+
+
+def _minutes(hhmm: str) -> int:
+    hours, minutes = hhmm.split(":")
+    return int(hours) * 60 + int(minutes)
+
+
+def _range(opens: str, closes: str) -> tuple[int, int]:
+    start, end = _minutes(opens), _minutes(closes)
+    return (start, end if end > start else end + DAY_MINUTES)
+
+
+def _hours(hours: tuple[Hours, ...]) -> tuple[tuple[int, int], ...]:
+    return tuple(_range(h.opens, h.closes) for h in hours)
+
+
+@lru_cache(maxsize=65536)
+def day_ranges(schedule: Schedule, day: dt.date) -> tuple[tuple[int, int], ...]:
+    """Minutes after local midnight of the sessions that start on `day`; an end past 1440 runs into the next day."""
+    for exception in schedule.exceptions:
+        if exception.date == day:
+            return _hours(exception.hours)
+    if schedule.open_24_7:
+        return ((0, DAY_MINUTES),)
+    if is_bank_holiday(day):
+        match schedule.bank_holidays.mode:
+            case "closed":
+                return ()
+            case "special":
+                return _hours(schedule.bank_holidays.hours)
+            case "normal":
+                pass
+    weekday = WEEKDAYS[day.weekday()]
+    return tuple(_range(s.opens, s.closes) for s in schedule.weekly if s.day == weekday)
+
+
+def _local(day: dt.date, minutes: int) -> dt.datetime:
+    # Aware datetime + timedelta is wall-clock arithmetic, which is what opening hours mean.
+    return dt.datetime.combine(day, dt.time(0), tzinfo=LONDON) + dt.timedelta(minutes=minutes)
+
+
+def intervals(schedule: Schedule, start: dt.datetime, end: dt.datetime) -> list[tuple[dt.datetime, dt.datetime]]:
+    """Merged opening intervals, in UTC, that overlap [start, end)."""
+    first = start.astimezone(LONDON).date() - dt.timedelta(days=1)
+    last = end.astimezone(LONDON).date()
+    raw: list[tuple[dt.datetime, dt.datetime]] = []
+    day = first
+    while day <= last:
+        for a, b in day_ranges(schedule, day):
+            raw.append((_local(day, a).astimezone(UTC), _local(day, b).astimezone(UTC)))
+        day += dt.timedelta(days=1)
+    raw.sort()
+    merged: list[tuple[dt.datetime, dt.datetime]] = []
+    for opens, closes in raw:
+        if merged and opens <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], closes))
+        else:
+            merged.append((opens, closes))
+    return [(opens, closes) for opens, closes in merged if closes > start and opens < end]
+
+
+def state_at(schedule: Schedule, at: dt.datetime) -> OpeningState:
+    """Open now (and until when), or when it next opens, looking up to 8 days ahead."""
+    horizon = at + HORIZON
+    for a, b in intervals(schedule, at - dt.timedelta(days=1), horizon):
+        if a <= at < b:
+            return OpeningState(open_now=True, open_24_7=schedule.open_24_7, closes_at=b if b < horizon else None)
+        if a > at:
+            return OpeningState(open_now=False, next_opens_at=a)
+    return OpeningState(open_now=False)
+
+
+def open_within(state: OpeningState, at: dt.datetime, window: dt.timedelta) -> bool:
+    return state.open_now or (state.next_opens_at is not None and state.next_opens_at <= at + window)

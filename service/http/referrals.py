@@ -1,0 +1,117 @@
+"""/v1/referral-options: ranked, explained referral options for a person at a place, now."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any
+
+import msgspec
+from litestar import Controller, get, post
+from litestar.params import FromQuery, JSONBody, QueryParameter
+
+from service.domain.decoding import problem_from
+from service.domain.errors import FieldProblem, InvalidInput, MalformedInput
+from service.domain.routing import PersonGender, ReferralAnswer, ReferralRequest
+from service.domain.types import Context
+from service.http.deps import Geo, Index
+from service.http.problems import problem_responses
+from service.index.origins import referral_options
+
+CodeList = Annotated[
+    list[str] | None,
+    QueryParameter(description="Codes, repeated (needs=a&needs=b) or comma-separated (needs=a,b)."),
+]
+# GET parameter names for the fields of the POST body, so a problem names what the client sent.
+_QUERY_NAMES = {
+    "person.age": "age",
+    "person.gender": "gender",
+    "person.needs": "needs",
+    "person.circumstances": "circumstances",
+    "origin.postcode": "postcode",
+    "origin.site": "site",
+    "origin.lat": "lat",
+    "origin.lon": "lon",
+}
+
+
+def _split(values: list[str] | None) -> list[str]:
+    return [v.strip() for value in values or () for v in value.split(",") if v.strip()]
+
+
+def _origin(lat: float | None, lon: float | None, site: str | None, postcode: str | None) -> dict[str, Any]:
+    given = [
+        name
+        for name, v in (
+            ("lat/lon", lat if lat is not None or lon is not None else None),
+            ("site", site),
+            ("postcode", postcode),
+        )
+        if v is not None
+    ]
+    if len(given) != 1:
+        raise MalformedInput(
+            (FieldProblem(field="origin", reason="give exactly one of lat and lon, site, or postcode"),)
+        )
+    if site is not None:
+        return {"type": "site", "site": site}
+    if postcode is not None:
+        return {"type": "postcode", "postcode": postcode}
+    if lat is None or lon is None:
+        raise MalformedInput((FieldProblem(field="lat" if lat is None else "lon", reason="give both lat and lon"),))
+    return {"type": "point", "lat": lat, "lon": lon}
+
+
+def _query_field(field: str) -> str:
+    for body_name, query_name in _QUERY_NAMES.items():
+        if field == body_name or field.startswith(body_name + "["):
+            return query_name
+    return field
+
+
+class ReferralController(Controller):
+    path = "/v1/referral-options"
+    tags = ["referral options"]
+
+    @post("/", operation_id="findReferralOptions", status_code=200, responses=problem_responses(400, 413, 422))
+    async def find(self, data: JSONBody[ReferralRequest], index: Index, geocoder: Geo) -> ReferralAnswer:
+        """Rank the services that can take this person here and now, and say why."""
+        return await referral_options(index, data, geocoder)
+
+    @get("/", operation_id="findReferralOptionsByQuery", responses=problem_responses(400, 422))
+    async def find_by_query(
+        self,
+        index: Index,
+        geocoder: Geo,
+        context: FromQuery[Context],
+        age: Annotated[float, QueryParameter(ge=0, le=130, description="Age in years.")],
+        lat: FromQuery[float | None] = None,
+        lon: FromQuery[float | None] = None,
+        site: Annotated[str | None, QueryParameter(max_length=80, description="Site id or slug.")] = None,
+        postcode: Annotated[str | None, QueryParameter(max_length=10, description="Full postcode or district.")] = None,
+        gender: FromQuery[PersonGender] = "not_stated",
+        needs: CodeList = None,
+        circumstances: CodeList = None,
+        at: FromQuery[dt.datetime | None] = None,
+        limit: Annotated[int, QueryParameter(ge=1, le=50)] = 10,
+        max_travel_minutes: Annotated[int | None, QueryParameter(ge=1, le=1440)] = None,
+        explain: FromQuery[bool] = False,
+    ) -> ReferralAnswer:
+        """The same search with query parameters, for simple clients and shareable links."""
+        raw = {
+            "origin": _origin(lat, lon, site, postcode),
+            "context": context,
+            "person": {"age": age, "gender": gender, "needs": _split(needs), "circumstances": _split(circumstances)},
+            "at": at,
+            "limit": limit,
+            "max_travel_minutes": max_travel_minutes,
+            "explain": explain,
+        }
+        try:
+            request = msgspec.convert(raw, ReferralRequest)
+        except msgspec.ValidationError as e:
+            problem = problem_from(e)
+            raise MalformedInput((FieldProblem(field=_query_field(problem.field), reason=problem.reason),)) from e
+        try:
+            return await referral_options(index, request, geocoder)
+        except InvalidInput as e:  # name the query parameter, keeping the status (400 or 422)
+            raise type(e)(tuple(FieldProblem(field=_query_field(p.field), reason=p.reason) for p in e.problems)) from e

@@ -1,0 +1,112 @@
+"""Keeps the search index current: built at start-up, rebuilt from the store when the change feed says so.
+
+Every write appends to `changes`, whose trigger NOTIFYs `directory_changes`; each replica LISTENs on its own
+connection and rebuilds within a debounce of 50 ms, so a committed write is searchable everywhere within a second
+at directory scale. A missed notification (a dropped connection) is caught by comparing directory versions every
+few seconds, and the opening-times timeline is rolled forward daily.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import logging
+from typing import Any
+
+import asyncpg
+
+from service.domain.model import Taxonomies
+from service.index.engine import DirectoryIndex, IndexConfig
+from service.store import areas as area_store
+from service.store import services as service_store
+from service.store import sites as site_store
+from service.store.changes import directory_version
+from service.store.db import Connection, Pool, _init_connection
+from service.store.postcodes import all_centroids
+
+log = logging.getLogger("service.index")
+DEBOUNCE_SECONDS = 0.05
+CHECK_EVERY_SECONDS = 5.0
+
+
+async def load_index(conn: Connection, vocab: Taxonomies, config: IndexConfig) -> DirectoryIndex:
+    async with conn.transaction(isolation="repeatable_read", readonly=True):
+        version = await directory_version(conn)
+        services = await service_store.all_services(conn)
+        areas = await area_store.all_areas(conn)
+        sites = await site_store.all_sites(conn)
+        postcodes = await all_centroids(conn)
+    return await asyncio.to_thread(
+        DirectoryIndex,
+        services=services,
+        areas=areas,
+        sites=sites,
+        postcodes=postcodes,
+        vocab=vocab,
+        version=version,
+        config=config,
+        now=dt.datetime.now(dt.UTC),
+    )
+
+
+class IndexKeeper:
+    def __init__(self, pool: Pool, dsn: str, vocab: Taxonomies, config: IndexConfig) -> None:
+        self.pool, self.dsn, self.vocab, self.config = pool, dsn, vocab, config
+        self.index: DirectoryIndex | None = None
+        self._changed = asyncio.Event()
+        self._listener: Any = None
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        await self._listen()
+        await self.rebuild()
+        self._task = asyncio.create_task(self._run(), name="index-keeper")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        if self._listener is not None:
+            await self._listener.close()
+
+    async def rebuild(self) -> None:
+        async with self.pool.acquire() as conn:
+            self.index = await load_index(conn, self.vocab, self.config)
+
+    async def _listen(self) -> None:
+        if self._listener is not None and not self._listener.is_closed():
+            return
+        self._listener = await asyncpg.connect(self.dsn)
+        await _init_connection(self._listener)
+        await self._listener.add_listener("directory_changes", self._notified)
+
+    def _notified(self, *_: object) -> None:
+        self._changed.set()
+
+    async def _stale(self) -> bool:
+        assert self.index is not None
+        if not self.index.timeline_covers(dt.datetime.now(dt.UTC).timestamp() + 86400):
+            return True
+        async with self.pool.acquire() as conn:
+            return await directory_version(conn) != self.index.version
+
+    async def _run(self) -> None:
+        while True:
+            try:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._changed.wait(), CHECK_EVERY_SECONDS)
+                if self._changed.is_set():
+                    await asyncio.sleep(DEBOUNCE_SECONDS)
+                    self._changed.clear()
+                    await self.rebuild()
+                else:
+                    await self._listen()
+                    if await self._stale():
+                        await self.rebuild()
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # keep serving the last good index; try again on the next tick
+                log.exception("index refresh failed; serving version %s", self.index.version if self.index else None)
+                await asyncio.sleep(1.0)

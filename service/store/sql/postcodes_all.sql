@@ -1,0 +1,1 @@
+select code, lon, lat from postcode_centroids

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 import msgspec
@@ -99,18 +100,30 @@ def _rejected(request: Request[Any, Any, Any], exc: ImportRejected) -> Response[
     return problem(request, 422, "import-rejected", "Import rejected", str(exc), records=exc.problems)
 
 
+_MISSING = re.compile(r"Missing required \w+ parameter '(?P<name>[^']+)'")
+
+
 def _validation(request: Request[Any, Any, Any], exc: ValidationException) -> Response[Problem]:
-    """Litestar's decode errors: wrong types, unknown fields, bad query parameters."""
+    """Litestar's decode errors: wrong types, unknown fields, bad or missing parameters.
+
+    The detail is rebuilt from the errors: litestar's own names the full URL, whose query string may carry
+    search inputs (age, needs), and those are never echoed or logged.
+    """
     errors: list[FieldProblem] = []
     for item in exc.extra if isinstance(exc.extra, list) else []:
         key = str(item.get("key") or "")
         source = str(item.get("source") or "")
         prefix = "" if key in ("", "data") and source == "body" else key
-        found = field_problem(str(item.get("message", exc.detail)), prefix)
+        found = field_problem(str(item.get("message", "invalid value")), prefix)
         errors.append(FieldProblem(field=join_path(found.field) or "body", reason=found.reason))
     if not errors:
-        errors.append(FieldProblem(field="body", reason=exc.detail))
-    return problem(request, 400, "invalid-request", "Bad request", exc.detail, errors=tuple(errors))
+        missing = _MISSING.search(exc.detail or "")
+        if missing:
+            errors.append(FieldProblem(field=missing.group("name"), reason="required"))
+        else:
+            errors.append(FieldProblem(field="body", reason="invalid request"))
+    detail = "; ".join(f"{e.field}: {e.reason}" for e in errors)
+    return problem(request, 400, "invalid-request", "Bad request", detail, errors=tuple(errors))
 
 
 def _http(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Problem]:

@@ -623,7 +623,7 @@ class DirectoryIndex:
             detention_window=self.config.detention_window,
             max_travel_minutes=max_travel,
         )
-        offered = {o.service.id for o in answer.options}
+        offered = {o.service.slug for o in answer.options}
         excluded: list[Excluded] = []
         for j in np.flatnonzero(~ok):
             s = self.services[int(idx[j])]
@@ -632,7 +632,7 @@ class DirectoryIndex:
         # Passed every rule but left out by the limit or the per-kind cap.
         for j in np.flatnonzero(ok):
             s = self.services[int(idx[j])]
-            if str(s.id) not in offered:
+            if s.slug not in offered:
                 reason = Reason(code="BELOW_THE_CUT", text="eligible, but below the limit or the per-kind cap")
                 excluded.append(Excluded(service=_summary(s), reasons=(reason,), near_miss=False))
         # Outside the catchment: listed when that is their only failure, counted otherwise.

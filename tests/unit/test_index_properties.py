@@ -1,0 +1,262 @@
+"""Properties of the search index on random directories: it agrees with the reference rules, ranks nearer and
+better-matching services first, and answers the same request the same way every time."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Any
+
+import msgspec
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from service.domain.model import Area, Service, Taxonomies, Taxonomy, TaxonomyTerm
+from service.domain.routing import Person, Situation, exclusion_reasons
+from service.domain.schedule import state_at
+from service.index.engine import DirectoryIndex, IndexConfig
+
+AT = dt.datetime(2026, 11, 23, 9, 30, tzinfo=dt.UTC)
+NEEDS = ("mental_health", "mental_health_crisis", "alcohol", "housing")
+CIRCS = ("admits_offence", "intoxicated", "known_to_yos", "imminent_serious_harm")
+CONTEXTS = ("custody", "street", "court", "community")
+VOCAB = Taxonomies(
+    needs=Taxonomy(name="needs", version=1, terms=tuple(TaxonomyTerm(code=c, label=c, definition=c) for c in NEEDS)),
+    circumstances=Taxonomy(
+        name="circumstances", version=1, terms=tuple(TaxonomyTerm(code=c, label=c, definition=c) for c in CIRCS)
+    ),
+)
+
+
+def _box(code: str, west: float, east: float) -> Area:
+    ring = [[west, 52.0], [east, 52.0], [east, 53.0], [west, 53.0], [west, 52.0]]
+    return msgspec.convert(
+        {
+            "code": code,
+            "kind": "police_force_area",
+            "name": code,
+            "boundary": {"type": "Polygon", "coordinates": [ring]},
+        },
+        Area,
+    )
+
+
+AREAS = [_box("WEST", -1.0, -0.5), _box("EAST", -0.5, 0.0)]
+SCHEDULES = [
+    {"open_24_7": True},
+    {"weekly": [{"day": d, "opens": "09:00", "closes": "17:00"} for d in ("mon", "tue", "wed", "thu", "fri")]},
+    {"weekly": [{"day": d, "opens": "22:00", "closes": "02:00"} for d in ("sun", "mon", "tue")]},
+    {},
+]
+
+lons = st.floats(-0.99, -0.01)
+lats = st.floats(52.01, 52.99)
+
+
+def subsets(values: Any) -> st.SearchStrategy[list[Any]]:
+    return st.lists(st.sampled_from(values), unique=True) if values else st.just([])
+
+
+def mostly_empty(values: Any) -> st.SearchStrategy[list[Any]]:
+    """Restrictions are the exception, so that most directories have something to offer."""
+    return st.one_of(st.just([]), st.just([]), st.just([]), subsets(values))
+
+
+@st.composite
+def services(draw: st.DrawFn, slug: str) -> dict[str, Any]:
+    contexts = draw(st.sampled_from([list(CONTEXTS)]) | st.lists(st.sampled_from(CONTEXTS), min_size=1, unique=True))
+    modes = draw(
+        st.lists(st.sampled_from(["handover", "walk_in", "phone", "outreach", "appointment"]), min_size=1, unique=True)
+    )
+    location = draw(st.none() | st.builds(lambda x, y: {"lon": x, "lat": y}, lons, lats))
+    if location is None and {"handover", "walk_in"} & set(modes):
+        location = {"lon": -0.5, "lat": 52.5}
+    catchments = [{"type": "national"}, {"type": "areas", "codes": ["WEST"]}, {"type": "areas", "codes": ["EAST"]}]
+    if location is not None:
+        catchments.append({"type": "radius", "km": draw(st.floats(1, 60))})
+    low = draw(st.sampled_from([None, None, None, 0, 16, 18, 25]))
+    high = draw(st.sampled_from([None, None, None, 18, 22, 25, 60]))
+    if low is not None and high is not None and high <= low:
+        high = low + draw(st.integers(1, 20))
+    required = draw(mostly_empty(CIRCS))
+    return {
+        "id": str(uuid.uuid5(uuid.NAMESPACE_URL, slug)),
+        "version": 1,
+        "created_at": AT.isoformat(),
+        "updated_at": AT.isoformat(),
+        "slug": slug,
+        "name": slug,
+        "organisation": "o",
+        "kind": draw(st.sampled_from(["place_of_safety", "triage_line", "housing", "womens_centre"])),
+        "police_station": draw(st.sampled_from([False, False, True])),
+        "contexts": contexts,
+        "general_entry_for": draw(st.lists(st.sampled_from(contexts), unique=True)),
+        "access_modes": modes,
+        "location": location,
+        "catchment": draw(st.sampled_from([catchments[0], *catchments])),
+        "eligibility": {
+            "age": {"min": low, "max": high},
+            "genders": draw(mostly_empty(["female", "male", "non_binary", "other"])),
+            "needs": draw(st.lists(st.sampled_from(NEEDS), min_size=1, unique=True)),
+            "circumstances_required": required,
+            "circumstances_excluded": draw(mostly_empty([c for c in CIRCS if c not in required])),
+        },
+        "schedule": draw(st.sampled_from(SCHEDULES)),
+        "capacity": {
+            "status": draw(st.sampled_from(["available", "available", "limited", "full", "unknown"])),
+            "until": draw(
+                st.sampled_from(
+                    [None, (AT - dt.timedelta(hours=1)).isoformat(), (AT + dt.timedelta(hours=1)).isoformat()]
+                )
+            ),
+        },
+        "pathway_priority": draw(st.none() | st.integers(1, 10)),
+        "status": draw(st.sampled_from(["active", "active", "active", "temporarily_closed"])),
+    }
+
+
+@st.composite
+def directories(draw: st.DrawFn) -> list[Service]:
+    n = draw(st.integers(1, 12))
+    return [msgspec.convert(draw(services(f"s{i:02d}")), Service) for i in range(n)]
+
+
+people = st.builds(
+    Person,
+    age=st.sampled_from([10, 16, 17.99, 18, 24.99, 25, 30, 40, 70]),
+    gender=st.sampled_from(["female", "male", "non_binary", "other", "not_stated"]),
+    needs=st.lists(st.sampled_from(NEEDS), min_size=1, unique=True).map(tuple) | st.just(()),
+    circumstances=mostly_empty(CIRCS).map(tuple),
+)
+
+
+def build(svcs: list[Service]) -> DirectoryIndex:
+    return DirectoryIndex(
+        services=svcs, areas=AREAS, sites=[], postcodes={}, vocab=VOCAB, version=1, config=IndexConfig(), now=AT
+    )
+
+
+def search(index: DirectoryIndex, person: Person, context: str, lon: float, lat: float, **kw: Any) -> Any:
+    return index.search(
+        person=person,
+        context=context,
+        at=AT,
+        where=index.resolve_point(lon, lat),  # type: ignore[arg-type]
+        origin_label="x",
+        resolved_from="point",
+        **kw,
+    )
+
+
+@settings(max_examples=150, deadline=None, derandomize=True)
+@given(
+    svcs=directories(),
+    person=people,
+    context=st.sampled_from(CONTEXTS),
+    lon=lons,
+    lat=lats,
+    max_travel=st.none() | st.integers(5, 120),
+)
+def test_the_index_offers_exactly_the_services_the_reference_rules_allow(
+    svcs: list[Service], person: Person, context: str, lon: float, lat: float, max_travel: int | None
+) -> None:
+    index = build(svcs)
+    where = index.resolve_point(lon, lat)
+    answer = search(index, person, context, lon, lat, limit=50, max_travel_minutes=max_travel, explain=True)
+    situation = Situation(
+        person=person,
+        context=context,
+        at=AT,
+        origin=where.point,  # type: ignore[arg-type]
+        origin_areas=where.codes,
+        detention_window=dt.timedelta(hours=24),
+        max_travel_minutes=max_travel,
+    )
+    allowed = {s.slug for s in svcs if not exclusion_reasons(s, situation, state_at(s.schedule, AT))}
+    offered = {o.service.slug for o in answer.options}
+    cut = {e.service.slug for e in answer.excluded if e.reasons[0].code == "BELOW_THE_CUT"}
+    assert offered | cut == allowed
+    assert not offered & cut
+    for option in answer.options:  # no returned option ever violates hard eligibility
+        s = next(x for x in svcs if x.slug == option.service.slug)
+        assert exclusion_reasons(s, situation, state_at(s.schedule, AT)) == ()
+        assert option.opening == msgspec.structs.replace(state_at(s.schedule, AT), open_24_7=s.schedule.open_24_7)
+
+
+@settings(max_examples=100, deadline=None, derandomize=True)
+@given(
+    base=services("x"),
+    person=people,
+    context=st.sampled_from(CONTEXTS),
+    near_km=st.floats(0.5, 10),
+    extra_km=st.floats(1, 30),
+)
+def test_all_else_equal_a_nearer_service_never_ranks_below_a_farther_one(
+    base: dict[str, Any], person: Person, context: str, near_km: float, extra_km: float
+) -> None:
+    origin = (-0.5, 52.5)
+    common = {**base, "catchment": {"type": "national"}, "access_modes": ["walk_in"]}
+    far = msgspec.convert(
+        {
+            **common,
+            "slug": "a-far",
+            "id": str(uuid.uuid4()),
+            "location": {"lon": origin[0], "lat": origin[1] + (near_km + extra_km) / 111},
+        },
+        Service,
+    )
+    near = msgspec.convert(
+        {
+            **common,
+            "slug": "b-near",
+            "id": str(uuid.uuid4()),
+            "location": {"lon": origin[0], "lat": origin[1] + near_km / 111},
+        },
+        Service,
+    )
+    answer = search(build([far, near]), person, context, *origin)
+    order = [o.service.slug for o in answer.options]
+    if "a-far" in order and "b-near" in order:
+        assert order.index("b-near") < order.index("a-far")
+
+
+@settings(max_examples=100, deadline=None, derandomize=True)
+@given(base=services("x"), person=people, context=st.sampled_from(CONTEXTS))
+def test_all_else_equal_meeting_more_needs_never_ranks_below_meeting_fewer(
+    base: dict[str, Any], person: Person, context: str
+) -> None:
+    if len(person.needs) < 2:
+        person = msgspec.structs.replace(person, needs=("mental_health", "alcohol"))
+    fewer_needs = list(person.needs[:1])
+    more_needs = list(person.needs)
+    el = base["eligibility"]
+    fewer = msgspec.convert(
+        {**base, "slug": "a-fewer", "id": str(uuid.uuid4()), "eligibility": {**el, "needs": fewer_needs}}, Service
+    )
+    more = msgspec.convert(
+        {**base, "slug": "b-more", "id": str(uuid.uuid4()), "eligibility": {**el, "needs": more_needs}}, Service
+    )
+    answer = search(build([fewer, more]), person, context, -0.5, 52.5)
+    order = [o.service.slug for o in answer.options]
+    if "a-fewer" in order and "b-more" in order:
+        assert order.index("b-more") < order.index("a-fewer")
+
+
+@settings(max_examples=60, deadline=None, derandomize=True)
+@given(
+    svcs=directories(),
+    person=people,
+    context=st.sampled_from(CONTEXTS),
+    lon=lons,
+    lat=lats,
+    seed=st.randoms(use_true_random=False),
+)
+def test_the_same_request_on_the_same_directory_always_gets_the_same_answer(
+    svcs: list[Service], person: Person, context: str, lon: float, lat: float, seed: Any
+) -> None:
+    first = search(build(svcs), person, context, lon, lat, explain=True)
+    shuffled = list(svcs)
+    seed.shuffle(shuffled)
+    index = build(shuffled)
+    assert search(index, person, context, lon, lat, explain=True) == first
+    assert search(index, person, context, lon, lat, explain=True) == first

@@ -25,7 +25,7 @@ from service.store.migrate import migrate
 SHARED = PROJECT_ROOT.parent / "shared"
 SHARED_GEODATA = SHARED / "geodata"
 DEMO_FILE = PROJECT_ROOT / "geodata" / "demo" / "directory.json"
-TABLES = "services, sites, areas, changes"
+TABLES = "services, sites, areas, changes, postcode_centroids"
 _TEST_DB = re.compile(r"^pathways_t_(\d+)_[0-9a-f]+$")
 
 

@@ -139,3 +139,32 @@ def test_serve_on_the_embedded_database_lists_the_demo_and_keeps_data_across_a_r
         assert _get(f"http://127.0.0.1:{port}/health/ready")[1]["directory_version"] == version
     finally:
         _stop(process)
+
+
+@needs_shared()
+async def test_cli_imports_the_public_outcode_table_and_searches_resolve_by_it(
+    database_url: str, conn: Connection, settings: Any
+) -> None:
+    from litestar.testing import AsyncTestClient
+
+    from service.app import create_app
+    from service.settings import Settings
+
+    result = run(database_url, "import-postcodes", str(SHARED_GEODATA / "outcodes.csv"))
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout) == {"imported": 2864}
+    async with AsyncTestClient(app=create_app(Settings(database_url=database_url, load_demo=False))) as client:
+        r = await client.get("/v1/referral-options?postcode=YO1 7HH&context=street&age=30")
+        assert r.status_code == 200, r.text
+        assert r.json()["origin"]["label"] == "YO1"
+
+
+async def test_a_malformed_postcode_table_is_refused_naming_the_row(
+    database_url: str, conn: Connection, tmp_path: Path
+) -> None:
+    bad = tmp_path / "codes.csv"
+    bad.write_text("outcode,latitude,longitude\nHU1,53.74,-0.33\nNOT A CODE,53.7,-0.3\nHU2,north,-0.3\n")
+    result = run(database_url, "import-postcodes", str(bad))
+    assert result.returncode == 1
+    assert "rows[1] (NOT A CODE): outcode" in result.stderr and "rows[2] (HU2): latitude" in result.stderr
+    assert await conn.fetchval("select count(*) from postcode_centroids") == 0

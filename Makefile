@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 
-.PHONY: run test lint typecheck openapi import-schema clean install bench
+.PHONY: run test lint typecheck openapi import-schema clean install bench bench-search
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -45,3 +45,8 @@ clean:
 ## Benchmarks print their figures; record them in bench/RESULTS.md.
 bench: $(STAMP)
 	$(BIN)/python bench/bench_directory.py
+
+## The search benchmark: in-process ranking and HTTP throughput (installs wrk from Debian's packages if missing).
+bench-search: $(STAMP)
+	@command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
+	$(BIN)/python bench/bench_search.py

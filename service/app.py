@@ -18,7 +18,9 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import SwaggerRenderPlugin
 from litestar.static_files import create_static_files_router
 
+from service.domain.routing import Person, ReferralAnswer
 from service.http.areas import AreaController
+from service.http.bench import fixed_options
 from service.http.deps import DEPENDENCIES
 from service.http.directory import DirectoryController
 from service.http.health import live, ready
@@ -63,6 +65,8 @@ def create_app(settings: Settings) -> Litestar:
             app.state.settings = settings
             app.state.keeper = keeper
             app.state.geocoder = make_geocoder(settings.online_geocoder, settings.geocoder_user_agent)
+            if settings.bench_routes:
+                app.state.bench_answer = bench_answer(keeper)
             log.info("database: %s", f"embedded ({settings.data_dir})" if db.embedded else "DATABASE_URL")
             try:
                 yield
@@ -70,6 +74,7 @@ def create_app(settings: Settings) -> Litestar:
                 await keeper.stop()
 
     swagger_dir = Path(swagger_ui_bundle.swagger_ui_path)
+    extra = [fixed_options] if settings.bench_routes else []
     app = Litestar(
         route_handlers=[
             live,
@@ -80,6 +85,7 @@ def create_app(settings: Settings) -> Litestar:
             DirectoryController,
             ReferralController,
             create_static_files_router(path=SWAGGER_ASSETS, directories=[swagger_dir], include_in_schema=False),
+            *extra,
         ],
         lifespan=[lifespan],
         dependencies=DEPENDENCIES,
@@ -113,6 +119,22 @@ def create_app(settings: Settings) -> Litestar:
     )
     finish_openapi(app.openapi_schema)
     return app
+
+
+def bench_answer(keeper: IndexKeeper) -> ReferralAnswer:
+    """A representative search, answered once, for the benchmark's fixed-response route."""
+    index = keeper.index
+    assert index is not None
+    where = index.resolve_point(-1.5, 52.5)
+    person = Person(age=30, needs=("mental_health", "alcohol"))
+    return index.search(
+        person=person,
+        context="custody",
+        at=dt.datetime.now(dt.UTC),
+        where=where,
+        origin_label="bench",
+        resolved_from="point",
+    )
 
 
 def openapi_document(app: Litestar) -> dict[str, Any]:

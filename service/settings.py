@@ -31,6 +31,7 @@ class Settings(Struct, frozen=True, kw_only=True):
     kind_cap: int = 3
     online_geocoder: str = ""
     geocoder_user_agent: str = "ld-pathways"
+    bench_routes: bool = False
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> Settings:
@@ -62,6 +63,7 @@ ENV: dict[str, str] = {
     "PATHWAYS_KIND_CAP": "kind_cap",
     "PATHWAYS_ONLINE_GEOCODER": "online_geocoder",
     "PATHWAYS_GEOCODER_USER_AGENT": "geocoder_user_agent",
+    "PATHWAYS_BENCH_ROUTES": "bench_routes",
 }
 
 _TRUE = {"1", "true", "yes", "on"}

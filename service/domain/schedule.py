@@ -104,8 +104,8 @@ def intervals(schedule: Schedule, start: dt.datetime, end: dt.datetime) -> list[
 
 
 def state_at(schedule: Schedule, at: dt.datetime) -> OpeningState:
-    """Open now (and until when), or when it next opens, looking up to 8 days ahead."""
-    horizon = at + HORIZON
+    """Open now (and until when), or when it next opens, looking up to 8 days ahead of the current minute."""
+    horizon = at.replace(second=0, microsecond=0) + HORIZON
     for a, b in intervals(schedule, at - dt.timedelta(days=1), horizon):
         if a <= at < b:
             return OpeningState(open_now=True, open_24_7=schedule.open_24_7, closes_at=b if b < horizon else None)

@@ -64,6 +64,7 @@ Bools = NDArray[np.bool_]
 CONTEXT_BITS: dict[str, int] = {"custody": 1, "street": 2, "court": 4, "community": 8}
 GENDER_BITS: dict[str, int] = {"female": 1, "male": 2, "non_binary": 4, "other": 8, "not_stated": 16}
 ALL_GENDERS = 31
+GENDER_SHIFT = 40
 KINDS: tuple[str, ...] = get_args(ServiceKind)
 _CAP = CAPACITY_ORDER
 _CAP_NAMES: dict[int, CapacityStatus] = {0: "available", 1: "unknown", 2: "limited", 3: "full"}
@@ -86,6 +87,8 @@ class Resolution:
     point: Point
     areas: tuple[AreaRef, ...]
     codes: frozenset[str]
+    near: Any = None
+    """Services with a radius or polygon catchment holding the point (an int array), found once per origin."""
 
     @property
     def force(self) -> AreaRef | None:
@@ -148,6 +151,7 @@ class DirectoryIndex:
         self.vocab = vocab
         self.postcodes = postcodes
         self.services: tuple[Service, ...] = tuple(sorted(services, key=lambda s: s.slug))
+        self._position = {s.slug: i for i, s in enumerate(self.services)}
         self.need_bits = {t.code: 1 << i for i, t in enumerate(vocab.needs.terms)}
         self.circ_bits = {t.code: 1 << i for i, t in enumerate(vocab.circumstances.terms)}
         self.need_labels = {t.code: t.label for t in vocab.needs.terms}
@@ -210,6 +214,16 @@ class DirectoryIndex:
         self.lon: Floats = np.array([s.location.lon if s.location else math.nan for s in svc], dtype=np.float64)
         self.lat: Floats = np.array([s.location.lat if s.location else math.nan for s in svc], dtype=np.float64)
         self.open_24_7: Bools = np.array([s.schedule.open_24_7 for s in svc], dtype=bool)
+        # The fast path folds several rules into two bitmasks and one age: a police-station place of safety
+        # requires imminent_serious_harm and age 18; a gender the service does not take is an excluded bit.
+        if len(self.circ_bits) > GENDER_SHIFT:
+            raise ValueError(f"the circumstances list has more than {GENDER_SHIFT} terms")
+        harm = np.uint64(self.circ_bits.get("imminent_serious_harm", 0))
+        self.fast_required: NDArray[np.uint64] = self.required | np.where(self.police_pos, harm, np.uint64(0))
+        refused = (~self.genders & ALL_GENDERS).astype(np.uint64) << np.uint64(GENDER_SHIFT)
+        self.fast_excluded: NDArray[np.uint64] = self.excluded | refused
+        self.fast_age_min: Floats = np.where(self.police_pos, np.maximum(self.age_min, 18.0), self.age_min)
+        self.static_full: Bools = (self.capacity == _CAP["full"]) & ~np.isfinite(self.capacity_until)
 
     def _build_catchments(self) -> None:
         national: list[int] = []
@@ -232,13 +246,30 @@ class DirectoryIndex:
                     radius.append(i)
                     radius_km.append(km)
         self.national: Ints = np.array(national, dtype=np.int64)
+        self.fallback_pool: Ints = np.flatnonzero(self.fallback_needs != 0).astype(np.int64)
         self.by_area: dict[str, Ints] = {k: np.array(v, dtype=np.int64) for k, v in by_area.items()}
         shapely.prepare(polygons)
         self.polygons = np.array(polygons, dtype=object)
-        self.polygon_tree = shapely.STRtree(polygons)
         self.polygon_owner: Ints = np.array(polygon_owner, dtype=np.int64)
         self.radius: Ints = np.array(radius, dtype=np.int64)
         self.radius_km: Floats = np.array(radius_km, dtype=np.float64)
+        # Bounding boxes of the radius circles, so a search measures only the circles near the origin.
+        r_lat = self.lat[self.radius] if len(self.radius) else np.zeros(0)
+        r_lon = self.lon[self.radius] if len(self.radius) else np.zeros(0)
+        d_lat = self.radius_km / 111.0
+        d_lon = self.radius_km / (111.0 * np.cos(np.radians(r_lat)).clip(0.2))
+        boxes = [
+            (float(a), float(b), float(c), float(d))
+            for a, b, c, d in zip(r_lon - d_lon, r_lat - d_lat, r_lon + d_lon, r_lat + d_lat, strict=True)
+        ]
+        self.radius_grid = _Grid(boxes)
+        self.polygon_grid = _Grid([tuple(float(v) for v in g.bounds) for g in polygons])  # type: ignore[misc]
+        self._base_cache: dict[tuple[frozenset[str], str], tuple[Ints, NDArray[np.uint64], Bools]] = {}
+        self._minute_states: dict[float, tuple[Bools, Floats, Floats]] = {}
+        self.has_capacity_until = bool(np.isfinite(self.capacity_until).any())
+        self._static: dict[int, tuple[ServiceSummary, tuple[PhoneOut, ...], ReferralOut]] = {}
+        self._static_reason_cache: dict[tuple[int, str], tuple[Reason, ...]] = {}
+        self._tail_cache: dict[tuple[int, str], tuple[Reason, ...]] = {}
 
     def _build_areas(self, areas: Sequence[Area]) -> None:
         self.areas = tuple(sorted(areas, key=lambda a: (a.kind, a.code)))
@@ -299,7 +330,8 @@ class DirectoryIndex:
                 best[kind] = (distance, i)
         chosen |= {i for _, i in best.values()}
         refs = tuple(self.area_refs[i] for i in sorted(chosen))
-        return Resolution(point=point, areas=refs, codes=frozenset(r.code for r in refs))
+        where = Resolution(point=point, areas=refs, codes=frozenset(r.code for r in refs))
+        return Resolution(point=point, areas=refs, codes=where.codes, near=self._near(where))
 
     def resolve_point(self, lon: float, lat: float) -> Resolution:
         return self._resolve_cached(round(lon, 6), round(lat, 6))
@@ -338,36 +370,134 @@ class DirectoryIndex:
         return _bits(person.needs, self.need_bits), _bits(person.circumstances, self.circ_bits)
 
     def _candidates(self, where: Resolution) -> Ints:
-        parts = [self.national]
-        parts += [self.by_area[c] for c in where.codes if c in self.by_area]
+        """Every service whose catchment holds the origin, whatever its status or contexts (for explanations)."""
+        parts = [self.national, *(self.by_area[c] for c in where.codes if c in self.by_area), self._near_of(where)]
+        return np.unique(np.concatenate(parts))
+
+    def _base(self, codes: frozenset[str], context: str) -> tuple[Ints, NDArray[np.uint64], Bools]:
+        """Active services serving the context whose catchment is national or names an area holding the origin,
+        with their needs and whether each is a general entry point here, gathered once per area set."""
+        key = (codes, context)
+        found = self._base_cache.get(key)
+        if found is None:
+            parts = [self.national, *(self.by_area[c] for c in codes if c in self.by_area)]
+            idx = np.unique(np.concatenate(parts))
+            cbit = CONTEXT_BITS[context]
+            idx = idx[self.active[idx] & ((self.contexts[idx] & cbit) != 0) & ~self.static_full[idx]]
+            found = (idx, self.needs[idx], (self.general[idx] & cbit) != 0)
+            if len(self._base_cache) > 4096:
+                self._base_cache.clear()
+            self._base_cache[key] = found
+        return found
+
+    def _near_of(self, where: Resolution) -> Ints:
+        near: Ints = where.near if where.near is not None else self._near(where)
+        return near
+
+    def _near(self, where: Resolution) -> Ints:
+        """Radius and polygon catchments holding the origin (each service has one catchment, so no overlap)."""
         lon, lat = where.point.lon, where.point.lat
-        if len(self.polygon_owner):
-            hits = self.polygon_tree.query(shapely.Point(lon, lat))
-            if len(hits):
-                hits = hits[shapely.contains_xy(self.polygons[hits], lon, lat)]
-                parts.append(self.polygon_owner[hits])
-        if len(self.radius):
-            r = self.radius
-            parts.append(r[haversine_km_many(self.lon[r], self.lat[r], lon, lat) <= self.radius_km])
-        return np.unique(np.concatenate(parts)) if len(parts) > 1 else parts[0]
+        parts: list[Ints] = []
+        boxes = self.radius_grid.at(lon, lat)
+        if len(boxes):
+            r = self.radius[boxes]
+            parts.append(r[haversine_km_many(self.lon[r], self.lat[r], lon, lat) <= self.radius_km[boxes]])
+        hits = self.polygon_grid.at(lon, lat)
+        if len(hits):
+            parts.append(self.polygon_owner[hits[shapely.contains_xy(self.polygons[hits], lon, lat)]])
+        if not parts:
+            return _NONE
+        return parts[0] if len(parts) == 1 else np.concatenate(parts)
+
+    def _survivors(
+        self,
+        person: Person,
+        needs: int,
+        circs: int,
+        context: Context,
+        t: float,
+        where: Resolution,
+        max_travel: int | None,
+    ) -> tuple[Ints, dict[str, Any]]:
+        """The services that pass every hard rule, filtering cheapest and most selective first."""
+        cbit, gbit, age = CONTEXT_BITS[context], GENDER_BITS[person.gender], person.age
+        base, base_needs, base_general = self._base(where.codes, context)
+        idx = base[((base_needs & np.uint64(needs)) != 0) | base_general]
+        near = self._near_of(where)
+        if len(near):
+            near = near[self.active[near] & ((self.contexts[near] & cbit) != 0) & ~self.static_full[near]]
+            near = near[((self.needs[near] & np.uint64(needs)) != 0) | ((self.general[near] & cbit) != 0)]
+            idx = np.concatenate((idx, near))
+        has = np.uint64(circs | (gbit << GENDER_SHIFT))
+        keep = ((self.fast_required[idx] & ~has) == 0) & ((self.fast_excluded[idx] & has) == 0)
+        keep &= (self.fast_age_min[idx] <= age) & (age < self.age_max[idx])
+        idx = idx[keep]
+        capacity = self.capacity[idx]
+        if self.has_capacity_until:
+            capacity = np.where(self.capacity_until[idx] <= t, _CAP["unknown"], capacity)
+            keep = capacity != _CAP["full"]
+            idx, capacity = idx[keep], capacity[keep]
+        open_now, closes, next_open = self._opening(idx, t)
+        if context != "community":
+            if context == "street":
+                keep = ~self.immediate[idx] | open_now
+            else:
+                window = t + self.config.detention_window.total_seconds()
+                keep = ~self.immediate[idx] | open_now | (next_open <= window)
+            idx, capacity, open_now, closes, next_open = (
+                idx[keep],
+                capacity[keep],
+                open_now[keep],
+                closes[keep],
+                next_open[keep],
+            )
+        distance = haversine_km_many(self.lon[idx], self.lat[idx], where.point.lon, where.point.lat)
+        travel = np.ceil(distance * ROAD_FACTOR / SPEED_KMH[context] * 60)
+        arrays = {
+            "_capacity": capacity,
+            "_open_now": open_now,
+            "_closes": closes,
+            "_next_open": next_open,
+            "_distance": distance,
+            "_travel": travel,
+        }
+        if max_travel is not None:
+            near_enough = ~(self.travel_limited[idx] & (travel > max_travel))
+            idx = idx[near_enough]
+            arrays = {k: v[near_enough] for k, v in arrays.items()}
+        return idx, arrays
 
     def _opening(self, idx: Ints, t: float) -> tuple[Bools, Floats, Floats]:
-        """Open now, closes at (NaN: not within the horizon) and next opening (NaN: none within it), as epochs."""
-        horizon = HORIZON.total_seconds()
+        """Open now, closes at (NaN: not within the horizon) and next opening (NaN: none within it), as epochs.
+
+        Every opening boundary falls on a whole minute (UK offsets are whole hours), so the state of every service
+        is the same throughout a minute: it is worked out for all services once per minute and then gathered.
+        """
         if not self.timeline_covers(t):
             return self._opening_slowly(idx, _datetime(t))
-        if len(self.tl_keys) == 0:
+        minute = math.floor(t / 60) * 60
+        states = self._minute_states.get(minute)
+        if states is None:
+            if len(self._minute_states) >= 8:
+                self._minute_states.pop(next(iter(self._minute_states)))
+            states = self._minute_states[minute] = self._opening_at(np.arange(self.n, dtype=np.int64), minute)
+        open_now, closes, next_open = states
+        return open_now[idx], closes[idx], next_open[idx]
+
+    def _opening_at(self, idx: Ints, t: float) -> tuple[Bools, Floats, Floats]:
+        horizon = HORIZON.total_seconds()
+        if len(self.tl_keys) == 0 or not len(idx):
             nan = np.full(len(idx), math.nan)
             return np.zeros(len(idx), dtype=bool), nan, nan.copy()
-        last = len(self.tl_keys) - 1
         pos = np.searchsorted(self.tl_keys, idx * SPAN + int(t - self.t0), side="right") - 1
-        here = np.clip(pos, 0, last)
-        mine = (pos >= 0) & (self.tl_svc[here] == idx)
-        open_now = mine & (self.tl_start[here] <= t) & (self.tl_end[here] > t)
-        closes = np.where(open_now & (self.tl_end[here] < t + horizon), self.tl_end[here], math.nan)
-        after = np.clip(pos + 1, 0, last)
-        upcoming = ~open_now & (pos + 1 <= last) & (self.tl_svc[after] == idx) & (self.tl_start[after] <= t + horizon)
-        next_open = np.where(upcoming, self.tl_start[after], math.nan)
+        start, end = self.tl_start.take(pos, mode="clip"), self.tl_end.take(pos, mode="clip")
+        mine = (pos >= 0) & (self.tl_svc.take(pos, mode="clip") == idx)
+        open_now = mine & (start <= t) & (end > t)
+        closes = np.where(open_now & (end < t + horizon), end, math.nan)
+        after = pos + 1
+        upcoming = self.tl_start.take(after, mode="clip")
+        upcoming_ok = ~open_now & (after < len(self.tl_keys)) & (self.tl_svc.take(after, mode="clip") == idx)
+        next_open = np.where(upcoming_ok & (upcoming < t + horizon), upcoming, math.nan)
         return open_now, closes, next_open
 
     def _opening_slowly(self, idx: Ints, at: dt.datetime) -> tuple[Bools, Floats, Floats]:
@@ -430,6 +560,22 @@ class DirectoryIndex:
             "_travel": travel,
         }
 
+    def rank(
+        self,
+        person: Person,
+        context: Context,
+        at: dt.datetime,
+        where: Resolution,
+        limit: int = 10,
+        max_travel_minutes: int | None = None,
+    ) -> tuple[Ints, dict[str, Any], list[int]]:
+        """The ranking alone: the services passing every hard rule, and the positions of the options among them,
+        best first. `search` turns these into the answer."""
+        needs, circs = self._person_masks(person)
+        t = at.timestamp()
+        idx, m = self._survivors(person, needs, circs, context, t, where, max_travel_minutes)
+        return idx, m, self._rank(idx, m, needs, t, limit)
+
     def search(
         self,
         *,
@@ -445,15 +591,11 @@ class DirectoryIndex:
     ) -> ReferralAnswer:
         needs, circs = self._person_masks(person)
         t = at.timestamp()
-        idx = self._candidates(where)
-        m = self._rule_masks(idx, person, needs, circs, context, t, where, max_travel_minutes)
-        rules = [v for k, v in m.items() if not k.startswith("_")]
-        ok = np.logical_and.reduce(rules) if len(idx) else np.zeros(0, dtype=bool)
-        chosen = self._rank(idx, ok, m, needs, t, limit)
+        idx, m, chosen = self.rank(person, context, at, where, limit, max_travel_minutes)
         options = tuple(self._option(rank, int(idx[j]), j, m, person, context, at) for rank, j in enumerate(chosen, 1))
         met = {n for o in options for n in o.needs_met}
         unmet = tuple(n for n in person.needs if n not in met)
-        fallbacks = self._fallbacks(idx, m, rules, unmet, t, at)
+        fallbacks = self._fallbacks(unmet, person, context, t, where, max_travel_minutes)
         answer = ReferralAnswer(
             origin=ResolvedOrigin(
                 point=where.point,
@@ -471,31 +613,38 @@ class DirectoryIndex:
         )
         if not explain:
             return answer
-        return self._explain(answer, idx, ok, m, person, context, at, where, max_travel_minutes)
+        every = self._candidates(where)
+        full = self._rule_masks(every, person, needs, circs, context, t, where, max_travel_minutes)
+        passed = np.logical_and.reduce([v for k, v in full.items() if not k.startswith("_")])
+        return self._explain(answer, every, passed, full, person, context, at, where, max_travel_minutes)
 
-    def _rank(self, idx: Ints, ok: Bools, m: dict[str, Any], needs: int, t: float, limit: int) -> list[int]:
+    def _rank(self, idx: Ints, m: dict[str, Any], needs: int, t: float, limit: int) -> list[int]:
         """Positions (into idx) of the options, best first, at most `kind_cap` of each kind."""
-        pos = np.flatnonzero(ok)
-        if not len(pos):
+        if not len(idx):
             return []
-        svc = idx[pos]
-        met = np.bitwise_count(self.needs[svc] & np.uint64(needs)).astype(np.int64)
-        open_now = m["_open_now"][pos]
-        later = np.where(open_now, 0.0, np.nan_to_num(m["_next_open"][pos] - t, nan=math.inf))
-        travel = np.nan_to_num(m["_travel"][pos], nan=0.0)
-        order = np.lexsort(
-            (svc, travel, m["_capacity"][pos], later, ~open_now, ~self.tailored[svc], -met, self.priority[svc])
+        met = np.bitwise_count(self.needs[idx] & np.uint64(needs)).astype(np.int64)
+        open_now = m["_open_now"]
+        later = np.where(open_now, 0.0, np.fmin(m["_next_open"] - t, math.inf))  # NaN (never) -> inf
+        travel = np.fmax(m["_travel"], 0.0)  # NaN (no location) -> 0
+        # One integer for the leading criteria, most significant first: priority (1-11), needs met (fewer is
+        # worse), tailored, open now. lexsort's last key is the primary one; then next opening, capacity,
+        # travel time, and position in slug order.
+        leading = ((self.priority[idx] << 8) | ((63 - met) << 2) | (~self.tailored[idx] << 1) | ~open_now).astype(
+            np.int64
         )
+        order = np.lexsort((idx, travel, m["_capacity"], later, leading))
         taken: list[int] = []
         per_kind: dict[int, int] = {}
-        for o in order:
-            kind = int(self.kind[svc[o]])
-            if per_kind.get(kind, 0) >= self.config.kind_cap:
-                continue
-            per_kind[kind] = per_kind.get(kind, 0) + 1
-            taken.append(int(pos[o]))
-            if len(taken) == limit:
-                break
+        step = limit * 2
+        for start in range(0, len(order), step):  # the per-kind cap rarely needs to look far down the order
+            chunk = order[start : start + step]
+            for o, kind in zip(chunk.tolist(), self.kind[idx[chunk]].tolist(), strict=True):
+                if per_kind.get(kind, 0) >= self.config.kind_cap:
+                    continue
+                per_kind[kind] = per_kind.get(kind, 0) + 1
+                taken.append(o)
+                if len(taken) == limit:
+                    return taken
         return taken
 
     def _opening_state(self, i: int, j: int, m: dict[str, Any]) -> OpeningState:
@@ -507,6 +656,41 @@ class DirectoryIndex:
             next_opens_at=None if math.isnan(next_open) else _datetime(float(next_open)),
         )
 
+    def _static_reasons(self, i: int, context: str) -> tuple[Reason, ...]:
+        key = (i, context)
+        found = self._static_reason_cache.get(key)
+        if found is None:
+            s = self.services[i]
+            reasons = []
+            if s.pathway_priority is not None:
+                reasons.append(
+                    Reason(code="PATHWAY_PRIORITY", text=f"commissioner pathway priority {s.pathway_priority}")
+                )
+            found = self._static_reason_cache[key] = tuple(reasons)
+        return found
+
+    def _tail_reasons(self, i: int, context: str) -> tuple[Reason, ...]:
+        key = (i, context)
+        found = self._tail_cache.get(key)
+        if found is None:
+            s = self.services[i]
+            reasons = []
+            if context in s.general_entry_for:
+                reasons.append(
+                    Reason(code="GENERAL_ENTRY_POINT", text=f"takes anyone in {context}, whatever their needs")
+                )
+            if is_tailored(s):
+                reasons.append(Reason(code="TAILORED", text=f"made for this group: {_tailoring(s)}"))
+            found = self._tail_cache[key] = tuple(reasons)
+        return found
+
+    def _static_parts(self, i: int) -> tuple[ServiceSummary, tuple[PhoneOut, ...], ReferralOut]:
+        found = self._static.get(i)
+        if found is None:
+            s = self.services[i]
+            found = self._static[i] = (_summary(s), _phones(s), _referral(s))
+        return found
+
     def _option(
         self, rank: int, i: int, j: int, m: dict[str, Any], person: Person, context: str, at: dt.datetime
     ) -> Option:
@@ -516,9 +700,10 @@ class DirectoryIndex:
         travel = None if distance is None else int(m["_travel"][j])
         capacity = _CAP_NAMES[int(m["_capacity"][j])]
         met = tuple(n for n in person.needs if n in s.eligibility.needs)
+        summary, phones, referral = self._static_parts(i)
         return Option(
             rank=rank,
-            service=_summary(s),
+            service=summary,
             distance_km=distance,
             travel_minutes=travel,
             opening=opening,
@@ -529,8 +714,8 @@ class DirectoryIndex:
             ),
             needs_met=met,
             reasons=self._reasons(s, person, context, met, opening, capacity, distance, travel),
-            referral=_referral(s),
-            phones=_phones(s),
+            referral=referral,
+            phones=phones,
             verified_at=s.verification.verified_at if s.verification else None,
         )
 
@@ -545,16 +730,11 @@ class DirectoryIndex:
         distance: float | None,
         travel: int | None,
     ) -> tuple[Reason, ...]:
-        reasons: list[Reason] = []
-        if s.pathway_priority is not None:
-            reasons.append(Reason(code="PATHWAY_PRIORITY", text=f"commissioner pathway priority {s.pathway_priority}"))
+        reasons: list[Reason] = list(self._static_reasons(self._position[s.slug], context))
         if met:
             labels = ", ".join(self.need_labels[n].lower() for n in met)
             reasons.append(Reason(code="NEEDS_MET", text=f"meets {len(met)} of {len(person.needs)} needs: {labels}"))
-        if context in s.general_entry_for:
-            reasons.append(Reason(code="GENERAL_ENTRY_POINT", text=f"takes anyone in {context}, whatever their needs"))
-        if is_tailored(s):
-            reasons.append(Reason(code="TAILORED", text=f"made for this group: {_tailoring(s)}"))
+        reasons += self._tail_reasons(self._position[s.slug], context)
         if opening.open_24_7 and opening.open_now:
             reasons.append(Reason(code="OPEN_24_7", text="open 24 hours"))
         elif opening.open_now:
@@ -564,39 +744,68 @@ class DirectoryIndex:
             reasons.append(Reason(code="OPENS_LATER", text=f"opens {_local_time(opening.next_opens_at)}"))
         else:
             reasons.append(Reason(code="BY_APPOINTMENT", text="by appointment; no opening hours listed"))
-        reasons.append(Reason(code=f"CAPACITY_{capacity.upper()}", text=f"capacity {capacity}"))
+        reasons.append(_CAPACITY_REASONS[capacity])
         if distance is not None and travel is not None:
             reasons.append(Reason(code="DISTANCE", text=f"{distance:.1f} km, about {travel} min by road"))
         else:
             reasons.append(Reason(code="NO_TRAVEL", text="no travel needed: " + ", ".join(s.access_modes)))
         return tuple(reasons)
 
+    def _in_catchment(self, idx: Ints, where: Resolution) -> Bools:
+        """Catchment membership for a few services (the fallbacks), without assembling every candidate."""
+        near = set(self._near_of(where).tolist())
+        inside = []
+        for i in idx.tolist():
+            match self.services[i].catchment:
+                case NationalCatchment():
+                    inside.append(True)
+                case AreaCatchment(codes=codes):
+                    inside.append(not where.codes.isdisjoint(codes))
+                case _:
+                    inside.append(i in near)
+        return np.array(inside, dtype=bool)
+
     def _fallbacks(
-        self, idx: Ints, m: dict[str, Any], rules: list[Bools], unmet: tuple[str, ...], t: float, at: dt.datetime
+        self,
+        unmet: tuple[str, ...],
+        person: Person,
+        context: Context,
+        t: float,
+        where: Resolution,
+        max_travel: int | None,
     ) -> tuple[Fallback, ...]:
-        if not unmet or not len(idx):
+        """For needs no option meets, the best service the data declares a catch-all for them (all rules but the
+        needs rule must hold)."""
+        wanted = np.uint64(_bits(unmet, self.need_bits))
+        if not unmet or not len(self.fallback_pool):
             return ()
-        names = [k for k in m if not k.startswith("_")]
-        except_need = np.logical_and.reduce([r for k, r in zip(names, rules, strict=True) if k != "need"])
+        pool = self.fallback_pool[(self.fallback_needs[self.fallback_pool] & wanted) != 0]
+        pool = pool[self._in_catchment(pool, where)] if len(pool) else pool
+        if not len(pool):
+            return ()
+        needs, circs = self._person_masks(person)
+        m = self._rule_masks(pool, person, needs, circs, context, t, where, max_travel)
+        ok = np.logical_and.reduce([v for k, v in m.items() if not k.startswith("_") and k != "need"])
         covers: dict[int, list[str]] = {}
         for need in unmet:
             bit = np.uint64(self.need_bits[need])
-            hits = np.flatnonzero(except_need & ((self.fallback_needs[idx] & bit) != 0))
+            hits = np.flatnonzero(ok & ((self.fallback_needs[pool] & bit) != 0))
             if len(hits):
-                best = min(hits, key=lambda j: (int(self.priority[idx[j]]), int(idx[j])))
+                best = min(hits, key=lambda j: (int(self.priority[pool[j]]), int(pool[j])))
                 covers.setdefault(int(best), []).append(need)
         out = []
-        for j, needs in covers.items():
-            s = self.services[int(idx[j])]
-            labels = ", ".join(self.need_labels[n].lower() for n in needs)
+        for j, covered in covers.items():
+            i = int(pool[j])
+            summary, phones, referral = self._static_parts(i)
+            labels = ", ".join(self.need_labels[n].lower() for n in covered)
             out.append(
                 Fallback(
                     label=f"Catch-all: no option here meets {labels}",
-                    for_needs=tuple(needs),
-                    service=_summary(s),
-                    opening=self._opening_state(int(idx[j]), j, m),
-                    phones=_phones(s),
-                    referral=_referral(s),
+                    for_needs=tuple(covered),
+                    service=summary,
+                    opening=self._opening_state(i, j, m),
+                    phones=phones,
+                    referral=referral,
                 )
             )
         return tuple(out)
@@ -675,4 +884,29 @@ def _tailoring(s: Service) -> str:
 
 def _local_time(value: dt.datetime | None) -> str:
     assert value is not None
-    return value.astimezone(LONDON).strftime("%a %d %b %H:%M")
+    return _local_time_of(value.timestamp())
+
+
+@lru_cache(maxsize=4096)
+def _local_time_of(epoch: float) -> str:
+    return dt.datetime.fromtimestamp(epoch, tz=LONDON).strftime("%a %d %b %H:%M")
+
+
+_CAPACITY_REASONS = {c: Reason(code=f"CAPACITY_{c.upper()}", text=f"capacity {c}") for c in CAPACITY_ORDER}
+_NONE: Ints = np.zeros(0, dtype=np.int64)
+GRID_DEGREES = 0.25
+
+
+class _Grid:
+    """Boxes bucketed by 0.25° cells: a point's candidates are one dict look-up away."""
+
+    def __init__(self, boxes: Sequence[tuple[float, float, float, float]]) -> None:
+        cells: dict[tuple[int, int], list[int]] = {}
+        for n, (minx, miny, maxx, maxy) in enumerate(boxes):
+            for cx in range(math.floor(minx / GRID_DEGREES), math.floor(maxx / GRID_DEGREES) + 1):
+                for cy in range(math.floor(miny / GRID_DEGREES), math.floor(maxy / GRID_DEGREES) + 1):
+                    cells.setdefault((cx, cy), []).append(n)
+        self.cells = {k: np.array(v, dtype=np.int64) for k, v in cells.items()}
+
+    def at(self, x: float, y: float) -> Ints:
+        return self.cells.get((math.floor(x / GRID_DEGREES), math.floor(y / GRID_DEGREES)), _NONE)

@@ -1,0 +1,484 @@
+"""Search benchmark: in-process ranking at 1k/10k/50k services, and HTTP throughput of search against the same
+server's fixed response of the same shape, with wrk, on one worker, on loopback.
+
+Run with `make bench-search`. Needs ../shared/geodata (43 force areas, 318 districts, custody suites, outcodes)
+and wrk (Debian's package; the make target installs it). Uses DATABASE_URL's server when set, else an embedded
+one, in a database of its own that it drops afterwards. Prints the figures and writes them into bench/RESULTS.md
+between the search-bench markers, with the date, the commit and the machine.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import datetime as dt
+import json
+import os
+import platform
+import random
+import re
+import secrets
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode, urlsplit, urlunsplit
+
+import asyncpg
+import msgspec
+
+from service.domain.model import Area, Service
+from service.domain.routing import Person
+from service.index.engine import DirectoryIndex, IndexConfig
+from service.settings import PROJECT_ROOT
+from service.store.db import _init_connection
+from service.store.directory import areas_from_document, import_areas, import_directory
+from service.store.embedded import EmbeddedPostgres
+from service.store.migrate import migrate
+from service.store.taxonomy import current_taxonomies
+
+GEODATA = PROJECT_ROOT.parent / "shared" / "geodata"
+RESULTS = PROJECT_ROOT / "bench" / "RESULTS.md"
+SIZES = (1_000, 10_000, 50_000)
+HTTP_SIZE = 20_000
+SEARCHES = 3_000
+KINDS = [
+    "place_of_safety",
+    "street_triage",
+    "triage_line",
+    "liaison_diversion",
+    "womens_centre",
+    "housing",
+    "substance_misuse",
+    "young_adult_transition",
+    "mental_health",
+    "domestic_abuse",
+    "crisis_house",
+    "other",
+]
+CONTEXTS = ["custody", "street", "court", "community"]
+WEEKDAYS = ["mon", "tue", "wed", "thu", "fri"]
+SCHEDULES: list[dict[str, Any]] = [
+    {"open_24_7": True},
+    {
+        "weekly": [{"day": d, "opens": "09:00", "closes": "17:00"} for d in WEEKDAYS],
+        "bank_holidays": {"mode": "closed"},
+    },
+    {"weekly": [{"day": d, "opens": "08:00", "closes": "20:00"} for d in [*WEEKDAYS, "sat"]]},
+    {"weekly": [{"day": d, "opens": "17:00", "closes": "01:00"} for d in [*WEEKDAYS, "sat", "sun"]]},
+    {"weekly": [{"day": d, "opens": "22:00", "closes": "02:00"} for d in ["fri", "sat"]]},
+    {"weekly": [{"day": d, "opens": "10:00", "closes": "16:00"} for d in ["tue", "thu"]]},
+]
+
+
+def load_geography() -> tuple[list[Area], list[dict[str, str]], list[tuple[float, float]]]:
+    areas: list[Area] = []
+    for name, code, label, kind in (
+        ("police_force_areas.geojson", "PFA23CD", "PFA23NM", "police_force_area"),
+        ("local_authority_districts.geojson", "LAD25CD", "LAD25NM", "local_authority"),
+    ):
+        _, found, problems = areas_from_document(
+            (GEODATA / name).read_bytes(), code_property=code, name_property=label, kind=kind
+        )
+        assert not problems.items, problems.items[:3]
+        areas += [a for _, a in found]
+    with (GEODATA / "outcodes.csv").open() as f:
+        outcodes = [r for r in csv.DictReader(f) if r["pfa23cd"]]
+    with (GEODATA / "custody_suites_moj_pecs.csv").open() as f:
+        suites = [(float(r["longitude"]), float(r["latitude"])) for r in csv.DictReader(f)]
+    origins = suites + [(float(r["longitude"]), float(r["latitude"])) for r in outcodes]
+    return areas, outcodes, origins
+
+
+def synthetic(
+    n: int, outcodes: list[dict[str, str]], needs: list[str], circs: list[str], seed: int
+) -> list[dict[str, Any]]:
+    rnd = random.Random(seed)
+    out = []
+    for i in range(n):
+        home = rnd.choice(outcodes)
+        lon, lat = float(home["longitude"]), float(home["latitude"])
+        roll = rnd.random()
+        if roll < 0.45:
+            catchment: dict[str, Any] = {"type": "areas", "codes": [home["lad25cd"]]}
+        elif roll < 0.85:
+            catchment = {"type": "areas", "codes": [home["pfa23cd"]]}
+        elif roll < 0.95:
+            catchment = {"type": "radius", "km": rnd.choice([5, 10, 20, 40])}
+        elif roll < 0.98:
+            d = 0.15
+            catchment = {
+                "type": "polygon",
+                "geometry": {
+                    "type": "Polygon",
+                    "coordinates": [
+                        [
+                            [lon - d, lat - d],
+                            [lon + d, lat - d],
+                            [lon + d, lat + d],
+                            [lon - d, lat + d],
+                            [lon - d, lat - d],
+                        ]
+                    ],
+                },
+            }
+        else:
+            catchment = {"type": "national"}
+        age = rnd.choice([{}, {}, {}, {"min": 18}, {"min": 18, "max": 26}, {"max": 18}, {"min": 16}])
+        contexts = rnd.sample(CONTEXTS, rnd.randint(1, 4))
+        out.append(
+            {
+                "slug": f"svc-{i:06d}",
+                "name": f"Service {i:06d}",
+                "organisation": f"Organisation {i % 500}",
+                "kind": rnd.choice(KINDS),
+                "contexts": contexts,
+                "access_modes": rnd.sample(
+                    ["handover", "walk_in", "phone", "outreach", "appointment"], rnd.randint(1, 2)
+                ),
+                "location": {"lon": lon, "lat": lat},
+                "catchment": catchment,
+                "eligibility": {
+                    "age": age,
+                    "genders": rnd.choice([[], [], [], [], ["female"], ["male"]]),
+                    "needs": rnd.sample(needs, rnd.randint(1, 4)),
+                    "circumstances_required": rnd.choice([[]] * 8 + [[rnd.choice(circs)]]),
+                    "circumstances_excluded": rnd.choice([[]] * 6 + [["intoxicated"]]),
+                },
+                "schedule": rnd.choice(SCHEDULES),
+                "capacity": {"status": rnd.choice(["available", "available", "limited", "unknown", "full"])},
+                "pathway_priority": rnd.choice([None] * 4 + [rnd.randint(1, 10)]),
+                "general_entry_for": rnd.choice([[]] * 20 + [contexts[:1]]),
+            }
+        )
+    return out
+
+
+def profiles(
+    count: int, origins: list[tuple[float, float]], needs: list[str], circs: list[str], seed: int
+) -> list[dict[str, Any]]:
+    rnd = random.Random(seed)
+    return [
+        {
+            "origin": rnd.choice(origins),
+            "context": rnd.choice(CONTEXTS),
+            "age": rnd.choice([15, 17, 19, 23, 30, 42, 67]),
+            "gender": rnd.choice(["female", "male", "not_stated"]),
+            "needs": rnd.sample(needs, rnd.randint(1, 3)),
+            "circumstances": rnd.choice([[]] * 3 + [rnd.sample(circs, 1)]),
+        }
+        for _ in range(count)
+    ]
+
+
+def in_process(
+    vocab: Any,
+    areas: list[Area],
+    outcodes: list[dict[str, str]],
+    origins: list[tuple[float, float]],
+    needs: list[str],
+    circs: list[str],
+) -> list[dict[str, Any]]:
+    rows = []
+    now = dt.datetime.now(dt.UTC)
+    for n in SIZES:
+        services = [
+            msgspec.convert(
+                {
+                    **s,
+                    "id": f"00000000-0000-4000-8000-{i:012d}",
+                    "version": 1,
+                    "created_at": now.isoformat(),
+                    "updated_at": now.isoformat(),
+                },
+                Service,
+            )
+            for i, s in enumerate(synthetic(n, outcodes, needs, circs, seed=n))
+        ]
+        start = time.perf_counter()
+        index = DirectoryIndex(
+            services=services,
+            areas=areas,
+            sites=[],
+            postcodes={},
+            vocab=vocab,
+            version=1,
+            config=IndexConfig(),
+            now=now,
+        )
+        build = time.perf_counter() - start
+        cold = []
+        for lon, lat in origins[:300]:
+            t = time.perf_counter()
+            index.resolve_point(lon + 1e-5, lat)
+            cold.append(time.perf_counter() - t)
+        requests = profiles(SEARCHES, origins, needs, circs, seed=7)
+        prepared = [
+            (
+                index.resolve_point(*p["origin"]),
+                Person(
+                    age=p["age"], gender=p["gender"], needs=tuple(p["needs"]), circumstances=tuple(p["circumstances"])
+                ),
+                p["context"],
+            )
+            for p in requests
+        ]
+        for where, person, context in prepared:  # warm the per-area caches, as a running server has them
+            index.search(person=person, context=context, at=now, where=where, origin_label="x", resolved_from="point")
+        ranking, times, offered = [], [], []
+        for where, person, context in prepared:
+            t = time.perf_counter()
+            index.rank(person, context, now, where)
+            ranking.append(time.perf_counter() - t)
+            t = time.perf_counter()
+            answer = index.search(
+                person=person, context=context, at=now, where=where, origin_label="x", resolved_from="point"
+            )
+            times.append(time.perf_counter() - t)
+            offered.append(len(answer.options))
+        ranking.sort()
+        times.sort()
+        row = {
+            "services": n,
+            "build_s": round(build, 2),
+            "rank_p50_us": round(statistics.median(ranking) * 1e6),
+            "rank_p99_us": round(ranking[int(len(ranking) * 0.99)] * 1e6),
+            "p50_us": round(statistics.median(times) * 1e6),
+            "p99_us": round(times[int(len(times) * 0.99)] * 1e6),
+            "cold_origin_us": round(statistics.median(cold) * 1e6),
+            "mean_options": round(statistics.mean(offered), 1),
+        }
+        print(
+            f"in-process {n:>6} services: build {row['build_s']} s; ranking p50 {row['rank_p50_us']} us, "
+            f"p99 {row['rank_p99_us']} us; whole answer p50 {row['p50_us']} us, p99 {row['p99_us']} us; "
+            f"cold origin {row['cold_origin_us']} us; {row['mean_options']} options"
+        )
+        rows.append(row)
+    return rows
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+def _wrk(url_or_script: tuple[str, str | None], seconds: int = 10) -> float:
+    url, script = url_or_script
+    command = ["taskset", "-c", "1", "wrk", "-t1", "-c32", f"-d{seconds}s", url]
+    if script:
+        command[-1:-1] = ["-s", script]
+    output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+    match = re.search(r"Requests/sec:\s+([\d.]+)", output)
+    assert match, output
+    return float(match.group(1))
+
+
+async def fill_database(dsn: str, outcodes: list[dict[str, str]], needs: list[str], circs: list[str]) -> None:
+    conn = await asyncpg.connect(dsn)
+    await _init_connection(conn)
+    await migrate(conn, PROJECT_ROOT / "schema")
+    vocab = await current_taxonomies(conn)
+    async with conn.transaction():
+        for name, code, label, kind in (
+            ("police_force_areas.geojson", "PFA23CD", "PFA23NM", "police_force_area"),
+            ("local_authority_districts.geojson", "LAD25CD", "LAD25NM", "local_authority"),
+        ):
+            await import_areas(
+                conn, (GEODATA / name).read_bytes(), actor="bench", code_property=code, name_property=label, kind=kind
+            )
+        document = {
+            "format": "ld-pathways/directory",
+            "format_version": 1,
+            "services": synthetic(HTTP_SIZE, outcodes, needs, circs, seed=HTTP_SIZE),
+        }
+        await import_directory(conn, json.dumps(document).encode(), actor="bench", vocab=vocab)
+    await conn.close()
+
+
+def over_http(dsn: str, origins: list[tuple[float, float]], needs: list[str], circs: list[str]) -> dict[str, Any]:
+    port = _free_port()
+    env = {
+        **os.environ,
+        "DATABASE_URL": dsn,
+        "PATHWAYS_PORT": str(port),
+        "PATHWAYS_LOAD_DEMO": "false",
+        "PATHWAYS_BENCH_ROUTES": "true",
+        "PATHWAYS_LOG_LEVEL": "WARNING",
+    }
+    server = subprocess.Popen(
+        ["taskset", "-c", "0", str(Path(sys.executable).with_name("pathways")), "serve"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        base = f"http://127.0.0.1:{port}"
+        for _ in range(600):
+            try:
+                with urllib.request.urlopen(f"{base}/health/ready", timeout=1) as r:
+                    if r.status == 200:
+                        break
+            except OSError:
+                time.sleep(0.2)
+        with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as lua:
+            paths = []
+            for p in profiles(500, origins, needs, circs, seed=11):
+                lon, lat = p["origin"]
+                query = {
+                    "lat": lat,
+                    "lon": lon,
+                    "context": p["context"],
+                    "age": p["age"],
+                    "gender": p["gender"],
+                    "needs": ",".join(p["needs"]),
+                }
+                if p["circumstances"]:
+                    query["circumstances"] = ",".join(p["circumstances"])
+                paths.append("/v1/referral-options?" + urlencode(query))
+            lua.write(
+                "paths = {" + ",".join(json.dumps(x) for x in paths) + "}\ni = 0\n"
+                "request = function()\n  i = i % #paths + 1\n  return wrk.format('GET', paths[i])\nend\n"
+            )
+        with urllib.request.urlopen(base + paths[0]) as r:
+            assert r.status == 200
+        _wrk((f"{base}/bench/fixed-options", None), seconds=3)  # warm up
+        fixed = _wrk((f"{base}/bench/fixed-options", None))
+        search = _wrk((base + "/v1/referral-options", lua.name))
+        fixed_again = _wrk((f"{base}/bench/fixed-options", None))
+        os.unlink(lua.name)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    ceiling = statistics.mean([fixed, fixed_again])
+    result = {
+        "services": HTTP_SIZE,
+        "fixed_rps": round(ceiling),
+        "search_rps": round(search),
+        "ratio": round(search / ceiling, 3),
+    }
+    print(
+        f"HTTP {HTTP_SIZE} services, one worker: fixed {result['fixed_rps']} req/s, "
+        f"search {result['search_rps']} req/s, ratio {result['ratio']:.0%}"
+    )
+    return result
+
+
+def write_results(rows: list[dict[str, Any]], http: dict[str, Any], database: str) -> None:
+    commit = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=PROJECT_ROOT
+    ).stdout.strip()
+    at_50k = next(r for r in rows if r["services"] == 50_000)
+    met = lambda ok: "met" if ok else "NOT met"  # noqa: E731
+    lines = [
+        "<!-- search-bench:start -->",
+        f"## Search (`bench/bench_search.py`), {dt.date.today().isoformat()}, commit `{commit}`",
+        "",
+        f"Machine: {os.cpu_count()} cores, {platform.machine()}, Python {platform.python_version()}, PostgreSQL "
+        f"{database}. Synthetic national directories on the real 43 force areas and 318 districts "
+        "(45 % district catchments, 40 % force, 10 % radius, 3 % polygon, 2 % national), random eligibility and "
+        f"schedules; {SEARCHES:,} random searches from custody suites and outcode centroids with random profiles "
+        "and contexts. Ranking is `DirectoryIndex.rank` (every hard rule, the order and the per-kind cap); the whole "
+        "answer is `DirectoryIndex.search` (also the options with their reasons, phones and opening times, unmet "
+        "needs and fallbacks). Both with the origin resolved (sites at build time, points cached once) and after one "
+        "warm-up pass; a cold point resolution is listed separately.",
+        "",
+        "| services | index build | ranking p50 | ranking p99 | whole answer p50 | whole answer p99 | "
+        "cold origin | options |",
+        "|---|---|---|---|---|---|---|---|",
+        *[
+            f"| {r['services']:,} | {r['build_s']} s | {r['rank_p50_us']} µs | {r['rank_p99_us']} µs | "
+            f"{r['p50_us']} µs | {r['p99_us']} µs | {r['cold_origin_us']} µs | {r['mean_options']} |"
+            for r in rows
+        ],
+        "",
+        f"HTTP, one uvicorn worker pinned to core 0, wrk (`-t1 -c32 -d10s`) pinned to core 1, {http['services']:,} "
+        "services, GET with 500 rotating random queries, against `/bench/fixed-options` (the same answer shape, "
+        "precomputed) measured before and after in the same run:",
+        "",
+        "| route | requests/s |",
+        "|---|---|",
+        f"| fixed response (mean of two runs) | {http['fixed_rps']:,} |",
+        f"| search | {http['search_rps']:,} |",
+        f"| search / fixed | {http['ratio']:.0%} |",
+        "",
+        "Targets:",
+        f"- in-process ranking p50 ≤ 100 µs at 50k: {at_50k['rank_p50_us']} µs, "
+        f"**{met(at_50k['rank_p50_us'] <= 100)}** (whole answer, options and reasons built: {at_50k['p50_us']} µs);",
+        f"- in-process ranking p99 ≤ 300 µs at 50k: {at_50k['rank_p99_us']} µs, "
+        f"**{met(at_50k['rank_p99_us'] <= 300)}** (whole answer: {at_50k['p99_us']} µs);",
+        f"- HTTP search ≥ 50 % of the fixed response: {http['ratio']:.0%}, **{met(http['ratio'] >= 0.5)}**.",
+        "<!-- search-bench:end -->",
+    ]
+    text = RESULTS.read_text(encoding="utf-8")
+    block = "\n".join(lines)
+    if "<!-- search-bench:start -->" in text:
+        text = re.sub(r"<!-- search-bench:start -->.*<!-- search-bench:end -->", lambda _: block, text, flags=re.S)
+    else:
+        text = text.rstrip() + "\n\n" + block + "\n"
+    RESULTS.write_text(text, encoding="utf-8")
+
+
+async def _vocab_and_fill(admin: str, name: str, outcodes: list[dict[str, str]]) -> tuple[Any, str, str]:
+    conn = await asyncpg.connect(admin)
+    await conn.execute(f'create database "{name}"')
+    version = await conn.fetchval("show server_version")
+    await conn.close()
+    dsn = urlunsplit(urlsplit(admin)._replace(path=f"/{name}"))
+    db = await asyncpg.connect(dsn)
+    await migrate(db, PROJECT_ROOT / "schema")
+    await _init_connection(db)
+    vocab = await current_taxonomies(db)
+    await db.close()
+    return vocab, dsn, str(version).split()[0]
+
+
+async def _drop(admin: str, name: str) -> None:
+    conn = await asyncpg.connect(admin)
+    await conn.execute(f'drop database if exists "{name}" with (force)')
+    await conn.close()
+
+
+def run(admin: str) -> None:
+    areas, outcodes, origins = load_geography()
+    name = f"pathways_bench_{secrets.token_hex(4)}"
+    vocab, dsn, version = asyncio.run(_vocab_and_fill(admin, name, outcodes))
+    try:
+        needs = [t.code for t in vocab.needs.terms]
+        circs = [t.code for t in vocab.circumstances.terms]
+        rows = in_process(vocab, areas, outcodes, origins, needs, circs)
+        start = time.perf_counter()
+        asyncio.run(fill_database(dsn, outcodes, needs, circs))
+        print(f"loaded {HTTP_SIZE} services and 361 areas into PostgreSQL in {time.perf_counter() - start:.1f} s")
+        http = over_http(dsn, origins, needs, circs)
+        write_results(rows, http, version)
+        print(f"written to {RESULTS}")
+    finally:
+        asyncio.run(_drop(admin, name))
+
+
+def main() -> int:
+    if not GEODATA.is_dir():
+        print("../shared/geodata is absent; the benchmark needs it", file=sys.stderr)
+        return 2
+    url = os.environ.get("DATABASE_URL")
+    if url:
+        run(url)
+        return 0
+    with tempfile.TemporaryDirectory() as tmp:
+        server = EmbeddedPostgres(Path(tmp) / "pg")
+        try:
+            run(server.start())
+        finally:
+            server.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -147,7 +147,9 @@ def synthetic(
                     "age": age,
                     "genders": rnd.choice([[], [], [], [], ["female"], ["male"]]),
                     "needs": rnd.sample(needs, rnd.randint(1, 4)),
-                    "circumstances_required": rnd.choice([[]] * 8 + [[rnd.choice(circs)]]),
+                    "circumstances_required": rnd.choice(
+                        [[]] * 8 + [[rnd.choice([c for c in circs if c != "intoxicated"])]]
+                    ),
                     "circumstances_excluded": rnd.choice([[]] * 6 + [["intoxicated"]]),
                 },
                 "schedule": rnd.choice(SCHEDULES),

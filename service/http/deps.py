@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator
+from dataclasses import dataclass
 
 from litestar.datastructures import State
 from litestar.di import NamedDependency, Provide
@@ -24,15 +25,19 @@ def provide_actor(state: State) -> str:
     return actor
 
 
-def provide_index(state: State) -> DirectoryIndex:
+@dataclass(frozen=True)
+class Search:
+    """What a search needs: the current index snapshot and the optional online geocoder (one dependency, so
+    litestar resolves it without a task group)."""
+
+    index: DirectoryIndex
+    geocoder: Geocoder | None
+
+
+def provide_search(state: State) -> Search:
     index: DirectoryIndex | None = state.keeper.index
     assert index is not None, "the index is built before the app starts serving"
-    return index
-
-
-def provide_geocoder(state: State) -> Geocoder | None:
-    geocoder: Geocoder | None = state.geocoder
-    return geocoder
+    return Search(index=index, geocoder=state.geocoder)
 
 
 def provide_vocab(state: State) -> Taxonomies:
@@ -44,13 +49,11 @@ DEPENDENCIES = {
     "conn": Provide(provide_conn),
     "actor": Provide(provide_actor, sync_to_thread=False),
     "vocab": Provide(provide_vocab, sync_to_thread=False),
-    "index": Provide(provide_index, sync_to_thread=False),
-    "geocoder": Provide(provide_geocoder, sync_to_thread=False),
+    "search": Provide(provide_search, sync_to_thread=False),
 }
 
 # Handler parameter types that name the dependencies above explicitly.
 Conn = NamedDependency[Connection]
 Actor = NamedDependency[str]
 Vocab = NamedDependency[Taxonomies]
-Index = NamedDependency[DirectoryIndex]
-Geo = NamedDependency[Geocoder | None]
+Searcher = NamedDependency[Search]

@@ -83,6 +83,19 @@ class IndexConfig:
 
 
 @dataclass(frozen=True)
+class _Fixed:
+    summary: ServiceSummary
+    phones: tuple[PhoneOut, ...]
+    referral: ReferralOut
+    lead: tuple[Reason, ...]
+    tail: tuple[Reason, ...]
+    needs: frozenset[str]
+    capacities: dict[CapacityStatus, CapacityOut]
+    no_travel: Reason
+    verified_at: dt.datetime | None
+
+
+@dataclass(frozen=True)
 class Resolution:
     point: Point
     areas: tuple[AreaRef, ...]
@@ -151,7 +164,6 @@ class DirectoryIndex:
         self.vocab = vocab
         self.postcodes = postcodes
         self.services: tuple[Service, ...] = tuple(sorted(services, key=lambda s: s.slug))
-        self._position = {s.slug: i for i, s in enumerate(self.services)}
         self.need_bits = {t.code: 1 << i for i, t in enumerate(vocab.needs.terms)}
         self.circ_bits = {t.code: 1 << i for i, t in enumerate(vocab.circumstances.terms)}
         self.need_labels = {t.code: t.label for t in vocab.needs.terms}
@@ -268,8 +280,9 @@ class DirectoryIndex:
         self._minute_states: dict[float, tuple[Bools, Floats, Floats]] = {}
         self.has_capacity_until = bool(np.isfinite(self.capacity_until).any())
         self._static: dict[int, tuple[ServiceSummary, tuple[PhoneOut, ...], ReferralOut]] = {}
-        self._static_reason_cache: dict[tuple[int, str], tuple[Reason, ...]] = {}
-        self._tail_cache: dict[tuple[int, str], tuple[Reason, ...]] = {}
+        self._fixed_cache: dict[tuple[int, str], _Fixed] = {}
+        self._opening_cache: dict[tuple[bool, bool, float | None, float | None], tuple[OpeningState, Reason]] = {}
+        self._needs_reason_cache: dict[tuple[tuple[str, ...], int], Reason] = {}
 
     def _build_areas(self, areas: Sequence[Area]) -> None:
         self.areas = tuple(sorted(areas, key=lambda a: (a.kind, a.code)))
@@ -592,7 +605,7 @@ class DirectoryIndex:
         needs, circs = self._person_masks(person)
         t = at.timestamp()
         idx, m, chosen = self.rank(person, context, at, where, limit, max_travel_minutes)
-        options = tuple(self._option(rank, int(idx[j]), j, m, person, context, at) for rank, j in enumerate(chosen, 1))
+        options = self._options(idx, m, chosen, person, context)
         met = {n for o in options for n in o.needs_met}
         unmet = tuple(n for n in person.needs if n not in met)
         fallbacks = self._fallbacks(unmet, person, context, t, where, max_travel_minutes)
@@ -648,40 +661,65 @@ class DirectoryIndex:
         return taken
 
     def _opening_state(self, i: int, j: int, m: dict[str, Any]) -> OpeningState:
-        closes, next_open = m["_closes"][j], m["_next_open"][j]
-        return OpeningState(
-            open_now=bool(m["_open_now"][j]),
-            open_24_7=bool(self.open_24_7[i]),
-            closes_at=None if math.isnan(closes) else _datetime(float(closes)),
-            next_opens_at=None if math.isnan(next_open) else _datetime(float(next_open)),
-        )
+        return self._opening_of(
+            bool(m["_open_now"][j]), bool(self.open_24_7[i]), float(m["_closes"][j]), float(m["_next_open"][j])
+        )[0]
 
-    def _static_reasons(self, i: int, context: str) -> tuple[Reason, ...]:
-        key = (i, context)
-        found = self._static_reason_cache.get(key)
+    def _opening_of(self, open_now: bool, always: bool, closes: float, next_open: float) -> tuple[OpeningState, Reason]:
+        """The opening state and its reason; many services share the same times, so both are cached."""
+        key = (open_now, always, closes if closes == closes else None, next_open if next_open == next_open else None)
+        found = self._opening_cache.get(key)
         if found is None:
-            s = self.services[i]
-            reasons = []
-            if s.pathway_priority is not None:
-                reasons.append(
-                    Reason(code="PATHWAY_PRIORITY", text=f"commissioner pathway priority {s.pathway_priority}")
-                )
-            found = self._static_reason_cache[key] = tuple(reasons)
+            closes_at = None if key[2] is None else _datetime(closes)
+            next_at = None if key[3] is None else _datetime(next_open)
+            state = OpeningState(open_now=open_now, open_24_7=always, closes_at=closes_at, next_opens_at=next_at)
+            if always and open_now:
+                reason = Reason(code="OPEN_24_7", text="open 24 hours")
+            elif open_now:
+                until = f" until {_local_time(closes_at)}" if closes_at else ""
+                reason = Reason(code="OPEN_NOW", text=f"open now{until}")
+            elif next_at is not None:
+                reason = Reason(code="OPENS_LATER", text=f"opens {_local_time(next_at)}")
+            else:
+                reason = Reason(code="BY_APPOINTMENT", text="by appointment; no opening hours listed")
+            if len(self._opening_cache) > 20_000:
+                self._opening_cache.clear()
+            found = self._opening_cache[key] = (state, reason)
         return found
 
-    def _tail_reasons(self, i: int, context: str) -> tuple[Reason, ...]:
+    def _fixed(self, i: int, context: str) -> _Fixed:
+        """Everything about an option that depends only on the service (and the context), built once."""
         key = (i, context)
-        found = self._tail_cache.get(key)
+        found = self._fixed_cache.get(key)
         if found is None:
             s = self.services[i]
-            reasons = []
+            lead: list[Reason] = []
+            if s.pathway_priority is not None:
+                lead.append(Reason(code="PATHWAY_PRIORITY", text=f"commissioner pathway priority {s.pathway_priority}"))
+            tail: list[Reason] = []
             if context in s.general_entry_for:
-                reasons.append(
-                    Reason(code="GENERAL_ENTRY_POINT", text=f"takes anyone in {context}, whatever their needs")
-                )
+                tail.append(Reason(code="GENERAL_ENTRY_POINT", text=f"takes anyone in {context}, whatever their needs"))
             if is_tailored(s):
-                reasons.append(Reason(code="TAILORED", text=f"made for this group: {_tailoring(s)}"))
-            found = self._tail_cache[key] = tuple(reasons)
+                tail.append(Reason(code="TAILORED", text=f"made for this group: {_tailoring(s)}"))
+            summary, phones, referral = self._static_parts(i)
+            capacities = {
+                name: CapacityOut(
+                    status=name, until=s.capacity.until if name != "unknown" else None, note=s.capacity.note
+                )
+                for name in _CAP_NAMES.values()
+            }
+            no_travel = Reason(code="NO_TRAVEL", text="no travel needed: " + ", ".join(s.access_modes))
+            found = self._fixed_cache[key] = _Fixed(
+                summary=summary,
+                phones=phones,
+                referral=referral,
+                lead=tuple(lead),
+                tail=tuple(tail),
+                needs=frozenset(s.eligibility.needs),
+                capacities=capacities,
+                no_travel=no_travel,
+                verified_at=s.verification.verified_at if s.verification else None,
+            )
         return found
 
     def _static_parts(self, i: int) -> tuple[ServiceSummary, tuple[PhoneOut, ...], ReferralOut]:
@@ -691,65 +729,71 @@ class DirectoryIndex:
             found = self._static[i] = (_summary(s), _phones(s), _referral(s))
         return found
 
-    def _option(
-        self, rank: int, i: int, j: int, m: dict[str, Any], person: Person, context: str, at: dt.datetime
-    ) -> Option:
-        s = self.services[i]
-        opening = self._opening_state(i, j, m)
-        distance = None if math.isnan(m["_distance"][j]) else round(float(m["_distance"][j]), 2)
-        travel = None if distance is None else int(m["_travel"][j])
-        capacity = _CAP_NAMES[int(m["_capacity"][j])]
-        met = tuple(n for n in person.needs if n in s.eligibility.needs)
-        summary, phones, referral = self._static_parts(i)
-        return Option(
-            rank=rank,
-            service=summary,
-            distance_km=distance,
-            travel_minutes=travel,
-            opening=opening,
-            capacity=CapacityOut(
-                status=capacity,
-                until=s.capacity.until if capacity != "unknown" else None,
-                note=s.capacity.note,
-            ),
-            needs_met=met,
-            reasons=self._reasons(s, person, context, met, opening, capacity, distance, travel),
-            referral=referral,
-            phones=phones,
-            verified_at=s.verification.verified_at if s.verification else None,
-        )
-
-    def _reasons(
-        self,
-        s: Service,
-        person: Person,
-        context: str,
-        met: tuple[str, ...],
-        opening: OpeningState,
-        capacity: str,
-        distance: float | None,
-        travel: int | None,
-    ) -> tuple[Reason, ...]:
-        reasons: list[Reason] = list(self._static_reasons(self._position[s.slug], context))
-        if met:
+    def _needs_reason(self, met: tuple[str, ...], asked: int) -> Reason:
+        key = (met, asked)
+        found = self._needs_reason_cache.get(key)
+        if found is None:
             labels = ", ".join(self.need_labels[n].lower() for n in met)
-            reasons.append(Reason(code="NEEDS_MET", text=f"meets {len(met)} of {len(person.needs)} needs: {labels}"))
-        reasons += self._tail_reasons(self._position[s.slug], context)
-        if opening.open_24_7 and opening.open_now:
-            reasons.append(Reason(code="OPEN_24_7", text="open 24 hours"))
-        elif opening.open_now:
-            until = f" until {_local_time(opening.closes_at)}" if opening.closes_at else ""
-            reasons.append(Reason(code="OPEN_NOW", text=f"open now{until}"))
-        elif opening.next_opens_at is not None:
-            reasons.append(Reason(code="OPENS_LATER", text=f"opens {_local_time(opening.next_opens_at)}"))
-        else:
-            reasons.append(Reason(code="BY_APPOINTMENT", text="by appointment; no opening hours listed"))
-        reasons.append(_CAPACITY_REASONS[capacity])
-        if distance is not None and travel is not None:
-            reasons.append(Reason(code="DISTANCE", text=f"{distance:.1f} km, about {travel} min by road"))
-        else:
-            reasons.append(Reason(code="NO_TRAVEL", text="no travel needed: " + ", ".join(s.access_modes)))
-        return tuple(reasons)
+            if len(self._needs_reason_cache) > 20_000:
+                self._needs_reason_cache.clear()
+            found = self._needs_reason_cache[key] = Reason(
+                code="NEEDS_MET", text=f"meets {len(met)} of {asked} needs: {labels}"
+            )
+        return found
+
+    def _options(
+        self, idx: Ints, m: dict[str, Any], chosen: list[int], person: Person, context: str
+    ) -> tuple[Option, ...]:
+        """The options for the chosen positions, from plain Python values read out of the arrays once."""
+        if not chosen:
+            return ()
+        rows = np.array(chosen, dtype=np.int64)
+        services = idx[rows].tolist()
+        columns = zip(
+            services,
+            m["_open_now"][rows].tolist(),
+            self.open_24_7[idx[rows]].tolist(),
+            m["_closes"][rows].tolist(),
+            m["_next_open"][rows].tolist(),
+            m["_distance"][rows].tolist(),
+            m["_travel"][rows].tolist(),
+            m["_capacity"][rows].tolist(),
+            strict=True,
+        )
+        options = []
+        for rank, (i, open_now, always, closes, next_open, distance, travel, capacity) in enumerate(columns, 1):
+            fixed = self._fixed(i, context)
+            opening, opening_reason = self._opening_of(open_now, always, closes, next_open)
+            met = tuple(n for n in person.needs if n in fixed.needs)
+            capacity_name = _CAP_NAMES[capacity]
+            reasons = list(fixed.lead)
+            if met:
+                reasons.append(self._needs_reason(met, len(person.needs)))
+            reasons += fixed.tail
+            reasons.append(opening_reason)
+            reasons.append(_CAPACITY_REASONS[capacity_name])
+            if distance == distance:  # not NaN: the service has a location
+                km, minutes = round(distance, 2), int(travel)
+                reasons.append(Reason(code="DISTANCE", text=f"{km:.1f} km, about {minutes} min by road"))
+            else:
+                km, minutes = None, None
+                reasons.append(fixed.no_travel)
+            options.append(
+                Option(
+                    rank=rank,
+                    service=fixed.summary,
+                    distance_km=km,
+                    travel_minutes=minutes,
+                    opening=opening,
+                    capacity=fixed.capacities[capacity_name],
+                    needs_met=met,
+                    reasons=tuple(reasons),
+                    referral=fixed.referral,
+                    phones=fixed.phones,
+                    verified_at=fixed.verified_at,
+                )
+            )
+        return tuple(options)
 
     def _in_catchment(self, idx: Ints, where: Resolution) -> Bools:
         """Catchment membership for a few services (the fallbacks), without assembling every candidate."""

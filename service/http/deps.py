@@ -27,14 +27,15 @@ def provide_actor(state: State) -> str:
 
 @dataclass(frozen=True)
 class Search:
-    """What a search needs: the current index snapshot and the optional online geocoder (one dependency, so
-    litestar resolves it without a task group)."""
+    """What a search needs: the current index snapshot and the optional online geocoder."""
 
     index: DirectoryIndex
     geocoder: Geocoder | None
 
 
-def provide_search(state: State) -> Search:
+def search_of(state: State) -> Search:
+    """The current index snapshot and geocoder. Read from `state` rather than injected: dependency resolution
+    costs more than the lookup on the search hot path."""
     index: DirectoryIndex | None = state.keeper.index
     assert index is not None, "the index is built before the app starts serving"
     return Search(index=index, geocoder=state.geocoder)
@@ -49,11 +50,9 @@ DEPENDENCIES = {
     "conn": Provide(provide_conn),
     "actor": Provide(provide_actor, sync_to_thread=False),
     "vocab": Provide(provide_vocab, sync_to_thread=False),
-    "search": Provide(provide_search, sync_to_thread=False),
 }
 
 # Handler parameter types that name the dependencies above explicitly.
 Conn = NamedDependency[Connection]
 Actor = NamedDependency[str]
 Vocab = NamedDependency[Taxonomies]
-Searcher = NamedDependency[Search]

@@ -7,13 +7,14 @@ from typing import Annotated, Any
 
 import msgspec
 from litestar import Controller, get, post
+from litestar.datastructures import State
 from litestar.params import FromQuery, JSONBody, QueryParameter
 
 from service.domain.decoding import problem_from
 from service.domain.errors import FieldProblem, InvalidInput, MalformedInput
 from service.domain.routing import PersonGender, ReferralAnswer, ReferralRequest
 from service.domain.types import Context
-from service.http.deps import Searcher
+from service.http.deps import search_of
 from service.http.problems import problem_responses
 from service.index.origins import referral_options
 
@@ -73,14 +74,15 @@ class ReferralController(Controller):
     tags = ["referral options"]
 
     @post("/", operation_id="findReferralOptions", status_code=200, responses=problem_responses(400, 413, 422))
-    async def find(self, data: JSONBody[ReferralRequest], search: Searcher) -> ReferralAnswer:
+    async def find(self, data: JSONBody[ReferralRequest], state: State) -> ReferralAnswer:
         """Rank the services that can take this person here and now, and say why."""
+        search = search_of(state)
         return await referral_options(search.index, data, search.geocoder)
 
     @get("/", operation_id="findReferralOptionsByQuery", responses=problem_responses(400, 422))
     async def find_by_query(
         self,
-        search: Searcher,
+        state: State,
         context: FromQuery[Context],
         age: Annotated[float, QueryParameter(ge=0, le=130, description="Age in years.")],
         lat: FromQuery[float | None] = None,
@@ -111,6 +113,7 @@ class ReferralController(Controller):
             problem = problem_from(e)
             raise MalformedInput((FieldProblem(field=_query_field(problem.field), reason=problem.reason),)) from e
         try:
+            search = search_of(state)
             return await referral_options(search.index, request, search.geocoder)
         except InvalidInput as e:  # name the query parameter, keeping the status (400 or 422)
             raise type(e)(tuple(FieldProblem(field=_query_field(p.field), reason=p.reason) for p in e.problems)) from e

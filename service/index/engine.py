@@ -451,12 +451,8 @@ class DirectoryIndex:
             keep = capacity != _CAP["full"]
             idx, capacity = idx[keep], capacity[keep]
         open_now, closes, next_open = self._opening(idx, t)
-        if context != "community":
-            if context == "street":
-                keep = ~self.immediate[idx] | open_now
-            else:
-                window = t + self.config.detention_window.total_seconds()
-                keep = ~self.immediate[idx] | open_now | (next_open <= window)
+        keep = self._open_when_needed(idx, context, t, open_now, next_open)
+        if keep is not None:
             idx, capacity, open_now, closes, next_open = (
                 idx[keep],
                 capacity[keep],
@@ -464,8 +460,7 @@ class DirectoryIndex:
                 closes[keep],
                 next_open[keep],
             )
-        distance = haversine_km_many(self.lon[idx], self.lat[idx], where.point.lon, where.point.lat)
-        travel = np.ceil(distance * ROAD_FACTOR / SPEED_KMH[context] * 60)
+        distance, travel = self._distance_and_travel(idx, where, context)
         arrays = {
             "_capacity": capacity,
             "_open_now": open_now,
@@ -521,6 +516,21 @@ class DirectoryIndex:
             np.array([s.next_opens_at.timestamp() if s.next_opens_at else math.nan for s in states], dtype=np.float64),
         )
 
+    def _open_when_needed(self, idx: Ints, context: str, t: float, open_now: Bools, next_open: Floats) -> Bools | None:
+        """Immediate-access services must be open now (street) or within the detention window (custody, court);
+        None when the context holds nothing to opening hours (community)."""
+        if context == "community":
+            return None
+        if context == "street":
+            return ~self.immediate[idx] | open_now
+        window = t + self.config.detention_window.total_seconds()
+        return ~self.immediate[idx] | open_now | (next_open <= window)
+
+    def _distance_and_travel(self, idx: Ints, where: Resolution, context: str) -> tuple[Floats, Floats]:
+        """Straight-line km (NaN without a location) and travel minutes by road at the context's speed."""
+        distance = haversine_km_many(self.lon[idx], self.lat[idx], where.point.lon, where.point.lat)
+        return distance, np.ceil(distance * ROAD_FACTOR / SPEED_KMH[context] * 60)
+
     def _rule_masks(
         self,
         idx: Ints,
@@ -540,16 +550,10 @@ class DirectoryIndex:
         exceptional = "imminent_serious_harm" in person.circumstances
         capacity = np.where(self.capacity_until[idx] <= t, _CAP["unknown"], self.capacity[idx])
         open_now, closes, next_open = self._opening(idx, t)
-        immediate = self.immediate[idx] & (context != "community")
-        if context == "street":
-            open_ok = ~immediate | open_now
-        elif context == "community":
+        open_ok = self._open_when_needed(idx, context, t, open_now, next_open)
+        if open_ok is None:
             open_ok = np.ones(len(idx), dtype=bool)
-        else:
-            window = t + self.config.detention_window.total_seconds()
-            open_ok = ~immediate | open_now | (next_open <= window)
-        distance = haversine_km_many(self.lon[idx], self.lat[idx], where.point.lon, where.point.lat)
-        travel = np.ceil(distance * ROAD_FACTOR / SPEED_KMH[context] * 60)
+        distance, travel = self._distance_and_travel(idx, where, context)
         far = self.travel_limited[idx] & (travel > max_travel) if max_travel is not None else np.zeros(len(idx), bool)
         police = self.police_pos[idx]
         return {

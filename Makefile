@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 
-.PHONY: run test lint typecheck openapi import-schema clean install bench bench-search
+.PHONY: run test lint typecheck openapi import-schema clean install bench bench-search chromium
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -13,14 +13,27 @@ $(STAMP): pyproject.toml
 	@rm -f $(VENV)/.installed-*
 	@touch $@
 
-install: $(STAMP)
+NODE_STAMP := node_modules/.installed-$(shell cksum package-lock.json | cut -d' ' -f1)
+
+# GOV.UK Frontend (the pages) and axe-core (the accessibility tests), from npm; never committed.
+$(NODE_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	@rm -f node_modules/.installed-*
+	@touch $@
+
+# Debian's Chromium for the browser tests (root can install it; otherwise the browser tests skip, saying why).
+chromium:
+	@command -v chromium >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq chromium >/dev/null) \
+		|| echo "could not install chromium: the browser tests will be skipped"
+
+install: $(STAMP) $(NODE_STAMP)
 
 ## Serve the API on http://$${PATHWAYS_HOST:-127.0.0.1}:$${PATHWAYS_PORT:-8000}, with the demo directory on first start.
-run: $(STAMP)
+run: $(STAMP) $(NODE_STAMP)
 	$(BIN)/pathways serve
 
 ## The whole suite: lint, types, and the tests against real PostgreSQL.
-test: $(STAMP)
+test: $(STAMP) $(NODE_STAMP) chromium
 	$(BIN)/ruff check service tests bench
 	$(BIN)/mypy
 	$(BIN)/pytest -q
@@ -40,7 +53,7 @@ import-schema: $(STAMP)
 	$(BIN)/pathways import-schema > schema/directory.schema.json
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) node_modules .pytest_cache .mypy_cache .ruff_cache test-artifacts
 
 ## Benchmarks print their figures; record them in bench/RESULTS.md.
 bench: $(STAMP)

@@ -13,10 +13,13 @@ from typing import Any
 import msgspec
 import swagger_ui_bundle
 from litestar import Litestar
+from litestar.config.cors import CORSConfig
 from litestar.logging import LoggingConfig
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import SwaggerRenderPlugin
+from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.static_files import create_static_files_router
+from litestar.template.config import TemplateConfig
 
 from service.domain.routing import Person, ReferralAnswer
 from service.http.areas import AreaController
@@ -37,9 +40,12 @@ from service.store.db import open_database
 from service.store.demo import load_demo_if_empty
 from service.store.migrate import migrate
 from service.store.taxonomy import current_taxonomies
+from service.web.pages import PageController
 
 log = logging.getLogger("service")
 SWAGGER_ASSETS = "/schema/assets"
+WEB_TEMPLATES = Path(__file__).parent / "web" / "templates"
+WEB_STATIC = Path(__file__).parent / "web" / "static"
 
 
 def create_app(settings: Settings) -> Litestar:
@@ -74,7 +80,17 @@ def create_app(settings: Settings) -> Litestar:
                 await keeper.stop()
 
     swagger_dir = Path(swagger_ui_bundle.swagger_ui_path)
-    extra = [fixed_options] if settings.bench_routes else []
+    extra: list[Any] = [fixed_options] if settings.bench_routes else []
+    govuk = Path(settings.web_assets_dir)
+    if (govuk / "govuk-frontend.min.css").is_file():
+        # GOV.UK Frontend from npm (make installs it); its CSS refers to /assets/fonts and /assets/images.
+        extra += [
+            create_static_files_router(path="/govuk", directories=[govuk], include_in_schema=False),
+            create_static_files_router(path="/assets", directories=[govuk / "assets"], include_in_schema=False),
+        ]
+    else:
+        log.warning("GOV.UK Frontend not found at %s: the pages will be unstyled (run make)", govuk)
+    origins = [o.strip() for o in settings.cors_origins.split(",") if o.strip()]
     app = Litestar(
         route_handlers=[
             live,
@@ -84,6 +100,8 @@ def create_app(settings: Settings) -> Litestar:
             SiteController,
             DirectoryController,
             ReferralController,
+            PageController,
+            create_static_files_router(path="/static", directories=[WEB_STATIC], include_in_schema=False),
             create_static_files_router(path=SWAGGER_ASSETS, directories=[swagger_dir], include_in_schema=False),
             *extra,
         ],
@@ -91,6 +109,8 @@ def create_app(settings: Settings) -> Litestar:
         dependencies=DEPENDENCIES,
         exception_handlers=ERROR_MAP,
         request_max_body_size=settings.max_body_bytes,
+        template_config=TemplateConfig(directory=WEB_TEMPLATES, engine=JinjaTemplateEngine),
+        cors_config=CORSConfig(allow_origins=origins, allow_methods=["GET", "POST"]) if origins else None,
         openapi_config=OpenAPIConfig(
             title="ld-pathways",
             version=version("ld-pathways"),

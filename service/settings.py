@@ -32,6 +32,9 @@ class Settings(Struct, frozen=True, kw_only=True):
     online_geocoder: str = ""
     geocoder_user_agent: str = "ld-pathways"
     bench_routes: bool = False
+    cors_origins: str = ""
+    """Comma-separated origins allowed to call the API from browsers; empty allows none."""
+    web_assets_dir: str = str(PROJECT_ROOT / "node_modules" / "govuk-frontend" / "dist" / "govuk")
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> Settings:
@@ -64,6 +67,8 @@ ENV: dict[str, str] = {
     "PATHWAYS_ONLINE_GEOCODER": "online_geocoder",
     "PATHWAYS_GEOCODER_USER_AGENT": "geocoder_user_agent",
     "PATHWAYS_BENCH_ROUTES": "bench_routes",
+    "PATHWAYS_CORS_ORIGINS": "cors_origins",
+    "PATHWAYS_WEB_ASSETS_DIR": "web_assets_dir",
 }
 
 _TRUE = {"1", "true", "yes", "on"}

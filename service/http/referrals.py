@@ -62,7 +62,40 @@ def _origin(lat: float | None, lon: float | None, site: str | None, postcode: st
     return {"type": "point", "lat": lat, "lon": lon}
 
 
-def _query_field(field: str) -> str:
+def request_from_query(
+    *,
+    lat: float | None,
+    lon: float | None,
+    site: str | None,
+    postcode: str | None,
+    context: str,
+    age: float,
+    gender: str,
+    needs: list[str] | None,
+    circumstances: list[str] | None,
+    at: dt.datetime | None = None,
+    limit: int = 10,
+    max_travel_minutes: int | None = None,
+    explain: bool = False,
+) -> ReferralRequest:
+    """A search from query parameters (the API's GET and the lookup page); problems name the parameters."""
+    raw = {
+        "origin": _origin(lat, lon, site, postcode),
+        "context": context,
+        "person": {"age": age, "gender": gender, "needs": _split(needs), "circumstances": _split(circumstances)},
+        "at": at,
+        "limit": limit,
+        "max_travel_minutes": max_travel_minutes,
+        "explain": explain,
+    }
+    try:
+        return msgspec.convert(raw, ReferralRequest)
+    except msgspec.ValidationError as e:
+        problem = problem_from(e)
+        raise MalformedInput((FieldProblem(field=query_field(problem.field), reason=problem.reason),)) from e
+
+
+def query_field(field: str) -> str:
     for body_name, query_name in _QUERY_NAMES.items():
         if field == body_name or field.startswith(body_name + "["):
             return query_name
@@ -98,22 +131,23 @@ class ReferralController(Controller):
         explain: FromQuery[bool] = False,
     ) -> ReferralAnswer:
         """The same search with query parameters, for simple clients and shareable links."""
-        raw = {
-            "origin": _origin(lat, lon, site, postcode),
-            "context": context,
-            "person": {"age": age, "gender": gender, "needs": _split(needs), "circumstances": _split(circumstances)},
-            "at": at,
-            "limit": limit,
-            "max_travel_minutes": max_travel_minutes,
-            "explain": explain,
-        }
-        try:
-            request = msgspec.convert(raw, ReferralRequest)
-        except msgspec.ValidationError as e:
-            problem = problem_from(e)
-            raise MalformedInput((FieldProblem(field=_query_field(problem.field), reason=problem.reason),)) from e
+        request = request_from_query(
+            lat=lat,
+            lon=lon,
+            site=site,
+            postcode=postcode,
+            context=context,
+            age=age,
+            gender=gender,
+            needs=needs,
+            circumstances=circumstances,
+            at=at,
+            limit=limit,
+            max_travel_minutes=max_travel_minutes,
+            explain=explain,
+        )
         try:
             search = search_of(state)
             return await referral_options(search.index, request, search.geocoder)
         except InvalidInput as e:  # name the query parameter, keeping the status (400 or 422)
-            raise type(e)(tuple(FieldProblem(field=_query_field(p.field), reason=p.reason) for p in e.problems)) from e
+            raise type(e)(tuple(FieldProblem(field=query_field(p.field), reason=p.reason) for p in e.problems)) from e

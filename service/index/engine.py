@@ -164,6 +164,7 @@ class DirectoryIndex:
         self.vocab = vocab
         self.postcodes = postcodes
         self.services: tuple[Service, ...] = tuple(sorted(services, key=lambda s: s.slug))
+        self.by_slug = {s.slug: s for s in self.services}
         self.need_bits = {t.code: 1 << i for i, t in enumerate(vocab.needs.terms)}
         self.circ_bits = {t.code: 1 << i for i, t in enumerate(vocab.circumstances.terms)}
         self.need_labels = {t.code: t.label for t in vocab.needs.terms}
@@ -291,6 +292,7 @@ class DirectoryIndex:
         shapely.prepare(shapes)
         self.area_shapes = np.array(shapes, dtype=object)
         self.area_tree = shapely.STRtree(shapes)
+        self.area_position = {a.code: i for i, a in enumerate(self.areas)}
         self._resolve_cached = lru_cache(maxsize=8192)(self._resolve_uncached)
 
     def _build_timeline(self, now: dt.datetime) -> None:
@@ -320,6 +322,15 @@ class DirectoryIndex:
         self.tl_svc: Ints = svc[order]
         self.tl_start: Floats = starts[order]
         self.tl_end: Floats = np.array(rows_end, dtype=np.float64)[order]
+
+    def area_shape(self, code: str) -> Any:
+        """The shapely boundary of a stored area, or None."""
+        i = self.area_position.get(code)
+        return None if i is None else self.area_shapes[i]
+
+    def site_choices(self) -> list[Site]:
+        """Every site once, by name (for pickers)."""
+        return sorted({s.id: s for s in self.sites.values()}.values(), key=lambda s: s.name)
 
     def timeline_covers(self, t: float) -> bool:
         return self.t0 + 3600 <= t <= self.t1 - HORIZON.total_seconds() - 86400

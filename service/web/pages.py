@@ -1,0 +1,306 @@
+"""Server-rendered pages: the custody lookup, the service detail page, and the embeddable search.
+
+They use the same ranking code as the API (`referral_options`); there is no second implementation. The forms are
+plain GET forms, so every result page is a shareable URL and nothing is lost with JavaScript off.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from typing import Annotated, Any
+
+from litestar import Controller, Request, Response, get
+from litestar.datastructures import Cookie, State
+from litestar.params import FromQuery, PathParameter
+from litestar.response import Template
+
+from service.domain.errors import FieldProblem, InvalidInput, NotFound
+from service.domain.geometry import to_shape
+from service.domain.model import AreaCatchment, NationalCatchment, PolygonCatchment, RadiusCatchment, Service
+from service.domain.routing import ReferralAnswer
+from service.domain.schedule import LONDON
+from service.http.deps import Conn, search_of
+from service.http.referrals import request_from_query
+from service.index.engine import DirectoryIndex
+from service.index.origins import referral_options
+from service.store import services as service_store
+from service.web import svgmap, words
+
+SITE_COOKIE = "ld_site"
+Text = FromQuery[str | None]
+Codes = FromQuery[list[str] | None]
+# Where each request field appears in the form, so an error links to the right input.
+FIELD_IDS = {
+    "site": "site",
+    "postcode": "postcode",
+    "lat": "postcode",
+    "lon": "postcode",
+    "origin": "site",
+    "age": "age",
+    "gender": "gender",
+    "needs": "needs",
+    "circumstances": "circumstances",
+    "context": "context",
+}
+
+
+def _local(value: dt.datetime | None, fmt: str = "%a %-d %b %H:%M") -> str:
+    return value.astimezone(LONDON).strftime(fmt) if value else ""
+
+
+def _needs_by_theme(state: State, only: Sequence[str] | None = None) -> list[tuple[str, list[Any]]]:
+    groups: dict[str, list[Any]] = {}
+    for term in state.vocab.needs.terms:
+        if only and term.code not in only:
+            continue
+        groups.setdefault(term.theme or "Other", []).append(term)
+    return list(groups.items())
+
+
+def _results_map(index: DirectoryIndex, answer: ReferralAnswer) -> str:
+    area = answer.origin.force or (answer.origin.areas[0] if answer.origin.areas else None)
+    shapes = [s for s in [index.area_shape(area.code) if area else None] if s is not None]
+    markers = []
+    for option in answer.options:
+        service = index.by_slug.get(option.service.slug)
+        if service is not None and service.location is not None:
+            markers.append(
+                svgmap.Marker(
+                    label=str(option.rank),
+                    lon=service.location.lon,
+                    lat=service.location.lat,
+                    title=f"{option.rank}. {option.service.name}",
+                )
+            )
+    origin = svgmap.Marker(
+        label="", lon=answer.origin.point.lon, lat=answer.origin.point.lat, title=f"Origin: {answer.origin.label}"
+    )
+    where = f" in {area.name}" if area else ""
+    return svgmap.draw(
+        title="Map of the options",
+        description=f"The origin{where}, and options numbered as in the list. Options without a place, such as "
+        "phone lines, are not on the map.",
+        areas=shapes,
+        origin=origin,
+        markers=markers,
+    )
+
+
+def _catchment_map(index: DirectoryIndex, service: Service) -> str:
+    shaded: list[Any] = []
+    match service.catchment:
+        case AreaCatchment(codes=codes):
+            shaded = [s for s in (index.area_shape(c) for c in codes) if s is not None]
+        case PolygonCatchment(geometry=geometry):
+            shaded = [to_shape(geometry)]
+        case RadiusCatchment(km=km) if service.location is not None:
+            shaded = [svgmap.circle(service.location.lon, service.location.lat, km)]
+        case NationalCatchment():
+            shaded = [index.area_shape(a.code) for a in index.areas if a.kind == "police_force_area"]
+    markers = []
+    if service.location is not None:
+        markers.append(
+            svgmap.Marker(
+                label="S", lon=service.location.lon, lat=service.location.lat, title=f"{service.name} (its location)"
+            )
+        )
+    if not shaded and not markers:
+        return ""
+    return svgmap.draw(
+        title=f"Catchment of {service.name}",
+        description=words.catchment_words(service, {a.code: a.name for a in index.areas}),
+        areas=[],
+        origin=None,
+        markers=markers,
+        shaded=[s for s in shaded if s is not None],
+    )
+
+
+async def _lookup(
+    request: Request[Any, Any, Any],
+    state: State,
+    template: str,
+    params: dict[str, Any],
+    show_needs: Sequence[str] | None = None,
+) -> Template:
+    search = search_of(state)
+    index = search.index
+    submitted = params["age"] is not None or params["context"] is not None
+    site = params["site"] if params["site"] is not None else (None if submitted else request.cookies.get(SITE_COOKIE))
+    errors: list[FieldProblem] = []
+    answer: ReferralAnswer | None = None
+    if submitted:
+        try:
+            age = _number(params["age"], "age")
+            lat = _number(params["lat"], "lat") if params["lat"] else None
+            lon = _number(params["lon"], "lon") if params["lon"] else None
+            query = request_from_query(
+                lat=lat,
+                lon=lon,
+                site=params["site"] or None,
+                postcode=params["postcode"] or None,
+                context=params["context"] or "custody",
+                age=age,
+                gender=params["gender"] or "not_stated",
+                needs=params["needs"],
+                circumstances=params["circumstances"],
+            )
+            answer = await referral_options(index, query, search.geocoder)
+        except InvalidInput as e:
+            errors = [FieldProblem(field=p.field.split("[")[0], reason=p.reason) for p in e.problems]
+    cookies = []
+    if answer is not None and answer.origin.resolved_from == "site" and params["site"]:
+        # The remembered site is the only thing kept; nothing about the person is.
+        cookies.append(
+            Cookie(key=SITE_COOKIE, value=params["site"], max_age=365 * 86400, httponly=True, samesite="lax", path="/")
+        )
+    context = {
+        "params": {
+            **params,
+            "site": site,
+            "needs": params["needs"] or [],
+            "circumstances": params["circumstances"] or [],
+        },
+        "sites": index.site_choices(),
+        "need_groups": _needs_by_theme(state, show_needs),
+        "circumstances": state.vocab.circumstances.terms,
+        "need_labels": {t.code: t.label for t in state.vocab.needs.terms},
+        "circumstance_labels": {t.code: t.label for t in state.vocab.circumstances.terms},
+        "answer": answer,
+        "map": _results_map(index, answer) if answer else "",
+        "errors": errors,
+        "field_ids": FIELD_IDS,
+        "local": _local,
+        "show_needs": ",".join(show_needs or []),
+        "searched_at": _local(answer.at, "%-d %B %Y at %H:%M") if answer else "",
+    }
+    return Template(template_name=template, context=context, cookies=cookies)
+
+
+def _number(value: str | None, field: str) -> float:
+    try:
+        return float(value or "")
+    except ValueError:
+        raise InvalidInput((FieldProblem(field=field, reason="enter a number"),)) from None
+
+
+def _params(
+    site: str | None,
+    postcode: str | None,
+    lat: str | None,
+    lon: str | None,
+    context: str | None,
+    age: str | None,
+    gender: str | None,
+    needs: list[str] | None,
+    circumstances: list[str] | None,
+) -> dict[str, Any]:
+    return {
+        "site": site,
+        "postcode": postcode,
+        "lat": lat,
+        "lon": lon,
+        "context": context,
+        "age": age,
+        "gender": gender,
+        "needs": needs,
+        "circumstances": circumstances,
+    }
+
+
+class PageController(Controller):
+    include_in_schema = False
+
+    @get("/")
+    async def lookup(
+        self,
+        request: Request[Any, Any, Any],
+        state: State,
+        site: Text = None,
+        postcode: Text = None,
+        lat: Text = None,
+        lon: Text = None,
+        context: Text = None,
+        age: Text = None,
+        gender: Text = None,
+        needs: Codes = None,
+        circumstances: Codes = None,
+    ) -> Template:
+        """The custody lookup: pick the suite, describe the person, get ranked options."""
+        params = _params(site, postcode, lat, lon, context, age, gender, needs, circumstances)
+        return await _lookup(request, state, "lookup.html", params)
+
+    @get("/embed")
+    async def embed(
+        self,
+        request: Request[Any, Any, Any],
+        state: State,
+        site: Text = None,
+        postcode: Text = None,
+        lat: Text = None,
+        lon: Text = None,
+        context: Text = None,
+        age: Text = None,
+        gender: Text = None,
+        needs: Codes = None,
+        circumstances: Codes = None,
+        show_needs: Text = None,
+    ) -> Template:
+        """The compact search for partner sites, made to sit in an iframe."""
+        params = _params(site, postcode, lat, lon, context, age, gender, needs, circumstances)
+        shown = [n.strip() for n in (show_needs or "").split(",") if n.strip()] or None
+        return await _lookup(request, state, "embed.html", params, shown)
+
+    @get("/services/{slug:str}")
+    async def service(self, state: State, conn: Conn, slug: Annotated[str, PathParameter(max_length=80)]) -> Template:
+        """Everything about one service, in words, with its catchment map and history."""
+        index = search_of(state).index
+        try:
+            service = await service_store.get_service(conn, slug)
+        except NotFound:
+            return Template(template_name="not_found.html", context={"slug": slug}, status_code=404)
+        history = await service_store.service_history(conn, slug)
+        context = {
+            "s": service,
+            "schedule": words.schedule_lines(service.schedule),
+            "ages": words.age_words(service),
+            "catchment": words.catchment_words(service, {a.code: a.name for a in index.areas}),
+            "map": _catchment_map(index, service),
+            "history": list(reversed(history)),
+            "need_labels": {t.code: t.label for t in state.vocab.needs.terms},
+            "circumstance_labels": {t.code: t.label for t in state.vocab.circumstances.terms},
+            "local": _local,
+        }
+        return Template(template_name="service.html", context=context)
+
+    @get("/embed.js", media_type="text/javascript")
+    async def embed_script(self, request: Request[Any, Any, Any]) -> Response[str]:
+        """The script a partner site includes to render the search inside its page."""
+        return Response(EMBED_JS, media_type="text/javascript", headers={"Cache-Control": "public, max-age=3600"})
+
+
+EMBED_JS = """(function () {
+  "use strict";
+  var script = document.currentScript;
+  if (!script) { return; }
+  var origin = new URL(script.src).origin;
+  var query = new URLSearchParams();
+  if (script.dataset.site) { query.set("site", script.dataset.site); }
+  if (script.dataset.context) { query.set("context", script.dataset.context); }
+  if (script.dataset.needs) { query.set("show_needs", script.dataset.needs); }
+  var frame = document.createElement("iframe");
+  frame.src = origin + "/embed?" + query.toString();
+  frame.title = script.dataset.title || "Find referral options";
+  frame.style.width = "100%";
+  frame.style.border = "0";
+  frame.height = "640";
+  frame.setAttribute("data-ld-pathways", "");
+  script.parentNode.insertBefore(frame, script.nextSibling);
+  window.addEventListener("message", function (event) {
+    if (event.origin === origin && event.source === frame.contentWindow && event.data && event.data.ldPathwaysHeight) {
+      frame.height = String(event.data.ldPathwaysHeight);
+    }
+  });
+})();
+"""

@@ -1,0 +1,310 @@
+"""The pages in a real browser (Debian's Chromium driven by Playwright): the search flow with JavaScript on and off,
+keyboard-only use, an axe-core scan, the embed from another origin, and the map against the list."""
+
+from __future__ import annotations
+
+import asyncio
+import http.server
+import json
+import os
+import secrets
+import shutil
+import socket
+import sys
+import threading
+import urllib.request
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import pytest
+
+from service.settings import PROJECT_ROOT
+from tests.conftest import _with_database
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+AXE = PROJECT_ROOT / "node_modules" / "axe-core" / "axe.min.js"
+ARTIFACTS = PROJECT_ROOT / "test-artifacts"
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+]
+pytestmark = pytest.mark.skipif(
+    not Path(CHROMIUM).exists() or not AXE.exists(),
+    reason="Chromium or node_modules is missing: `make test` installs both",
+)
+HULL_SEARCH = (
+    "/?site=hull-custody-suite&context=custody&age=30&gender=female&needs=mental_health"
+    "&needs=alcohol&circumstances=admits_offence"
+)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+@pytest.fixture(scope="module")
+async def server(admin_dsn: str) -> AsyncIterator[str]:
+    """`pathways serve` with the demo directory, in a database of its own."""
+    name = f"pathways_w_{os.getpid()}_{secrets.token_hex(4)}"
+
+    async def admin(sql: str) -> None:
+        conn = await asyncpg.connect(admin_dsn)
+        try:
+            await conn.execute(sql)
+        finally:
+            await conn.close()
+
+    await admin(f'create database "{name}"')
+    port = _free_port()
+    env = {
+        **os.environ,
+        "DATABASE_URL": _with_database(admin_dsn, name),
+        "PATHWAYS_PORT": str(port),
+        "PATHWAYS_LOAD_DEMO": "true",
+    }
+    process = await asyncio.create_subprocess_exec(
+        str(Path(sys.executable).with_name("pathways")),
+        "serve",
+        env=env,
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.DEVNULL,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(300):
+            if await asyncio.to_thread(_ready, base):
+                break
+            await asyncio.sleep(0.2)
+        yield base
+    finally:
+        process.terminate()
+        await asyncio.wait_for(process.wait(), 30)
+        await admin(f'drop database if exists "{name}" with (force)')
+
+
+def _ready(base: str) -> bool:
+    try:
+        with urllib.request.urlopen(f"{base}/health/ready", timeout=1) as r:
+            return bool(r.status == 200)
+    except OSError:
+        return False
+
+
+@pytest.fixture(scope="module")
+def partner(server: str) -> Iterator[str]:
+    """A partner's page on another origin (another port on loopback), embedding the search both ways."""
+    page = f"""<!DOCTYPE html><html lang="en"><head><title>Partner</title></head><body>
+<h1>Partner organisation</h1>
+<h2>By iframe</h2>
+<iframe id="by-iframe" title="Find referral options" src="{server}/embed?site=hull-custody-suite"
+ width="100%" height="700"></iframe>
+<h2>By script tag</h2>
+<script src="{server}/embed.js" data-site="hull-custody-suite" data-context="custody"
+ data-needs="mental_health,alcohol"></script>
+</body></html>""".encode()
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.end_headers()
+            self.wfile.write(page)
+
+        def log_message(self, *_: Any) -> None:
+            pass
+
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", _free_port()), Handler)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}/partner.html"
+    httpd.shutdown()
+    httpd.server_close()
+
+
+@pytest.fixture(scope="module")
+async def browser() -> AsyncIterator[Any]:
+    from playwright.async_api import async_playwright
+
+    async with async_playwright() as p:
+        b = await p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield b
+        await b.close()
+
+
+async def shot(page: Any, name: str) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    await page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
+async def fill_search(page: Any) -> None:
+    await page.select_option("#site", "hull-custody-suite")
+    await page.check("#context-custody")
+    await page.fill("#age", "30")
+    await page.select_option("#gender", "female")
+    await page.check("#need-mental_health")
+    await page.check("#need-alcohol")
+    await page.check("#circumstance-admits_offence")
+    await page.click("#find")
+    await page.wait_for_selector("#options")
+
+
+async def option_names(page: Any) -> list[str]:
+    return [t.strip() for t in await page.locator("#options .app-option__title a").all_inner_texts()]
+
+
+async def test_the_search_flow_works_with_javascript_on(browser: Any, server: str) -> None:
+    page = await browser.new_page(viewport={"width": 1280, "height": 900})
+    await page.goto(server + "/")
+    await shot(page, "lookup")
+    assert await page.locator("#site-filter").is_visible()  # the JavaScript type-ahead is there
+    await page.fill("#site-filter", "kempston")
+    assert await page.input_value("#site") == "kempston-custody-suite"
+    await fill_search(page)
+    names = await option_names(page)
+    assert names[0] == "Humber Liaison and Diversion" and "Hull Women's Custody Triage" in names[:2]
+    assert "site=hull-custody-suite" in page.url and "needs=alcohol" in page.url  # a shareable link
+    await shot(page, "results")
+    await page.close()
+
+
+async def test_the_search_flow_works_with_javascript_off(browser: Any, server: str) -> None:
+    context = await browser.new_context(java_script_enabled=False)
+    page = await context.new_page()
+    await page.goto(server + "/")
+    assert not await page.locator("#site-filter").is_visible() and not await page.locator("#use-location").is_visible()
+    await fill_search(page)
+    assert (await option_names(page))[0] == "Humber Liaison and Diversion"
+    assert await page.locator(".app-map__marker").count() >= 1
+    await context.close()
+
+
+async def test_the_whole_search_can_be_done_with_the_keyboard_alone(browser: Any, server: str) -> None:
+    page = await browser.new_page()
+    await page.goto(server + "/")
+
+    async def tab_to(element_id: str) -> None:
+        for _ in range(80):
+            await page.keyboard.press("Tab")
+            if await page.evaluate("document.activeElement && document.activeElement.id") == element_id:
+                return
+        raise AssertionError(f"could not reach #{element_id} with Tab")
+
+    await tab_to("site")
+    await page.keyboard.type("Hull custody")
+    assert await page.input_value("#site") == "hull-custody-suite"
+    await tab_to("age")
+    await page.keyboard.type("30")
+    await tab_to("need-mental_health")
+    await page.keyboard.press("Space")
+    await tab_to("find")
+    await page.keyboard.press("Enter")
+    await page.wait_for_selector("#options")
+    assert (await option_names(page))[0] == "Humber Liaison and Diversion"
+    await page.close()
+
+
+@pytest.mark.parametrize(
+    ("name", "path"),
+    [
+        ("lookup", "/"),
+        ("results", HULL_SEARCH),
+        ("detail", "/services/hull-womens-custody-triage"),
+        ("embed", "/embed?site=hull-custody-suite&age=30&needs=mental_health"),
+    ],
+)
+async def test_axe_finds_no_serious_or_critical_accessibility_problems(
+    browser: Any, server: str, name: str, path: str
+) -> None:
+    page = await browser.new_page()
+    await page.goto(server + path)
+    await page.add_script_tag(path=str(AXE))
+    result = await page.evaluate(
+        "axe.run(document, {runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa']}})"
+    )
+    bad = [
+        (v["id"], v["impact"], v["help"], [n["target"] for n in v["nodes"]][:3])
+        for v in result["violations"]
+        if v["impact"] in ("serious", "critical")
+    ]
+    assert bad == [], json.dumps(bad, indent=1)
+    if name == "detail":
+        await shot(page, "detail")
+    await page.close()
+
+
+async def test_the_map_numbers_match_the_list(browser: Any, server: str) -> None:
+    page = await browser.new_page()
+    await page.goto(server + HULL_SEARCH)
+    located = page.locator("#options .app-option").filter(has_text="Distance")
+    ranks_in_list = [await e.get_attribute("data-rank") for e in await located.all()]
+    ranks_on_map = [
+        await e.get_attribute("data-rank") for e in await page.locator("svg.app-map .app-map__marker").all()
+    ]
+    assert ranks_on_map and ranks_on_map == ranks_in_list
+    assert await page.locator("svg.app-map .app-map__origin").count() == 1
+    assert await page.locator("svg.app-map title").first.text_content() == "Map of the options"
+    await page.close()
+
+
+async def test_the_embed_works_in_an_iframe_and_through_the_script_tag_on_another_origin(
+    browser: Any, server: str, partner: str
+) -> None:
+    page = await browser.new_page(viewport={"width": 1100, "height": 900})
+    await page.goto(partner)
+    scripted = page.frame_locator("iframe[data-ld-pathways]")
+    assert await scripted.locator("input[name=needs]").count() == 2  # only the needs the partner configured
+    await scripted.locator("#age").fill("30")
+    await scripted.locator("#need-mental_health").check()
+    await scripted.locator("#find").click()
+    await scripted.locator("#options").wait_for()
+    assert await scripted.locator("#options .app-option").count() >= 1
+    framed = page.frame_locator("#by-iframe")
+    await framed.locator("#age").fill("30")
+    await framed.locator("#need-alcohol").check()
+    await framed.locator("#find").click()
+    await framed.locator("#options").wait_for()
+    assert await framed.locator("#options .app-option").count() >= 1
+    await shot(page, "embed-partner")
+    await page.close()
+
+
+async def test_the_last_used_site_is_remembered_and_nothing_about_the_person_is(browser: Any, server: str) -> None:
+    context = await browser.new_context()
+    page = await context.new_page()
+    await page.goto(server + HULL_SEARCH.replace("hull-custody-suite", "bridgend-custody-suite"))
+    cookies = {c["name"]: c["value"] for c in await context.cookies()}
+    assert cookies == {"ld_site": "bridgend-custody-suite"}
+    await page.goto(server + "/")
+    assert await page.input_value("#site") == "bridgend-custody-suite"
+    await context.close()
+
+
+async def test_the_printed_summary_has_the_time_and_directory_version_and_no_form(browser: Any, server: str) -> None:
+    page = await browser.new_page()
+    await page.goto(server + HULL_SEARCH)
+    await page.emulate_media(media="print")
+    assert not await page.locator("form.app-search-form").is_visible()
+    summary = await page.locator(".app-summary").inner_text()
+    assert "Directory version" in summary and "Hull custody suite" in summary
+    assert "age 30" in await page.locator(".app-typed").inner_text()
+    await page.close()
+
+
+async def test_the_service_page_shows_schedule_catchment_map_eligibility_and_history(browser: Any, server: str) -> None:
+    page = await browser.new_page()
+    await page.goto(server + "/services/together-women-project-hull")
+    text = await page.inner_text("main")
+    assert "Monday: 09:30 to 16:30" in text and "Bank holidays (England and Wales): closed." in text
+    assert "24 December 2026: 09:30 to 12:00" in text
+    assert "Serves: Humberside (E23000012)." in text and "18 and over" in text
+    assert await page.locator("svg.app-map .app-map__catchment").count() == 1
+    assert await page.locator("table.govuk-table tbody tr").count() >= 1
+    await page.close()

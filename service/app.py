@@ -15,18 +15,25 @@ import swagger_ui_bundle
 from litestar import Litestar
 from litestar.config.cors import CORSConfig
 from litestar.logging import LoggingConfig
+from litestar.middleware.rate_limit import RateLimitConfig
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import SwaggerRenderPlugin
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.static_files import create_static_files_router
+from litestar.stores.base import Store
+from litestar.stores.memory import MemoryStore
+from litestar.stores.redis import RedisStore
 from litestar.template.config import TemplateConfig
 
 from service.domain.routing import Person, ReferralAnswer
+from service.http.access import Identities
 from service.http.areas import AreaController
 from service.http.bench import fixed_options
 from service.http.deps import DEPENDENCIES
 from service.http.directory import DirectoryController
+from service.http.hardening import rate_limit_identity, security_headers
 from service.http.health import live, ready
+from service.http.keys import KeyController
 from service.http.openapi import finish_openapi
 from service.http.problems import ERROR_MAP
 from service.http.referrals import ReferralController
@@ -70,6 +77,7 @@ def create_app(settings: Settings) -> Litestar:
             app.state.vocab = vocab
             app.state.settings = settings
             app.state.keeper = keeper
+            app.state.identities = Identities(db.pool, settings)
             app.state.geocoder = make_geocoder(settings.online_geocoder, settings.geocoder_user_agent)
             if settings.bench_routes:
                 app.state.bench_answer = bench_answer(keeper)
@@ -101,6 +109,7 @@ def create_app(settings: Settings) -> Litestar:
             DirectoryController,
             ReferralController,
             PageController,
+            KeyController,
             create_static_files_router(path="/static", directories=[WEB_STATIC], include_in_schema=False),
             create_static_files_router(path=SWAGGER_ASSETS, directories=[swagger_dir], include_in_schema=False),
             *extra,
@@ -109,6 +118,15 @@ def create_app(settings: Settings) -> Litestar:
         dependencies=DEPENDENCIES,
         exception_handlers=ERROR_MAP,
         request_max_body_size=settings.max_body_bytes,
+        middleware=[
+            security_headers,
+            RateLimitConfig(
+                rate_limit=("minute", settings.rate_limit_per_minute),
+                identifier_for_request=rate_limit_identity,
+                exclude=["/health", "/static", "/govuk", "/assets", "/schema"],
+            ).middleware,
+        ],
+        stores=_stores(settings),
         template_config=TemplateConfig(directory=WEB_TEMPLATES, engine=JinjaTemplateEngine),
         cors_config=CORSConfig(allow_origins=origins, allow_methods=["GET", "POST"]) if origins else None,
         openapi_config=OpenAPIConfig(
@@ -139,6 +157,13 @@ def create_app(settings: Settings) -> Litestar:
     )
     finish_openapi(app.openapi_schema)
     return app
+
+
+def _stores(settings: Settings) -> dict[str, Store]:
+    """Rate-limit counters in memory by default; in Redis when REDIS_URL is set, so replicas share limits."""
+    if settings.redis_url:
+        return {"rate_limit": RedisStore.with_client(url=settings.redis_url, namespace="ld-pathways")}
+    return {"rate_limit": MemoryStore()}
 
 
 def bench_answer(keeper: IndexKeeper) -> ReferralAnswer:

@@ -162,6 +162,50 @@ def cmd_export(args: argparse.Namespace) -> int:
     return asyncio.run(_with_connection(settings, work))
 
 
+def cmd_keys(args: argparse.Namespace) -> int:
+    import uuid
+
+    from service.store import keys as key_store
+
+    settings = _settings()
+
+    async def work(conn: Connection) -> int:
+        if args.keys_command == "create":
+            services = []
+            for ref in [s.strip() for s in (args.services or "").split(",") if s.strip()]:
+                from service.store.services import get_service
+
+                services.append((await get_service(conn, ref)).id)
+            try:
+                created = await key_store.create_key(
+                    conn,
+                    name=args.name,
+                    role=args.role,
+                    area_codes=tuple(a.strip() for a in (args.areas or "").split(",") if a.strip()),
+                    service_ids=tuple(services),
+                    created_by=f"cli:{os.environ.get('USER', 'unknown')}",
+                )
+            except InvalidInput as e:
+                return _report_rejection(e)
+            print(f"{created.key}\n", file=sys.stdout)
+            print(
+                f"created {created.details.role} key {created.details.id} ({created.details.name}). "
+                "This is the only time the key is shown; store it now.",
+                file=sys.stderr,
+            )
+        elif args.keys_command == "list":
+            for k in await key_store.list_keys(conn):
+                state = f"revoked {k.revoked_at:%Y-%m-%d}" if k.revoked_at else "active"
+                scope = ",".join(k.area_codes) or ",".join(str(s) for s in k.service_ids) or "-"
+                print(f"{k.id}  {k.role:<8} {state:<18} {k.prefix}…  {scope}  {k.name}")
+        else:
+            revoked = await key_store.revoke_key(conn, uuid.UUID(args.id))
+            print(f"revoked {revoked.id} ({revoked.name})")
+        return 0
+
+    return asyncio.run(_with_connection(settings, work))
+
+
 def cmd_openapi(args: argparse.Namespace) -> int:
     from service.app import create_app, openapi_document
 
@@ -204,6 +248,17 @@ def _parser() -> argparse.ArgumentParser:
     exp = sub.add_parser("export", help="export the whole directory as one JSON document")
     exp.add_argument("-o", "--output", help="file to write (default: standard output)")
     exp.set_defaults(run=cmd_export)
+    keys = sub.add_parser("keys", help="create, list and revoke API keys")
+    keys_sub = keys.add_subparsers(dest="keys_command", required=True)
+    create = keys_sub.add_parser("create", help="create a key; it is printed once")
+    create.add_argument("--name", required=True)
+    create.add_argument("--role", required=True, choices=["reader", "editor", "provider", "admin"])
+    create.add_argument("--areas", help="an editor's area codes, comma-separated")
+    create.add_argument("--services", help="a provider's services (ids or slugs), comma-separated")
+    keys_sub.add_parser("list", help="list keys (never their secrets)")
+    revoke = keys_sub.add_parser("revoke", help="revoke a key by id")
+    revoke.add_argument("id")
+    keys.set_defaults(run=cmd_keys)
     sub.add_parser("openapi", help="print the OpenAPI document").set_defaults(run=cmd_openapi)
     sub.add_parser("import-schema", help="print the directory document's JSON Schema").set_defaults(
         run=cmd_import_schema

@@ -32,6 +32,14 @@ class Settings(Struct, frozen=True, kw_only=True):
     online_geocoder: str = ""
     geocoder_user_agent: str = "ld-pathways"
     bench_routes: bool = False
+    read_access: str = "open"
+    """open: anyone may read and search (Open Referral UK's expectation); key: reading needs an API key."""
+    jwt_secret: str = ""
+    jwt_algorithm: str = "HS256"
+    jwt_audience: str = ""
+    jwt_issuer: str = ""
+    rate_limit_per_minute: int = 600
+    redis_url: str = ""
     cors_origins: str = ""
     """Comma-separated origins allowed to call the API from browsers; empty allows none."""
     web_assets_dir: str = str(PROJECT_ROOT / "node_modules" / "govuk-frontend" / "dist" / "govuk")
@@ -46,7 +54,10 @@ class Settings(Struct, frozen=True, kw_only=True):
                 continue
             default = getattr(cls(), field)
             values[field] = _parse(name, raw, default)
-        return cls(**values)  # type: ignore[arg-type]
+        settings = cls(**values)  # type: ignore[arg-type]
+        if settings.read_access not in ("open", "key"):
+            raise SettingsError(f"PATHWAYS_READ_ACCESS={settings.read_access!r}: expected open or key")
+        return settings
 
 
 # Environment variable -> field. The README's configuration table lists these.
@@ -68,6 +79,13 @@ ENV: dict[str, str] = {
     "PATHWAYS_GEOCODER_USER_AGENT": "geocoder_user_agent",
     "PATHWAYS_BENCH_ROUTES": "bench_routes",
     "PATHWAYS_CORS_ORIGINS": "cors_origins",
+    "PATHWAYS_READ_ACCESS": "read_access",
+    "PATHWAYS_JWT_SECRET": "jwt_secret",
+    "PATHWAYS_JWT_ALGORITHM": "jwt_algorithm",
+    "PATHWAYS_JWT_AUDIENCE": "jwt_audience",
+    "PATHWAYS_JWT_ISSUER": "jwt_issuer",
+    "PATHWAYS_RATE_LIMIT_PER_MINUTE": "rate_limit_per_minute",
+    "REDIS_URL": "redis_url",
     "PATHWAYS_WEB_ASSETS_DIR": "web_assets_dir",
 }
 

@@ -25,7 +25,7 @@ from service.store.migrate import migrate
 SHARED = PROJECT_ROOT.parent / "shared"
 SHARED_GEODATA = SHARED / "geodata"
 DEMO_FILE = PROJECT_ROOT / "geodata" / "demo" / "directory.json"
-TABLES = "services, sites, areas, changes, postcode_centroids"
+TABLES = "services, sites, areas, changes, postcode_centroids, api_keys"
 _TEST_DB = re.compile(r"^pathways_t_(\d+)_[0-9a-f]+$")
 
 
@@ -111,10 +111,23 @@ async def conn(database_url: str) -> AsyncIterator[Connection]:
         await connection.close()
 
 
+async def admin_key(conn: Connection) -> str:
+    from service.store.keys import create_key
+
+    return (await create_key(conn, name="test admin", role="admin", created_by="tests")).key
+
+
+async def authorised(client: AsyncTestClient, conn: Connection) -> AsyncTestClient:  # type: ignore[type-arg]
+    """The client, sending an admin key with every request."""
+    client.headers["Authorization"] = f"Bearer {await admin_key(conn)}"
+    return client
+
+
 @pytest.fixture
 async def client(settings: Settings, conn: Connection) -> AsyncIterator[AsyncTestClient]:  # type: ignore[type-arg]
+    """An app client sending an admin key (the access tests use their own keys)."""
     async with AsyncTestClient(app=create_app(settings)) as test_client:
-        yield test_client
+        yield await authorised(test_client, conn)
 
 
 @pytest.fixture(scope="session")

@@ -10,6 +10,7 @@ from litestar.params import FromQuery, JSONBody, PathParameter, QueryParameter, 
 from service.domain.model import Area, AreaBody, StoredArea
 from service.domain.types import AreaCode, AreaKind
 from service.domain.versioning import etag
+from service.http.access import ADMIN, READ
 from service.http.deps import Actor, Conn
 from service.http.problems import problem_responses
 from service.http.schemas import ETAG, AreaPage, IfMatch, Limit, Offset
@@ -22,6 +23,7 @@ Prop = Annotated[str, QueryParameter(min_length=1, max_length=64)]
 class AreaController(Controller):
     path = "/v1/areas"
     tags = ["areas"]
+    guards = READ
 
     @get("/", operation_id="listAreas", responses=problem_responses(400))
     async def list_areas(
@@ -37,7 +39,13 @@ class AreaController(Controller):
         area = await store.get_area(conn, code)
         return Response(area, headers={"ETag": etag(area.version)})
 
-    @put("/{code:str}", operation_id="putArea", response_headers=ETAG, responses=problem_responses(400, 412, 413, 422))
+    @put(
+        "/{code:str}",
+        guards=ADMIN,
+        operation_id="putArea",
+        response_headers=ETAG,
+        responses=problem_responses(403, 400, 412, 413, 422),
+    )
     async def put_area(
         self,
         conn: Conn,
@@ -51,7 +59,13 @@ class AreaController(Controller):
         stored, result = await store.put_area(conn, area, actor=actor, if_match=if_match)
         return Response(stored, status_code=201 if result == "created" else 200, headers={"ETag": etag(stored.version)})
 
-    @post("/import", operation_id="importAreas", status_code=200, responses=problem_responses(400, 413, 422))
+    @post(
+        "/import",
+        guards=ADMIN,
+        operation_id="importAreas",
+        status_code=200,
+        responses=problem_responses(403, 400, 413, 422),
+    )
     async def import_areas(
         self,
         conn: Conn,

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 from collections.abc import AsyncGenerator
 from dataclasses import dataclass
+from typing import Any
 
+from litestar import Request
 from litestar.datastructures import State
 from litestar.di import NamedDependency, Provide
 
+from service.domain.access import Identity
 from service.domain.model import Taxonomies
+from service.http.access import identity_of
 from service.index.engine import DirectoryIndex
 from service.index.origins import Geocoder
 from service.store.db import Connection
@@ -19,10 +23,13 @@ async def provide_conn(state: State) -> AsyncGenerator[Connection, None]:
         yield conn
 
 
-def provide_actor(state: State) -> str:
-    # Until access control lands, every write is attributed to the configured default actor.
-    actor: str = state.settings.default_actor
-    return actor
+async def provide_identity(request: Request[Any, Any, Any]) -> Identity:
+    return await identity_of(request)
+
+
+async def provide_actor(request: Request[Any, Any, Any]) -> str:
+    """The key or identity behind a write, as the change history records it."""
+    return (await identity_of(request)).actor
 
 
 @dataclass(frozen=True)
@@ -48,7 +55,8 @@ def provide_vocab(state: State) -> Taxonomies:
 
 DEPENDENCIES = {
     "conn": Provide(provide_conn),
-    "actor": Provide(provide_actor, sync_to_thread=False),
+    "actor": Provide(provide_actor),
+    "identity": Provide(provide_identity),
     "vocab": Provide(provide_vocab, sync_to_thread=False),
 }
 
@@ -56,3 +64,4 @@ DEPENDENCIES = {
 Conn = NamedDependency[Connection]
 Actor = NamedDependency[str]
 Vocab = NamedDependency[Taxonomies]
+Ident = NamedDependency[Identity]

@@ -8,6 +8,7 @@ from litestar import Controller, Response, get, post
 from litestar.params import RawBody
 
 from service.domain.model import Taxonomy
+from service.http.access import ADMIN, READ
 from service.http.deps import Actor, Conn, Vocab
 from service.http.problems import problem_responses
 from service.store.changes import directory_version
@@ -23,9 +24,14 @@ from service.store.directory import (
 class DirectoryController(Controller):
     path = "/v1"
     tags = ["directory"]
+    guards = READ
 
     @post(
-        "/directory/import", operation_id="importDirectory", status_code=200, responses=problem_responses(400, 413, 422)
+        "/directory/import",
+        guards=ADMIN,
+        operation_id="importDirectory",
+        status_code=200,
+        responses=problem_responses(403, 400, 413, 422),
     )
     async def import_(
         self,
@@ -37,23 +43,28 @@ class DirectoryController(Controller):
         """Import a whole directory document, all or nothing, with a report of every bad record."""
         return await import_directory(conn, body, actor=actor, vocab=vocab)
 
-    @get("/directory/export", operation_id="exportDirectory")
+    @get("/directory/export", operation_id="exportDirectory", responses=problem_responses())
     async def export(self, conn: Conn) -> Response[DirectoryDocument]:
         """Export the whole directory as one document; X-Directory-Version says which version it is."""
         document = await export_directory(conn)
         return Response(document, headers={"X-Directory-Version": str(await directory_version(conn))})
 
-    @get("/directory/schema", operation_id="getDirectorySchema", media_type="application/schema+json")
+    @get(
+        "/directory/schema",
+        operation_id="getDirectorySchema",
+        media_type="application/schema+json",
+        responses=problem_responses(),
+    )
     async def schema(self) -> dict[str, Any]:
         """The JSON Schema of the directory document (the same as schema/directory.schema.json)."""
         return directory_json_schema()
 
-    @get("/taxonomies/needs", operation_id="getNeedsTaxonomy")
+    @get("/taxonomies/needs", operation_id="getNeedsTaxonomy", responses=problem_responses())
     async def needs(self, vocab: Vocab) -> Taxonomy:
         """The current needs taxonomy: codes, labels, one-line definitions and themes."""
         return vocab.needs
 
-    @get("/taxonomies/circumstances", operation_id="getCircumstances")
+    @get("/taxonomies/circumstances", operation_id="getCircumstances", responses=problem_responses())
     async def circumstances(self, vocab: Vocab) -> Taxonomy:
         """The current circumstances list."""
         return vocab.circumstances

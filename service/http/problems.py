@@ -12,6 +12,7 @@ from litestar.exceptions import HTTPException, ValidationException
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.types import ExceptionHandlersMap
 
+from service.domain.access import Forbidden, Unauthorised
 from service.domain.decoding import field_problem, join_path
 from service.domain.errors import (
     Conflict,
@@ -72,6 +73,24 @@ def _invalid(request: Request[Any, Any, Any], exc: InvalidInput) -> Response[Pro
 
 def _malformed(request: Request[Any, Any, Any], exc: MalformedInput) -> Response[Problem]:
     return problem(request, 400, "invalid-request", "Bad request", str(exc), errors=exc.problems)
+
+
+def _unauthorised(request: Request[Any, Any, Any], exc: Unauthorised) -> Response[Problem]:
+    return problem(
+        request,
+        401,
+        "unauthorised",
+        "Unauthorised",
+        str(exc),
+        errors=(FieldProblem(field="Authorization", reason=str(exc)),),
+        headers={"WWW-Authenticate": 'Bearer realm="ld-pathways"'},
+    )
+
+
+def _forbidden(request: Request[Any, Any, Any], exc: Forbidden) -> Response[Problem]:
+    return problem(
+        request, 403, "forbidden", "Forbidden", str(exc), errors=(FieldProblem(field="Authorization", reason=str(exc)),)
+    )
 
 
 def _not_found(request: Request[Any, Any, Any], exc: NotFound) -> Response[Problem]:
@@ -145,6 +164,8 @@ def _internal(request: Request[Any, Any, Any], exc: Exception) -> Response[Probl
 ERROR_MAP: ExceptionHandlersMap = {
     InvalidInput: _invalid,
     MalformedInput: _malformed,
+    Unauthorised: _unauthorised,
+    Forbidden: _forbidden,
     NotFound: _not_found,
     Conflict: _conflict,
     PreconditionFailed: _precondition,
@@ -156,6 +177,9 @@ ERROR_MAP: ExceptionHandlersMap = {
 
 _DESCRIPTIONS = {
     400: "Malformed JSON, a wrong type or an unknown field; `field` names it",
+    401: "No credentials, or an unknown, revoked or invalid key or token",
+    403: "The key or token does not allow this (role, area scope or linked services)",
+    429: "Too many requests; Retry-After says when to try again",
     404: "Not found",
     409: "Conflict, e.g. a duplicate slug",
     412: "If-Match does not match the current version; nothing was written",
@@ -166,6 +190,8 @@ _DESCRIPTIONS = {
 
 
 def problem_responses(*statuses: int) -> dict[int, ResponseSpec]:
+    """Problem responses for these statuses, plus 401 (reads may need a key) and 429 (rate limits) everywhere."""
+    statuses = tuple(sorted({*statuses, 401, 429}))
     return {
         s: ResponseSpec(
             data_container=Problem, description=_DESCRIPTIONS[s], media_type=PROBLEM_JSON, generate_examples=False

@@ -14,6 +14,7 @@ from service.domain.decoding import problem_from
 from service.domain.errors import FieldProblem, InvalidInput, MalformedInput
 from service.domain.routing import PersonGender, ReferralAnswer, ReferralRequest
 from service.domain.types import Context
+from service.http.access import READ
 from service.http.deps import search_of
 from service.http.problems import problem_responses
 from service.index.origins import referral_options
@@ -105,6 +106,7 @@ def query_field(field: str) -> str:
 class ReferralController(Controller):
     path = "/v1/referral-options"
     tags = ["referral options"]
+    guards = READ
 
     @post("/", operation_id="findReferralOptions", status_code=200, responses=problem_responses(400, 413, 422))
     async def find(self, data: JSONBody[ReferralRequest], state: State) -> ReferralAnswer:

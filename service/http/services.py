@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Annotated
 
+import msgspec
 from litestar import Controller, Response, delete, get, patch, post, put
 from litestar.params import FromQuery, JSONBody, PathParameter, QueryParameter
 
+from service.domain.access import Identity, may_update_capacity, may_write_service
 from service.domain.model import Change, Service, ServiceBody, ServicePatch
-from service.domain.types import Code, Context, ServiceKind, ServiceStatus
+from service.domain.types import CapacityStatus, Code, Context, ServiceKind, ServiceStatus, ShortText
 from service.domain.versioning import etag
-from service.http.deps import Actor, Conn, Vocab
+from service.http.access import EDIT, READ
+from service.http.deps import Actor, Conn, Ident, Vocab
 from service.http.problems import problem_responses
 from service.http.schemas import ETAG, IfMatch, Limit, Offset, ServicePage
 from service.store import services as store
+from service.store.services import Authorise
 
 Key = Annotated[str, PathParameter(description="Service id (UUID) or slug.", max_length=80)]
 
@@ -22,9 +27,35 @@ def _with_etag(service: Service, status: int = 200) -> Response[Service]:
     return Response(service, status_code=status, headers={"ETag": etag(service.version)})
 
 
+def _editor(conn: Conn, identity: Identity) -> Authorise:
+    async def authorise(body: ServiceBody) -> None:
+        may_write_service(identity, await store.scope_areas(conn, body))
+
+    return authorise
+
+
+def _capacity_updater(conn: Conn, identity: Identity, service_id: str) -> Authorise:
+    async def authorise(body: ServiceBody) -> None:
+        may_update_capacity(identity, service_id, await store.scope_areas(conn, body))
+
+    return authorise
+
+
+class CapacityUpdate(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """Live capacity. After `until` (at most 120 hours ahead) the status reads as unknown."""
+
+    status: CapacityStatus
+    until: dt.datetime | None = None
+    note: ShortText = ""
+
+
+MAX_CAPACITY_HOURS = 120
+
+
 class ServiceController(Controller):
     path = "/v1/services"
     tags = ["services"]
+    guards = READ
 
     @get("/", operation_id="listServices", responses=problem_responses(400))
     async def list_services(
@@ -50,14 +81,21 @@ class ServiceController(Controller):
         )
         return ServicePage(items=tuple(items), total=total, limit=limit, offset=offset)
 
-    @post("/", operation_id="createService", response_headers=ETAG, responses=problem_responses(400, 409, 413, 422))
+    @post(
+        "/",
+        operation_id="createService",
+        guards=EDIT,
+        response_headers=ETAG,
+        responses=problem_responses(400, 401, 403, 409, 413, 422),
+    )
     async def create_service(
-        self, conn: Conn, data: JSONBody[ServiceBody], actor: Actor, vocab: Vocab
+        self, conn: Conn, data: JSONBody[ServiceBody], actor: Actor, vocab: Vocab, identity: Ident
     ) -> Response[Service]:
-        """Create a service."""
-        return _with_etag(await store.create_service(conn, data, actor=actor, vocab=vocab), 201)
+        """Create a service (an editor within its areas, or an admin)."""
+        service = await store.create_service(conn, data, actor=actor, vocab=vocab, authorise=_editor(conn, identity))
+        return _with_etag(service, 201)
 
-    @get("/{key:str}", operation_id="getService", response_headers=ETAG, responses=problem_responses(404))
+    @get("/{key:str}", operation_id="getService", response_headers=ETAG, responses=problem_responses(401, 404))
     async def get_service(self, conn: Conn, key: Key) -> Response[Service]:
         """Get one service by id or slug."""
         return _with_etag(await store.get_service(conn, key))
@@ -65,8 +103,9 @@ class ServiceController(Controller):
     @put(
         "/{key:str}",
         operation_id="replaceService",
+        guards=EDIT,
         response_headers=ETAG,
-        responses=problem_responses(400, 404, 409, 412, 413, 422),
+        responses=problem_responses(400, 401, 403, 404, 409, 412, 413, 422),
     )
     async def replace_service(
         self, conn: Conn, key: Key, data: JSONBody[ServiceBody], actor: Actor, vocab: Vocab, if_match: IfMatch = None
@@ -77,8 +116,9 @@ class ServiceController(Controller):
     @patch(
         "/{key:str}",
         operation_id="updateService",
+        guards=EDIT,
         response_headers=ETAG,
-        responses=problem_responses(400, 404, 409, 412, 413, 422),
+        responses=problem_responses(400, 401, 403, 404, 409, 412, 413, 422),
     )
     async def update_service(
         self, conn: Conn, key: Key, data: JSONBody[ServicePatch], actor: Actor, vocab: Vocab, if_match: IfMatch = None

@@ -10,6 +10,7 @@ from litestar.params import FromQuery, JSONBody, PathParameter, QueryParameter, 
 from service.domain.model import Site, SiteBody
 from service.domain.types import SiteKind
 from service.domain.versioning import etag
+from service.http.access import ADMIN, READ
 from service.http.deps import Actor, Conn, Vocab
 from service.http.problems import problem_responses
 from service.http.schemas import ETAG, IfMatch, Limit, Offset, SitePage
@@ -22,6 +23,7 @@ Key = Annotated[str, PathParameter(description="Site id (UUID) or slug.", max_le
 class SiteController(Controller):
     path = "/v1/sites"
     tags = ["sites"]
+    guards = READ
 
     @get("/", operation_id="listSites", responses=problem_responses(400))
     async def list_sites(
@@ -42,7 +44,13 @@ class SiteController(Controller):
         site = await store.get_site(conn, key)
         return Response(site, headers={"ETag": etag(site.version)})
 
-    @post("/", operation_id="createSite", response_headers=ETAG, responses=problem_responses(400, 409, 413, 422))
+    @post(
+        "/",
+        guards=ADMIN,
+        operation_id="createSite",
+        response_headers=ETAG,
+        responses=problem_responses(403, 400, 409, 413, 422),
+    )
     async def create_site(self, conn: Conn, data: JSONBody[SiteBody], actor: Actor) -> Response[Site]:
         """Create a site; its area codes are worked out from stored boundaries when left empty."""
         site = await store.create_site(conn, data, actor=actor)
@@ -50,9 +58,10 @@ class SiteController(Controller):
 
     @put(
         "/{key:str}",
+        guards=ADMIN,
         operation_id="replaceSite",
         response_headers=ETAG,
-        responses=problem_responses(400, 404, 409, 412, 413, 422),
+        responses=problem_responses(403, 400, 404, 409, 412, 413, 422),
     )
     async def replace_site(
         self, conn: Conn, key: Key, data: JSONBody[SiteBody], actor: Actor, if_match: IfMatch = None
@@ -61,7 +70,13 @@ class SiteController(Controller):
         site = await store.replace_site(conn, key, data, actor=actor, if_match=if_match)
         return Response(site, headers={"ETag": etag(site.version)})
 
-    @post("/import", operation_id="importSites", status_code=200, responses=problem_responses(400, 413, 422))
+    @post(
+        "/import",
+        guards=ADMIN,
+        operation_id="importSites",
+        status_code=200,
+        responses=problem_responses(403, 400, 413, 422),
+    )
     async def import_sites(
         self,
         conn: Conn,

@@ -2,19 +2,40 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import asyncpg
 import msgspec
 
 from service.domain.errors import Conflict, FieldProblem, InvalidInput, PreconditionFailed
-from service.domain.model import AreaCatchment, Change, Service, ServiceBody, ServicePatch, Taxonomies
+from service.domain.model import (
+    AreaCatchment,
+    Capacity,
+    Change,
+    NationalCatchment,
+    Service,
+    ServiceBody,
+    ServicePatch,
+    Taxonomies,
+    Verification,
+)
 from service.domain.validation import service_problems
 from service.domain.versioning import apply_patch, etag, if_match_allows
 from service.store import changes
 from service.store.db import Connection, fetch_by_id_or_slug, translate_errors
 from service.store.sql import sql
+
+Authorise = Callable[[ServiceBody], Awaitable[None]]
+"""Called with every body a write touches (the current one and the new one); raises when not allowed."""
+
+
+async def _allow(authorise: Authorise | None, *bodies: ServiceBody) -> None:
+    if authorise is not None:
+        for body in bodies:
+            await authorise(body)
 
 
 class ServiceFilter(msgspec.Struct, frozen=True, kw_only=True):
@@ -162,8 +183,11 @@ async def overwrite_service(
     return await _write(conn, body, current=current, new_id=None, actor=actor, operation=operation)
 
 
-async def create_service(conn: Connection, body: ServiceBody, *, actor: str, vocab: Taxonomies) -> Service:
+async def create_service(
+    conn: Connection, body: ServiceBody, *, actor: str, vocab: Taxonomies, authorise: Authorise | None = None
+) -> Service:
     await check_service(conn, body, vocab)
+    await _allow(authorise, body)
     return await insert_service(conn, body, actor=actor)
 
 
@@ -175,27 +199,77 @@ async def _locked_for_write(conn: Connection, key: str, if_match: str | None) ->
 
 
 async def replace_service(
-    conn: Connection, key: str, body: ServiceBody, *, actor: str, vocab: Taxonomies, if_match: str | None
+    conn: Connection,
+    key: str,
+    body: ServiceBody,
+    *,
+    actor: str,
+    vocab: Taxonomies,
+    if_match: str | None,
+    authorise: Authorise | None = None,
 ) -> Service:
     current = await _locked_for_write(conn, key, if_match)
     await check_service(conn, body, vocab)
+    await _allow(authorise, body_of(current), body)
     return await overwrite_service(conn, current, body, actor=actor, operation="replace")
 
 
 async def update_service(
-    conn: Connection, key: str, patch: ServicePatch, *, actor: str, vocab: Taxonomies, if_match: str | None
+    conn: Connection,
+    key: str,
+    patch: ServicePatch,
+    *,
+    actor: str,
+    vocab: Taxonomies,
+    if_match: str | None,
+    authorise: Authorise | None = None,
 ) -> Service:
     current = await _locked_for_write(conn, key, if_match)
     body = apply_patch(body_of(current), patch)
     await check_service(conn, body, vocab)
+    await _allow(authorise, body_of(current), body)
     return await overwrite_service(conn, current, body, actor=actor, operation="update")
 
 
-async def delete_service(conn: Connection, key: str, *, actor: str, if_match: str | None) -> Service:
+async def delete_service(
+    conn: Connection, key: str, *, actor: str, if_match: str | None, authorise: Authorise | None = None
+) -> Service:
     """Soft delete: the service is closed and keeps its history."""
     current = await _locked_for_write(conn, key, if_match)
+    await _allow(authorise, body_of(current))
     body = msgspec.structs.replace(body_of(current), status="closed")
     return await overwrite_service(conn, current, body, actor=actor, operation="delete")
+
+
+async def set_capacity(
+    conn: Connection, key: str, capacity: Capacity, *, actor: str, if_match: str | None, authorise: Authorise
+) -> Service:
+    """Only the capacity changes; after `until` it reads as unknown."""
+    current = await _locked_for_write(conn, key, if_match)
+    await authorise(body_of(current))
+    body = msgspec.structs.replace(body_of(current), capacity=capacity)
+    return await overwrite_service(conn, current, body, actor=actor, operation="update")
+
+
+async def mark_verified(
+    conn: Connection, key: str, *, by: str, actor: str, if_match: str | None, authorise: Authorise
+) -> Service:
+    current = await _locked_for_write(conn, key, if_match)
+    await authorise(body_of(current))
+    verified = Verification(verified_at=dt.datetime.now(dt.UTC), verified_by=by)
+    body = msgspec.structs.replace(body_of(current), verification=verified)
+    return await overwrite_service(conn, current, body, actor=actor, operation="update")
+
+
+async def scope_areas(conn: Connection, body: ServiceBody) -> frozenset[str]:
+    """The areas a service belongs to, for editors' scopes: its catchment's areas, else those containing it."""
+    if isinstance(body.catchment, AreaCatchment):
+        return frozenset(body.catchment.codes)
+    if body.location is not None and not isinstance(body.catchment, NationalCatchment):
+        from service.store.areas import codes_containing
+
+        return frozenset(await codes_containing(conn, body.location))
+    return frozenset()
 
 
 async def service_history(conn: Connection, key: str) -> list[Change]:

@@ -20,6 +20,7 @@ from service.domain.geometry import to_shape
 from service.domain.model import AreaCatchment, NationalCatchment, PolygonCatchment, RadiusCatchment, Service
 from service.domain.routing import ReferralAnswer
 from service.domain.schedule import LONDON
+from service.http.access import READ
 from service.http.deps import Conn, search_of
 from service.http.referrals import request_from_query
 from service.index.engine import DirectoryIndex
@@ -211,6 +212,7 @@ def _params(
 
 class PageController(Controller):
     include_in_schema = False
+    guards = READ
 
     @get("/")
     async def lookup(

@@ -11,6 +11,7 @@ from service.app import create_app
 from service.settings import Settings
 from service.store.db import Connection
 from tests.api.helpers import AREA, SERVICE, assert_problem, seed, service, snapshot
+from tests.conftest import authorised
 
 BOWTIE = {"type": "Polygon", "coordinates": [[[-1, 52], [0, 53], [0, 52], [-1, 53], [-1, 52]]]}
 
@@ -145,6 +146,7 @@ async def test_a_body_over_the_size_limit_gets_413_naming_the_body_and_writes_no
 ) -> None:
     small = Settings(database_url=settings.database_url, load_demo=False, max_body_bytes=2048)
     async with AsyncTestClient(app=create_app(small)) as client:
+        await authorised(client, conn)
         await seed(client)
         before = await snapshot(client)
         big = service(slug="big", description="x" * 3000)

@@ -14,6 +14,7 @@ from service.app import create_app
 from service.settings import Settings
 from service.store.db import Connection
 from tests.api.helpers import assert_problem, snapshot
+from tests.conftest import authorised
 
 Client = AsyncTestClient  # type: ignore[type-arg]
 MONDAY_10 = "2026-11-23T10:00:00Z"
@@ -23,7 +24,7 @@ MONDAY_02 = "2026-11-23T02:00:00Z"
 @pytest.fixture
 async def demo(settings: Settings, conn: Connection) -> AsyncIterator[Client]:
     async with AsyncTestClient(app=create_app(Settings(database_url=settings.database_url, load_demo=True))) as client:
-        yield client
+        yield await authorised(client, conn)
 
 
 def request(origin: dict[str, Any], context: str, at: str = MONDAY_10, **person: Any) -> dict[str, Any]:
@@ -256,6 +257,7 @@ async def test_a_write_on_one_replica_is_searchable_on_another_within_a_second(
         AsyncTestClient(app=create_app(Settings(database_url=settings.database_url, load_demo=True))) as a,
         AsyncTestClient(app=create_app(Settings(database_url=settings.database_url, load_demo=False))) as b,
     ):
+        await authorised(a, conn)
         body = request(HULL, "custody", age=30, needs=["gambling"])
         assert slugs(await options(b, body)) == ["humber-liaison-and-diversion"]
         new = {

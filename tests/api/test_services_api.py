@@ -29,7 +29,7 @@ async def test_replace_and_patch_bump_the_version_and_history_shows_old_and_new(
 
     history = (await client.get(f"{url}/history")).json()
     assert [h["operation"] for h in history] == ["create", "replace", "update"]
-    assert {h["actor"] for h in history} == {"local-editor"}
+    assert {h["actor"].split(" (")[0] for h in history} == {"key:test admin"}
     assert history[1]["changes"] == [{"field": "name", "old": "Test street triage", "new": "Renamed"}]
     assert history[2]["changes"] == [{"field": "eligibility.age.min", "old": 18.0, "new": 16.0}]
 

@@ -1,0 +1,90 @@
+"""Who may do what. Pure: the HTTP layer resolves the identity, the store supplies a service's areas."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from typing import Literal
+
+from msgspec import Struct
+
+from service.domain.errors import DomainError
+
+Role = Literal["reader", "editor", "provider", "admin"]
+KEY_PREFIX = "ldp_"
+
+
+class Identity(Struct, frozen=True, kw_only=True):
+    kind: Literal["anonymous", "key", "jwt"]
+    id: str
+    name: str
+    role: Role | None = None
+    areas: frozenset[str] = frozenset()
+    """An editor's scope: the area codes whose services it may write."""
+    services: frozenset[str] = frozenset()
+    """A provider's services (ids) whose capacity it may update."""
+
+    @property
+    def actor(self) -> str:
+        """How the change history names this identity."""
+        match self.kind:
+            case "anonymous":
+                return "anonymous"
+            case "key":
+                return f"key:{self.name} ({self.id[:8]})"
+            case "jwt":
+                return f"jwt:{self.name}"
+
+
+ANONYMOUS = Identity(kind="anonymous", id="", name="anonymous")
+
+
+class Unauthorised(DomainError):
+    """No credentials, or ones that are not valid (401)."""
+
+
+class Forbidden(DomainError):
+    """Valid credentials that do not allow this (403)."""
+
+
+def new_key() -> str:
+    return KEY_PREFIX + secrets.token_urlsafe(32)
+
+
+def hash_key(key: str) -> str:
+    # Keys are 256 random bits, so a fast hash is enough: there is nothing to brute-force.
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def require_role(identity: Identity, *roles: Role) -> None:
+    if identity.role is None:
+        raise Unauthorised("this needs an API key or token")
+    if identity.role not in roles:
+        raise Forbidden(f"a {identity.role} key cannot do this; it needs one of: {', '.join(roles)}")
+
+
+def may_read(identity: Identity, read_open: bool) -> None:
+    if not read_open and identity.role is None:
+        raise Unauthorised("reading this directory needs an API key")
+
+
+def may_write_service(identity: Identity, service_areas: frozenset[str]) -> None:
+    """Admins write anything; editors write services whose areas all fall within their scope."""
+    require_role(identity, "editor", "admin")
+    if identity.role == "admin":
+        return
+    if not service_areas:
+        raise Forbidden("only an admin can write a service with no area (national, or outside every area)")
+    outside = sorted(service_areas - identity.areas)
+    if outside:
+        raise Forbidden(f"this key's area scope does not cover: {', '.join(outside)}")
+
+
+def may_update_capacity(identity: Identity, service_id: str, service_areas: frozenset[str]) -> None:
+    """Providers update the capacity of their own services; editors in scope and admins may too."""
+    require_role(identity, "provider", "editor", "admin")
+    if identity.role == "provider":
+        if service_id not in identity.services:
+            raise Forbidden("this provider key is not linked to this service")
+        return
+    may_write_service(identity, service_areas)

@@ -162,7 +162,7 @@ def create_app(settings: Settings) -> Litestar:
 def _stores(settings: Settings) -> dict[str, Store]:
     """Rate-limit counters in memory by default; in Redis when REDIS_URL is set, so replicas share limits."""
     if settings.redis_url:
-        return {"rate_limit": RedisStore.with_client(url=settings.redis_url, namespace="ld-pathways")}
+        return {"rate_limit": RedisStore.with_client(url=settings.redis_url, namespace=settings.redis_namespace)}
     return {"rate_limit": MemoryStore()}
 
 

@@ -40,6 +40,7 @@ class Settings(Struct, frozen=True, kw_only=True):
     jwt_issuer: str = ""
     rate_limit_per_minute: int = 600
     redis_url: str = ""
+    redis_namespace: str = "ld-pathways"
     cors_origins: str = ""
     """Comma-separated origins allowed to call the API from browsers; empty allows none."""
     web_assets_dir: str = str(PROJECT_ROOT / "node_modules" / "govuk-frontend" / "dist" / "govuk")
@@ -86,6 +87,7 @@ ENV: dict[str, str] = {
     "PATHWAYS_JWT_ISSUER": "jwt_issuer",
     "PATHWAYS_RATE_LIMIT_PER_MINUTE": "rate_limit_per_minute",
     "REDIS_URL": "redis_url",
+    "PATHWAYS_REDIS_NAMESPACE": "redis_namespace",
     "PATHWAYS_WEB_ASSETS_DIR": "web_assets_dir",
 }
 

@@ -153,6 +153,9 @@ def _http(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Probl
     elif status == 400:
         errors = (FieldProblem(field="body", reason=exc.detail),)
     headers = {k: str(v) for k, v in (exc.headers or {}).items()}
+    if status == 429:  # litestar's rate limiter sends RateLimit-Reset (seconds); clients expect Retry-After
+        headers.setdefault("Retry-After", headers.get("RateLimit-Reset", "60"))
+        errors = (FieldProblem(field="Authorization", reason="rate limit exceeded for this key or address"),)
     return problem(request, status, "http", exc.detail, exc.detail, errors=errors, headers=headers or None)
 
 

@@ -10,10 +10,11 @@ from litestar import Controller, Response, delete, get, patch, post, put
 from litestar.params import FromQuery, JSONBody, PathParameter, QueryParameter
 
 from service.domain.access import Identity, may_update_capacity, may_write_service
-from service.domain.model import Change, Service, ServiceBody, ServicePatch
+from service.domain.errors import invalid
+from service.domain.model import Capacity, Change, Service, ServiceBody, ServicePatch
 from service.domain.types import CapacityStatus, Code, Context, ServiceKind, ServiceStatus, ShortText
 from service.domain.versioning import etag
-from service.http.access import EDIT, READ
+from service.http.access import CAPACITY, EDIT, READ
 from service.http.deps import Actor, Conn, Ident, Vocab
 from service.http.problems import problem_responses
 from service.http.schemas import ETAG, IfMatch, Limit, Offset, ServicePage
@@ -105,37 +106,112 @@ class ServiceController(Controller):
         operation_id="replaceService",
         guards=EDIT,
         response_headers=ETAG,
-        responses=problem_responses(400, 401, 403, 404, 409, 412, 413, 422),
+        responses=problem_responses(400, 403, 404, 409, 412, 413, 422),
     )
     async def replace_service(
-        self, conn: Conn, key: Key, data: JSONBody[ServiceBody], actor: Actor, vocab: Vocab, if_match: IfMatch = None
+        self,
+        conn: Conn,
+        key: Key,
+        data: JSONBody[ServiceBody],
+        actor: Actor,
+        vocab: Vocab,
+        identity: Ident,
+        if_match: IfMatch = None,
     ) -> Response[Service]:
-        """Replace a service whole."""
-        return _with_etag(await store.replace_service(conn, key, data, actor=actor, vocab=vocab, if_match=if_match))
+        """Replace a service whole (an editor in scope of both the old and the new, or an admin)."""
+        service = await store.replace_service(
+            conn, key, data, actor=actor, vocab=vocab, if_match=if_match, authorise=_editor(conn, identity)
+        )
+        return _with_etag(service)
 
     @patch(
         "/{key:str}",
         operation_id="updateService",
         guards=EDIT,
         response_headers=ETAG,
-        responses=problem_responses(400, 401, 403, 404, 409, 412, 413, 422),
+        responses=problem_responses(400, 403, 404, 409, 412, 413, 422),
     )
     async def update_service(
-        self, conn: Conn, key: Key, data: JSONBody[ServicePatch], actor: Actor, vocab: Vocab, if_match: IfMatch = None
+        self,
+        conn: Conn,
+        key: Key,
+        data: JSONBody[ServicePatch],
+        actor: Actor,
+        vocab: Vocab,
+        identity: Ident,
+        if_match: IfMatch = None,
     ) -> Response[Service]:
         """Change some fields of a service."""
-        return _with_etag(await store.update_service(conn, key, data, actor=actor, vocab=vocab, if_match=if_match))
+        service = await store.update_service(
+            conn, key, data, actor=actor, vocab=vocab, if_match=if_match, authorise=_editor(conn, identity)
+        )
+        return _with_etag(service)
 
     @delete(
         "/{key:str}",
         operation_id="deleteService",
         status_code=200,
+        guards=EDIT,
         response_headers=ETAG,
-        responses=problem_responses(404, 412),
+        responses=problem_responses(403, 404, 412),
     )
-    async def delete_service(self, conn: Conn, key: Key, actor: Actor, if_match: IfMatch = None) -> Response[Service]:
+    async def delete_service(
+        self, conn: Conn, key: Key, actor: Actor, identity: Ident, if_match: IfMatch = None
+    ) -> Response[Service]:
         """Close a service (a soft delete: it stays, with its history)."""
-        return _with_etag(await store.delete_service(conn, key, actor=actor, if_match=if_match))
+        service = await store.delete_service(
+            conn, key, actor=actor, if_match=if_match, authorise=_editor(conn, identity)
+        )
+        return _with_etag(service)
+
+    @put(
+        "/{key:str}/capacity",
+        operation_id="setCapacity",
+        guards=CAPACITY,
+        response_headers=ETAG,
+        responses=problem_responses(400, 403, 404, 412, 413, 422),
+    )
+    async def set_capacity(
+        self,
+        conn: Conn,
+        key: Key,
+        data: JSONBody[CapacityUpdate],
+        actor: Actor,
+        identity: Ident,
+        if_match: IfMatch = None,
+    ) -> Response[Service]:
+        """Update live capacity (a provider for its own services, an editor in scope, or an admin)."""
+        now = dt.datetime.now(dt.UTC)
+        if data.until is not None and not now < data.until <= now + dt.timedelta(hours=MAX_CAPACITY_HOURS):
+            raise invalid("until", f"must be in the future and at most {MAX_CAPACITY_HOURS} hours away")
+        current = await store.get_service(conn, key)
+        capacity = Capacity(status=data.status, until=data.until, note=data.note)
+        service = await store.set_capacity(
+            conn,
+            key,
+            capacity,
+            actor=actor,
+            if_match=if_match,
+            authorise=_capacity_updater(conn, identity, str(current.id)),
+        )
+        return _with_etag(service)
+
+    @post(
+        "/{key:str}/verify",
+        operation_id="verifyService",
+        status_code=200,
+        guards=EDIT,
+        response_headers=ETAG,
+        responses=problem_responses(403, 404, 412),
+    )
+    async def verify(
+        self, conn: Conn, key: Key, actor: Actor, identity: Ident, if_match: IfMatch = None
+    ) -> Response[Service]:
+        """Mark a service verified now, by this editor (in scope) or admin."""
+        service = await store.mark_verified(
+            conn, key, by=identity.name, actor=actor, if_match=if_match, authorise=_editor(conn, identity)
+        )
+        return _with_etag(service)
 
     @get("/{key:str}/history", operation_id="getServiceHistory", responses=problem_responses(404))
     async def history(self, conn: Conn, key: Key) -> list[Change]:

@@ -50,6 +50,7 @@ async def create_key(
 ) -> CreatedKey:
     from service.domain.errors import FieldProblem, InvalidInput
 
+    service_ids = tuple(uuid.UUID(str(s)) for s in service_ids)
     problems = [
         FieldProblem(field="area_codes", reason=f"unknown area code {c!r}")
         for c in sorted(set(area_codes) - await existing_codes(conn, list(area_codes)))

@@ -6,10 +6,15 @@ embedded pgserver in a temporary folder is used. Either way nothing is mocked at
 
 from __future__ import annotations
 
+import asyncio
 import os
 import re
 import secrets
+import sys
+import urllib.request
 from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
@@ -133,3 +138,71 @@ async def client(settings: Settings, conn: Connection) -> AsyncIterator[AsyncTes
 @pytest.fixture(scope="session")
 def demo_document() -> bytes:
     return DEMO_FILE.read_bytes()
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+@dataclass(frozen=True)
+class LiveServer:
+    base: str
+    database_url: str
+
+
+@pytest.fixture(scope="module")
+def server(live_server: LiveServer) -> str:
+    return live_server.base
+
+
+@pytest.fixture(scope="module")
+async def live_server(admin_dsn: str) -> AsyncIterator[LiveServer]:
+    """`pathways serve` with the demo directory, in a database of its own."""
+    name = f"pathways_w_{os.getpid()}_{secrets.token_hex(4)}"
+
+    async def admin(sql: str) -> None:
+        conn = await asyncpg.connect(admin_dsn)
+        try:
+            await conn.execute(sql)
+        finally:
+            await conn.close()
+
+    await admin(f'create database "{name}"')
+    port = _free_port()
+    env = {
+        **os.environ,
+        "DATABASE_URL": _with_database(admin_dsn, name),
+        "PATHWAYS_PORT": str(port),
+        "PATHWAYS_LOAD_DEMO": "true",
+    }
+    process = await asyncio.create_subprocess_exec(
+        str(Path(sys.executable).with_name("pathways")),
+        "serve",
+        env=env,
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.DEVNULL,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(300):
+            if await asyncio.to_thread(_ready, base):
+                break
+            await asyncio.sleep(0.2)
+        yield LiveServer(base=base, database_url=env["DATABASE_URL"])
+    finally:
+        process.terminate()
+        await asyncio.wait_for(process.wait(), 30)
+        await admin(f'drop database if exists "{name}" with (force)')
+
+
+def _ready(base: str) -> bool:
+    try:
+        with urllib.request.urlopen(f"{base}/health/ready", timeout=1) as r:
+            return bool(r.status == 200)
+    except OSError:
+        return False

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
+from typing import Any
+
 from litestar.openapi.spec import OpenAPI, OpenAPIMediaType, OpenAPIType, Reference, RequestBody, Schema
 
 _SITE_LIST = Schema(
@@ -38,8 +41,32 @@ RAW_BODIES: dict[str, tuple[Schema | Reference, str]] = {
 }
 
 
+def _any_of(node: Any, seen: set[int]) -> None:
+    """litestar renders msgspec tagged unions, and constrained tuples, as `oneOf` lists whose alternatives overlap
+    (or include an empty schema), so a valid value can match two of them and fail `oneOf`. `anyOf` without the
+    empty alternatives describes the same values correctly."""
+    if id(node) in seen:
+        return
+    seen.add(id(node))
+    if isinstance(node, Schema) and node.one_of:
+        options = [o for o in node.one_of if not (isinstance(o, Schema) and o.to_schema() == {})]
+        node.one_of = None
+        node.any_of = [*(node.any_of or []), *options]
+    if dataclasses.is_dataclass(node) and not isinstance(node, type):
+        for field in dataclasses.fields(node):
+            _any_of(getattr(node, field.name), seen)
+    elif isinstance(node, dict):
+        for value in node.values():
+            _any_of(value, seen)
+    elif isinstance(node, list | tuple):
+        for value in node:
+            _any_of(value, seen)
+
+
 def finish_openapi(document: OpenAPI) -> None:
-    """Docstring first lines become summaries; raw-body imports get their request body documented."""
+    """Docstring first lines become summaries; raw-body imports get their request body documented; overlapping
+    oneOf lists become anyOf."""
+    _any_of(document, set())
     for item in (document.paths or {}).values():
         for operation in (item.get, item.put, item.post, item.patch, item.delete):
             if operation is None:

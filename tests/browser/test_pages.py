@@ -3,25 +3,18 @@ keyboard-only use, an axe-core scan, the embed from another origin, and the map 
 
 from __future__ import annotations
 
-import asyncio
 import http.server
 import json
-import os
-import secrets
 import shutil
 import socket
-import sys
 import threading
-import urllib.request
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
-import asyncpg
 import pytest
 
 from service.settings import PROJECT_ROOT
-from tests.conftest import _with_database
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 AXE = PROJECT_ROOT / "node_modules" / "axe-core" / "axe.min.js"
@@ -49,54 +42,6 @@ def _free_port() -> int:
         s.bind(("127.0.0.1", 0))
         port: int = s.getsockname()[1]
         return port
-
-
-@pytest.fixture(scope="module")
-async def server(admin_dsn: str) -> AsyncIterator[str]:
-    """`pathways serve` with the demo directory, in a database of its own."""
-    name = f"pathways_w_{os.getpid()}_{secrets.token_hex(4)}"
-
-    async def admin(sql: str) -> None:
-        conn = await asyncpg.connect(admin_dsn)
-        try:
-            await conn.execute(sql)
-        finally:
-            await conn.close()
-
-    await admin(f'create database "{name}"')
-    port = _free_port()
-    env = {
-        **os.environ,
-        "DATABASE_URL": _with_database(admin_dsn, name),
-        "PATHWAYS_PORT": str(port),
-        "PATHWAYS_LOAD_DEMO": "true",
-    }
-    process = await asyncio.create_subprocess_exec(
-        str(Path(sys.executable).with_name("pathways")),
-        "serve",
-        env=env,
-        stdout=asyncio.subprocess.DEVNULL,
-        stderr=asyncio.subprocess.DEVNULL,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(300):
-            if await asyncio.to_thread(_ready, base):
-                break
-            await asyncio.sleep(0.2)
-        yield base
-    finally:
-        process.terminate()
-        await asyncio.wait_for(process.wait(), 30)
-        await admin(f'drop database if exists "{name}" with (force)')
-
-
-def _ready(base: str) -> bool:
-    try:
-        with urllib.request.urlopen(f"{base}/health/ready", timeout=1) as r:
-            return bool(r.status == 200)
-    except OSError:
-        return False
 
 
 @pytest.fixture(scope="module")

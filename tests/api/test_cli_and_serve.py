@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import signal
@@ -168,3 +169,25 @@ async def test_a_malformed_postcode_table_is_refused_naming_the_row(
     assert result.returncode == 1
     assert "rows[1] (NOT A CODE): outcode" in result.stderr and "rows[2] (HU2): latitude" in result.stderr
     assert await conn.fetchval("select count(*) from postcode_centroids") == 0
+
+
+async def test_the_first_admin_key_comes_from_the_cli_and_is_shown_once(
+    database_url: str, conn: Connection, settings: Any
+) -> None:
+    from litestar.testing import AsyncTestClient
+
+    from service.app import create_app
+
+    created = run(database_url, "keys", "create", "--name", "first admin", "--role", "admin")
+    assert created.returncode == 0, created.stderr
+    key = created.stdout.strip()
+    assert key.startswith("ldp_") and "only time the key is shown" in created.stderr
+    assert await conn.fetchval("select count(*) from api_keys where key_hash like $1", f"%{key}%") == 0
+    listed = run(database_url, "keys", "list")
+    assert "first admin" in listed.stdout and key not in listed.stdout
+    async with AsyncTestClient(app=create_app(settings)) as client:
+        assert (await client.get("/v1/keys", headers={"Authorization": f"Bearer {key}"})).status_code == 200
+        key_id = listed.stdout.split()[0]
+        assert run(database_url, "keys", "revoke", key_id).returncode == 0
+        await asyncio.sleep(0.6)  # past the half-second key cache
+        assert (await client.get("/v1/keys", headers={"Authorization": f"Bearer {key}"})).status_code == 401

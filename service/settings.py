@@ -91,6 +91,8 @@ ENV: dict[str, str] = {
     "PATHWAYS_WEB_ASSETS_DIR": "web_assets_dir",
 }
 
+ZERO_ALLOWED = {"PATHWAYS_RATE_LIMIT_PER_MINUTE"}
+"""0 switches the rate limit off."""
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off"}
 
@@ -107,7 +109,7 @@ def _parse(name: str, raw: str, default: object) -> object:
             value = int(raw)
         except ValueError:
             raise SettingsError(f"{name}={raw!r}: expected a whole number") from None
-        if value <= 0 or (name == "PATHWAYS_PORT" and value > 65535):
+        if value < 0 or (value == 0 and name not in ZERO_ALLOWED) or (name == "PATHWAYS_PORT" and value > 65535):
             raise SettingsError(f"{name}={raw!r}: out of range")
         return value
     return raw

@@ -118,14 +118,7 @@ def create_app(settings: Settings) -> Litestar:
         dependencies=DEPENDENCIES,
         exception_handlers=ERROR_MAP,
         request_max_body_size=settings.max_body_bytes,
-        middleware=[
-            security_headers,
-            RateLimitConfig(
-                rate_limit=("minute", settings.rate_limit_per_minute),
-                identifier_for_request=rate_limit_identity,
-                exclude=["/health", "/static", "/govuk", "/assets", "/schema"],
-            ).middleware,
-        ],
+        middleware=[security_headers, *_rate_limit(settings)],
         stores=_stores(settings),
         template_config=TemplateConfig(directory=WEB_TEMPLATES, engine=JinjaTemplateEngine),
         cors_config=CORSConfig(allow_origins=origins, allow_methods=["GET", "POST"]) if origins else None,
@@ -157,6 +150,18 @@ def create_app(settings: Settings) -> Litestar:
     )
     finish_openapi(app.openapi_schema)
     return app
+
+
+def _rate_limit(settings: Settings) -> list[Any]:
+    """Per key or client address; PATHWAYS_RATE_LIMIT_PER_MINUTE=0 switches it off."""
+    if settings.rate_limit_per_minute == 0:
+        return []
+    config = RateLimitConfig(
+        rate_limit=("minute", settings.rate_limit_per_minute),
+        identifier_for_request=rate_limit_identity,
+        exclude=["/health", "/static", "/govuk", "/assets", "/schema"],
+    )
+    return [config.middleware]
 
 
 def _stores(settings: Settings) -> dict[str, Store]:

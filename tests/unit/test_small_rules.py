@@ -91,3 +91,11 @@ def test_migrations_must_be_numbered_without_gaps(tmp_path: pytest.TempPathFacto
     (d / "0003_c.sql").write_text("select 1")
     with pytest.raises(MigrationError, match="without gaps"):
         discover(d)
+
+
+def test_a_rate_limit_of_zero_switches_it_off_and_negative_is_refused() -> None:
+    assert Settings.from_env({"PATHWAYS_RATE_LIMIT_PER_MINUTE": "0"}).rate_limit_per_minute == 0
+    with pytest.raises(SettingsError, match="PATHWAYS_RATE_LIMIT_PER_MINUTE"):
+        Settings.from_env({"PATHWAYS_RATE_LIMIT_PER_MINUTE": "-1"})
+    with pytest.raises(SettingsError, match="PATHWAYS_READ_ACCESS"):
+        Settings.from_env({"PATHWAYS_READ_ACCESS": "closed"})

@@ -1,10 +1,18 @@
+# Build stage: GOV.UK Frontend from npm (the pages' styles, scripts, fonts and images).
+FROM node:20-slim AS assets
+WORKDIR /build
+COPY package.json package-lock.json ./
+RUN npm ci --omit=dev --no-audit --no-fund
+
 FROM python:3.11-slim
 WORKDIR /app
 COPY pyproject.toml README.md ./
 COPY service ./service
 COPY schema ./schema
 COPY geodata ./geodata
+COPY --from=assets /build/node_modules/govuk-frontend/dist/govuk /app/govuk-frontend
 RUN pip install --no-cache-dir -e .
+ENV PATHWAYS_WEB_ASSETS_DIR=/app/govuk-frontend
 RUN useradd --system pathways
 USER pathways
 EXPOSE 8000

@@ -29,6 +29,7 @@ from service.domain.routing import Person, ReferralAnswer
 from service.http.access import Identities
 from service.http.areas import AreaController
 from service.http.bench import fixed_options
+from service.http.bodies import StrictBodies
 from service.http.deps import DEPENDENCIES
 from service.http.directory import DirectoryController
 from service.http.hardening import rate_limit_identity, security_headers
@@ -116,6 +117,7 @@ def create_app(settings: Settings) -> Litestar:
         ],
         lifespan=[lifespan],
         dependencies=DEPENDENCIES,
+        plugins=[StrictBodies()],
         exception_handlers=ERROR_MAP,
         request_max_body_size=settings.max_body_bytes,
         middleware=[security_headers, *_rate_limit(settings)],

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from typing import Literal
+from typing import Annotated, Literal
 
-from msgspec import Struct
+from msgspec import Meta, Struct
 
 from service.domain.errors import DomainError
+from service.domain.types import AreaCode, Name
 
 Role = Literal["reader", "editor", "provider", "admin"]
 KEY_PREFIX = "ldp_"
@@ -37,6 +38,15 @@ class Identity(Struct, frozen=True, kw_only=True):
 
 
 ANONYMOUS = Identity(kind="anonymous", id="", name="anonymous")
+
+
+class TokenClaims(Struct, frozen=True, kw_only=True):
+    """What an identity provider's JWT may say about its holder, checked like any other input: the subject names
+    the editor in the change history, so it is one line of text, and the areas are area codes."""
+
+    sub: Name
+    role: Role = "editor"
+    areas: Annotated[tuple[AreaCode, ...], Meta(max_length=100)] = ()
 
 
 class Unauthorised(DomainError):

@@ -13,10 +13,12 @@ from typing import Annotated
 from msgspec import UNSET, Meta, Struct, UnsetType
 
 from service.domain.types import (
+    SINGLE_LINE,
     AccessMode,
     AgeYears,
     AreaCode,
     AreaKind,
+    AwareDateTime,
     BankHolidayMode,
     CapacityStatus,
     ClockTime,
@@ -42,6 +44,7 @@ from service.domain.types import (
     Slug,
     Url,
     Weekday,
+    whole,
 )
 
 
@@ -193,18 +196,18 @@ class Capacity(Model, frozen=True, kw_only=True):
     """Live capacity. After `until` the status is unknown."""
 
     status: CapacityStatus = "unknown"
-    until: dt.datetime | None = None
+    until: AwareDateTime | None = None
     note: ShortText = ""
 
 
 class Verification(Model, frozen=True, kw_only=True):
-    verified_at: dt.datetime
+    verified_at: AwareDateTime
     verified_by: Name
 
 
 class ExternalIds(Model, frozen=True, kw_only=True):
-    ods_code: Annotated[str, Meta(pattern=r"^[A-Za-z0-9]{3,10}$")] | None = None
-    open_referral_id: Annotated[str, Meta(max_length=200)] | None = None
+    ods_code: Annotated[str, Meta(pattern=whole(r"[A-Za-z0-9]{3,10}"))] | None = None
+    open_referral_id: Annotated[str, Meta(max_length=200, pattern=SINGLE_LINE)] | None = None
 
 
 # --- service ----------------------------------------------------------------------------------------------

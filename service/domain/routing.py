@@ -13,6 +13,7 @@ from typing import Annotated, Literal
 
 from msgspec import Meta, Struct
 
+from service.domain.errors import FieldProblem, InvalidInput
 from service.domain.geometry import contains, haversine_km
 from service.domain.model import (
     AreaCatchment,
@@ -24,8 +25,20 @@ from service.domain.model import (
     RadiusCatchment,
     Service,
 )
-from service.domain.schedule import OpeningState, open_within
-from service.domain.types import AgeYears, AreaCode, AreaKind, CapacityStatus, Code, Context, Lat, Lon, ServiceKind
+from service.domain.schedule import LONDON, OpeningState, open_within
+from service.domain.types import (
+    AgeYears,
+    AreaCode,
+    AreaKind,
+    CapacityStatus,
+    Code,
+    Context,
+    Lat,
+    Lon,
+    ServiceKind,
+    whole,
+)
+from service.domain.validation import EARLIEST, LATEST_DATE
 
 # --- request ----------------------------------------------------------------------------------------------
 
@@ -36,14 +49,22 @@ class PointOrigin(Model, tag="point", tag_field="type", frozen=True, kw_only=Tru
 
 
 class SiteOrigin(Model, tag="site", tag_field="type", frozen=True, kw_only=True):
-    site: Annotated[str, Meta(min_length=1, max_length=80, description="Site id or slug, e.g. a custody suite.")]
+    site: Annotated[
+        str,
+        Meta(
+            min_length=1,
+            max_length=80,
+            pattern=whole(r"[A-Za-z0-9-]+"),
+            description="Site id or slug, e.g. a custody suite.",
+        ),
+    ]
 
 
 class PostcodeOrigin(Model, tag="postcode", tag_field="type", frozen=True, kw_only=True):
     postcode: Annotated[
         str,
         Meta(
-            pattern=r"^\s*[A-Za-z]{1,2}[0-9][A-Za-z0-9]?\s*(?:[0-9][A-Za-z]{0,2})?\s*$",
+            pattern=whole(r" *[A-Za-z]{1,2}[0-9][A-Za-z0-9]? *(?:[0-9][A-Za-z]{0,2})? *"),
             description="A full postcode or just its district (outcode), e.g. HU1 2AA or HU1.",
         ),
     ]
@@ -71,6 +92,17 @@ class ReferralRequest(Model, frozen=True, kw_only=True):
     limit: Annotated[int, Meta(ge=1, le=50)] = 10
     max_travel_minutes: Annotated[int, Meta(ge=1, le=1440)] | None = None
     explain: bool = False
+
+
+def when_needed(at: dt.datetime | None, now: dt.datetime) -> dt.datetime:
+    """The moment a search is for: default now; a time without a zone is Europe/London (the README says so).
+    It must fall in 2000-2100, like every date the directory holds."""
+    if at is None:
+        return now
+    # The year is checked before any arithmetic: dates at the ends of the calendar overflow it.
+    if not EARLIEST.year <= at.year <= LATEST_DATE.year:
+        raise InvalidInput((FieldProblem(field="at", reason="must be between 2000 and 2100"),))
+    return at if at.tzinfo is not None else at.replace(tzinfo=LONDON)
 
 
 # --- answer -----------------------------------------------------------------------------------------------
@@ -193,8 +225,12 @@ def travel_minutes(distance_km: float, context: str) -> int:
 
 
 def effective_capacity(capacity: Capacity, at: dt.datetime) -> CapacityStatus:
-    """A status past its `until` is unknown."""
-    if capacity.until is not None and at >= capacity.until:
+    """A status past its `until` is unknown. (An `until` without a zone cannot be stored any more; one read from
+    an old record is taken as Europe/London rather than failing the comparison.)"""
+    until = capacity.until
+    if until is not None and until.tzinfo is None:
+        until = until.replace(tzinfo=LONDON)
+    if until is not None and at >= until:
         return "unknown"
     return capacity.status
 

@@ -2,14 +2,31 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Annotated, Literal
 
 from msgspec import Meta
 
+
+def whole(pattern: str) -> str:
+    """`pattern` matching the whole string. Python's `$` also matches before a final newline (so "x\n" would pass
+    as a slug); the lookahead makes it mean the end, as it does in the OpenAPI document's (ECMA) regexes."""
+    return f"^(?:{pattern})$(?!\\n)"
+
+
+SINGLE_LINE = whole(r"[^\x00-\x1f\x7f]*")
+"""No control characters at all: names and labels are one line, and NUL can never reach PostgreSQL."""
+MULTI_LINE = whole(r"[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*")
+"""Tabs and line breaks allowed; other control characters (NUL included) are not."""
+
+REFERENCE = whole(r"[A-Za-z0-9-]{1,80}")
+"""An id (UUID) or a slug."""
+AREA_CODE = whole(r"[A-Za-z0-9][A-Za-z0-9_.:-]{0,31}")
+
 Slug = Annotated[
     str,
     Meta(
-        pattern=r"^[a-z0-9]+(?:-[a-z0-9]+)*$",
+        pattern=whole(r"[a-z0-9]+(?:-[a-z0-9]+)*"),
         min_length=1,
         max_length=80,
         description="Stable lower-case identifier: letters, digits and single hyphens.",
@@ -18,12 +35,12 @@ Slug = Annotated[
 ]
 Code = Annotated[
     str,
-    Meta(pattern=r"^[a-z][a-z0-9_]*$", max_length=64, description="A code from a versioned list."),
+    Meta(pattern=whole(r"[a-z][a-z0-9_]*"), max_length=64, description="A code from a versioned list."),
 ]
 AreaCode = Annotated[
     str,
     Meta(
-        pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,31}$",
+        pattern=AREA_CODE,
         description="Area code, e.g. an ONS GSS code such as E23000011.",
         examples=["E23000011"],
     ),
@@ -32,25 +49,30 @@ Lon = Annotated[float, Meta(ge=-180.0, le=180.0, description="Longitude, WGS84 d
 Lat = Annotated[float, Meta(ge=-90.0, le=90.0, description="Latitude, WGS84 degrees.")]
 AgeYears = Annotated[float, Meta(ge=0.0, le=130.0, description="Age in years; decimals allowed.")]
 ClockTime = Annotated[
-    str, Meta(pattern=r"^(?:[01][0-9]|2[0-3]):[0-5][0-9]$", description="Local time HH:MM, Europe/London.")
+    str, Meta(pattern=whole(r"(?:[01][0-9]|2[0-3]):[0-5][0-9]"), description="Local time HH:MM, Europe/London.")
 ]
 CloseTime = Annotated[
     str,
     Meta(
-        pattern=r"^(?:(?:[01][0-9]|2[0-3]):[0-5][0-9]|24:00)$",
+        pattern=whole(r"(?:[01][0-9]|2[0-3]):[0-5][0-9]|24:00"),
         description="Local closing time HH:MM (24:00 allowed). At or before the opening time means the next day.",
     ),
 ]
-Name = Annotated[str, Meta(min_length=1, max_length=200)]
-ShortText = Annotated[str, Meta(max_length=200)]
-LongText = Annotated[str, Meta(max_length=4000)]
+AwareDateTime = Annotated[
+    dt.datetime, Meta(tz=True, description="An RFC 3339 date-time with its offset (Z or +01:00); required.")
+]
+Name = Annotated[str, Meta(min_length=1, max_length=200, pattern=SINGLE_LINE)]
+ShortText = Annotated[str, Meta(max_length=200, pattern=SINGLE_LINE)]
+LongText = Annotated[str, Meta(max_length=4000, pattern=MULTI_LINE)]
+KeyName = Annotated[str, Meta(min_length=1, max_length=100, pattern=SINGLE_LINE, description="Who holds the key.")]
 Priority = Annotated[int, Meta(ge=1, le=10, description="Commissioner-set pathway priority: 1 is the highest.")]
 Minutes = Annotated[int, Meta(ge=0, le=1440)]
-PhoneNumber = Annotated[str, Meta(pattern=r"^\+?[0-9][0-9 ()-]{1,22}[0-9]$", examples=["0300 123 4567"])]
-Email = Annotated[str, Meta(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", max_length=254)]
-Url = Annotated[str, Meta(pattern=r"^https?://[^\s]+$", max_length=2000)]
+PhoneNumber = Annotated[str, Meta(pattern=whole(r"\+?[0-9][0-9 ()-]{1,22}[0-9]"), examples=["0300 123 4567"])]
+_EMAIL_PART = r"[^@\s\x00-\x1f\x7f]+"
+Email = Annotated[str, Meta(pattern=whole(rf"{_EMAIL_PART}@{_EMAIL_PART}\.{_EMAIL_PART}"), max_length=254)]
+Url = Annotated[str, Meta(pattern=whole(r"https?://[^\s\x00-\x1f\x7f]+"), max_length=2000)]
 Postcode = Annotated[
-    str, Meta(pattern=r"^[A-Za-z]{1,2}[0-9][A-Za-z0-9]? ?(?:[0-9][A-Za-z]{2})?$", examples=["HU1 2AA"])
+    str, Meta(pattern=whole(r"[A-Za-z]{1,2}[0-9][A-Za-z0-9]? ?(?:[0-9][A-Za-z]{2})?"), examples=["HU1 2AA"])
 ]
 
 ServiceKind = Literal[
@@ -85,3 +107,11 @@ Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 AreaKind = Literal["police_force_area", "local_authority", "custom"]
 SiteKind = Literal["custody_suite", "court", "police_station", "hospital", "other"]
 BankHolidayMode = Literal["closed", "normal", "special"]
+
+PATTERN_WORDS: dict[str, str] = {
+    SINGLE_LINE: "must be one line with no control characters",
+    MULTI_LINE: "must not contain control characters other than tabs and line breaks",
+    REFERENCE: "must be an id or a slug: letters, digits and hyphens",
+    AREA_CODE: "must be an area code: letters, digits and _.:- (at most 32)",
+}
+"""Plain words for the commonest patterns, used in problem details instead of the regex."""

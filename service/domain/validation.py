@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import Counter
 from collections.abc import Iterable
 
+from service.domain.decoding import join_path
 from service.domain.errors import FieldProblem
 from service.domain.geometry import geometry_problems, point_problems
 from service.domain.model import (
     AgeRange,
     AreaBody,
     BankHolidays,
+    Capacity,
     PolygonCatchment,
     RadiusCatchment,
     Schedule,
@@ -20,6 +23,41 @@ from service.domain.model import (
 
 # Access modes that need a place to go to; phone lines and outreach teams need no location.
 ACCESS_NEEDING_LOCATION = frozenset({"handover", "walk_in"})
+
+MAX_CAPACITY_HOURS = 120
+"""A capacity status lasts at most this long, after which it reads as unknown (as in the NHS Directory of Services)."""
+EARLIEST = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
+"""No date the directory records is older than this: anything earlier is a typo, and dates at the ends of the
+calendar overflow arithmetic."""
+LATEST_DATE = dt.date(2100, 12, 31)
+CLOCK_SKEW = dt.timedelta(minutes=5)
+"""How far ahead of our clock another system's "now" may be."""
+
+
+def capacity_problems(
+    capacity: Capacity, now: dt.datetime, field: str = "capacity", *, future: bool = False
+) -> list[FieldProblem]:
+    """`until` at most 120 hours ahead; when a provider sets capacity now (`future`), it must also be ahead of now.
+    A past `until` in a stored or imported record is harmless: the status simply reads as unknown."""
+    until = capacity.until
+    if until is None:
+        return []
+    latest = now + dt.timedelta(hours=MAX_CAPACITY_HOURS)
+    if future and not now < until <= latest:
+        return [
+            FieldProblem(
+                field=join_path(field, "until"),
+                reason=f"must be in the future and at most {MAX_CAPACITY_HOURS} hours away",
+            )
+        ]
+    if not EARLIEST <= until <= latest:
+        return [
+            FieldProblem(
+                field=join_path(field, "until"),
+                reason=f"must be after 2000 and at most {MAX_CAPACITY_HOURS} hours away",
+            )
+        ]
+    return []
 
 
 def age_range_problems(age: AgeRange, field: str) -> list[FieldProblem]:
@@ -72,13 +110,17 @@ def schedule_problems(schedule: Schedule, field: str = "schedule") -> list[Field
         problems += _hours_problems(h.opens, h.closes, f"{field}.bank_holidays.hours[{i}]")
     problems += _bank_holiday_problems(schedule.bank_holidays, f"{field}.bank_holidays")
     for i, e in enumerate(schedule.exceptions):
+        if not EARLIEST.date() <= e.date <= LATEST_DATE:
+            problems.append(FieldProblem(field=f"{field}.exceptions[{i}].date", reason="must be between 2000 and 2100"))
         for j, h in enumerate(e.hours):
             problems += _hours_problems(h.opens, h.closes, f"{field}.exceptions[{i}].hours[{j}]")
     problems += duplicate_problems((e.date.isoformat() for e in schedule.exceptions), f"{field}.exceptions")
     return problems
 
 
-def service_problems(body: ServiceBody, needs: frozenset[str], circumstances: frozenset[str]) -> list[FieldProblem]:
+def service_problems(
+    body: ServiceBody, needs: frozenset[str], circumstances: frozenset[str], now: dt.datetime
+) -> list[FieldProblem]:
     """Every problem with a service body that its types cannot express."""
     el = body.eligibility
     problems = age_range_problems(el.age, "eligibility.age")
@@ -120,6 +162,11 @@ def service_problems(body: ServiceBody, needs: frozenset[str], circumstances: fr
         case _:
             pass
     problems += schedule_problems(body.schedule)
+    problems += capacity_problems(body.capacity, now)
+    if body.verification is not None and not EARLIEST <= body.verification.verified_at <= now + CLOCK_SKEW:
+        problems.append(
+            FieldProblem(field="verification.verified_at", reason="must be after 2000 and not in the future")
+        )
     return problems
 
 

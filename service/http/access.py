@@ -21,17 +21,19 @@ from service.domain.access import (
     KEY_PREFIX,
     Identity,
     Role,
+    TokenClaims,
     Unauthorised,
     hash_key,
     may_read,
     require_role,
 )
+from service.domain.decoding import convert
+from service.domain.errors import MalformedInput
 from service.settings import Settings
 from service.store.db import Pool
 from service.store.keys import identity_for_key
 
 KEY_CACHE_SECONDS = 0.5
-ROLES: tuple[Role, ...] = ("reader", "editor", "provider", "admin")
 
 
 class Identities:
@@ -73,17 +75,13 @@ class Identities:
         except NotAuthorizedException as e:
             raise Unauthorised(f"invalid token: {e.detail}") from e
         extras = decoded.extras or {}
-        role = extras.get("role", "editor")
-        if role not in ROLES:
-            raise Unauthorised(f"the token's role {role!r} is not one of {', '.join(ROLES)}")
-        areas = extras.get("areas", [])
-        return Identity(
-            kind="jwt",
-            id=str(decoded.sub),
-            name=str(decoded.sub),
-            role=role,
-            areas=frozenset(str(a) for a in areas) if isinstance(areas, list) else frozenset(),
-        )
+        claims: dict[str, object] = {"sub": decoded.sub, **{k: extras[k] for k in ("role", "areas") if k in extras}}
+        try:
+            checked = convert(claims, TokenClaims)
+        except MalformedInput as e:
+            problem = e.problems[0]
+            raise Unauthorised(f"invalid token: the {problem.field} claim {problem.reason}") from None
+        return Identity(kind="jwt", id=checked.sub, name=checked.sub, role=checked.role, areas=frozenset(checked.areas))
 
 
 def credential(headers: Any) -> str:

@@ -5,19 +5,19 @@ from __future__ import annotations
 from typing import Annotated
 
 from litestar import Controller, Response, get, post, put
-from litestar.params import FromQuery, JSONBody, PathParameter, QueryParameter, RawBody
+from litestar.params import FromQuery, JSONBody, QueryParameter, RawBody
 
 from service.domain.model import Area, AreaBody, StoredArea
-from service.domain.types import AreaCode, AreaKind
+from service.domain.types import SINGLE_LINE, AreaKind
 from service.domain.versioning import etag
 from service.http.access import ADMIN, READ
 from service.http.deps import Actor, Conn
 from service.http.problems import problem_responses
-from service.http.schemas import ETAG, AreaPage, IfMatch, Limit, Offset
+from service.http.schemas import ETAG, AreaKey, AreaPage, IfMatch, Limit, Offset
 from service.store import areas as store
 from service.store.directory import SectionReport, import_areas
 
-Prop = Annotated[str, QueryParameter(min_length=1, max_length=64)]
+Prop = Annotated[str, QueryParameter(min_length=1, max_length=64, pattern=SINGLE_LINE)]
 
 
 class AreaController(Controller):
@@ -34,7 +34,7 @@ class AreaController(Controller):
         return AreaPage(items=tuple(items), total=total, limit=limit, offset=offset)
 
     @get("/{code:str}", operation_id="getArea", response_headers=ETAG, responses=problem_responses(404))
-    async def get_area(self, conn: Conn, code: Annotated[AreaCode, PathParameter()]) -> Response[StoredArea]:
+    async def get_area(self, conn: Conn, code: AreaKey) -> Response[StoredArea]:
         """Get one area with its boundary."""
         area = await store.get_area(conn, code)
         return Response(area, headers={"ETag": etag(area.version)})
@@ -49,7 +49,7 @@ class AreaController(Controller):
     async def put_area(
         self,
         conn: Conn,
-        code: Annotated[AreaCode, PathParameter()],
+        code: AreaKey,
         data: JSONBody[AreaBody],
         actor: Actor,
         if_match: IfMatch = None,

@@ -10,7 +10,7 @@ from litestar import Controller, Response, delete, get, post
 from litestar.params import JSONBody, PathParameter
 
 from service.domain.access import Role
-from service.domain.types import AreaCode, Name
+from service.domain.types import AreaCode, KeyName
 from service.http.access import ADMIN
 from service.http.deps import Actor, Conn
 from service.http.problems import problem_responses
@@ -18,7 +18,7 @@ from service.store import keys as store
 
 
 class KeyRequest(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
-    name: Name
+    name: KeyName
     role: Role
     area_codes: Annotated[tuple[AreaCode, ...], msgspec.Meta(max_length=100)] = ()
     """An editor's scope."""

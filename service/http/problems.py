@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import re
 from typing import Any
+from urllib.parse import quote
 
 import msgspec
 from litestar import Request, Response
@@ -52,6 +53,7 @@ def problem(
     errors: tuple[FieldProblem, ...] = (),
     records: tuple[RecordProblem, ...] = (),
     headers: dict[str, str] | None = None,
+    echo_path: bool = True,
 ) -> Response[Problem]:
     first = errors[0].field if errors else (records[0].field if records else None)
     body = Problem(
@@ -59,12 +61,17 @@ def problem(
         title=title,
         status=status,
         detail=detail,
-        instance=request.url.path,
+        instance=safe_path(request) if echo_path else None,
         field=first,
         errors=errors,
         records=records,
     )
     return Response(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+
+
+def safe_path(request: Request[Any, Any, Any]) -> str:
+    """The request path percent-encoded: never a raw control character in a problem or a log line."""
+    return quote(request.scope.get("path", ""), safe="/:@!$&'()*+,;=-._~")
 
 
 def _invalid(request: Request[Any, Any, Any], exc: InvalidInput) -> Response[Problem]:
@@ -156,11 +163,14 @@ def _http(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Probl
     if status == 429:  # litestar's rate limiter sends RateLimit-Reset (seconds); clients expect Retry-After
         headers.setdefault("Retry-After", headers.get("RateLimit-Reset", "60"))
         errors = (FieldProblem(field="Authorization", reason="rate limit exceeded for this key or address"),)
-    return problem(request, status, "http", exc.detail, exc.detail, errors=errors, headers=headers or None)
+    # A path that matched no route is not echoed back.
+    return problem(
+        request, status, "http", exc.detail, exc.detail, errors=errors, headers=headers or None, echo_path=status != 404
+    )
 
 
 def _internal(request: Request[Any, Any, Any], exc: Exception) -> Response[Problem]:
-    log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    log.exception("unhandled error on %s %s", request.method, safe_path(request), exc_info=exc)
     return problem(request, 500, "internal", "Internal server error", "an unexpected error; it has been logged")
 
 
@@ -188,13 +198,14 @@ _DESCRIPTIONS = {
     412: "If-Match does not match the current version; nothing was written",
     413: "Request body over the size limit",
     422: "Invalid input; `field` and `errors` name each problem, `records` each bad import record",
-    503: "Not ready",
+    503: "The database is unavailable (or, for readiness, not ready); Retry-After says when to try again",
 }
 
 
 def problem_responses(*statuses: int) -> dict[int, ResponseSpec]:
-    """Problem responses for these statuses, plus 401 (reads may need a key) and 429 (rate limits) everywhere."""
-    statuses = tuple(sorted({*statuses, 401, 429}))
+    """Problem responses for these statuses, plus those any operation can meet: 400 (a bad parameter or header),
+    401 (reads may need a key), 429 (rate limits) and 503 (the database is unavailable)."""
+    statuses = tuple(sorted({*statuses, 400, 401, 429, 503}))
     return {
         s: ResponseSpec(
             data_container=Problem, description=_DESCRIPTIONS[s], media_type=PROBLEM_JSON, generate_examples=False

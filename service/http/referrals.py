@@ -13,7 +13,7 @@ from litestar.params import FromQuery, JSONBody, QueryParameter
 from service.domain.decoding import problem_from
 from service.domain.errors import FieldProblem, InvalidInput, MalformedInput
 from service.domain.routing import PersonGender, ReferralAnswer, ReferralRequest
-from service.domain.types import Context
+from service.domain.types import REFERENCE, Context
 from service.http.access import READ
 from service.http.deps import search_of
 from service.http.problems import problem_responses
@@ -122,7 +122,7 @@ class ReferralController(Controller):
         age: Annotated[float, QueryParameter(ge=0, le=130, description="Age in years.")],
         lat: FromQuery[float | None] = None,
         lon: FromQuery[float | None] = None,
-        site: Annotated[str | None, QueryParameter(max_length=80, description="Site id or slug.")] = None,
+        site: Annotated[str | None, QueryParameter(pattern=REFERENCE, description="Site id or slug.")] = None,
         postcode: Annotated[str | None, QueryParameter(max_length=10, description="Full postcode or district.")] = None,
         gender: FromQuery[PersonGender] = "not_stated",
         needs: CodeList = None,

@@ -6,12 +6,21 @@ from typing import Annotated
 
 import msgspec
 from litestar.datastructures import ResponseHeader
-from litestar.params import HeaderParameter, QueryParameter
+from litestar.params import HeaderParameter, PathParameter, QueryParameter
 
 from service.domain.model import AreaSummary, Service, Site
+from service.domain.types import AREA_CODE, REFERENCE, SINGLE_LINE
 
 Limit = Annotated[int, QueryParameter(ge=1, le=200, description="Page size.")]
 Offset = Annotated[int, QueryParameter(ge=0, le=1_000_000, description="Items to skip.")]
+ServiceKey = Annotated[str, PathParameter(description="Service id (UUID) or slug.", pattern=REFERENCE)]
+SiteKey = Annotated[str, PathParameter(description="Site id (UUID) or slug.", pattern=REFERENCE)]
+AreaKey = Annotated[str, PathParameter(description="Area code, e.g. E23000012.", pattern=AREA_CODE)]
+AreaFilter = Annotated[str | None, QueryParameter(description="An area code.", pattern=AREA_CODE)]
+TextFilter = Annotated[
+    str | None,
+    QueryParameter(description="Text in slug, name, organisation or description.", max_length=200, pattern=SINGLE_LINE),
+]
 IfMatch = Annotated[
     str | None,
     HeaderParameter(

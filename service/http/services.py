@@ -7,21 +7,22 @@ from typing import Annotated
 
 import msgspec
 from litestar import Controller, Response, delete, get, patch, post, put
-from litestar.params import FromQuery, JSONBody, PathParameter, QueryParameter
+from litestar.params import FromQuery, JSONBody, QueryParameter
 
 from service.domain.access import Identity, may_update_capacity, may_write_service
-from service.domain.errors import invalid
+from service.domain.errors import InvalidInput
 from service.domain.model import Capacity, Change, Service, ServiceBody, ServicePatch
-from service.domain.types import CapacityStatus, Code, Context, ServiceKind, ServiceStatus, ShortText
+from service.domain.types import AwareDateTime, CapacityStatus, Code, Context, ServiceKind, ServiceStatus, ShortText
+from service.domain.validation import capacity_problems
 from service.domain.versioning import etag
 from service.http.access import CAPACITY, EDIT, READ
 from service.http.deps import Actor, Conn, Ident, Vocab
 from service.http.problems import problem_responses
-from service.http.schemas import ETAG, IfMatch, Limit, Offset, ServicePage
+from service.http.schemas import ETAG, AreaFilter, IfMatch, Limit, Offset, ServiceKey, ServicePage, TextFilter
 from service.store import services as store
 from service.store.services import Authorise
 
-Key = Annotated[str, PathParameter(description="Service id (UUID) or slug.", max_length=80)]
+Key = ServiceKey
 
 
 def _with_etag(service: Service, status: int = 200) -> Response[Service]:
@@ -46,11 +47,8 @@ class CapacityUpdate(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_f
     """Live capacity. After `until` (at most 120 hours ahead) the status reads as unknown."""
 
     status: CapacityStatus
-    until: dt.datetime | None = None
+    until: AwareDateTime | None = None
     note: ShortText = ""
-
-
-MAX_CAPACITY_HOURS = 120
 
 
 class ServiceController(Controller):
@@ -63,13 +61,11 @@ class ServiceController(Controller):
         self,
         conn: Conn,
         kind: FromQuery[ServiceKind | None] = None,
-        area: Annotated[str | None, QueryParameter(description="Area code in the catchment.", max_length=32)] = None,
+        area: AreaFilter = None,
         need: Annotated[Code | None, QueryParameter(description="Needs-taxonomy code.")] = None,
         context: FromQuery[Context | None] = None,
         status: Annotated[ServiceStatus | None, QueryParameter(description="Default: all but closed.")] = None,
-        q: Annotated[
-            str | None, QueryParameter(description="Text in slug, name, organisation or description.", max_length=200)
-        ] = None,
+        q: TextFilter = None,
         limit: Limit = 50,
         offset: Offset = 0,
     ) -> ServicePage:
@@ -181,11 +177,11 @@ class ServiceController(Controller):
         if_match: IfMatch = None,
     ) -> Response[Service]:
         """Update live capacity (a provider for its own services, an editor in scope, or an admin)."""
-        now = dt.datetime.now(dt.UTC)
-        if data.until is not None and not now < data.until <= now + dt.timedelta(hours=MAX_CAPACITY_HOURS):
-            raise invalid("until", f"must be in the future and at most {MAX_CAPACITY_HOURS} hours away")
-        current = await store.get_service(conn, key)
         capacity = Capacity(status=data.status, until=data.until, note=data.note)
+        problems = capacity_problems(capacity, dt.datetime.now(dt.UTC), field="", future=True)
+        if problems:
+            raise InvalidInput(tuple(problems))
+        current = await store.get_service(conn, key)
         service = await store.set_capacity(
             conn,
             key,

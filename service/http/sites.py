@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
 from litestar import Controller, Response, get, post, put
-from litestar.params import FromQuery, JSONBody, PathParameter, QueryParameter, RawBody
+from litestar.params import FromQuery, JSONBody, RawBody
 
 from service.domain.model import Site, SiteBody
 from service.domain.types import SiteKind
@@ -13,11 +11,11 @@ from service.domain.versioning import etag
 from service.http.access import ADMIN, READ
 from service.http.deps import Actor, Conn, Vocab
 from service.http.problems import problem_responses
-from service.http.schemas import ETAG, IfMatch, Limit, Offset, SitePage
+from service.http.schemas import ETAG, AreaFilter, IfMatch, Limit, Offset, SiteKey, SitePage
 from service.store import sites as store
 from service.store.directory import ImportReport, import_sites
 
-Key = Annotated[str, PathParameter(description="Site id (UUID) or slug.", max_length=80)]
+Key = SiteKey
 
 
 class SiteController(Controller):
@@ -30,7 +28,7 @@ class SiteController(Controller):
         self,
         conn: Conn,
         kind: FromQuery[SiteKind | None] = None,
-        area: Annotated[str | None, QueryParameter(description="Area code containing the site.", max_length=32)] = None,
+        area: AreaFilter = None,
         limit: Limit = 50,
         offset: Offset = 0,
     ) -> SitePage:

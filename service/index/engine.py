@@ -140,6 +140,17 @@ def _referral(s: Service) -> ReferralOut:
     )
 
 
+def _epoch(value: dt.datetime | None) -> float:
+    """Seconds since 1970 for a capacity `until`: none is never; a stored value without a zone is Europe/London,
+    and one too far out for the arithmetic is simply long ago or far ahead."""
+    if value is None:
+        return math.inf
+    try:
+        return (value if value.tzinfo is not None else value.replace(tzinfo=LONDON)).timestamp()
+    except (OverflowError, ValueError):
+        return -math.inf if value.year < 1970 else math.inf
+
+
 def _datetime(epoch: float) -> dt.datetime:
     return dt.datetime.fromtimestamp(epoch, tz=dt.UTC)
 
@@ -210,9 +221,7 @@ class DirectoryIndex:
         self.place_of_safety: Bools = np.array([s.kind == "place_of_safety" for s in svc], dtype=bool)
         self.police_pos: Bools = self.place_of_safety & np.array([s.police_station for s in svc], dtype=bool)
         self.capacity: Ints = np.array([_CAP[s.capacity.status] for s in svc], dtype=np.int64)
-        self.capacity_until: Floats = np.array(
-            [math.inf if s.capacity.until is None else s.capacity.until.timestamp() for s in svc], dtype=np.float64
-        )
+        self.capacity_until: Floats = np.array([_epoch(s.capacity.until) for s in svc], dtype=np.float64)
         self.priority: Ints = np.array([s.pathway_priority or NO_PRIORITY for s in svc], dtype=np.int64)
         self.tailored: Bools = np.array([is_tailored(s) for s in svc], dtype=bool)
         self.kind: Ints = np.array([KINDS.index(s.kind) for s in svc], dtype=np.int64)

@@ -30,13 +30,22 @@ DEBOUNCE_SECONDS = 0.05
 CHECK_EVERY_SECONDS = 5.0
 
 
-async def load_index(conn: Connection, vocab: Taxonomies, config: IndexConfig) -> DirectoryIndex:
+async def load_index(
+    conn: Connection, vocab: Taxonomies, config: IndexConfig, damaged: set[str] | None = None
+) -> DirectoryIndex:
+    """A new index from one consistent snapshot. Services whose stored documents cannot be read are left out and
+    added to `damaged`, logged once each."""
     async with conn.transaction(isolation="repeatable_read", readonly=True):
         version = await directory_version(conn)
-        services = await service_store.all_services(conn)
+        services, unreadable = await service_store.readable_services(conn)
         areas = await area_store.all_areas(conn)
         sites = await site_store.all_sites(conn)
         postcodes = await all_centroids(conn)
+    new = sorted(set(unreadable) - (damaged or set()))
+    if new:
+        log.error("stored service(s) that cannot be read are left out of search: %s", ", ".join(new))
+    if damaged is not None:
+        damaged.update(new)
     return await asyncio.to_thread(
         DirectoryIndex,
         services=services,
@@ -57,6 +66,7 @@ class IndexKeeper:
         self._changed = asyncio.Event()
         self._listener: Any = None
         self._task: asyncio.Task[None] | None = None
+        self._damaged: set[str] = set()
 
     async def start(self) -> None:
         await self._listen()
@@ -73,7 +83,7 @@ class IndexKeeper:
 
     async def rebuild(self) -> None:
         async with self.pool.acquire() as conn:
-            self.index = await load_index(conn, self.vocab, self.config)
+            self.index = await load_index(conn, self.vocab, self.config, self._damaged)
 
     async def _listen(self) -> None:
         if self._listener is not None and not self._listener.is_closed():

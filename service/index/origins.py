@@ -9,8 +9,15 @@ from typing import Literal, Protocol
 
 from service.domain.errors import FieldProblem, InvalidInput
 from service.domain.geometry import point_is_plausible
-from service.domain.routing import Origin, PointOrigin, PostcodeOrigin, ReferralAnswer, ReferralRequest, SiteOrigin
-from service.domain.schedule import LONDON
+from service.domain.routing import (
+    Origin,
+    PointOrigin,
+    PostcodeOrigin,
+    ReferralAnswer,
+    ReferralRequest,
+    SiteOrigin,
+    when_needed,
+)
 from service.index.engine import DirectoryIndex, Resolution
 
 log = logging.getLogger("service.geocoder")
@@ -77,13 +84,6 @@ async def resolve_origin(index: DirectoryIndex, origin: Origin, geocoder: Geocod
             return index.resolve_point(*located), postcode.strip().upper(), "postcode"
 
 
-def moment(at: dt.datetime | None) -> dt.datetime:
-    """Default now; a time without a zone is Europe/London."""
-    if at is None:
-        return dt.datetime.now(dt.UTC)
-    return at if at.tzinfo is not None else at.replace(tzinfo=LONDON)
-
-
 async def referral_options(
     index: DirectoryIndex, request: ReferralRequest, geocoder: Geocoder | None
 ) -> ReferralAnswer:
@@ -91,7 +91,7 @@ async def referral_options(
     return index.search(
         person=request.person,
         context=request.context,
-        at=moment(request.at),
+        at=when_needed(request.at, dt.datetime.now(dt.UTC)),
         where=where,
         origin_label=label,
         resolved_from=resolved_from,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from collections import Counter
 from collections.abc import Callable, Iterable
@@ -9,8 +10,8 @@ from typing import Any, Final, Literal, TypeVar
 
 import msgspec
 
-from service.domain.decoding import problem_from
-from service.domain.errors import FieldProblem, ImportRejected, InvalidInput, RecordProblem, invalid
+from service.domain.decoding import DECODE_ERRORS, decode, decode_loose, problem_from
+from service.domain.errors import FieldProblem, ImportRejected, RecordProblem
 from service.domain.model import Area, AreaBody, ServiceBody, ServiceRecord, SiteBody, SiteRecord, Taxonomies
 from service.domain.validation import area_problems, service_problems, site_problems
 from service.store import areas as area_store
@@ -84,11 +85,11 @@ def _decode_records(
     good: list[tuple[int, T]] = []
     for i, raw in enumerate(raws):
         try:
-            good.append((i, msgspec.json.decode(raw, type=kind)))
-        except msgspec.ValidationError as e:
-            loose = msgspec.json.decode(raw)
+            good.append((i, msgspec.json.decode(raw, type=kind, strict=True)))
+        except DECODE_ERRORS as e:
+            loose = decode_loose(raw)
             key = loose.get(key_field) if isinstance(loose, dict) else None
-            problems.add(section, i, key if isinstance(key, str) else None, [problem_from(e)])
+            problems.add(section, i, key if isinstance(key, str) else None, [problem_from(e, data=bytes(raw))])
     return good
 
 
@@ -102,10 +103,7 @@ def _duplicates(section: str, field: str, keyed: list[tuple[int, str, str]], pro
 
 
 def decode_document(data: bytes) -> _Envelope:
-    try:
-        return msgspec.json.decode(data, type=_Envelope)
-    except (msgspec.ValidationError, msgspec.DecodeError) as e:
-        raise InvalidInput((problem_from(e),)) from e
+    return decode(data, _Envelope)
 
 
 async def import_directory(
@@ -121,10 +119,7 @@ class _SiteList(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields
 
 async def import_sites(conn: Connection, data: bytes, *, actor: str, vocab: Taxonomies) -> ImportReport:
     """{"sites": [Site, ...]}: the sites part of a directory import."""
-    try:
-        listed = msgspec.json.decode(data, type=_SiteList)
-    except (msgspec.ValidationError, msgspec.DecodeError) as e:
-        raise InvalidInput((problem_from(e),)) from e
+    listed = decode(data, _SiteList)
     envelope = _Envelope(format=FORMAT, format_version=1, sites=listed.sites)
     return await _import(conn, envelope, actor=actor, vocab=vocab)
 
@@ -148,9 +143,9 @@ async def _import(
     _duplicates("sites", "slug", [(i, s.slug, s.slug) for i, s in sites], problems)
     _duplicates("sites", "id", [(i, s.slug, str(s.id)) for i, s in sites if s.id], problems)
 
-    needs, circumstances = vocab.needs.codes(), vocab.circumstances.codes()
+    needs, circumstances, now = vocab.needs.codes(), vocab.circumstances.codes(), dt.datetime.now(dt.UTC)
     for i, svc in services:
-        problems.add("services", i, svc.slug, service_problems(svc, needs, circumstances))
+        problems.add("services", i, svc.slug, service_problems(svc, needs, circumstances, now))
         problems.add("services", i, svc.slug, await service_store.missing_area_problems(conn, svc, known_codes))
     _duplicates("services", "slug", [(i, s.slug, s.slug) for i, s in services], problems)
     _duplicates("services", "id", [(i, s.slug, str(s.id)) for i, s in services if s.id], problems)
@@ -248,50 +243,67 @@ class _AreaList(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields
     areas: tuple[msgspec.Raw, ...]
 
 
+class _Typed(msgspec.Struct, frozen=True, kw_only=True):
+    """Just the GeoJSON `type` member of a document, to tell a FeatureCollection from an area list."""
+
+    type: str | None = None
+
+
+class _FeatureCollection(msgspec.Struct, frozen=True, kw_only=True):
+    type: Literal["FeatureCollection"]
+    features: tuple[msgspec.Raw, ...]
+
+
+class _Feature(msgspec.Struct, frozen=True, kw_only=True):
+    """A GeoJSON Feature; other members (id, bbox, foreign members) are allowed and ignored."""
+
+    type: Literal["Feature"]
+    properties: dict[str, msgspec.Raw] | None = None
+    geometry: msgspec.Raw = msgspec.Raw(b"null")
+
+
 def areas_from_document(
     data: bytes, *, code_property: str, name_property: str, kind: str
 ) -> tuple[str, list[tuple[int, Area]], _Problems]:
     """Either {"areas": [Area, ...]} or a GeoJSON FeatureCollection whose properties name each area."""
-    try:
-        loose: Any = msgspec.json.decode(data)
-    except msgspec.DecodeError as e:
-        raise InvalidInput((problem_from(e),)) from e
     problems = _Problems()
-    if isinstance(loose, dict) and loose.get("type") == "FeatureCollection":
-        features = loose.get("features")
-        if not isinstance(features, list):
-            raise invalid("features", "a FeatureCollection needs a features array")
+    if decode(data, _Typed).type == "FeatureCollection":
+        collection = decode(data, _FeatureCollection)
         areas: list[tuple[int, Area]] = []
-        for i, feature in enumerate(features):
+        for i, feature in enumerate(collection.features):
             area = _area_from_feature(feature, i, code_property, name_property, kind, problems)
             if area is not None:
                 areas.append((i, area))
         return "features", areas, problems
-    try:
-        listed = msgspec.json.decode(data, type=_AreaList)
-    except msgspec.ValidationError as e:
-        raise InvalidInput((problem_from(e),)) from e
+    listed = decode(data, _AreaList)
     return "areas", _decode_records(listed.areas, Area, "areas", "code", problems), problems
 
 
 def _area_from_feature(
-    feature: Any, index: int, code_property: str, name_property: str, kind: str, problems: _Problems
+    raw: msgspec.Raw, index: int, code_property: str, name_property: str, kind: str, problems: _Problems
 ) -> Area | None:
-    if not isinstance(feature, dict) or feature.get("type") != "Feature":
-        problems.add("features", index, None, [FieldProblem(field="type", reason="expected a GeoJSON Feature")])
-        return None
-    props = feature.get("properties") or {}
-    code = props.get(code_property)
-    key = code if isinstance(code, str) else None
     try:
-        return msgspec.convert(
-            {"code": code, "name": props.get(name_property), "kind": kind, "boundary": feature.get("geometry")}, Area
-        )
-    except msgspec.ValidationError as e:
+        feature = msgspec.json.decode(raw, type=_Feature, strict=True)
+    except DECODE_ERRORS as e:
+        problems.add("features", index, None, [problem_from(e, data=bytes(raw))])
+        return None
+    props = feature.properties or {}
+    null = msgspec.Raw(b"null")
+    code = decode_loose(props.get(code_property, null))
+    record = {
+        "code": props.get(code_property, null),
+        "name": props.get(name_property, null),
+        "kind": kind,
+        "boundary": feature.geometry,
+    }
+    try:
+        return msgspec.json.decode(msgspec.json.encode(record), type=Area, strict=True)
+    except DECODE_ERRORS as e:
         problem = problem_from(e)
         renamed = {"code": f"properties.{code_property}", "name": f"properties.{name_property}", "boundary": "geometry"}
         head, _, rest = problem.field.partition(".")
         field = renamed.get(head, head) + (f".{rest}" if rest else "")
+        key = code if isinstance(code, str) else None
         problems.add("features", index, key, [FieldProblem(field=field, reason=problem.reason)])
         return None
 

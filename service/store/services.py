@@ -122,7 +122,7 @@ async def missing_area_problems(
 
 
 async def check_service(conn: Connection, body: ServiceBody, vocab: Taxonomies) -> None:
-    problems = service_problems(body, vocab.needs.codes(), vocab.circumstances.codes())
+    problems = service_problems(body, vocab.needs.codes(), vocab.circumstances.codes(), dt.datetime.now(dt.UTC))
     problems += await missing_area_problems(conn, body)
     if problems:
         raise InvalidInput(tuple(problems))
@@ -279,3 +279,16 @@ async def service_history(conn: Connection, key: str) -> list[Change]:
 
 async def all_services(conn: Connection) -> list[Service]:
     return [_from_row(r) for r in await conn.fetch(sql("services_all"))]
+
+
+async def readable_services(conn: Connection) -> tuple[list[Service], list[str]]:
+    """Every service whose stored document decodes, and the ids of any that do not: one damaged row (written by
+    an older version, or by hand) must never take the search index down with it."""
+    services: list[Service] = []
+    damaged: list[str] = []
+    for row in await conn.fetch(sql("services_all")):
+        try:
+            services.append(_from_row(row))
+        except msgspec.ValidationError:
+            damaged.append(str(row["id"]))
+    return services, damaged

@@ -20,6 +20,7 @@ from service.domain.geometry import to_shape
 from service.domain.model import AreaCatchment, NationalCatchment, PolygonCatchment, RadiusCatchment, Service
 from service.domain.routing import ReferralAnswer
 from service.domain.schedule import LONDON
+from service.domain.types import REFERENCE
 from service.http.access import READ
 from service.http.deps import Conn, search_of
 from service.http.referrals import request_from_query
@@ -29,6 +30,7 @@ from service.store import services as service_store
 from service.web import svgmap, words
 
 SITE_COOKIE = "ld_site"
+ServiceSlug = Annotated[str, PathParameter(pattern=REFERENCE)]
 Text = FromQuery[str | None]
 Codes = FromQuery[list[str] | None]
 # Where each request field appears in the form, so an error links to the right input.
@@ -255,7 +257,7 @@ class PageController(Controller):
         return await _lookup(request, state, "embed.html", params, shown)
 
     @get("/services/{slug:str}")
-    async def service(self, state: State, conn: Conn, slug: Annotated[str, PathParameter(max_length=80)]) -> Template:
+    async def service(self, state: State, conn: Conn, slug: ServiceSlug) -> Template:
         """Everything about one service, in words, with its catchment map and history."""
         index = search_of(state).index
         try:

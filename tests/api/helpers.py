@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import json
+import logging
+import traceback
+from collections.abc import Iterator
 from typing import Any
 
+import pytest
 from litestar.testing import AsyncTestClient
 
 PROBLEM_JSON = "application/problem+json"
@@ -60,3 +65,31 @@ def assert_problem(response: Any, status: int, field: str) -> dict[str, Any]:
     )
     assert field in named, body
     return body
+
+
+@contextlib.contextmanager
+def captured_logs(caplog: pytest.LogCaptureFixture, level: int = logging.DEBUG) -> Iterator[None]:
+    """Capture every log record into `caplog`. Start this after the app has started: litestar's logging
+    configuration replaces the root logger's handlers (pytest's capture among them) when the app starts."""
+    root = logging.getLogger()
+    old_level = root.level
+    root.addHandler(caplog.handler)
+    root.setLevel(level)
+    caplog.handler.setLevel(level)
+    try:
+        yield
+    finally:
+        root.removeHandler(caplog.handler)
+        root.setLevel(old_level)
+
+
+def server_side(caplog: pytest.LogCaptureFixture) -> str:
+    """Everything the service logged, with tracebacks (the test client's own request lines left out)."""
+    lines = []
+    for record in caplog.records:
+        if record.name.startswith(("httpx", "httpcore")):
+            continue
+        lines.append(record.getMessage())
+        if record.exc_info:
+            lines.append("".join(traceback.format_exception(*record.exc_info)))
+    return "\n".join(lines)

@@ -199,7 +199,7 @@ async def test_a_malformed_import_document_is_refused_naming_the_field(
 ) -> None:
     before = await snapshot(client)
     assert_problem(
-        await client.post("/v1/directory/import", json={"format": "something-else", "format_version": 1}), 422, "format"
+        await client.post("/v1/directory/import", json={"format": "something-else", "format_version": 1}), 400, "format"
     )
-    assert_problem(await client.post("/v1/directory/import", content=b"[1,"), 422, "body")
+    assert_problem(await client.post("/v1/directory/import", content=b"[1,"), 400, "body")
     assert await snapshot(client) == before

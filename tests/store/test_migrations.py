@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
+import json
 import secrets
 import shutil
 from collections.abc import AsyncIterator
@@ -63,5 +65,59 @@ async def test_an_applied_migration_that_was_edited_is_refused(empty_database: s
         first.write_text(first.read_text() + "\n-- edited\n")
         with pytest.raises(MigrationError, match="append-only"):
             await migrate(conn, schema)
+    finally:
+        await conn.close()
+
+
+async def test_stored_times_without_a_zone_or_at_the_ends_of_the_calendar_are_repaired_with_a_change_record(
+    empty_database: str, tmp_path: Path
+) -> None:
+    """Migration 0005: what earlier versions accepted (an `until` with no zone, dates in year 1 or 9999) is read as
+    Europe/London and clamped into range, so every stored service decodes and searches can never fail on it."""
+    early = tmp_path / "schema"
+    early.mkdir()
+    for path in sorted(SCHEMA.glob("000[1-4]_*.sql")):
+        shutil.copy(path, early / path.name)
+    conn = await asyncpg.connect(empty_database)
+    try:
+        await migrate(conn, early)
+        rows = {
+            "naive": ({"status": "full", "until": "2026-07-01T10:00:00", "note": ""}, None),
+            "year-one": ({"status": "full", "until": "0001-01-01T00:00:00+14:00", "note": ""}, None),
+            "year-9999": ({"status": "full", "until": "9999-12-31T23:59:59-23:59", "note": ""}, None),
+            "verified-late": (None, {"verified_at": "9999-12-31T23:59:59-23:59", "verified_by": "x"}),
+            "fine": (
+                {"status": "full", "until": "2026-07-01T10:00:00Z", "note": ""},
+                {"verified_at": "2026-01-01T00:00:00+01:00", "verified_by": "x"},
+            ),
+        }
+        for slug, (capacity, verification) in rows.items():
+            body = {"slug": slug, "capacity": capacity or {"status": "unknown", "until": None, "note": ""}}
+            body["verification"] = verification
+            await conn.execute(
+                "insert into services (id, slug, name, kind, status, contexts, needs, search_text, body) "
+                "values (gen_random_uuid(), $1, $1, 'other', 'active', '{}', '{}', $1, $2::jsonb)",
+                slug,
+                json.dumps(body),
+            )
+        await migrate(conn, SCHEMA)
+        got = {
+            r["slug"]: (r["until"], r["verified"], r["version"])
+            for r in await conn.fetch(
+                "select slug, version, (body #>> '{capacity,until}') as until, "
+                "(body #>> '{verification,verified_at}') as verified from services"
+            )
+        }
+        # 10:00 in London in July is 09:00 UTC; far past clamps to 2000; far future to at most 120 hours ahead.
+        assert got["naive"][0].startswith("2026-07-01T09:00:00") and got["naive"][2] == 2
+        assert got["year-one"][0].startswith("2000-01-01T00:00:00") and got["year-one"][2] == 2
+        latest = dt.datetime.now(dt.UTC) + dt.timedelta(hours=120, minutes=1)
+        assert dt.datetime.fromisoformat(got["year-9999"][0]) <= latest
+        assert dt.datetime.fromisoformat(got["verified-late"][1]) <= dt.datetime.now(dt.UTC)
+        assert got["fine"] == ("2026-07-01T10:00:00Z", "2026-01-01T00:00:00+01:00", 1)
+        changes = await conn.fetch("select actor, entity_key, fields from changes order by id")
+        assert len(changes) == 4 and {c["actor"] for c in changes} == {"migration:0005_aware_datetimes"}
+        fields = json.loads(changes[0]["fields"]) if isinstance(changes[0]["fields"], str) else changes[0]["fields"]
+        assert fields and {"field", "old", "new"} <= set(fields[0])
     finally:
         await conn.close()

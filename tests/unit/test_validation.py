@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import msgspec
 import pytest
 
@@ -10,6 +12,7 @@ from service.domain.validation import area_problems, service_problems, site_prob
 
 NEEDS = frozenset({"mental_health", "alcohol", "mental_health_crisis"})
 CIRCS = frozenset({"admits_offence", "intoxicated", "known_to_yos"})
+NOW = dt.datetime(2026, 11, 23, 12, 0, tzinfo=dt.UTC)
 
 BASE = {
     "slug": "a-service",
@@ -27,7 +30,7 @@ def body(**changes: object) -> ServiceBody:
 
 
 def fields(b: ServiceBody) -> list[str]:
-    return [p.field for p in service_problems(b, NEEDS, CIRCS)]
+    return [p.field for p in service_problems(b, NEEDS, CIRCS, NOW)]
 
 
 BOWTIE = {"type": "Polygon", "coordinates": [[[-1, 52], [0, 53], [0, 52], [-1, 53], [-1, 52]]]}

@@ -30,6 +30,7 @@ from service.http.access import Identities
 from service.http.areas import AreaController
 from service.http.bench import fixed_options
 from service.http.bodies import StrictBodies
+from service.http.changes import ChangeController
 from service.http.deps import DEPENDENCIES
 from service.http.directory import DirectoryController
 from service.http.hardening import rate_limit_identity, security_headers
@@ -44,6 +45,7 @@ from service.index.engine import IndexConfig
 from service.index.keeper import IndexKeeper
 from service.index.origins import make_geocoder
 from service.settings import Settings
+from service.store.areas import Territories
 from service.store.db import open_database
 from service.store.demo import load_demo_if_empty
 from service.store.migrate import migrate
@@ -79,6 +81,7 @@ def create_app(settings: Settings) -> Litestar:
             app.state.settings = settings
             app.state.keeper = keeper
             app.state.identities = Identities(db.pool, settings)
+            app.state.territories = Territories()
             app.state.geocoder = make_geocoder(settings.online_geocoder, settings.geocoder_user_agent)
             if settings.bench_routes:
                 app.state.bench_answer = bench_answer(keeper)
@@ -111,6 +114,7 @@ def create_app(settings: Settings) -> Litestar:
             ReferralController,
             PageController,
             KeyController,
+            ChangeController,
             create_static_files_router(path="/static", directories=[WEB_STATIC], include_in_schema=False),
             create_static_files_router(path=SWAGGER_ASSETS, directories=[swagger_dir], include_in_schema=False),
             *extra,

@@ -8,7 +8,8 @@ from typing import Annotated, Literal
 
 from msgspec import Meta, Struct
 
-from service.domain.errors import DomainError
+from service.domain.errors import DomainError, RecordProblem
+from service.domain.scope import Verdict
 from service.domain.types import AreaCode, Name
 
 Role = Literal["reader", "editor", "provider", "admin"]
@@ -57,6 +58,14 @@ class Forbidden(DomainError):
     """Valid credentials that do not allow this (403)."""
 
 
+class ForbiddenRecords(Forbidden):
+    """Records of an import that this key may not write (403), each named like an import problem."""
+
+    def __init__(self, problems: tuple[RecordProblem, ...]) -> None:
+        super().__init__(f"{len(problems)} record(s) reach beyond this key's areas; nothing was imported")
+        self.problems = problems
+
+
 def new_key() -> str:
     return KEY_PREFIX + secrets.token_urlsafe(32)
 
@@ -78,23 +87,24 @@ def may_read(identity: Identity, read_open: bool) -> None:
         raise Unauthorised("reading this directory needs an API key")
 
 
-def may_write_service(identity: Identity, service_areas: frozenset[str]) -> None:
-    """Admins write anything; editors write services whose areas all fall within their scope."""
+def may_write_service(identity: Identity, reach: Verdict | None) -> None:
+    """Admins write anything; an editor writes a service only when its catchment covers nothing beyond the key's
+    areas (`reach`, judged by service.domain.scope; None is only ever passed for admins)."""
     require_role(identity, "editor", "admin")
     if identity.role == "admin":
         return
-    if not service_areas:
-        raise Forbidden("only an admin can write a service with no area (national, or outside every area)")
-    outside = sorted(service_areas - identity.areas)
-    if outside:
-        raise Forbidden(f"this key's area scope does not cover: {', '.join(outside)}")
+    if reach is None or reach.national:
+        raise Forbidden("only an admin can write a national service")
+    if reach.outside:
+        shown = ", ".join(reach.outside[:5]) + (f" and {len(reach.outside) - 5} more" if len(reach.outside) > 5 else "")
+        raise Forbidden(f"the catchment covers more than this key's areas: it reaches {shown}")
 
 
-def may_update_capacity(identity: Identity, service_id: str, service_areas: frozenset[str]) -> None:
+def may_update_capacity(identity: Identity, service_id: str, reach: Verdict | None) -> None:
     """Providers update the capacity of their own services; editors in scope and admins may too."""
     require_role(identity, "provider", "editor", "admin")
     if identity.role == "provider":
         if service_id not in identity.services:
             raise Forbidden("this provider key is not linked to this service")
         return
-    may_write_service(identity, service_areas)
+    may_write_service(identity, reach)

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 
 import numpy as np
 import shapely
+import shapely.affinity
 from numpy.typing import NDArray
 from shapely.geometry.base import BaseGeometry
 
@@ -110,6 +111,12 @@ def haversine_km_many(
     a = np.sin((p2 - p1) / 2) ** 2 + np.cos(p1) * math.cos(p2) * np.sin(np.radians(lon - lons) / 2) ** 2
     result: NDArray[np.float64] = 2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(a))
     return result
+
+
+def circle(lon: float, lat: float, km: float) -> BaseGeometry:
+    """A radius catchment as a polygon in degrees: an ellipse in degrees, so that it is round on the ground."""
+    kx = math.cos(math.radians(lat))
+    return shapely.affinity.scale(shapely.Point(lon, lat).buffer(km / 111.0, 64), xfact=1 / kx, yfact=1.0)
 
 
 def contains(geometry: Geometry, point: Point) -> bool:

@@ -338,6 +338,13 @@ class Change(Model, frozen=True, kw_only=True):
     changes: tuple[FieldChange, ...]
 
 
+class ChangeEntry(Change, frozen=True, kw_only=True):
+    """A change in the whole directory's log: which record it was, besides what changed."""
+
+    entity: str
+    key: str
+
+
 class Taxonomies(Model, frozen=True, kw_only=True):
     needs: Taxonomy
     circumstances: Taxonomy

@@ -7,11 +7,13 @@ cached for at most half a second, so a revocation reaches every replica within a
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 from litestar.connection import ASGIConnection
+from litestar.datastructures import State
 from litestar.exceptions import NotAuthorizedException
 from litestar.handlers.base import BaseRouteHandler
 from litestar.security.jwt import Token
@@ -29,8 +31,10 @@ from service.domain.access import (
 )
 from service.domain.decoding import convert
 from service.domain.errors import MalformedInput
+from service.domain.model import ServiceBody
+from service.domain.scope import Verdict
 from service.settings import Settings
-from service.store.db import Pool
+from service.store.db import Connection, Pool
 from service.store.keys import identity_for_key
 
 KEY_CACHE_SECONDS = 0.5
@@ -82,6 +86,16 @@ class Identities:
             problem = e.problems[0]
             raise Unauthorised(f"invalid token: the {problem.field} claim {problem.reason}") from None
         return Identity(kind="jwt", id=checked.sub, name=checked.sub, role=checked.role, areas=frozenset(checked.areas))
+
+
+async def reach(state: State, conn: Connection, identity: Identity, body: ServiceBody) -> Verdict | None:
+    """What an editor's write would reach, judged on the current areas off the event loop; None for every other
+    role, whose rules do not depend on it."""
+    if identity.role != "editor":
+        return None
+    territory = await state.territories.current(conn)
+    verdict: Verdict = await asyncio.to_thread(territory.judge, identity.areas, body.catchment, body.location)
+    return verdict
 
 
 def credential(headers: Any) -> str:

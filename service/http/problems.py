@@ -13,7 +13,7 @@ from litestar.exceptions import HTTPException, ValidationException
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.types import ExceptionHandlersMap
 
-from service.domain.access import Forbidden, Unauthorised
+from service.domain.access import Forbidden, ForbiddenRecords, Unauthorised
 from service.domain.decoding import field_problem, join_path
 from service.domain.errors import (
     Conflict,
@@ -95,9 +95,9 @@ def _unauthorised(request: Request[Any, Any, Any], exc: Unauthorised) -> Respons
 
 
 def _forbidden(request: Request[Any, Any, Any], exc: Forbidden) -> Response[Problem]:
-    return problem(
-        request, 403, "forbidden", "Forbidden", str(exc), errors=(FieldProblem(field="Authorization", reason=str(exc)),)
-    )
+    records = exc.problems if isinstance(exc, ForbiddenRecords) else ()
+    errors = (FieldProblem(field="Authorization", reason=str(exc)),)
+    return problem(request, 403, "forbidden", "Forbidden", str(exc), errors=errors, records=records)
 
 
 def _not_found(request: Request[Any, Any, Any], exc: NotFound) -> Response[Problem]:

@@ -7,6 +7,7 @@ from typing import Annotated
 
 import msgspec
 from litestar import Controller, Response, delete, get, patch, post, put
+from litestar.datastructures import State
 from litestar.params import FromQuery, JSONBody, QueryParameter
 
 from service.domain.access import Identity, may_update_capacity, may_write_service
@@ -15,7 +16,7 @@ from service.domain.model import Capacity, Change, Service, ServiceBody, Service
 from service.domain.types import AwareDateTime, CapacityStatus, Code, Context, ServiceKind, ServiceStatus, ShortText
 from service.domain.validation import capacity_problems
 from service.domain.versioning import etag
-from service.http.access import CAPACITY, EDIT, READ
+from service.http.access import CAPACITY, EDIT, READ, reach
 from service.http.deps import Actor, Conn, Ident, Vocab
 from service.http.problems import problem_responses
 from service.http.schemas import ETAG, AreaFilter, IfMatch, Limit, Offset, ServiceKey, ServicePage, TextFilter
@@ -29,16 +30,18 @@ def _with_etag(service: Service, status: int = 200) -> Response[Service]:
     return Response(service, status_code=status, headers={"ETag": etag(service.version)})
 
 
-def _editor(conn: Conn, identity: Identity) -> Authorise:
+def _editor(state: State, conn: Conn, identity: Identity) -> Authorise:
+    """Judged by what the catchment covers, for the stored body and the new one alike."""
+
     async def authorise(body: ServiceBody) -> None:
-        may_write_service(identity, await store.scope_areas(conn, body))
+        may_write_service(identity, await reach(state, conn, identity, body))
 
     return authorise
 
 
-def _capacity_updater(conn: Conn, identity: Identity, service_id: str) -> Authorise:
+def _capacity_updater(state: State, conn: Conn, identity: Identity, service_id: str) -> Authorise:
     async def authorise(body: ServiceBody) -> None:
-        may_update_capacity(identity, service_id, await store.scope_areas(conn, body))
+        may_update_capacity(identity, service_id, await reach(state, conn, identity, body))
 
     return authorise
 
@@ -86,10 +89,12 @@ class ServiceController(Controller):
         responses=problem_responses(400, 401, 403, 409, 413, 422),
     )
     async def create_service(
-        self, conn: Conn, data: JSONBody[ServiceBody], actor: Actor, vocab: Vocab, identity: Ident
+        self, state: State, conn: Conn, data: JSONBody[ServiceBody], actor: Actor, vocab: Vocab, identity: Ident
     ) -> Response[Service]:
         """Create a service (an editor within its areas, or an admin)."""
-        service = await store.create_service(conn, data, actor=actor, vocab=vocab, authorise=_editor(conn, identity))
+        service = await store.create_service(
+            conn, data, actor=actor, vocab=vocab, authorise=_editor(state, conn, identity)
+        )
         return _with_etag(service, 201)
 
     @get("/{key:str}", operation_id="getService", response_headers=ETAG, responses=problem_responses(401, 404))
@@ -106,6 +111,7 @@ class ServiceController(Controller):
     )
     async def replace_service(
         self,
+        state: State,
         conn: Conn,
         key: Key,
         data: JSONBody[ServiceBody],
@@ -116,7 +122,7 @@ class ServiceController(Controller):
     ) -> Response[Service]:
         """Replace a service whole (an editor in scope of both the old and the new, or an admin)."""
         service = await store.replace_service(
-            conn, key, data, actor=actor, vocab=vocab, if_match=if_match, authorise=_editor(conn, identity)
+            conn, key, data, actor=actor, vocab=vocab, if_match=if_match, authorise=_editor(state, conn, identity)
         )
         return _with_etag(service)
 
@@ -129,6 +135,7 @@ class ServiceController(Controller):
     )
     async def update_service(
         self,
+        state: State,
         conn: Conn,
         key: Key,
         data: JSONBody[ServicePatch],
@@ -139,7 +146,7 @@ class ServiceController(Controller):
     ) -> Response[Service]:
         """Change some fields of a service."""
         service = await store.update_service(
-            conn, key, data, actor=actor, vocab=vocab, if_match=if_match, authorise=_editor(conn, identity)
+            conn, key, data, actor=actor, vocab=vocab, if_match=if_match, authorise=_editor(state, conn, identity)
         )
         return _with_etag(service)
 
@@ -152,11 +159,11 @@ class ServiceController(Controller):
         responses=problem_responses(403, 404, 412),
     )
     async def delete_service(
-        self, conn: Conn, key: Key, actor: Actor, identity: Ident, if_match: IfMatch = None
+        self, state: State, conn: Conn, key: Key, actor: Actor, identity: Ident, if_match: IfMatch = None
     ) -> Response[Service]:
         """Close a service (a soft delete: it stays, with its history)."""
         service = await store.delete_service(
-            conn, key, actor=actor, if_match=if_match, authorise=_editor(conn, identity)
+            conn, key, actor=actor, if_match=if_match, authorise=_editor(state, conn, identity)
         )
         return _with_etag(service)
 
@@ -169,6 +176,7 @@ class ServiceController(Controller):
     )
     async def set_capacity(
         self,
+        state: State,
         conn: Conn,
         key: Key,
         data: JSONBody[CapacityUpdate],
@@ -188,7 +196,7 @@ class ServiceController(Controller):
             capacity,
             actor=actor,
             if_match=if_match,
-            authorise=_capacity_updater(conn, identity, str(current.id)),
+            authorise=_capacity_updater(state, conn, identity, str(current.id)),
         )
         return _with_etag(service)
 
@@ -201,11 +209,11 @@ class ServiceController(Controller):
         responses=problem_responses(403, 404, 412),
     )
     async def verify(
-        self, conn: Conn, key: Key, actor: Actor, identity: Ident, if_match: IfMatch = None
+        self, state: State, conn: Conn, key: Key, actor: Actor, identity: Ident, if_match: IfMatch = None
     ) -> Response[Service]:
         """Mark a service verified now, by this editor (in scope) or admin."""
         service = await store.mark_verified(
-            conn, key, by=identity.name, actor=actor, if_match=if_match, authorise=_editor(conn, identity)
+            conn, key, by=identity.name, actor=actor, if_match=if_match, authorise=_editor(state, conn, identity)
         )
         return _with_etag(service)
 

@@ -7,7 +7,7 @@ from typing import Any
 import msgspec
 
 from service.domain.history import field_changes
-from service.domain.model import Change, FieldChange
+from service.domain.model import Change, ChangeEntry, FieldChange
 from service.store.db import Connection
 from service.store.sql import sql
 
@@ -35,6 +35,34 @@ async def history(conn: Connection, entity: str, key: str) -> list[Change]:
             id=r["id"],
             at=r["at"],
             actor=r["actor"],
+            operation=r["operation"],
+            version=r["version"],
+            changes=msgspec.convert(r["fields"], tuple[FieldChange, ...]),
+        )
+        for r in rows
+    ]
+
+
+class ChangeFilter(msgspec.Struct, frozen=True, kw_only=True):
+    after: int = 0
+    actor: str | None = None
+    key_id: str | None = None
+    """A key's id: matches the actor names the history gives its writes, `key:<name> (<first 8 of the id>)`."""
+    entity: str | None = None
+    limit: int = 100
+
+
+async def changes(conn: Connection, f: ChangeFilter) -> list[ChangeEntry]:
+    """The change log in order, for admins: who wrote what, across every record."""
+    like = f"key:% ({f.key_id[:8]})" if f.key_id else None
+    rows = await conn.fetch(sql("changes_list"), f.after, f.actor, like, f.entity, f.limit)
+    return [
+        ChangeEntry(
+            id=r["id"],
+            at=r["at"],
+            actor=r["actor"],
+            entity=r["entity"],
+            key=r["entity_key"],
             operation=r["operation"],
             version=r["version"],
             changes=msgspec.convert(r["fields"], tuple[FieldChange, ...]),

@@ -5,11 +5,12 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from typing import Any, Final, Literal, TypeVar
 
 import msgspec
 
+from service.domain.access import Forbidden, ForbiddenRecords
 from service.domain.decoding import DECODE_ERRORS, decode, decode_loose, problem_from
 from service.domain.errors import FieldProblem, ImportRejected, RecordProblem
 from service.domain.model import Area, AreaBody, ServiceBody, ServiceRecord, SiteBody, SiteRecord, Taxonomies
@@ -23,6 +24,8 @@ from service.store.sql import sql
 
 FORMAT: Final = "ld-pathways/directory"
 Progress = Callable[[str, int, int], None]
+Scope = Callable[[ServiceBody], Awaitable[str | None]]
+"""For an editor's import: why this key may not write a service body (None when it may)."""
 T = TypeVar("T")
 
 
@@ -107,10 +110,20 @@ def decode_document(data: bytes) -> _Envelope:
 
 
 async def import_directory(
-    conn: Connection, data: bytes, *, actor: str, vocab: Taxonomies, progress: Progress | None = None
+    conn: Connection,
+    data: bytes,
+    *,
+    actor: str,
+    vocab: Taxonomies,
+    progress: Progress | None = None,
+    scope: Scope | None = None,
 ) -> ImportReport:
-    """Check every record, report all problems at once, and write only when there are none."""
-    return await _import(conn, decode_document(data), actor=actor, vocab=vocab, progress=progress)
+    """Check every record, report all problems at once, and write only when there are none. With `scope` (an
+    editor's import) only services may be imported, and each, as written and as stored, must be in scope."""
+    envelope = decode_document(data)
+    if scope is not None and (envelope.areas or envelope.sites):
+        raise Forbidden("only an admin can import areas and sites; an editor's import holds services only")
+    return await _import(conn, envelope, actor=actor, vocab=vocab, progress=progress, scope=scope)
 
 
 class _SiteList(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -125,7 +138,13 @@ async def import_sites(conn: Connection, data: bytes, *, actor: str, vocab: Taxo
 
 
 async def _import(
-    conn: Connection, envelope: _Envelope, *, actor: str, vocab: Taxonomies, progress: Progress | None = None
+    conn: Connection,
+    envelope: _Envelope,
+    *,
+    actor: str,
+    vocab: Taxonomies,
+    progress: Progress | None = None,
+    scope: Scope | None = None,
 ) -> ImportReport:
     problems = _Problems()
     areas = _decode_records(envelope.areas, Area, "areas", "code", problems)
@@ -160,6 +179,8 @@ async def _import(
             problems.add("sites", i, s.slug, [site_target])
     if problems.items:
         raise ImportRejected(tuple(sorted(problems.items, key=lambda p: (p.section, p.index))))
+    if scope is not None:
+        await _check_scope(conn, targets, scope)
 
     total = len(areas) + len(sites) + len(services)
     done = 0
@@ -198,6 +219,23 @@ async def _import(
         **{name: SectionReport(**dict(c)) for name, c in counts.items()},
         directory_version=await directory_version(conn),
     )
+
+
+async def _check_scope(
+    conn: Connection, targets: list[tuple[int, ServiceRecord, uuid.UUID | FieldProblem | None]], scope: Scope
+) -> None:
+    """Every record, and every stored service a record would overwrite, must be within the key's areas."""
+    refused: list[RecordProblem] = []
+    for i, svc, target in targets:
+        bodies = [service_store.body_of(svc)]
+        if isinstance(target, uuid.UUID):
+            bodies.append(service_store.body_of(await service_store.get_service(conn, str(target))))
+        for body, which in zip(bodies, ("catchment", "catchment (as stored)"), strict=False):
+            reason = await scope(body)
+            if reason is not None:
+                refused.append(RecordProblem(section="services", index=i, key=svc.slug, field=which, reason=reason))
+    if refused:
+        raise ForbiddenRecords(tuple(refused))
 
 
 async def _service_target(conn: Connection, svc: ServiceRecord) -> uuid.UUID | FieldProblem | None:

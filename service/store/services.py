@@ -15,7 +15,6 @@ from service.domain.model import (
     AreaCatchment,
     Capacity,
     Change,
-    NationalCatchment,
     Service,
     ServiceBody,
     ServicePatch,
@@ -259,17 +258,6 @@ async def mark_verified(
     verified = Verification(verified_at=dt.datetime.now(dt.UTC), verified_by=by)
     body = msgspec.structs.replace(body_of(current), verification=verified)
     return await overwrite_service(conn, current, body, actor=actor, operation="update")
-
-
-async def scope_areas(conn: Connection, body: ServiceBody) -> frozenset[str]:
-    """The areas a service belongs to, for editors' scopes: its catchment's areas, else those containing it."""
-    if isinstance(body.catchment, AreaCatchment):
-        return frozenset(body.catchment.codes)
-    if body.location is not None and not isinstance(body.catchment, NationalCatchment):
-        from service.store.areas import codes_containing
-
-        return frozenset(await codes_containing(conn, body.location))
-    return frozenset()
 
 
 async def service_history(conn: Connection, key: str) -> list[Change]:

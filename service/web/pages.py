@@ -16,7 +16,7 @@ from litestar.params import FromQuery, PathParameter
 from litestar.response import Template
 
 from service.domain.errors import FieldProblem, InvalidInput, NotFound
-from service.domain.geometry import to_shape
+from service.domain.geometry import circle, to_shape
 from service.domain.model import AreaCatchment, NationalCatchment, PolygonCatchment, RadiusCatchment, Service
 from service.domain.routing import ReferralAnswer
 from service.domain.schedule import LONDON
@@ -98,7 +98,7 @@ def _catchment_map(index: DirectoryIndex, service: Service) -> str:
         case PolygonCatchment(geometry=geometry):
             shaded = [to_shape(geometry)]
         case RadiusCatchment(km=km) if service.location is not None:
-            shaded = [svgmap.circle(service.location.lon, service.location.lat, km)]
+            shaded = [circle(service.location.lon, service.location.lat, km)]
         case NationalCatchment():
             shaded = [index.area_shape(a.code) for a in index.areas if a.kind == "police_force_area"]
     markers = []

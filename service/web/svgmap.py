@@ -90,9 +90,3 @@ def draw(
         )
     out.append("</svg>")
     return "".join(out)
-
-
-def circle(lon: float, lat: float, km: float) -> BaseGeometry:
-    """A radius catchment as a polygon in degrees (an ellipse, so that it is round on the map)."""
-    kx = math.cos(math.radians(lat))
-    return shapely.affinity.scale(shapely.Point(lon, lat).buffer(km / 111.0, 64), xfact=1 / kx, yfact=1.0)

@@ -1,0 +1,1 @@
+select code, version from areas order by code

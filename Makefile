@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 
-.PHONY: run test lint typecheck openapi import-schema clean install bench bench-search chromium
+.PHONY: run test lint typecheck openapi import-schema clean install bench bench-search bench-scope chromium
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -63,3 +63,7 @@ bench: $(STAMP)
 bench-search: $(STAMP)
 	@command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
 	$(BIN)/python bench/bench_search.py
+
+## The editor-scope benchmark: judging catchments on the real boundaries (no database).
+bench-scope: $(STAMP)
+	$(BIN)/python bench/bench_scope.py

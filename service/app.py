@@ -21,22 +21,31 @@ from litestar.openapi.plugins import SwaggerRenderPlugin
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.static_files import create_static_files_router
 from litestar.stores.base import Store
-from litestar.stores.memory import MemoryStore
 from litestar.stores.redis import RedisStore
 from litestar.template.config import TemplateConfig
+from redis.asyncio import Redis
 
 from service.domain.routing import Person, ReferralAnswer
-from service.http.access import Identities
+from service.http.access import Identities, authenticate
 from service.http.areas import AreaController
 from service.http.bench import fixed_options
 from service.http.bodies import StrictBodies
 from service.http.changes import ChangeController
 from service.http.deps import DEPENDENCIES
 from service.http.directory import DirectoryController
-from service.http.hardening import rate_limit_identity, security_headers
+from service.http.hardening import (
+    BoundedMemoryStore,
+    FallbackStore,
+    answer_options,
+    body_deadline,
+    rate_limit_identity,
+    security_headers,
+    trusted_proxies,
+)
 from service.http.health import live, ready
 from service.http.keys import KeyController
 from service.http.openapi import finish_openapi
+from service.http.outage import Outage
 from service.http.problems import ERROR_MAP
 from service.http.referrals import ReferralController
 from service.http.services import ServiceController
@@ -74,13 +83,15 @@ def create_app(settings: Settings) -> Litestar:
             config = IndexConfig(
                 detention_window=dt.timedelta(hours=settings.detention_window_hours), kind_cap=settings.kind_cap
             )
-            keeper = IndexKeeper(db.pool, db.dsn, vocab, config)
+            keeper = IndexKeeper(db, vocab, config)
             await keeper.start()
             app.state.db = db
+            app.state.outage = Outage(db)
             app.state.vocab = vocab
             app.state.settings = settings
             app.state.keeper = keeper
-            app.state.identities = Identities(db.pool, settings)
+            app.state.identities = Identities(db, settings, app.stores.get("rate_limit"))
+            app.state.identities.start()
             app.state.territories = Territories()
             app.state.geocoder = make_geocoder(settings.online_geocoder, settings.geocoder_user_agent)
             if settings.bench_routes:
@@ -89,7 +100,11 @@ def create_app(settings: Settings) -> Litestar:
             try:
                 yield
             finally:
+                await app.state.identities.stop()
                 await keeper.stop()
+                store = app.stores.get("rate_limit")
+                if isinstance(store, FallbackStore):
+                    await store.close()
 
     swagger_dir = Path(swagger_ui_bundle.swagger_ui_path)
     extra: list[Any] = [fixed_options] if settings.bench_routes else []
@@ -124,7 +139,14 @@ def create_app(settings: Settings) -> Litestar:
         plugins=[StrictBodies()],
         exception_handlers=ERROR_MAP,
         request_max_body_size=settings.max_body_bytes,
-        middleware=[security_headers, *_rate_limit(settings)],
+        middleware=[
+            answer_options,
+            *trusted_proxies(settings.trusted_proxies),
+            body_deadline(settings.body_timeout),
+            authenticate,
+            *_rate_limit(settings),
+        ],
+        before_send=[security_headers],
         stores=_stores(settings),
         template_config=TemplateConfig(directory=WEB_TEMPLATES, engine=JinjaTemplateEngine),
         cors_config=CORSConfig(allow_origins=origins, allow_methods=["GET", "POST"]) if origins else None,
@@ -149,7 +171,9 @@ def create_app(settings: Settings) -> Litestar:
         ),
         logging_config=LoggingConfig(
             root={"level": settings.log_level, "handlers": ["queue_listener"]},
-            loggers={"pgserver": {"level": "WARNING"}},
+            # asyncpg's pool logs a traceback each time it retries its minimum size during an outage; the service
+            # says once that the database is down, and once that it is back.
+            loggers={"pgserver": {"level": "WARNING"}, "asyncpg.pool": {"level": "ERROR"}},
             # The error map logs unexpected errors once; 4xx answers are not worth a traceback.
             log_exceptions="never",
         ),
@@ -171,10 +195,13 @@ def _rate_limit(settings: Settings) -> list[Any]:
 
 
 def _stores(settings: Settings) -> dict[str, Store]:
-    """Rate-limit counters in memory by default; in Redis when REDIS_URL is set, so replicas share limits."""
+    """Rate-limit counters in bounded memory by default; in Redis when REDIS_URL is set, so replicas share limits
+    (and in memory again while Redis cannot be reached)."""
     if settings.redis_url:
-        return {"rate_limit": RedisStore.with_client(url=settings.redis_url, namespace=settings.redis_namespace)}
-    return {"rate_limit": MemoryStore()}
+        client = Redis.from_url(settings.redis_url, socket_timeout=0.5, socket_connect_timeout=0.5)
+        shared = RedisStore(client, namespace=settings.redis_namespace, handle_client_shutdown=True)
+        return {"rate_limit": FallbackStore(shared, BoundedMemoryStore())}
+    return {"rate_limit": BoundedMemoryStore()}
 
 
 def bench_answer(keeper: IndexKeeper) -> ReferralAnswer:

@@ -70,6 +70,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
         port=settings.port,
         log_level=settings.log_level.lower(),
         access_log=False,
+        # The app decides whose X-Forwarded-For to believe (PATHWAYS_TRUSTED_PROXIES); uvicorn's default would
+        # believe any client connecting from 127.0.0.1.
+        proxy_headers=False,
     )
     return 0
 

@@ -26,6 +26,15 @@ class Settings(Struct, frozen=True, kw_only=True):
     schema_dir: str = str(PROJECT_ROOT / "schema")
     pool_min_size: int = 1
     pool_max_size: int = 10
+    db_connect_timeout: int = 5
+    """Seconds to open a connection."""
+    db_acquire_timeout: int = 5
+    """Seconds to wait for a free connection from the pool."""
+    db_timeout: int = 10
+    """Seconds a statement may run: PostgreSQL's statement_timeout, and the client's own timeout, which also fires
+    when the server is frozen and cannot time anything out itself."""
+    db_lock_timeout: int = 3
+    """Seconds a write waits for a row another transaction holds (an import, say) before giving up with 503."""
     log_level: str = "INFO"
     detention_window_hours: int = 24
     kind_cap: int = 3
@@ -39,6 +48,12 @@ class Settings(Struct, frozen=True, kw_only=True):
     jwt_audience: str = ""
     jwt_issuer: str = ""
     rate_limit_per_minute: int = 600
+    auth_failures_per_minute: int = 30
+    """Failed attempts (unknown keys, bad tokens) per client address a minute, before 429; 0 switches it off."""
+    trusted_proxies: str = ""
+    """Comma-separated addresses of proxies whose X-Forwarded-For is believed; empty believes none."""
+    body_timeout: int = 30
+    """Seconds a client may take to send a request body."""
     redis_url: str = ""
     redis_namespace: str = "ld-pathways"
     cors_origins: str = ""
@@ -73,6 +88,10 @@ ENV: dict[str, str] = {
     "PATHWAYS_DEMO_FILE": "demo_file",
     "PATHWAYS_POOL_MIN_SIZE": "pool_min_size",
     "PATHWAYS_POOL_MAX_SIZE": "pool_max_size",
+    "PATHWAYS_DB_CONNECT_TIMEOUT_SECONDS": "db_connect_timeout",
+    "PATHWAYS_DB_ACQUIRE_TIMEOUT_SECONDS": "db_acquire_timeout",
+    "PATHWAYS_DB_TIMEOUT_SECONDS": "db_timeout",
+    "PATHWAYS_DB_LOCK_TIMEOUT_SECONDS": "db_lock_timeout",
     "PATHWAYS_LOG_LEVEL": "log_level",
     "PATHWAYS_DETENTION_WINDOW_HOURS": "detention_window_hours",
     "PATHWAYS_KIND_CAP": "kind_cap",
@@ -86,13 +105,16 @@ ENV: dict[str, str] = {
     "PATHWAYS_JWT_AUDIENCE": "jwt_audience",
     "PATHWAYS_JWT_ISSUER": "jwt_issuer",
     "PATHWAYS_RATE_LIMIT_PER_MINUTE": "rate_limit_per_minute",
+    "PATHWAYS_AUTH_FAILURES_PER_MINUTE": "auth_failures_per_minute",
+    "PATHWAYS_TRUSTED_PROXIES": "trusted_proxies",
+    "PATHWAYS_BODY_TIMEOUT_SECONDS": "body_timeout",
     "REDIS_URL": "redis_url",
     "PATHWAYS_REDIS_NAMESPACE": "redis_namespace",
     "PATHWAYS_WEB_ASSETS_DIR": "web_assets_dir",
 }
 
-ZERO_ALLOWED = {"PATHWAYS_RATE_LIMIT_PER_MINUTE"}
-"""0 switches the rate limit off."""
+ZERO_ALLOWED = {"PATHWAYS_RATE_LIMIT_PER_MINUTE", "PATHWAYS_AUTH_FAILURES_PER_MINUTE"}
+"""0 switches the limit off."""
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off"}
 

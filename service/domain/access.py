@@ -58,6 +58,14 @@ class Forbidden(DomainError):
     """Valid credentials that do not allow this (403)."""
 
 
+class TooManyAttempts(DomainError):
+    """Too many failed attempts to authenticate from one address (429): no more look-ups for a while."""
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(f"too many failed attempts from this address; try again in {retry_after} s")
+        self.retry_after = retry_after
+
+
 class ForbiddenRecords(Forbidden):
     """Records of an import that this key may not write (403), each named like an import problem."""
 

@@ -42,10 +42,12 @@ class NotFound(DomainError):
 
 
 class Conflict(DomainError):
-    def __init__(self, field: str, reason: str) -> None:
+    def __init__(self, field: str, reason: str, retry_after: int | None = None) -> None:
         super().__init__(f"{field}: {reason}")
         self.field = field
         self.reason = reason
+        self.retry_after = retry_after
+        """Set when sending the same request again later may succeed (a concurrent import, a deadlock)."""
 
 
 class PreconditionFailed(DomainError):
@@ -58,6 +60,14 @@ class ImportRejected(DomainError):
     def __init__(self, problems: tuple[RecordProblem, ...]) -> None:
         super().__init__(f"{len(problems)} bad record(s); nothing was imported")
         self.problems = problems
+
+
+class Unavailable(DomainError):
+    """The database cannot be used just now (503, with Retry-After). Nothing was written."""
+
+    def __init__(self, reason: str, retry_after: int = 5) -> None:
+        super().__init__(reason)
+        self.retry_after = retry_after
 
 
 def invalid(field: str, reason: str) -> InvalidInput:

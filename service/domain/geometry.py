@@ -71,8 +71,16 @@ def _ring_problem(ring: Ring) -> str | None:
     return None
 
 
-def geometry_problems(geometry: Geometry, field: str) -> list[FieldProblem]:
-    """Closed rings, plausible coordinates, and a valid (e.g. not self-intersecting) shape."""
+def vertex_count(geometry: Geometry) -> int:
+    return sum(len(ring) for _, ring in _rings(geometry))
+
+
+def geometry_problems(geometry: Geometry, field: str, max_vertices: int) -> list[FieldProblem]:
+    """Not too many vertices (counted before anything else is done with them), closed rings, plausible
+    coordinates, and a valid (e.g. not self-intersecting) shape."""
+    vertices = vertex_count(geometry)
+    if vertices > max_vertices:
+        return [FieldProblem(field=field, reason=f"{vertices:,} vertices; at most {max_vertices:,} are allowed")]
     problems = [
         FieldProblem(field=f"{field}.{where}", reason=reason)
         for where, ring in _rings(geometry)

@@ -6,6 +6,8 @@ import datetime as dt
 from collections import Counter
 from collections.abc import Iterable
 
+import msgspec
+
 from service.domain.decoding import join_path
 from service.domain.errors import FieldProblem
 from service.domain.geometry import geometry_problems, point_problems
@@ -24,6 +26,12 @@ from service.domain.model import (
 # Access modes that need a place to go to; phone lines and outreach teams need no location.
 ACCESS_NEEDING_LOCATION = frozenset({"handover", "walk_in"})
 
+MAX_CATCHMENT_VERTICES = 5_000
+"""A drawn catchment: plenty for a hand-drawn shape. Official boundaries belong in areas, referred to by code."""
+MAX_AREA_VERTICES = 200_000
+"""An area's boundary: room for full-resolution official boundaries, not for a denial of service."""
+MAX_SERVICE_BYTES = 256 * 1024
+"""One service, as JSON. Lists return 50 services a page by default, so this bounds a page too."""
 MAX_CAPACITY_HOURS = 120
 """A capacity status lasts at most this long, after which it reads as unknown (as in the NHS Directory of Services)."""
 EARLIEST = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
@@ -158,11 +166,16 @@ def service_problems(
         case RadiusCatchment() if body.location is None:
             problems.append(FieldProblem(field="catchment", reason="a radius catchment needs the service location"))
         case PolygonCatchment(geometry=geometry):
-            problems += geometry_problems(geometry, "catchment.geometry")
+            problems += geometry_problems(geometry, "catchment.geometry", MAX_CATCHMENT_VERTICES)
         case _:
             pass
     problems += schedule_problems(body.schedule)
     problems += capacity_problems(body.capacity, now)
+    size = len(msgspec.json.encode(body))
+    if size > MAX_SERVICE_BYTES:
+        problems.append(
+            FieldProblem(field="body", reason=f"the service is {size:,} bytes as JSON; at most {MAX_SERVICE_BYTES:,}")
+        )
     if body.verification is not None and not EARLIEST <= body.verification.verified_at <= now + CLOCK_SKEW:
         problems.append(
             FieldProblem(field="verification.verified_at", reason="must be after 2000 and not in the future")
@@ -171,7 +184,7 @@ def service_problems(
 
 
 def area_problems(area: AreaBody) -> list[FieldProblem]:
-    return geometry_problems(area.boundary, "boundary")
+    return geometry_problems(area.boundary, "boundary", MAX_AREA_VERTICES)
 
 
 def site_problems(site: SiteBody) -> list[FieldProblem]:

@@ -19,8 +19,16 @@ from service.store.db import Connection
 
 
 async def provide_conn(state: State) -> AsyncGenerator[Connection, None]:
-    async with state.db.pool.acquire() as conn, conn.transaction():
+    async with state.db.transaction() as conn:
         yield conn
+    state.outage.recovered()
+
+
+async def provide_snapshot_conn(state: State) -> AsyncGenerator[Connection, None]:
+    """A connection with no transaction open: the handler opens its own (a read-only snapshot)."""
+    async with state.db.connection() as conn:
+        yield conn
+    state.outage.recovered()
 
 
 async def provide_identity(request: Request[Any, Any, Any]) -> Identity:
@@ -55,6 +63,7 @@ def provide_vocab(state: State) -> Taxonomies:
 
 DEPENDENCIES = {
     "conn": Provide(provide_conn),
+    "snapshot_conn": Provide(provide_snapshot_conn),
     "actor": Provide(provide_actor),
     "identity": Provide(provide_identity),
     "vocab": Provide(provide_vocab, sync_to_thread=False),
@@ -62,6 +71,7 @@ DEPENDENCIES = {
 
 # Handler parameter types that name the dependencies above explicitly.
 Conn = NamedDependency[Connection]
+SnapshotConn = NamedDependency[Connection]
 Actor = NamedDependency[str]
 Vocab = NamedDependency[Taxonomies]
 Ident = NamedDependency[Identity]

@@ -11,15 +11,14 @@ from litestar.params import RawBody
 from service.domain.access import Forbidden, Identity, may_write_service
 from service.domain.model import ServiceBody, Taxonomy
 from service.http.access import EDIT, READ, reach
-from service.http.deps import Actor, Conn, Ident, Vocab
+from service.http.deps import Actor, Conn, Ident, SnapshotConn, Vocab
 from service.http.problems import problem_responses
-from service.store.changes import directory_version
 from service.store.directory import (
     DirectoryDocument,
     ImportReport,
     Scope,
     directory_json_schema,
-    export_directory,
+    export_snapshot,
     import_directory,
 )
 
@@ -59,10 +58,10 @@ class DirectoryController(Controller):
         return await import_directory(conn, body, actor=actor, vocab=vocab, scope=_scope(state, conn, identity))
 
     @get("/directory/export", operation_id="exportDirectory", responses=problem_responses())
-    async def export(self, conn: Conn) -> Response[DirectoryDocument]:
+    async def export(self, snapshot_conn: SnapshotConn) -> Response[DirectoryDocument]:
         """Export the whole directory as one document; X-Directory-Version says which version it is."""
-        document = await export_directory(conn)
-        return Response(document, headers={"X-Directory-Version": str(await directory_version(conn))})
+        document, version = await export_snapshot(snapshot_conn)
+        return Response(document, headers={"X-Directory-Version": str(version)})
 
     @get(
         "/directory/schema",

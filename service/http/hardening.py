@@ -1,16 +1,28 @@
-"""Security headers, and the rate limit's identity for a request."""
+"""Security headers, the rate limit's identity and stores, trusted proxies, and a deadline for request bodies."""
 
 from __future__ import annotations
 
-import hashlib
+import asyncio
+import logging
+import time
+from datetime import timedelta
+from itertools import islice
 from typing import Any
 
 from litestar import Request
 from litestar.datastructures import MutableScopeHeaders
 from litestar.enums import ScopeType
+from litestar.exceptions import HTTPException
+from litestar.middleware import DefineMiddleware
+from litestar.routes import HTTPRoute
+from litestar.stores.base import StorageObject, Store
+from litestar.stores.memory import MemoryStore
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
+from redis.exceptions import RedisError
 
-from service.http.access import credential
+from service.http.access import limited_as
+
+log = logging.getLogger("service.http")
 
 # The pages load only their own scripts, styles, fonts and images. Swagger UI needs an inline script.
 CSP = "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'self'; form-action 'self'"
@@ -19,36 +31,170 @@ DOCS_CSP = (
 )
 
 
-def security_headers(app: ASGIApp) -> ASGIApp:
-    """nosniff everywhere; frame-ancestors so that /embed can be framed by any site and nothing else can."""
+def _embeddable(path: str) -> bool:
+    return path == "/embed" or path.startswith(("/static/", "/govuk/", "/assets/"))
 
-    async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != ScopeType.HTTP:
-            await app(scope, receive, send)
-            return
-        path: str = scope["path"]
-        embeddable = path == "/embed" or path.startswith("/static/") or path.startswith(("/govuk/", "/assets/"))
-        csp = DOCS_CSP if path.startswith("/schema") else CSP
-        frame = "frame-ancestors *" if embeddable else "frame-ancestors 'none'"
 
-        async def send_with_headers(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                headers = MutableScopeHeaders.from_message(message)
-                headers["X-Content-Type-Options"] = "nosniff"
-                headers["Referrer-Policy"] = "no-referrer"
-                headers["Content-Security-Policy"] = f"{csp}; {frame}"
-                if not embeddable:
-                    headers["X-Frame-Options"] = "DENY"
-            await send(message)
-
-        await app(scope, receive, send_with_headers)
-
-    return middleware
+async def security_headers(message: Message, scope: Scope) -> None:
+    """A before-send hook, so that every response has them: litestar's own 404s, 405s and CORS preflights too.
+    nosniff everywhere; frame-ancestors so that /embed can be framed by any site and nothing else can."""
+    if message["type"] != "http.response.start":
+        return
+    path: str = scope.get("path", "")
+    embeddable = _embeddable(path)
+    csp = DOCS_CSP if path.startswith("/schema") else CSP
+    headers = MutableScopeHeaders.from_message(message)
+    headers["X-Content-Type-Options"] = "nosniff"
+    headers["Referrer-Policy"] = "no-referrer"
+    headers["Content-Security-Policy"] = f"{csp}; frame-ancestors {'*' if embeddable else chr(39) + 'none' + chr(39)}"
+    if not embeddable:
+        headers["X-Frame-Options"] = "DENY"
 
 
 def rate_limit_identity(request: Request[Any, Any, Any]) -> str:
-    """Per key (hashed; no database look-up) or, for requests without one, per client address."""
-    secret = credential(request.headers)
-    if secret:
-        return "key:" + hashlib.sha256(secret.encode()).hexdigest()[:32]
-    return "ip:" + (request.client.host if request.client else "unknown")
+    """Per key or token once checked, otherwise per client address: an unchecked credential is never a bucket of
+    its own, or every made-up key would get a fresh allowance."""
+    return limited_as(request)
+
+
+class BoundedMemoryStore(MemoryStore):
+    """litestar's MemoryStore, but never more than `max_entries`: past it, expired entries go first, then the
+    longest untouched. (The plain one keeps an entry per client for ever unless something sweeps it.)"""
+
+    def __init__(self, max_entries: int = 100_000) -> None:
+        super().__init__()
+        self.max_entries = max_entries
+
+    async def set(self, key: str, value: str | bytes, expires_in: int | timedelta | None = None) -> None:
+        data = value.encode("utf-8") if isinstance(value, str) else value
+        async with self._lock:
+            self._store.pop(key, None)  # re-inserted last: the dict's order is the order of last writes
+            self._store[key] = StorageObject.new(data=data, expires_in=expires_in)
+            full = len(self._store) > self.max_entries
+        if full:
+            await self.delete_expired()
+            async with self._lock:
+                excess = len(self._store) - int(self.max_entries * 0.9)
+                for stale in list(islice(self._store, max(excess, 0))):
+                    del self._store[stale]
+
+    def __len__(self) -> int:
+        return len(self._store)
+
+
+class FallbackStore(Store):
+    """Redis, shared by replicas; while Redis cannot be reached, this replica's memory, so that a Redis outage
+    never turns into failed requests. It tries Redis again every few seconds."""
+
+    RETRY_SECONDS = 5.0
+
+    def __init__(self, primary: Store, fallback: Store) -> None:
+        self.primary, self.fallback = primary, fallback
+        self._down_until = 0.0
+
+    async def _use(self, method: str, *args: Any, **kwargs: Any) -> Any:
+        if time.monotonic() >= self._down_until:
+            try:
+                result = await getattr(self.primary, method)(*args, **kwargs)
+            except (RedisError, OSError, TimeoutError) as e:
+                if self._down_until == 0.0:
+                    log.warning("Redis unavailable (%s): rate limits are counted per replica", type(e).__name__)
+                self._down_until = time.monotonic() + self.RETRY_SECONDS
+            else:
+                if self._down_until != 0.0:
+                    log.warning("Redis reachable again: rate limits are shared")
+                    self._down_until = 0.0
+                return result
+        return await getattr(self.fallback, method)(*args, **kwargs)
+
+    async def close(self) -> None:
+        """Close the Redis connection (litestar does not close stores itself)."""
+        await self.primary.__aexit__(None, None, None)
+
+    async def set(self, key: str, value: str | bytes, expires_in: int | timedelta | None = None) -> None:
+        await self._use("set", key, value, expires_in=expires_in)
+
+    async def get(self, key: str, renew_for: int | timedelta | None = None) -> bytes | None:
+        found: bytes | None = await self._use("get", key, renew_for=renew_for)
+        return found
+
+    async def delete(self, key: str) -> None:
+        await self._use("delete", key)
+
+    async def delete_all(self) -> None:
+        await self._use("delete_all")
+
+    async def exists(self, key: str) -> bool:
+        found: bool = await self._use("exists", key)
+        return found
+
+    async def expires_in(self, key: str) -> int | None:
+        found: int | None = await self._use("expires_in", key)
+        return found
+
+
+def body_deadline(seconds: float) -> Any:
+    """A request body must arrive within `seconds` of the request starting (408 otherwise), so a client that
+    trickles one byte at a time cannot hold a worker and a connection for ever."""
+
+    def factory(app: ASGIApp) -> ASGIApp:
+        async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
+            if scope["type"] != ScopeType.HTTP:
+                await app(scope, receive, send)
+                return
+            deadline = asyncio.get_running_loop().time() + seconds
+            waiting = True
+
+            async def timed_receive() -> Any:
+                nonlocal waiting
+                if not waiting:
+                    return await receive()
+                try:
+                    async with asyncio.timeout_at(deadline):
+                        message = await receive()
+                except TimeoutError:
+                    raise HTTPException(status_code=408, detail="the request body took too long to arrive") from None
+                if message["type"] != "http.request" or not message.get("more_body", False):
+                    waiting = False
+                return message
+
+            await app(scope, timed_receive, send)
+
+        return middleware
+
+    return factory
+
+
+def trusted_proxies(trusted: str) -> list[DefineMiddleware]:
+    """X-Forwarded-For is believed only from the proxies named (uvicorn's middleware does the work); with none
+    named, the client address is the one the connection came from. It runs first, so the rate limits see it."""
+    hosts = [t.strip() for t in trusted.split(",") if t.strip()]
+    if not hosts:
+        return []
+    from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
+
+    return [DefineMiddleware(ProxyHeadersMiddleware, trusted_hosts=hosts)]  # type: ignore[arg-type]
+
+
+def answer_options(app: ASGIApp) -> ASGIApp:
+    """OPTIONS, answered for every path with the methods it really allows, and without asking for a key. (litestar's
+    own OPTIONS handler lists only the methods of the first handler registered for a path, and inherits that
+    handler's guards.) CORS preflights are answered earlier, by litestar's CORS middleware, when CORS is on."""
+    allowed: dict[str, str] = {}
+
+    async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != ScopeType.HTTP or scope["method"] != "OPTIONS":
+            await app(scope, receive, send)
+            return
+        if not allowed:
+            methods: dict[str, set[str]] = {}
+            for route in scope["litestar_app"].routes:
+                if isinstance(route, HTTPRoute):
+                    methods.setdefault(route.path_format, set()).update(route.methods)
+            allowed.update({path: ", ".join(sorted(m | {"OPTIONS"})) for path, m in methods.items()})
+        allow = allowed.get(scope.get("path_template", ""), "OPTIONS")
+        start: Message = {"type": "http.response.start", "status": 204, "headers": [(b"allow", allow.encode())]}
+        await send(start)
+        await send({"type": "http.response.body", "body": b"", "more_body": False})
+
+    return middleware

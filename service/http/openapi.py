@@ -27,6 +27,26 @@ _FEATURE_COLLECTION = Schema(
     },
 )
 
+# litestar drops the constraints of tuples nested in tuples, so GeoJSON coordinates are spelled out here as msgspec
+# checks them: a position is (lon, lat) in degrees, and a linear ring has at least four positions.
+_POSITION = Schema(
+    type=OpenAPIType.ARRAY,
+    prefix_items=[
+        Schema(type=OpenAPIType.NUMBER, minimum=-180, maximum=180, description="Longitude, WGS84 degrees."),
+        Schema(type=OpenAPIType.NUMBER, minimum=-90, maximum=90, description="Latitude, WGS84 degrees."),
+    ],
+    min_items=2,
+    max_items=2,
+)
+_RING = Schema(
+    type=OpenAPIType.ARRAY, items=_POSITION, min_items=4, description="A closed linear ring: first == last."
+)
+_POLYGON_RINGS = Schema(type=OpenAPIType.ARRAY, items=_RING, min_items=1)
+COORDINATES = {
+    "Polygon": _POLYGON_RINGS,
+    "MultiPolygon": Schema(type=OpenAPIType.ARRAY, items=_POLYGON_RINGS, min_items=1),
+}
+
 # Import endpoints read the raw body so that every bad record can be reported; their bodies are documented here.
 RAW_BODIES: dict[str, tuple[Schema | Reference, str]] = {
     "importDirectory": (
@@ -67,6 +87,11 @@ def finish_openapi(document: OpenAPI) -> None:
     """Docstring first lines become summaries; raw-body imports get their request body documented; overlapping
     oneOf lists become anyOf."""
     _any_of(document, set())
+    schemas = document.components.schemas if document.components else {}
+    for name, coordinates in COORDINATES.items():
+        geometry = schemas.get(name)
+        if isinstance(geometry, Schema) and geometry.properties:
+            geometry.properties["coordinates"] = coordinates
     for item in (document.paths or {}).values():
         for operation in (item.get, item.put, item.post, item.patch, item.delete):
             if operation is None:

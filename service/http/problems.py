@@ -13,7 +13,7 @@ from litestar.exceptions import HTTPException, ValidationException
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.types import ExceptionHandlersMap
 
-from service.domain.access import Forbidden, ForbiddenRecords, Unauthorised
+from service.domain.access import Forbidden, ForbiddenRecords, TooManyAttempts, Unauthorised
 from service.domain.decoding import field_problem, join_path
 from service.domain.errors import (
     Conflict,
@@ -24,7 +24,10 @@ from service.domain.errors import (
     NotFound,
     PreconditionFailed,
     RecordProblem,
+    Unavailable,
 )
+from service.http.outage import Outage
+from service.store.db import unavailable
 
 PROBLEM_JSON = "application/problem+json"
 log = logging.getLogger("service.http")
@@ -100,14 +103,20 @@ def _forbidden(request: Request[Any, Any, Any], exc: Forbidden) -> Response[Prob
     return problem(request, 403, "forbidden", "Forbidden", str(exc), errors=errors, records=records)
 
 
+def _too_many(request: Request[Any, Any, Any], exc: TooManyAttempts) -> Response[Problem]:
+    errors = (FieldProblem(field="Authorization", reason=str(exc)),)
+    headers = {"Retry-After": str(exc.retry_after)}
+    return problem(request, 429, "too-many-attempts", "Too many requests", str(exc), errors=errors, headers=headers)
+
+
 def _not_found(request: Request[Any, Any, Any], exc: NotFound) -> Response[Problem]:
     return problem(request, 404, "not-found", "Not found", str(exc))
 
 
 def _conflict(request: Request[Any, Any, Any], exc: Conflict) -> Response[Problem]:
-    return problem(
-        request, 409, "conflict", "Conflict", str(exc), errors=(FieldProblem(field=exc.field, reason=exc.reason),)
-    )
+    headers = {"Retry-After": str(exc.retry_after)} if exc.retry_after is not None else None
+    errors = (FieldProblem(field=exc.field, reason=exc.reason),)
+    return problem(request, 409, "conflict", "Conflict", str(exc), errors=errors, headers=headers)
 
 
 def _precondition(request: Request[Any, Any, Any], exc: PreconditionFailed) -> Response[Problem]:
@@ -169,8 +178,31 @@ def _http(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Probl
     )
 
 
+def _unavailable(request: Request[Any, Any, Any], exc: Unavailable) -> Response[Problem]:
+    outage: Outage = request.app.state.outage
+    outage.failed(exc)
+    return problem(
+        request,
+        503,
+        "unavailable",
+        "Service unavailable",
+        f"{exc}; nothing was written",
+        errors=(FieldProblem(field="database", reason=str(exc)),),
+        headers={"Retry-After": str(exc.retry_after)},
+    )
+
+
 def _internal(request: Request[Any, Any, Any], exc: Exception) -> Response[Problem]:
-    log.exception("unhandled error on %s %s", request.method, safe_path(request), exc_info=exc)
+    """Driver and network failures become their domain errors here (the store decides which); anything else is a
+    bug, logged with its traceback once per distinct place it happens, not once per request."""
+    found = unavailable(exc)
+    if isinstance(found, Unavailable):
+        request.app.state.outage.lost_connection(exc)
+        return _unavailable(request, found)
+    if isinstance(found, Conflict):
+        return _conflict(request, found)
+    outage: Outage = request.app.state.outage
+    outage.bug(exc, f"{request.method} {safe_path(request)}")
     return problem(request, 500, "internal", "Internal server error", "an unexpected error; it has been logged")
 
 
@@ -179,10 +211,12 @@ ERROR_MAP: ExceptionHandlersMap = {
     MalformedInput: _malformed,
     Unauthorised: _unauthorised,
     Forbidden: _forbidden,
+    TooManyAttempts: _too_many,
     NotFound: _not_found,
     Conflict: _conflict,
     PreconditionFailed: _precondition,
     ImportRejected: _rejected,
+    Unavailable: _unavailable,
     ValidationException: _validation,
     HTTPException: _http,
     Exception: _internal,

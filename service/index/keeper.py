@@ -14,15 +14,13 @@ import datetime as dt
 import logging
 from typing import Any
 
-import asyncpg
-
 from service.domain.model import Taxonomies
 from service.index.engine import DirectoryIndex, IndexConfig
 from service.store import areas as area_store
 from service.store import services as service_store
 from service.store import sites as site_store
 from service.store.changes import directory_version
-from service.store.db import Connection, Pool, _init_connection
+from service.store.db import Connection, Database
 from service.store.postcodes import all_centroids
 
 log = logging.getLogger("service.index")
@@ -60,9 +58,11 @@ async def load_index(
 
 
 class IndexKeeper:
-    def __init__(self, pool: Pool, dsn: str, vocab: Taxonomies, config: IndexConfig) -> None:
-        self.pool, self.dsn, self.vocab, self.config = pool, dsn, vocab, config
+    def __init__(self, db: Database, vocab: Taxonomies, config: IndexConfig) -> None:
+        self.db, self.vocab, self.config = db, vocab, config
         self.index: DirectoryIndex | None = None
+        self._failing: str | None = None
+        """The failure being suffered, logged once with its traceback; cleared (and said) on the next success."""
         self._changed = asyncio.Event()
         self._listener: Any = None
         self._task: asyncio.Task[None] | None = None
@@ -82,14 +82,13 @@ class IndexKeeper:
             await self._listener.close()
 
     async def rebuild(self) -> None:
-        async with self.pool.acquire() as conn:
+        async with self.db.connection() as conn:
             self.index = await load_index(conn, self.vocab, self.config, self._damaged)
 
     async def _listen(self) -> None:
         if self._listener is not None and not self._listener.is_closed():
             return
-        self._listener = await asyncpg.connect(self.dsn)
-        await _init_connection(self._listener)
+        self._listener = await self.db.connect()
         await self._listener.add_listener("directory_changes", self._notified)
 
     def _notified(self, *_: object) -> None:
@@ -99,7 +98,7 @@ class IndexKeeper:
         assert self.index is not None
         if not self.index.timeline_covers(dt.datetime.now(dt.UTC).timestamp() + 86400):
             return True
-        async with self.pool.acquire() as conn:
+        async with self.db.connection() as conn:
             return await directory_version(conn) != self.index.version
 
     async def _run(self) -> None:
@@ -115,8 +114,21 @@ class IndexKeeper:
                     await self._listen()
                     if await self._stale():
                         await self.rebuild()
+                if self._failing is not None:
+                    log.warning("index refresh works again; serving version %s", self._serving())
+                    self._failing = None
             except asyncio.CancelledError:
                 raise
-            except Exception:  # keep serving the last good index; try again on the next tick
-                log.exception("index refresh failed; serving version %s", self.index.version if self.index else None)
+            except Exception as e:  # keep serving the last good index; try again on the next tick
+                self._failed(e)
                 await asyncio.sleep(1.0)
+
+    def _serving(self) -> int | None:
+        return self.index.version if self.index else None
+
+    def _failed(self, exc: Exception) -> None:
+        """One traceback per distinct failure (a database outage is one failure, however long it lasts)."""
+        kind = type(exc).__name__
+        if kind != self._failing:
+            self._failing = kind
+            log.error("index refresh failed; serving version %s until it works", self._serving(), exc_info=exc)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import re
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -13,7 +14,7 @@ from typing import TYPE_CHECKING, Any, TypeAlias
 import asyncpg
 import msgspec
 
-from service.domain.errors import Conflict, NotFound, invalid
+from service.domain.errors import Conflict, DomainError, NotFound, Unavailable, invalid
 from service.settings import Settings
 from service.store.embedded import EmbeddedPostgres
 from service.store.sql import sql
@@ -38,8 +39,49 @@ async def _init_connection(conn: Connection) -> None:
         await conn.set_type_codec(name, encoder=_encode_json, decoder=msgspec.json.decode, schema="pg_catalog")
 
 
-async def create_pool(dsn: str, min_size: int = 1, max_size: int = 10) -> Pool:
-    pool = await asyncpg.create_pool(dsn, min_size=min_size, max_size=max_size, init=_init_connection)
+_BACKGROUND: set[asyncio.Task[None]] = set()
+
+
+@dataclass(frozen=True)
+class Timeouts:
+    """Every wait on the database is bounded (seconds)."""
+
+    connect: float = 5
+    acquire: float = 5
+    statement: float = 10
+    lock: float = 3
+
+    @classmethod
+    def of(cls, settings: Settings) -> Timeouts:
+        return cls(
+            connect=settings.db_connect_timeout,
+            acquire=settings.db_acquire_timeout,
+            statement=settings.db_timeout,
+            lock=settings.db_lock_timeout,
+        )
+
+    def server_settings(self) -> dict[str, str]:
+        """Session defaults sent when connecting: PostgreSQL times out statements and lock waits itself, and ends
+        a transaction left idle (a client that vanished mid-request) so its locks are not held for ever."""
+        return {
+            "statement_timeout": str(int(self.statement * 1000)),
+            "lock_timeout": str(int(self.lock * 1000)),
+            "idle_in_transaction_session_timeout": str(int(max(60, 6 * self.statement) * 1000)),
+        }
+
+
+async def create_pool(dsn: str, min_size: int = 1, max_size: int = 10, timeouts: Timeouts | None = None) -> Pool:
+    t = timeouts or Timeouts()
+    pool = await asyncpg.create_pool(
+        dsn,
+        min_size=min_size,
+        max_size=max_size,
+        init=_init_connection,
+        timeout=t.connect,
+        # The client's own timeout (a second after the server's), for a server too frozen to time anything out.
+        command_timeout=t.statement + 1,
+        server_settings=t.server_settings(),
+    )
     assert pool is not None
     return pool
 
@@ -49,6 +91,45 @@ class Database:
     pool: Pool
     dsn: str
     embedded: bool
+    timeouts: Timeouts = Timeouts()
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[Connection]:
+        """A pooled connection in one transaction: committed when the block ends, rolled back when it raises. A
+        failure to roll back (the connection is gone) never hides the error that caused it."""
+        async with self.pool.acquire(timeout=self.timeouts.acquire) as conn:
+            tx = conn.transaction()
+            await tx.start()
+            try:
+                yield conn
+            except BaseException:
+                with contextlib.suppress(Exception):
+                    await tx.rollback()
+                raise
+            await tx.commit()
+
+    @asynccontextmanager
+    async def connection(self) -> AsyncIterator[Connection]:
+        """A pooled connection with no transaction open, for work that opens its own (a snapshot, say)."""
+        async with self.pool.acquire(timeout=self.timeouts.acquire) as conn:
+            yield conn
+
+    def expire_connections(self) -> None:
+        """After a lost connection the pool's idle ones are likely dead too: replace them all on their next use."""
+        task = asyncio.get_running_loop().create_task(self.pool.expire_connections())
+        _BACKGROUND.add(task)
+        task.add_done_callback(_BACKGROUND.discard)
+
+    async def connect(self) -> Connection:
+        """A connection of its own (the change-feed listener), with the same timeouts as the pool's."""
+        conn = await asyncpg.connect(
+            self.dsn,
+            timeout=self.timeouts.connect,
+            command_timeout=self.timeouts.statement + 1,
+            server_settings=self.timeouts.server_settings(),
+        )
+        await _init_connection(conn)
+        return conn
 
 
 @asynccontextmanager
@@ -60,9 +141,10 @@ async def open_database(settings: Settings) -> AsyncIterator[Database]:
         embedded = EmbeddedPostgres(settings.data_dir)
         dsn = await asyncio.to_thread(embedded.start)
     try:
-        pool = await create_pool(dsn, settings.pool_min_size, settings.pool_max_size)
+        timeouts = Timeouts.of(settings)
+        pool = await create_pool(dsn, settings.pool_min_size, settings.pool_max_size, timeouts)
         try:
-            yield Database(pool=pool, dsn=dsn, embedded=embedded is not None)
+            yield Database(pool=pool, dsn=dsn, embedded=embedded is not None, timeouts=timeouts)
         finally:
             await pool.close()
     finally:
@@ -97,3 +179,30 @@ def translate_errors() -> Iterator[None]:
         raise invalid(e.column_name or e.constraint_name or "body", "value not allowed") from e
     except (asyncpg.DataError, asyncpg.IntegrityConstraintViolationError) as e:
         raise invalid(getattr(e, "column_name", None) or "body", str(e)) from e
+
+
+def unavailable(exc: BaseException) -> DomainError | None:
+    """The domain error for a failure to use the database at all, or None when `exc` is something else. The one
+    place (with `translate_errors`) where driver and network errors become domain errors: a lost or refused
+    connection, a timeout of any kind, a server shutting down -> Unavailable (503); waiting too long for a lock ->
+    Unavailable, soon (503); a deadlock or serialisation failure between concurrent writes -> Conflict (409)."""
+    if isinstance(exc, BaseExceptionGroup):
+        return next((found for e in exc.exceptions if (found := unavailable(e)) is not None), None)
+    match exc:
+        case asyncpg.LockNotAvailableError():
+            return Unavailable("another write holds this record (an import, say); try again shortly", retry_after=2)
+        case asyncpg.DeadlockDetectedError() | asyncpg.SerializationError():
+            return Conflict("body", "a concurrent write got in the way; nothing was written, so send it again", 1)
+        case (
+            asyncpg.PostgresConnectionError()
+            | asyncpg.OperatorInterventionError()
+            | asyncpg.InsufficientResourcesError()
+            | asyncpg.IdleInTransactionSessionTimeoutError()
+            | TimeoutError()
+            | OSError()
+        ):
+            return Unavailable(f"the database is unavailable ({type(exc).__name__})")
+        case asyncpg.InterfaceError() if "closed" in str(exc) or "connection" in str(exc):
+            return Unavailable(f"the database is unavailable ({type(exc).__name__})")
+        case _:
+            return None

@@ -20,6 +20,7 @@ _DEMO_LOCK = 7_411_350_114
 async def load_demo_if_empty(conn: Connection, demo_file: str | Path, vocab: Taxonomies) -> ImportReport | None:
     """Import the demo directory when nothing has ever been written; replicas starting together load it once."""
     async with conn.transaction():
+        await conn.execute("set local lock_timeout = 0")  # a replica starting alongside waits for the loader
         await conn.execute("select pg_advisory_xact_lock($1)", _DEMO_LOCK)
         if await directory_version(conn) != 0:
             return None

@@ -12,7 +12,7 @@ import msgspec
 
 from service.domain.access import Forbidden, ForbiddenRecords
 from service.domain.decoding import DECODE_ERRORS, decode, decode_loose, problem_from
-from service.domain.errors import FieldProblem, ImportRejected, RecordProblem
+from service.domain.errors import Conflict, FieldProblem, ImportRejected, RecordProblem
 from service.domain.model import Area, AreaBody, ServiceBody, ServiceRecord, SiteBody, SiteRecord, Taxonomies
 from service.domain.validation import area_problems, service_problems, site_problems
 from service.store import areas as area_store
@@ -23,6 +23,8 @@ from service.store.db import Connection
 from service.store.sql import sql
 
 FORMAT: Final = "ld-pathways/directory"
+IMPORT_LOCK = 7_411_350_115
+"""pg_advisory_xact_lock key held by the import in progress (directory, sites or areas)."""
 Progress = Callable[[str, int, int], None]
 Scope = Callable[[ServiceBody], Awaitable[str | None]]
 """For an editor's import: why this key may not write a service body (None when it may)."""
@@ -137,6 +139,15 @@ async def import_sites(conn: Connection, data: bytes, *, actor: str, vocab: Taxo
     return await _import(conn, envelope, actor=actor, vocab=vocab)
 
 
+async def one_import_at_a_time(conn: Connection) -> None:
+    """Imports are serialised: two overlapping imports that locked the same records in different orders would
+    deadlock. The second one is refused at once (409, try again) rather than queueing behind a long import."""
+    if not await conn.fetchval(sql("imports_lock"), IMPORT_LOCK):
+        raise Conflict(
+            "body", "another import is in progress; nothing was written, so send this one again when it ends", 5
+        )
+
+
 async def _import(
     conn: Connection,
     envelope: _Envelope,
@@ -146,6 +157,7 @@ async def _import(
     progress: Progress | None = None,
     scope: Scope | None = None,
 ) -> ImportReport:
+    await one_import_at_a_time(conn)
     problems = _Problems()
     areas = _decode_records(envelope.areas, Area, "areas", "code", problems)
     sites = _decode_records(envelope.sites, SiteRecord, "sites", "slug", problems)
@@ -181,6 +193,9 @@ async def _import(
         raise ImportRejected(tuple(sorted(problems.items, key=lambda p: (p.section, p.index))))
     if scope is not None:
         await _check_scope(conn, targets, scope)
+    # Lock what will be overwritten up front, in one stable order, before writing anything.
+    await conn.fetch(sql("services_lock_many"), sorted(t for _, _, t in targets if isinstance(t, uuid.UUID)))
+    await conn.fetch(sql("sites_lock_many"), sorted(t for _, _, t in site_targets if isinstance(t, uuid.UUID)))
 
     total = len(areas) + len(sites) + len(services)
     done = 0
@@ -257,6 +272,13 @@ async def _site_target(conn: Connection, site: SiteRecord) -> uuid.UUID | FieldP
         return FieldProblem(field="slug", reason=f"slug {site.slug!r} is already used by site {owner}")
     current = await site_store.lock_site(conn, site.id)
     return site.id if current is not None else None
+
+
+async def export_snapshot(conn: Connection) -> tuple[DirectoryDocument, int]:
+    """The whole document and the directory version it is, read in one snapshot (so the version is never newer
+    than the body). `conn` must not be in a transaction already."""
+    async with conn.transaction(isolation="repeatable_read", readonly=True):
+        return await export_directory(conn), await directory_version(conn)
 
 
 async def export_directory(conn: Connection, notice: str = "") -> DirectoryDocument:
@@ -356,6 +378,7 @@ async def import_areas(
     kind: str = "custom",
     progress: Progress | None = None,
 ) -> SectionReport:
+    await one_import_at_a_time(conn)
     section, areas, problems = areas_from_document(
         data, code_property=code_property, name_property=name_property, kind=kind
     )

@@ -95,10 +95,7 @@ async def revoke_key(conn: Connection, key_id: uuid.UUID) -> ApiKey:
     return _key(row)
 
 
-async def identity_for_key(conn: Connection, secret: str) -> Identity | None:
-    row = await conn.fetchrow(sql("keys_by_hash"), hash_key(secret))
-    if row is None:
-        return None
+def _identity(row: asyncpg.Record) -> Identity:
     return Identity(
         kind="key",
         id=str(row["id"]),
@@ -107,3 +104,16 @@ async def identity_for_key(conn: Connection, secret: str) -> Identity | None:
         areas=frozenset(row["area_codes"]),
         services=frozenset(str(s) for s in row["service_ids"]),
     )
+
+
+async def identity_for_key(conn: Connection, secret: str) -> Identity | None:
+    row = await conn.fetchrow(sql("keys_by_hash"), hash_key(secret))
+    return None if row is None else _identity(row)
+
+
+async def identities_for_hashes(conn: Connection, digests: list[str]) -> dict[str, Identity | None]:
+    """The identity behind each key hash, or None for an unknown or revoked key: one query for many keys."""
+    rows = await conn.fetch(sql("keys_by_hashes"), digests)
+    found: dict[str, Identity | None] = dict.fromkeys(digests)
+    found.update({r["key_hash"]: _identity(r) for r in rows})
+    return found

@@ -12,6 +12,8 @@ from service.store.sql import sql
 
 # pg_advisory_lock key: any fixed bigint, the same in every replica.
 MIGRATION_LOCK = 7_411_350_113
+MIGRATION_TIMEOUT = 3600.0
+"""Seconds the client waits for one migration (or for another replica's)."""
 _NAME = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
 
 
@@ -59,7 +61,10 @@ async def pending(conn: Connection, schema_dir: str | Path) -> list[Migration]:
 async def migrate(conn: Connection, schema_dir: str | Path) -> list[Migration]:
     """Apply what is missing, each in its own transaction; two replicas starting together queue on the lock."""
     migrations = discover(schema_dir)
-    await conn.execute("select pg_advisory_lock($1)", MIGRATION_LOCK)
+    # A migration may take longer than a request should, and a replica may wait for another's migrations: the
+    # session's statement and lock timeouts do not apply here (the pool's defaults come back on RESET ALL).
+    await conn.execute("set statement_timeout = 0; set lock_timeout = 0", timeout=MIGRATION_TIMEOUT)
+    await conn.execute("select pg_advisory_lock($1)", MIGRATION_LOCK, timeout=MIGRATION_TIMEOUT)
     try:
         await conn.execute(sql("migrations_table"))
         done = await applied_versions(conn)
@@ -73,9 +78,10 @@ async def migrate(conn: Connection, schema_dir: str | Path) -> list[Migration]:
             if m.version in done:
                 continue
             async with conn.transaction():
-                await conn.execute(m.sql)
+                await conn.execute(m.sql, timeout=MIGRATION_TIMEOUT)
                 await conn.execute(sql("migrations_record"), m.version, m.name, m.checksum)
             applied.append(m)
         return applied
     finally:
         await conn.execute("select pg_advisory_unlock($1)", MIGRATION_LOCK)
+        await conn.execute("reset statement_timeout; reset lock_timeout")

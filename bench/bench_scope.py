@@ -1,0 +1,94 @@
+"""Editor scope benchmark: how long judging a write's catchment takes, on the real boundaries.
+
+Run with `.venv/bin/python bench/bench_scope.py`. Needs ../shared/geodata (43 police force areas, 318 districts).
+No database: it times the pure domain check (service/domain/scope.py) that every editor's write runs off the event
+loop. Prints medians of repeated runs; copy them into bench/RESULTS.md.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from typing import Any
+
+import msgspec
+
+from service.domain.model import Area, AreaCatchment, Catchment, Point, RadiusCatchment
+from service.domain.scope import Scope, Territory
+from service.settings import PROJECT_ROOT
+
+GEODATA = PROJECT_ROOT.parent / "shared" / "geodata"
+HUMBERSIDE = frozenset({"E23000012"})
+SCUNTHORPE = Point(lon=-0.654, lat=53.588)
+
+
+def areas() -> list[Area]:
+    found = []
+    for name, code, label, kind in (
+        ("police_force_areas.geojson", "PFA23CD", "PFA23NM", "police_force_area"),
+        ("local_authority_districts.geojson", "LAD25CD", "LAD25NM", "local_authority"),
+    ):
+        for f in json.loads((GEODATA / name).read_text())["features"]:
+            p: dict[str, Any] = f["properties"]
+            found.append(
+                msgspec.convert({"code": p[code], "name": p[label], "kind": kind, "boundary": f["geometry"]}, Area)
+            )
+    return found
+
+
+def polygon(vertices: int, lon: float, lat: float, r: float) -> Catchment:
+    ring = [
+        [lon + r * math.cos(2 * math.pi * i / vertices) / 0.6, lat + r * math.sin(2 * math.pi * i / vertices)]
+        for i in range(vertices)
+    ]
+    shape = {"type": "Polygon", "coordinates": [[*ring, ring[0]]]}
+    return msgspec.convert({"type": "polygon", "geometry": shape}, Catchment)  # type: ignore[arg-type]
+
+
+def median_ms(work: Callable[[], object], repeat: int) -> float:
+    times = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        work()
+        times.append((time.perf_counter() - started) * 1000)
+    return statistics.median(times)
+
+
+def main() -> int:
+    if not GEODATA.is_dir():
+        print("needs ../shared/geodata", file=sys.stderr)
+        return 1
+    loaded = areas()
+    build = median_ms(lambda: Territory(loaded), 5)
+    territory = Territory(loaded)
+    scope = median_ms(lambda: Scope(territory, HUMBERSIDE), 5)
+    territory.scope(HUMBERSIDE)
+    cases: list[tuple[str, Catchment, Point | None]] = [
+        ("areas: the key's own force", AreaCatchment(codes=("E23000012",)), None),
+        ("areas: two districts inside the force", AreaCatchment(codes=("E06000010", "E06000011")), None),
+        ("areas: a district of another force", AreaCatchment(codes=("E08000035",)), None),
+        ("radius 8 km inside", RadiusCatchment(km=8), SCUNTHORPE),
+        ("radius 30 km, over the border", RadiusCatchment(km=30), SCUNTHORPE),
+        ("radius 500 km", RadiusCatchment(km=500), SCUNTHORPE),
+        ("polygon, 5,000 vertices, inside", polygon(5_000, -0.5, 53.7, 0.1), None),
+        ("polygon, 5,000 vertices, over 4 forces", polygon(5_000, -1.2, 53.5, 0.6), None),
+    ]
+    print(
+        f"{len(loaded)} areas; territory build {build:.0f} ms (once per change to any area); "
+        f"one key's scope {scope:.0f} ms (once per key, cached)"
+    )
+    print("| catchment | within? | judging, median |")
+    print("|---|---|---|")
+    for label, catchment, location in cases:
+        verdict = territory.judge(HUMBERSIDE, catchment, location)
+        took = median_ms(lambda c=catchment, loc=location: territory.judge(HUMBERSIDE, c, loc), 21)  # type: ignore[misc]
+        print(f"| {label} | {'yes' if verdict.within else 'no'} | {took:.2f} ms |")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -7,6 +7,7 @@ embedded pgserver in a temporary folder is used. Either way nothing is mocked at
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import re
 import secrets
@@ -160,9 +161,10 @@ def server(live_server: LiveServer) -> str:
     return live_server.base
 
 
-@pytest.fixture(scope="module")
-async def live_server(admin_dsn: str) -> AsyncIterator[LiveServer]:
-    """`pathways serve` with the demo directory, in a database of its own."""
+@contextlib.asynccontextmanager
+async def serving(admin_dsn: str, **env_overrides: str) -> AsyncIterator[LiveServer]:
+    """`pathways serve` in a database of its own (with the demo directory unless told otherwise), stopped and dropped
+    afterwards. `env_overrides` are PATHWAYS_* settings."""
     name = f"pathways_w_{os.getpid()}_{secrets.token_hex(4)}"
 
     async def admin(sql: str) -> None:
@@ -179,6 +181,7 @@ async def live_server(admin_dsn: str) -> AsyncIterator[LiveServer]:
         "DATABASE_URL": _with_database(admin_dsn, name),
         "PATHWAYS_PORT": str(port),
         "PATHWAYS_LOAD_DEMO": "true",
+        **env_overrides,
     }
     process = await asyncio.create_subprocess_exec(
         str(Path(sys.executable).with_name("pathways")),
@@ -198,6 +201,13 @@ async def live_server(admin_dsn: str) -> AsyncIterator[LiveServer]:
         process.terminate()
         await asyncio.wait_for(process.wait(), 30)
         await admin(f'drop database if exists "{name}" with (force)')
+
+
+@pytest.fixture(scope="module")
+async def live_server(admin_dsn: str) -> AsyncIterator[LiveServer]:
+    """`pathways serve` with the demo directory, in a database of its own."""
+    async with serving(admin_dsn) as server:
+        yield server
 
 
 def _ready(base: str) -> bool:

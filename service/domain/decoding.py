@@ -144,10 +144,29 @@ DECODE_ERRORS = (msgspec.ValidationError, msgspec.DecodeError, UnicodeDecodeErro
 nesting deeper than the interpreter's recursion limit as RecursionError."""
 
 
+_INTEGRAL_FLOAT = re.compile(r"^Expected `int[^`]*`, got `float`")
+
+
+def _whole_numbers(value: Any) -> Any:
+    """JSON has one number type: 18.0 *is* the integer 18 (JSON Schema agrees), so a float with no fraction may stand
+    where an int is expected. Strings are never numbers."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, list):
+        return [_whole_numbers(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _whole_numbers(v) for k, v in value.items()}
+    return value
+
+
 def decode(data: bytes, kind: type[T], prefix: str = "") -> T:
     """Strictly decode JSON into `kind`; any bad input raises MalformedInput (400) naming the field."""
     try:
         return msgspec.json.decode(data, type=kind, strict=True)
+    except msgspec.ValidationError as e:
+        if _INTEGRAL_FLOAT.match(str(e)):  # rare: only then take the slower path that reads 18.0 as 18
+            return convert(_whole_numbers(decode_loose(data)), kind, prefix)
+        raise MalformedInput((problem_from(e, prefix, data),)) from None
     except DECODE_ERRORS as e:
         raise MalformedInput((problem_from(e, prefix, data),)) from None
 
@@ -155,7 +174,7 @@ def decode(data: bytes, kind: type[T], prefix: str = "") -> T:
 def convert(value: Any, kind: type[T], prefix: str = "") -> T:
     """Strictly convert already-decoded builtins into `kind`; problems as for `decode`."""
     try:
-        return msgspec.convert(value, type=kind, strict=True)
+        return msgspec.convert(_whole_numbers(value), type=kind, strict=True)
     except DECODE_ERRORS as e:
         raise MalformedInput((problem_from(e, prefix),)) from None
 

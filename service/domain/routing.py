@@ -60,11 +60,15 @@ class SiteOrigin(Model, tag="site", tag_field="type", frozen=True, kw_only=True)
     ]
 
 
+POSTCODE_SEARCH = whole(r" *[A-Za-z]{1,2}[0-9][A-Za-z0-9]? *(?:[0-9][A-Za-z]{0,2})? *")
+"""A full postcode, a sector or just a district (outcode), spaces optional."""
+
+
 class PostcodeOrigin(Model, tag="postcode", tag_field="type", frozen=True, kw_only=True):
     postcode: Annotated[
         str,
         Meta(
-            pattern=whole(r" *[A-Za-z]{1,2}[0-9][A-Za-z0-9]? *(?:[0-9][A-Za-z]{0,2})? *"),
+            pattern=POSTCODE_SEARCH,
             description="A full postcode or just its district (outcode), e.g. HU1 2AA or HU1.",
         ),
     ]
@@ -87,8 +91,16 @@ class ReferralRequest(Model, frozen=True, kw_only=True):
     origin: Origin
     context: Context
     person: Person
-    at: dt.datetime | None = None
-    """When the options are needed; default now. Times without a zone are Europe/London."""
+    at: (
+        Annotated[
+            dt.datetime,
+            Meta(
+                description="When the options are needed (default now); a time without an offset is Europe/London.",
+                extra_json_schema={"format": "date-time"},
+            ),
+        ]
+        | None
+    ) = None
     limit: Annotated[int, Meta(ge=1, le=50)] = 10
     max_travel_minutes: Annotated[int, Meta(ge=1, le=1440)] | None = None
     explain: bool = False

@@ -37,7 +37,9 @@ class ChangeController(Controller):
         ] = None,
         key_id: Annotated[uuid.UUID | None, QueryParameter(description="Every write made with this API key.")] = None,
         entity: Annotated[Literal["service", "area", "site"] | None, QueryParameter()] = None,
-        after: Annotated[int, QueryParameter(ge=0, description="Changes after this id (the last one you read).")] = 0,
+        after: Annotated[
+            int, QueryParameter(ge=0, le=2**53, description="Changes after this id (the last one you read).")
+        ] = 0,
         limit: Annotated[int, QueryParameter(ge=1, le=1000)] = 100,
     ) -> list[ChangeEntry]:
         """Who wrote what: the change log in order, filtered by actor, key or kind of record."""

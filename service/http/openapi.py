@@ -5,15 +5,26 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-from litestar.openapi.spec import OpenAPI, OpenAPIMediaType, OpenAPIType, Reference, RequestBody, Schema
+import msgspec
+from litestar.openapi.spec import (
+    Discriminator,
+    OpenAPI,
+    OpenAPIMediaType,
+    OpenAPIType,
+    Reference,
+    RequestBody,
+    Schema,
+)
 
 _SITE_LIST = Schema(
     type=OpenAPIType.OBJECT,
+    additional_properties=False,
     required=["sites"],
     properties={"sites": Schema(type=OpenAPIType.ARRAY, items=Reference(ref="#/components/schemas/SiteRecord"))},
 )
 _AREA_LIST = Schema(
     type=OpenAPIType.OBJECT,
+    additional_properties=False,
     required=["areas"],
     properties={"areas": Schema(type=OpenAPIType.ARRAY, items=Reference(ref="#/components/schemas/Area"))},
 )
@@ -23,29 +34,28 @@ _FEATURE_COLLECTION = Schema(
     description="A GeoJSON FeatureCollection of Polygon/MultiPolygon features; properties hold code and name.",
     properties={
         "type": Schema(type=OpenAPIType.STRING, const="FeatureCollection"),
-        "features": Schema(type=OpenAPIType.ARRAY, items=Schema(type=OpenAPIType.OBJECT)),
+        "features": Schema(
+            type=OpenAPIType.ARRAY,
+            items=Schema(
+                type=OpenAPIType.OBJECT,
+                required=["type", "geometry", "properties"],
+                properties={
+                    "type": Schema(type=OpenAPIType.STRING, const="Feature"),
+                    "geometry": Schema(
+                        one_of=[
+                            Reference(ref="#/components/schemas/Polygon"),
+                            Reference(ref="#/components/schemas/MultiPolygon"),
+                        ]
+                    ),
+                    "properties": Schema(
+                        type=OpenAPIType.OBJECT,
+                        description="Holds the area's code and name, under code_property and name_property.",
+                    ),
+                },
+            ),
+        ),
     },
 )
-
-# litestar drops the constraints of tuples nested in tuples, so GeoJSON coordinates are spelled out here as msgspec
-# checks them: a position is (lon, lat) in degrees, and a linear ring has at least four positions.
-_POSITION = Schema(
-    type=OpenAPIType.ARRAY,
-    prefix_items=[
-        Schema(type=OpenAPIType.NUMBER, minimum=-180, maximum=180, description="Longitude, WGS84 degrees."),
-        Schema(type=OpenAPIType.NUMBER, minimum=-90, maximum=90, description="Latitude, WGS84 degrees."),
-    ],
-    min_items=2,
-    max_items=2,
-)
-_RING = Schema(
-    type=OpenAPIType.ARRAY, items=_POSITION, min_items=4, description="A closed linear ring: first == last."
-)
-_POLYGON_RINGS = Schema(type=OpenAPIType.ARRAY, items=_RING, min_items=1)
-COORDINATES = {
-    "Polygon": _POLYGON_RINGS,
-    "MultiPolygon": Schema(type=OpenAPIType.ARRAY, items=_POLYGON_RINGS, min_items=1),
-}
 
 # Import endpoints read the raw body so that every bad record can be reported; their bodies are documented here.
 RAW_BODIES: dict[str, tuple[Schema | Reference, str]] = {
@@ -83,15 +93,72 @@ def _any_of(node: Any, seen: set[int]) -> None:
             _any_of(value, seen)
 
 
+def _service_structs() -> dict[str, type[msgspec.Struct]]:
+    found: dict[str, type[msgspec.Struct]] = {}
+    stack: list[type[msgspec.Struct]] = list(msgspec.Struct.__subclasses__())
+    while stack:
+        cls = stack.pop()
+        stack.extend(cls.__subclasses__())
+        if cls.__module__.startswith("service."):
+            found[cls.__name__] = cls
+    return found
+
+
+_SCHEMA_FIELDS = {f.name for f in dataclasses.fields(Schema)}
+_RENAMED = {"not": "schema_not", "if": "schema_if", "else": "schema_else"}
+
+
+def _snake(key: str) -> str:
+    return _RENAMED.get(key) or "".join(f"_{c.lower()}" if c.isupper() else c for c in key)
+
+
+def to_schema(node: Any) -> Any:
+    """msgspec's JSON Schema (a dict) as litestar's Schema objects."""
+    if isinstance(node, list):
+        return [to_schema(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    if "$ref" in node:
+        return Reference(ref=node["$ref"])
+    values: dict[str, Any] = {}
+    for key, value in node.items():
+        name = _snake(key)
+        if name == "discriminator":
+            values[name] = Discriminator(property_name=value["propertyName"], mapping=value.get("mapping"))
+        elif name in ("properties", "pattern_properties", "dependent_schemas"):
+            values[name] = {k: to_schema(v) for k, v in value.items()}
+        elif name in ("enum", "const", "default", "examples", "required", "type"):
+            values[name] = OpenAPIType(value) if name == "type" and isinstance(value, str) else value
+        elif name in _SCHEMA_FIELDS:
+            values[name] = to_schema(value)
+    return Schema(**values)
+
+
+def _any_value(kind: type) -> dict[str, Any]:
+    if kind is object:
+        return {"description": "Any JSON value."}  # a change record's old and new
+    raise NotImplementedError(kind)
+
+
+def _msgspec_components(schemas: dict[str, Schema | Reference]) -> None:
+    """Every component that is one of the service's Structs, as msgspec itself describes it. litestar drops the
+    constraints of values nested in containers (the pattern of each area code in a list, a ring's four positions)
+    and never says additionalProperties: false; msgspec's schema is what msgspec enforces, so it is the truth."""
+    structs = _service_structs()
+    wanted = [structs[name] for name in schemas if name in structs]
+    _, components = msgspec.json.schema_components(
+        wanted, schema_hook=_any_value, ref_template="#/components/schemas/{name}"
+    )
+    for name, definition in components.items():
+        schemas[name] = to_schema(definition)
+
+
 def finish_openapi(document: OpenAPI) -> None:
     """Docstring first lines become summaries; raw-body imports get their request body documented; overlapping
     oneOf lists become anyOf."""
+    if document.components is not None and document.components.schemas:
+        _msgspec_components(document.components.schemas)  # type: ignore[arg-type]
     _any_of(document, set())
-    schemas = document.components.schemas if document.components else {}
-    for name, coordinates in COORDINATES.items():
-        geometry = schemas.get(name)
-        if isinstance(geometry, Schema) and geometry.properties:
-            geometry.properties["coordinates"] = coordinates
     for item in (document.paths or {}).values():
         for operation in (item.get, item.put, item.post, item.patch, item.delete):
             if operation is None:

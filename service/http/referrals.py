@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Annotated, Any
 
 import msgspec
@@ -12,7 +13,7 @@ from litestar.params import FromQuery, JSONBody, QueryParameter
 
 from service.domain.decoding import problem_from
 from service.domain.errors import FieldProblem, InvalidInput, MalformedInput
-from service.domain.routing import PersonGender, ReferralAnswer, ReferralRequest
+from service.domain.routing import POSTCODE_SEARCH, PersonGender, ReferralAnswer, ReferralRequest
 from service.domain.types import REFERENCE, Context
 from service.http.access import READ
 from service.http.deps import search_of
@@ -36,8 +37,21 @@ _QUERY_NAMES = {
 }
 
 
-def _split(values: list[str] | None) -> list[str]:
-    return [v.strip() for value in values or () for v in value.split(",") if v.strip()]
+_CODE = re.compile(r"[a-z][a-z0-9_]{0,63}")
+
+
+def _split(values: list[str] | None, field: str, what: str) -> list[str]:
+    """Repeated or comma-separated codes. In a query they are free text, so one that cannot be a code is simply
+    unknown (422, as for any other unknown code), not malformed."""
+    codes = [v.strip() for value in values or () for v in value.split(",") if v.strip()]
+    problems = [
+        FieldProblem(field=f"{field}[{i}]", reason=f"unknown {what} {code[:64]!r}")
+        for i, code in enumerate(codes)
+        if not _CODE.fullmatch(code)
+    ]
+    if problems:
+        raise InvalidInput(tuple(problems))
+    return codes
 
 
 def _origin(lat: float | None, lon: float | None, site: str | None, postcode: str | None) -> dict[str, Any]:
@@ -50,16 +64,15 @@ def _origin(lat: float | None, lon: float | None, site: str | None, postcode: st
         )
         if v is not None
     ]
+    # Which parameters go together is a rule the OpenAPI document cannot state: a 422, like other rules.
     if len(given) != 1:
-        raise MalformedInput(
-            (FieldProblem(field="origin", reason="give exactly one of lat and lon, site, or postcode"),)
-        )
+        raise InvalidInput((FieldProblem(field="origin", reason="give exactly one of lat and lon, site, or postcode"),))
     if site is not None:
         return {"type": "site", "site": site}
     if postcode is not None:
         return {"type": "postcode", "postcode": postcode}
     if lat is None or lon is None:
-        raise MalformedInput((FieldProblem(field="lat" if lat is None else "lon", reason="give both lat and lon"),))
+        raise InvalidInput((FieldProblem(field="lat" if lat is None else "lon", reason="give both lat and lon"),))
     return {"type": "point", "lat": lat, "lon": lon}
 
 
@@ -83,7 +96,12 @@ def request_from_query(
     raw = {
         "origin": _origin(lat, lon, site, postcode),
         "context": context,
-        "person": {"age": age, "gender": gender, "needs": _split(needs), "circumstances": _split(circumstances)},
+        "person": {
+            "age": age,
+            "gender": gender,
+            "needs": _split(needs, "needs", "need"),
+            "circumstances": _split(circumstances, "circumstances", "circumstance"),
+        },
         "at": at,
         "limit": limit,
         "max_travel_minutes": max_travel_minutes,
@@ -123,7 +141,9 @@ class ReferralController(Controller):
         lat: FromQuery[float | None] = None,
         lon: FromQuery[float | None] = None,
         site: Annotated[str | None, QueryParameter(pattern=REFERENCE, description="Site id or slug.")] = None,
-        postcode: Annotated[str | None, QueryParameter(max_length=10, description="Full postcode or district.")] = None,
+        postcode: Annotated[
+            str | None, QueryParameter(max_length=10, pattern=POSTCODE_SEARCH, description="Full postcode or district.")
+        ] = None,
         gender: FromQuery[PersonGender] = "not_stated",
         needs: CodeList = None,
         circumstances: CodeList = None,

@@ -12,7 +12,7 @@ import msgspec
 
 from service.domain.access import Forbidden, ForbiddenRecords
 from service.domain.decoding import DECODE_ERRORS, decode, decode_loose, problem_from
-from service.domain.errors import Conflict, FieldProblem, ImportRejected, RecordProblem
+from service.domain.errors import Conflict, FieldProblem, ImportRejected, MalformedInput, RecordProblem
 from service.domain.model import Area, AreaBody, ServiceBody, ServiceRecord, SiteBody, SiteRecord, Taxonomies
 from service.domain.validation import area_problems, service_problems, site_problems
 from service.store import areas as area_store
@@ -53,8 +53,10 @@ def directory_json_schema() -> dict[str, Any]:
 
 
 class _Envelope(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
-    format: Literal["ld-pathways/directory"]
-    format_version: Literal[1]
+    """DirectoryDocument with its records left raw, so that each is decoded, and reported, on its own."""
+
+    format: Literal["ld-pathways/directory"] = FORMAT
+    format_version: Literal[1] = 1
     notice: str = ""
     areas: tuple[msgspec.Raw, ...] = ()
     sites: tuple[msgspec.Raw, ...] = ()
@@ -90,11 +92,11 @@ def _decode_records(
     good: list[tuple[int, T]] = []
     for i, raw in enumerate(raws):
         try:
-            good.append((i, msgspec.json.decode(raw, type=kind, strict=True)))
-        except DECODE_ERRORS as e:
+            good.append((i, decode(bytes(raw), kind)))
+        except MalformedInput as e:
             loose = decode_loose(raw)
             key = loose.get(key_field) if isinstance(loose, dict) else None
-            problems.add(section, i, key if isinstance(key, str) else None, [problem_from(e, data=bytes(raw))])
+            problems.add(section, i, key if isinstance(key, str) else None, e.problems)
     return good
 
 

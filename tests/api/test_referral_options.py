@@ -205,9 +205,9 @@ async def test_bad_requests_get_a_problem_naming_the_field(
 @pytest.mark.parametrize(
     ("query", "status", "field"),
     [
-        ("context=custody&age=30", 400, "origin"),
-        ("site=hull-custody-suite&postcode=HU1&context=custody&age=30", 400, "origin"),
-        ("lat=53.7&context=custody&age=30", 400, "lon"),
+        ("context=custody&age=30", 422, "origin"),
+        ("site=hull-custody-suite&postcode=HU1&context=custody&age=30", 422, "origin"),
+        ("lat=53.7&context=custody&age=30", 422, "lon"),
         ("site=hull-custody-suite&context=custody&age=30&needs=astrology", 422, "needs"),
         ("site=hull-custody-suite&context=custody&age=-1", 400, "age"),
         ("site=hull-custody-suite&context=custody", 400, "age"),

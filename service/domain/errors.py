@@ -57,9 +57,11 @@ class PreconditionFailed(DomainError):
 
 
 class ImportRejected(DomainError):
-    def __init__(self, problems: tuple[RecordProblem, ...]) -> None:
+    def __init__(self, problems: tuple[RecordProblem, ...], *, malformed: bool = False) -> None:
         super().__init__(f"{len(problems)} bad record(s); nothing was imported")
         self.problems = problems
+        self.malformed = malformed
+        """Some record does not match its schema (400); otherwise the records break rules (422)."""
 
 
 class Unavailable(DomainError):

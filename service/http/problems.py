@@ -132,7 +132,8 @@ def _precondition(request: Request[Any, Any, Any], exc: PreconditionFailed) -> R
 
 
 def _rejected(request: Request[Any, Any, Any], exc: ImportRejected) -> Response[Problem]:
-    return problem(request, 422, "import-rejected", "Import rejected", str(exc), records=exc.problems)
+    status = 400 if exc.malformed else 422
+    return problem(request, status, "import-rejected", "Import rejected", str(exc), records=exc.problems)
 
 
 _MISSING = re.compile(r"Missing required \w+ parameter '(?P<name>[^']+)'")

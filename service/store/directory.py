@@ -79,6 +79,8 @@ class ImportReport(msgspec.Struct, frozen=True, kw_only=True):
 class _Problems:
     def __init__(self) -> None:
         self.items: list[RecordProblem] = []
+        self.malformed = False
+        """Some record does not match its schema (a wrong type, an unknown field): the rejection is a 400."""
 
     def add(self, section: str, index: int, key: str | None, problems: Iterable[FieldProblem]) -> None:
         self.items += [
@@ -97,6 +99,7 @@ def _decode_records(
             loose = decode_loose(raw)
             key = loose.get(key_field) if isinstance(loose, dict) else None
             problems.add(section, i, key if isinstance(key, str) else None, e.problems)
+            problems.malformed = True
     return good
 
 
@@ -192,7 +195,8 @@ async def _import(
         if isinstance(site_target, FieldProblem):
             problems.add("sites", i, s.slug, [site_target])
     if problems.items:
-        raise ImportRejected(tuple(sorted(problems.items, key=lambda p: (p.section, p.index))))
+        ordered = tuple(sorted(problems.items, key=lambda p: (p.section, p.index)))
+        raise ImportRejected(ordered, malformed=problems.malformed)
     if scope is not None:
         await _check_scope(conn, targets, scope)
     # Lock what will be overwritten up front, in one stable order, before writing anything.
@@ -348,6 +352,7 @@ def _area_from_feature(
         feature = msgspec.json.decode(raw, type=_Feature, strict=True)
     except DECODE_ERRORS as e:
         problems.add("features", index, None, [problem_from(e, data=bytes(raw))])
+        problems.malformed = True
         return None
     props = feature.properties or {}
     null = msgspec.Raw(b"null")
@@ -388,7 +393,7 @@ async def import_areas(
         problems.add(section, i, a.code, area_problems(AreaBody(kind=a.kind, name=a.name, boundary=a.boundary)))
     _duplicates(section, "code", [(i, a.code, a.code) for i, a in areas], problems)
     if problems.items:
-        raise ImportRejected(tuple(problems.items))
+        raise ImportRejected(tuple(problems.items), malformed=problems.malformed)
     counts: Counter[str] = Counter()
     for n, (_, a) in enumerate(areas, start=1):
         _, result = await area_store.write_area(conn, a, actor=actor, import_=True)

@@ -12,6 +12,13 @@ log = logging.getLogger("service.http")
 REPEAT_EVERY_SECONDS = 600.0
 
 
+def _traceback(exc: BaseException) -> str:
+    """The traceback, without the DETAIL lines PostgreSQL adds to constraint errors: they quote the failing row,
+    which can hold a key's hash, or anything else a client sent."""
+    lines = "".join(traceback.format_exception(exc)).splitlines()
+    return "\n".join(line for line in lines if not line.lstrip().startswith(("DETAIL:", "Failing row")))
+
+
 class Outage:
     """Kept on app.state; the error map reports to it, and a successful transaction clears it."""
 
@@ -42,7 +49,7 @@ class Outage:
         now = time.monotonic()
         last, count = self._bugs.get(key, (0.0, 0))
         if count == 0:
-            log.error("unhandled error on %s", where, exc_info=exc)
+            log.error("unhandled error on %s\n%s", where, _traceback(exc))
             self._bugs[key] = (now, 1)
         elif now - last >= REPEAT_EVERY_SECONDS:
             log.error("unhandled error on %s: %s at %s, %d more time(s) since it was logged", where, *key, count)

@@ -322,6 +322,18 @@ async def test_litestars_own_404_405_and_options_answers_carry_the_security_head
     assert "forged" not in missing.text and "nope" not in missing.text, "a path that matched nothing is not echoed"
 
 
+async def test_a_cors_preflight_carries_the_security_headers(settings: Settings, conn: Connection) -> None:
+    cors = Settings(database_url=settings.database_url, load_demo=False, cors_origins="https://partner.example")
+    async with AsyncTestClient(app=create_app(cors)) as client:
+        preflight = {"Origin": "https://partner.example", "Access-Control-Request-Method": "POST"}
+        r = await client.options("/v1/referral-options", headers=preflight)
+        assert r.status_code == 204 and r.headers["access-control-allow-origin"] == "https://partner.example"
+        assert (
+            r.headers["x-content-type-options"] == "nosniff"
+            and "frame-ancestors" in r.headers["content-security-policy"]
+        )
+
+
 async def test_options_lists_every_method_a_path_allows_without_a_key(client: Client) -> None:
     document = json.loads((PROJECT_ROOT / "openapi" / "openapi.json").read_text())
     client.headers.pop("Authorization")
@@ -357,8 +369,23 @@ def test_a_bug_is_logged_with_its_traceback_once_and_its_path_escaped(caplog: py
             except ValueError as e:
                 outage.bug(e, "GET /v1/x%0Aforged")
     records = [r for r in caplog.records if r.name == "service.http"]
-    assert len(records) == 1 and records[0].exc_info
-    assert "\n" not in records[0].getMessage()
+    assert len(records) == 1 and "Traceback" in records[0].getMessage() and "boom" in records[0].getMessage()
+    first_line = records[0].getMessage().splitlines()[0]
+    assert first_line == "unhandled error on GET /v1/x%0Aforged"
+
+
+def test_a_logged_database_error_never_quotes_the_failing_row(caplog: pytest.LogCaptureFixture) -> None:
+    import asyncpg
+
+    error = asyncpg.CheckViolationError("new row violates check constraint")
+    error.detail = "Failing row contains (hash 903efe88f242, ldp_Xce1HlVH)."
+    with captured_logs(caplog):
+        try:
+            raise error
+        except asyncpg.CheckViolationError as e:
+            Outage().bug(e, "POST /v1/keys")
+    logged = "\n".join(r.getMessage() for r in caplog.records)
+    assert "check constraint" in logged and "903efe88f242" not in logged and "ldp_" not in logged
 
 
 async def test_a_4xx_never_logs_the_path_raw(client: Client, caplog: pytest.LogCaptureFixture) -> None:

@@ -28,19 +28,13 @@ async def record_change(
     return changes
 
 
+def _change(row: Any) -> dict[str, Any]:
+    fields = msgspec.convert(row["fields"], tuple[FieldChange, ...])
+    return {k: row[k] for k in ("id", "at", "actor", "operation", "version")} | {"changes": fields}
+
+
 async def history(conn: Connection, entity: str, key: str) -> list[Change]:
-    rows = await conn.fetch(sql("changes_for_entity"), entity, key)
-    return [
-        Change(
-            id=r["id"],
-            at=r["at"],
-            actor=r["actor"],
-            operation=r["operation"],
-            version=r["version"],
-            changes=msgspec.convert(r["fields"], tuple[FieldChange, ...]),
-        )
-        for r in rows
-    ]
+    return [Change(**_change(r)) for r in await conn.fetch(sql("changes_for_entity"), entity, key)]
 
 
 class ChangeFilter(msgspec.Struct, frozen=True, kw_only=True):
@@ -56,19 +50,7 @@ async def changes(conn: Connection, f: ChangeFilter) -> list[ChangeEntry]:
     """The change log in order, for admins: who wrote what, across every record."""
     like = f"key:% ({f.key_id[:8]})" if f.key_id else None
     rows = await conn.fetch(sql("changes_list"), f.after, f.actor, like, f.entity, f.limit)
-    return [
-        ChangeEntry(
-            id=r["id"],
-            at=r["at"],
-            actor=r["actor"],
-            entity=r["entity"],
-            key=r["entity_key"],
-            operation=r["operation"],
-            version=r["version"],
-            changes=msgspec.convert(r["fields"], tuple[FieldChange, ...]),
-        )
-        for r in rows
-    ]
+    return [ChangeEntry(**_change(r), entity=r["entity"], key=r["entity_key"]) for r in rows]
 
 
 async def directory_version(conn: Connection) -> int:

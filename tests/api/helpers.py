@@ -32,6 +32,13 @@ SQUARE = {"type": "Polygon", "coordinates": [[[-1.0, 52.0], [0.0, 52.0], [0.0, 5
 AREA = {"kind": "custom", "name": "Test area", "boundary": SQUARE}
 
 
+def body_kwargs(body: Any) -> dict[str, Any]:
+    """A request's body for the test client: raw bytes as JSON, a dict as JSON, or none."""
+    if isinstance(body, bytes):
+        return {"content": body, "headers": {"content-type": "application/json"}}
+    return {"json": body} if body is not None else {}
+
+
 def service(**changes: Any) -> dict[str, Any]:
     return {**copy.deepcopy(SERVICE), **changes}
 

@@ -10,7 +10,7 @@ from litestar.testing import AsyncTestClient
 from service.app import create_app
 from service.settings import Settings
 from service.store.db import Connection
-from tests.api.helpers import AREA, SERVICE, assert_problem, seed, service, snapshot
+from tests.api.helpers import AREA, SERVICE, assert_problem, body_kwargs, seed, service, snapshot
 from tests.conftest import authorised
 
 BOWTIE = {"type": "Polygon", "coordinates": [[[-1, 52], [0, 53], [0, 52], [-1, 53], [-1, 52]]]}
@@ -131,11 +131,7 @@ async def test_bad_input_gets_a_problem_naming_the_field_and_writes_nothing(
     taken = await client.post("/v1/services", json=service(slug="taken"))
     assert taken.status_code == 201
     before = await snapshot(client)
-    kwargs: dict[str, Any] = {}
-    if isinstance(body, bytes):
-        kwargs = {"content": body, "headers": {"content-type": "application/json"}}
-    elif body is not None:
-        kwargs = {"json": body}
+    kwargs = body_kwargs(body)
     response = await client.request(method, path.format(id=created["id"]), **kwargs)
     assert_problem(response, status, field)
     assert await snapshot(client) == before

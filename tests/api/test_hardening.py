@@ -8,13 +8,10 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import os
 import secrets
 import socket
-import sys
 import time
 from collections.abc import AsyncIterator
-from pathlib import Path
 
 import asyncpg
 import pytest
@@ -27,7 +24,7 @@ from service.settings import PROJECT_ROOT, Settings
 from service.store.db import Connection
 from service.store.keys import create_key
 from tests.api.helpers import AREA, PROBLEM_JSON, assert_problem, captured_logs, seed, service, snapshot
-from tests.conftest import _free_port, _ready, _with_database, authorised
+from tests.conftest import authorised, serving
 
 Client = AsyncTestClient  # type: ignore[type-arg]
 SEARCH = {"origin": {"type": "point", "lat": 52.5, "lon": -0.5}, "context": "street", "person": {"age": 30}}
@@ -115,35 +112,9 @@ async def test_x_forwarded_for_is_believed_only_from_a_named_proxy(settings: Set
 
 @pytest.fixture
 async def slow_body_server(admin_dsn: str) -> AsyncIterator[str]:
-    name = f"pathways_b_{os.getpid()}_{secrets.token_hex(4)}"
-    admin = await asyncpg.connect(admin_dsn)
-    await admin.execute(f'create database "{name}"')
-    port = _free_port()
-    env = {
-        **os.environ,
-        "DATABASE_URL": _with_database(admin_dsn, name),
-        "PATHWAYS_PORT": str(port),
-        "PATHWAYS_LOAD_DEMO": "false",
-        "PATHWAYS_BODY_TIMEOUT_SECONDS": "1",
-    }
-    process = await asyncio.create_subprocess_exec(
-        str(Path(sys.executable).with_name("pathways")),
-        "serve",
-        env=env,
-        stdout=asyncio.subprocess.DEVNULL,
-        stderr=asyncio.subprocess.DEVNULL,
-    )
-    try:
-        for _ in range(150):
-            if await asyncio.to_thread(_ready, f"http://127.0.0.1:{port}"):
-                break
-            await asyncio.sleep(0.2)
-        yield f"127.0.0.1:{port}"
-    finally:
-        process.terminate()
-        await process.wait()
-        await admin.execute(f'drop database if exists "{name}" with (force)')
-        await admin.close()
+    """`pathways serve` whose bodies must arrive within a second."""
+    async with serving(admin_dsn, PATHWAYS_LOAD_DEMO="false", PATHWAYS_BODY_TIMEOUT_SECONDS="1") as server:
+        yield server.base.removeprefix("http://")
 
 
 async def test_a_body_that_trickles_in_gets_408_at_the_deadline(slow_body_server: str) -> None:

@@ -18,7 +18,7 @@ from litestar.testing import AsyncTestClient
 from service.app import create_app
 from service.settings import Settings
 from service.store.db import Connection
-from tests.api.helpers import AREA, assert_problem, captured_logs, seed, server_side, service, snapshot
+from tests.api.helpers import AREA, assert_problem, body_kwargs, captured_logs, seed, server_side, service, snapshot
 from tests.conftest import authorised
 
 Client = AsyncTestClient  # type: ignore[type-arg]
@@ -196,11 +196,7 @@ async def test_hostile_input_gets_a_problem_naming_the_field_and_writes_nothing(
     client, created = world
     before = await snapshot(client)
     keys_before = len((await client.get("/v1/keys")).json())
-    kwargs: dict[str, Any] = {}
-    if isinstance(body, bytes):
-        kwargs = {"content": body, "headers": {"content-type": "application/json"}}
-    elif body is not None:
-        kwargs = {"json": body}
+    kwargs = body_kwargs(body)
     with captured_logs(caplog, logging.INFO):
         response = await client.request(method, path.format(id=created["id"]), **kwargs)
     problem = assert_problem(response, status, field)

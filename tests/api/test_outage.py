@@ -181,41 +181,31 @@ def tracebacks(caplog: pytest.LogCaptureFixture) -> list[logging.LogRecord]:
     return [r for r in caplog.records if r.exc_info and r.name.startswith("service")]
 
 
-async def test_a_frozen_database_gives_503_within_the_timeout_searches_keep_answering_and_it_recovers(
+OUTAGES = {
+    "frozen": (PrivatePostgres.freeze, PrivatePostgres.thaw),
+    "stopped, then restarted": (PrivatePostgres.stop, PrivatePostgres.start),
+}
+
+
+@pytest.mark.parametrize("outage", list(OUTAGES))
+async def test_an_outage_gives_503_within_the_timeout_searches_keep_answering_and_it_recovers_unaided(
     private_postgres: PrivatePostgres,
     apps: tuple[Client, Client, dict[str, str]],
     caplog: pytest.LogCaptureFixture,
+    outage: str,
 ) -> None:
     keyed, open_, keys = apps
+    begin, end = OUTAGES[outage]
     await revoke_before_the_outage(keyed, keys)
     with captured_logs(caplog, logging.INFO):
-        private_postgres.freeze()
+        begin(private_postgres)
         try:
             for attempt in range(3):
-                await check_degraded(keyed, open_, keys, f"Frozen {attempt}")
+                await check_degraded(keyed, open_, keys, f"During {attempt}")
         finally:
-            private_postgres.thaw()
-        await check_recovered(keyed, open_, keys, "Thawed")
+            end(private_postgres)
+        await check_recovered(keyed, open_, keys, "After")
     logged = [r.getMessage() for r in caplog.records]
     assert not [m for m in logged if "unhandled error" in m]
     assert any("database unavailable" in m for m in logged) and any("reachable again" in m for m in logged)
     assert len(tracebacks(caplog)) <= 4, "one traceback per distinct failure, not one per request"
-
-
-async def test_a_stopped_database_gives_503_searches_keep_answering_and_a_restart_recovers_unaided(
-    private_postgres: PrivatePostgres,
-    apps: tuple[Client, Client, dict[str, str]],
-    caplog: pytest.LogCaptureFixture,
-) -> None:
-    keyed, open_, keys = apps
-    await revoke_before_the_outage(keyed, keys)
-    with captured_logs(caplog, logging.INFO):
-        private_postgres.stop()
-        try:
-            for attempt in range(3):
-                await check_degraded(keyed, open_, keys, f"Stopped {attempt}")
-        finally:
-            private_postgres.start()
-        await check_recovered(keyed, open_, keys, "Restarted")
-    assert not [r for r in caplog.records if "unhandled error" in r.getMessage()]
-    assert len(tracebacks(caplog)) <= 4

@@ -47,7 +47,7 @@ from service.domain.access import (
 from service.domain.decoding import convert
 from service.domain.errors import DomainError, MalformedInput, Unavailable
 from service.domain.model import ServiceBody
-from service.domain.scope import Verdict
+from service.domain.scope import Territory, Verdict
 from service.settings import Settings
 from service.store.db import Connection, Database, unavailable
 from service.store.keys import identities_for_hashes
@@ -232,14 +232,24 @@ def client_address(connection: ASGIConnection[Any, Any, Any, Any]) -> str:
     return str(ip)
 
 
-async def reach(state: State, conn: Connection, identity: Identity, body: ServiceBody) -> Verdict | None:
-    """What an editor's write would reach, judged on the current areas off the event loop; None for every other
-    role, whose rules do not depend on it."""
-    if identity.role != "editor":
-        return None
-    territory = await state.territories.current(conn)
-    verdict: Verdict = await asyncio.to_thread(territory.judge, identity.areas, body.catchment, body.location)
-    return verdict
+class Reach:
+    """What an editor's writes would reach, judged on the current areas off the event loop; None for every other
+    role, whose rules do not depend on it. The areas are read once a request, however many bodies it judges (the
+    stored and new versions of a service, every record of an import)."""
+
+    def __init__(self, state: State, conn: Connection, identity: Identity) -> None:
+        self.state, self.conn, self.identity = state, conn, identity
+        self._territory: Territory | None = None
+
+    async def __call__(self, body: ServiceBody) -> Verdict | None:
+        if self.identity.role != "editor":
+            return None
+        if self._territory is None:
+            self._territory = await self.state.territories.current(self.conn)
+        verdict: Verdict = await asyncio.to_thread(
+            self._territory.judge, self.identity.areas, body.catchment, body.location
+        )
+        return verdict
 
 
 def credential(headers: Any) -> str:

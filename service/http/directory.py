@@ -10,7 +10,7 @@ from litestar.params import RawBody
 
 from service.domain.access import Forbidden, Identity, may_write_service
 from service.domain.model import ServiceBody, Taxonomy
-from service.http.access import EDIT, READ, reach
+from service.http.access import EDIT, READ, Reach
 from service.http.deps import Actor, Conn, Ident, SnapshotConn, Vocab
 from service.http.problems import problem_responses
 from service.store.directory import (
@@ -27,10 +27,11 @@ def _scope(state: State, conn: Conn, identity: Identity) -> Scope | None:
     """An editor's import is checked record by record, by what each catchment covers; an admin's is not."""
     if identity.role == "admin":
         return None
+    reach = Reach(state, conn, identity)
 
     async def check(body: ServiceBody) -> str | None:
         try:
-            may_write_service(identity, await reach(state, conn, identity, body))
+            may_write_service(identity, await reach(body))
         except Forbidden as e:
             return str(e)
         return None

@@ -135,6 +135,8 @@ def to_schema(node: Any) -> Any:
 
 
 def _any_value(kind: type) -> dict[str, Any]:
+    """msgspec's schema hook: a schema for a type msgspec cannot describe itself, or NotImplementedError, which is
+    how the hook protocol says "not one of mine" (msgspec then reports the type)."""
     if kind is object:
         return {"description": "Any JSON value."}  # a change record's old and new
     raise NotImplementedError(kind)

@@ -16,7 +16,7 @@ from service.domain.model import Capacity, Change, Service, ServiceBody, Service
 from service.domain.types import AwareDateTime, CapacityStatus, Code, Context, ServiceKind, ServiceStatus, ShortText
 from service.domain.validation import capacity_problems
 from service.domain.versioning import etag
-from service.http.access import CAPACITY, EDIT, READ, reach
+from service.http.access import CAPACITY, EDIT, READ, Reach
 from service.http.deps import Actor, Conn, Ident, Vocab
 from service.http.problems import problem_responses
 from service.http.schemas import ETAG, AreaFilter, IfMatch, Limit, Offset, ServiceKey, ServicePage, TextFilter
@@ -33,15 +33,19 @@ def _with_etag(service: Service, status: int = 200) -> Response[Service]:
 def _editor(state: State, conn: Conn, identity: Identity) -> Authorise:
     """Judged by what the catchment covers, for the stored body and the new one alike."""
 
+    reach = Reach(state, conn, identity)
+
     async def authorise(body: ServiceBody) -> None:
-        may_write_service(identity, await reach(state, conn, identity, body))
+        may_write_service(identity, await reach(body))
 
     return authorise
 
 
 def _capacity_updater(state: State, conn: Conn, identity: Identity, service_id: str) -> Authorise:
+    reach = Reach(state, conn, identity)
+
     async def authorise(body: ServiceBody) -> None:
-        may_update_capacity(identity, service_id, await reach(state, conn, identity, body))
+        may_update_capacity(identity, service_id, await reach(body))
 
     return authorise
 

@@ -24,8 +24,9 @@ import asyncpg
 
 from service.settings import PROJECT_ROOT
 from service.store import services as service_store
+from service.store.area_import import import_areas
 from service.store.db import _init_connection
-from service.store.directory import export_directory, import_areas, import_directory
+from service.store.directory import export_directory, import_directory
 from service.store.embedded import EmbeddedPostgres
 from service.store.migrate import migrate
 from service.store.taxonomy import current_taxonomies

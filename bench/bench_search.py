@@ -36,8 +36,9 @@ from service.domain.model import Area, Service
 from service.domain.routing import Person
 from service.index.engine import DirectoryIndex, IndexConfig
 from service.settings import PROJECT_ROOT
+from service.store.area_import import areas_from_document, import_areas
 from service.store.db import _init_connection
-from service.store.directory import areas_from_document, import_areas, import_directory
+from service.store.directory import import_directory
 from service.store.embedded import EmbeddedPostgres
 from service.store.migrate import migrate
 from service.store.taxonomy import current_taxonomies

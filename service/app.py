@@ -25,7 +25,8 @@ from litestar.stores.redis import RedisStore
 from litestar.template.config import TemplateConfig
 from redis.asyncio import Redis
 
-from service.domain.routing import Person, ReferralAnswer
+from service.domain.answer import ReferralAnswer
+from service.domain.routing import Person
 from service.http.access import Identities, authenticate
 from service.http.areas import AreaController
 from service.http.bench import fixed_options

@@ -119,7 +119,7 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 
 def cmd_import_areas(args: argparse.Namespace) -> int:
-    from service.store.directory import import_areas
+    from service.store.area_import import import_areas
 
     async def load(conn: Connection, data: bytes, actor: str) -> msgspec.Struct:
         return await import_areas(

@@ -13,6 +13,7 @@ from typing import Annotated, Literal
 
 from msgspec import Meta, Struct
 
+from service.domain.answer import Reason
 from service.domain.errors import FieldProblem, InvalidInput
 from service.domain.geometry import contains, haversine_km
 from service.domain.model import (
@@ -28,14 +29,11 @@ from service.domain.model import (
 from service.domain.schedule import LONDON, OpeningState, open_within
 from service.domain.types import (
     AgeYears,
-    AreaCode,
-    AreaKind,
     CapacityStatus,
     Code,
     Context,
     Lat,
     Lon,
-    ServiceKind,
     whole,
 )
 from service.domain.validation import EARLIEST, LATEST_DATE
@@ -115,101 +113,6 @@ def when_needed(at: dt.datetime | None, now: dt.datetime) -> dt.datetime:
     if not EARLIEST.year <= at.year <= LATEST_DATE.year:
         raise InvalidInput((FieldProblem(field="at", reason="must be between 2000 and 2100"),))
     return at if at.tzinfo is not None else at.replace(tzinfo=LONDON)
-
-
-# --- answer -----------------------------------------------------------------------------------------------
-
-
-class Reason(Struct, frozen=True, kw_only=True):
-    code: str
-    text: str
-
-
-class AreaRef(Struct, frozen=True, kw_only=True):
-    code: AreaCode
-    kind: AreaKind
-    name: str
-
-
-class ResolvedOrigin(Struct, frozen=True, kw_only=True):
-    point: Point
-    resolved_from: Literal["point", "site", "postcode"]
-    label: str
-    areas: tuple[AreaRef, ...]
-    force: AreaRef | None
-
-
-class ServiceSummary(Struct, frozen=True, kw_only=True):
-    id: str
-    slug: str
-    name: str
-    organisation: str
-    kind: ServiceKind
-
-
-class PhoneOut(Struct, frozen=True, kw_only=True):
-    number: str
-    label: str
-    twenty_four_hour: bool
-    professionals_only: bool
-
-
-class CapacityOut(Struct, frozen=True, kw_only=True):
-    status: CapacityStatus
-    until: dt.datetime | None = None
-    note: str = ""
-
-
-class ReferralOut(Struct, frozen=True, kw_only=True):
-    instructions: str
-    methods: tuple[str, ...]
-    referrers: tuple[str, ...]
-    handover_target_minutes: int | None
-
-
-class Option(Struct, frozen=True, kw_only=True):
-    rank: int
-    service: ServiceSummary
-    distance_km: float | None
-    travel_minutes: int | None
-    opening: OpeningState
-    capacity: CapacityOut
-    needs_met: tuple[str, ...]
-    reasons: tuple[Reason, ...]
-    referral: ReferralOut
-    phones: tuple[PhoneOut, ...]
-    verified_at: dt.datetime | None
-
-
-class Fallback(Struct, frozen=True, kw_only=True):
-    label: str
-    for_needs: tuple[str, ...]
-    service: ServiceSummary
-    opening: OpeningState
-    phones: tuple[PhoneOut, ...]
-    referral: ReferralOut
-
-
-class Excluded(Struct, frozen=True, kw_only=True):
-    service: ServiceSummary
-    reasons: tuple[Reason, ...]
-    near_miss: bool
-    """Failed exactly one criterion: e.g. full now, or just outside its catchment."""
-
-
-class ReferralAnswer(Struct, frozen=True, kw_only=True):
-    origin: ResolvedOrigin
-    context: Context
-    at: dt.datetime
-    directory_version: int
-    options: tuple[Option, ...]
-    unmet_needs: tuple[str, ...]
-    fallbacks: tuple[Fallback, ...]
-    excluded: tuple[Excluded, ...] | None = None
-    near_misses: tuple[Excluded, ...] | None = None
-    excluded_outside_catchment: int | None = None
-    """With explain: how many more services were excluded only because the origin is outside their catchment
-    and failed something else too (they are counted, not listed)."""
 
 
 # --- the situation a rule is judged in -------------------------------------------------------------------

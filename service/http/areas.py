@@ -15,7 +15,8 @@ from service.http.deps import Actor, Conn
 from service.http.problems import problem_responses
 from service.http.schemas import ETAG, AreaKey, AreaPage, IfMatch, Limit, Offset
 from service.store import areas as store
-from service.store.directory import SectionReport, import_areas
+from service.store.area_import import import_areas
+from service.store.directory import SectionReport
 
 Prop = Annotated[str, QueryParameter(min_length=1, max_length=64, pattern=SINGLE_LINE)]
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from litestar import get
 from litestar.datastructures import State
 
-from service.domain.routing import ReferralAnswer
+from service.domain.answer import ReferralAnswer
 
 
 @get("/bench/fixed-options", include_in_schema=False, sync_to_thread=False)

@@ -11,9 +11,10 @@ from litestar import Controller, get, post
 from litestar.datastructures import State
 from litestar.params import FromQuery, JSONBody, QueryParameter
 
+from service.domain.answer import ReferralAnswer
 from service.domain.decoding import problem_from
 from service.domain.errors import FieldProblem, InvalidInput, MalformedInput
-from service.domain.routing import POSTCODE_SEARCH, PersonGender, ReferralAnswer, ReferralRequest
+from service.domain.routing import POSTCODE_SEARCH, PersonGender, ReferralRequest
 from service.domain.types import REFERENCE, Context
 from service.http.access import READ
 from service.http.deps import search_of

@@ -19,6 +19,19 @@ import numpy as np
 import shapely
 from numpy.typing import NDArray
 
+from service.domain.answer import (
+    AreaRef,
+    CapacityOut,
+    Excluded,
+    Fallback,
+    Option,
+    PhoneOut,
+    Reason,
+    ReferralAnswer,
+    ReferralOut,
+    ResolvedOrigin,
+    ServiceSummary,
+)
 from service.domain.errors import FieldProblem, InvalidInput
 from service.domain.geometry import haversine_km_many, to_shape
 from service.domain.model import (
@@ -38,18 +51,7 @@ from service.domain.routing import (
     NO_PRIORITY,
     ROAD_FACTOR,
     SPEED_KMH,
-    AreaRef,
-    CapacityOut,
-    Excluded,
-    Fallback,
-    Option,
     Person,
-    PhoneOut,
-    Reason,
-    ReferralAnswer,
-    ReferralOut,
-    ResolvedOrigin,
-    ServiceSummary,
     Situation,
     exclusion_reasons,
     is_tailored,

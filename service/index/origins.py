@@ -7,17 +7,10 @@ import datetime as dt
 import logging
 from typing import Literal, Protocol
 
+from service.domain.answer import ReferralAnswer
 from service.domain.errors import FieldProblem, InvalidInput
 from service.domain.geometry import point_is_plausible
-from service.domain.routing import (
-    Origin,
-    PointOrigin,
-    PostcodeOrigin,
-    ReferralAnswer,
-    ReferralRequest,
-    SiteOrigin,
-    when_needed,
-)
+from service.domain.routing import Origin, PointOrigin, PostcodeOrigin, ReferralRequest, SiteOrigin, when_needed
 from service.index.engine import DirectoryIndex, Resolution
 
 log = logging.getLogger("service.geocoder")

@@ -11,9 +11,9 @@ from typing import Any, Final, Literal, TypeVar
 import msgspec
 
 from service.domain.access import Forbidden, ForbiddenRecords
-from service.domain.decoding import DECODE_ERRORS, decode, decode_loose, problem_from
+from service.domain.decoding import decode, decode_loose
 from service.domain.errors import Conflict, FieldProblem, ImportRejected, MalformedInput, RecordProblem
-from service.domain.model import Area, AreaBody, ServiceBody, ServiceRecord, SiteBody, SiteRecord, Taxonomies
+from service.domain.model import Area, ServiceBody, ServiceRecord, SiteBody, SiteRecord, Taxonomies
 from service.domain.validation import area_problems, service_problems, site_problems
 from service.store import areas as area_store
 from service.store import services as service_store
@@ -76,7 +76,7 @@ class ImportReport(msgspec.Struct, frozen=True, kw_only=True):
     directory_version: int
 
 
-class _Problems:
+class Problems:
     def __init__(self) -> None:
         self.items: list[RecordProblem] = []
         self.malformed = False
@@ -88,8 +88,8 @@ class _Problems:
         ]
 
 
-def _decode_records(
-    raws: tuple[msgspec.Raw, ...], kind: type[T], section: str, key_field: str, problems: _Problems
+def decode_records(
+    raws: tuple[msgspec.Raw, ...], kind: type[T], section: str, key_field: str, problems: Problems
 ) -> list[tuple[int, T]]:
     good: list[tuple[int, T]] = []
     for i, raw in enumerate(raws):
@@ -103,7 +103,7 @@ def _decode_records(
     return good
 
 
-def _duplicates(section: str, field: str, keyed: list[tuple[int, str, str]], problems: _Problems) -> None:
+def duplicates(section: str, field: str, keyed: list[tuple[int, str, str]], problems: Problems) -> None:
     """keyed: (index, record key, value); every record after the first with a value is reported."""
     seen: Counter[str] = Counter()
     for index, key, value in keyed:
@@ -163,28 +163,28 @@ async def _import(
     scope: Scope | None = None,
 ) -> ImportReport:
     await one_import_at_a_time(conn)
-    problems = _Problems()
-    areas = _decode_records(envelope.areas, Area, "areas", "code", problems)
-    sites = _decode_records(envelope.sites, SiteRecord, "sites", "slug", problems)
-    services = _decode_records(envelope.services, ServiceRecord, "services", "slug", problems)
+    problems = Problems()
+    areas = decode_records(envelope.areas, Area, "areas", "code", problems)
+    sites = decode_records(envelope.sites, SiteRecord, "sites", "slug", problems)
+    services = decode_records(envelope.services, ServiceRecord, "services", "slug", problems)
 
     for i, a in areas:
         problems.add("areas", i, a.code, area_problems(a))
-    _duplicates("areas", "code", [(i, a.code, a.code) for i, a in areas], problems)
+    duplicates("areas", "code", [(i, a.code, a.code) for i, a in areas], problems)
     known_codes = frozenset(a.code for _, a in areas)
 
     for i, s in sites:
         problems.add("sites", i, s.slug, site_problems(s))
         problems.add("sites", i, s.slug, await site_store.unknown_area_problems(conn, s, known_codes))
-    _duplicates("sites", "slug", [(i, s.slug, s.slug) for i, s in sites], problems)
-    _duplicates("sites", "id", [(i, s.slug, str(s.id)) for i, s in sites if s.id], problems)
+    duplicates("sites", "slug", [(i, s.slug, s.slug) for i, s in sites], problems)
+    duplicates("sites", "id", [(i, s.slug, str(s.id)) for i, s in sites if s.id], problems)
 
     needs, circumstances, now = vocab.needs.codes(), vocab.circumstances.codes(), dt.datetime.now(dt.UTC)
     for i, svc in services:
         problems.add("services", i, svc.slug, service_problems(svc, needs, circumstances, now))
         problems.add("services", i, svc.slug, await service_store.missing_area_problems(conn, svc, known_codes))
-    _duplicates("services", "slug", [(i, s.slug, s.slug) for i, s in services], problems)
-    _duplicates("services", "id", [(i, s.slug, str(s.id)) for i, s in services if s.id], problems)
+    duplicates("services", "slug", [(i, s.slug, s.slug) for i, s in services], problems)
+    duplicates("services", "id", [(i, s.slug, str(s.id)) for i, s in services if s.id], problems)
 
     targets = [(i, svc, await _service_target(conn, svc)) for i, svc in services]
     for i, svc, target in targets:
@@ -300,104 +300,3 @@ async def export_directory(conn: Connection, notice: str = "") -> DirectoryDocum
             for s in await service_store.all_services(conn)
         ),
     )
-
-
-# --- areas from a GeoJSON FeatureCollection or an {"areas": [...]} document --------------------------------
-
-
-class _AreaList(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
-    areas: tuple[msgspec.Raw, ...]
-
-
-class _Typed(msgspec.Struct, frozen=True, kw_only=True):
-    """Just the GeoJSON `type` member of a document, to tell a FeatureCollection from an area list."""
-
-    type: str | None = None
-
-
-class _FeatureCollection(msgspec.Struct, frozen=True, kw_only=True):
-    type: Literal["FeatureCollection"]
-    features: tuple[msgspec.Raw, ...]
-
-
-class _Feature(msgspec.Struct, frozen=True, kw_only=True):
-    """A GeoJSON Feature; other members (id, bbox, foreign members) are allowed and ignored."""
-
-    type: Literal["Feature"]
-    properties: dict[str, msgspec.Raw] | None = None
-    geometry: msgspec.Raw = msgspec.Raw(b"null")
-
-
-def areas_from_document(
-    data: bytes, *, code_property: str, name_property: str, kind: str
-) -> tuple[str, list[tuple[int, Area]], _Problems]:
-    """Either {"areas": [Area, ...]} or a GeoJSON FeatureCollection whose properties name each area."""
-    problems = _Problems()
-    if decode(data, _Typed).type == "FeatureCollection":
-        collection = decode(data, _FeatureCollection)
-        areas: list[tuple[int, Area]] = []
-        for i, feature in enumerate(collection.features):
-            area = _area_from_feature(feature, i, code_property, name_property, kind, problems)
-            if area is not None:
-                areas.append((i, area))
-        return "features", areas, problems
-    listed = decode(data, _AreaList)
-    return "areas", _decode_records(listed.areas, Area, "areas", "code", problems), problems
-
-
-def _area_from_feature(
-    raw: msgspec.Raw, index: int, code_property: str, name_property: str, kind: str, problems: _Problems
-) -> Area | None:
-    try:
-        feature = msgspec.json.decode(raw, type=_Feature, strict=True)
-    except DECODE_ERRORS as e:
-        problems.add("features", index, None, [problem_from(e, data=bytes(raw))])
-        problems.malformed = True
-        return None
-    props = feature.properties or {}
-    null = msgspec.Raw(b"null")
-    code = decode_loose(props.get(code_property, null))
-    record = {
-        "code": props.get(code_property, null),
-        "name": props.get(name_property, null),
-        "kind": kind,
-        "boundary": feature.geometry,
-    }
-    try:
-        return msgspec.json.decode(msgspec.json.encode(record), type=Area, strict=True)
-    except DECODE_ERRORS as e:
-        problem = problem_from(e)
-        renamed = {"code": f"properties.{code_property}", "name": f"properties.{name_property}", "boundary": "geometry"}
-        head, _, rest = problem.field.partition(".")
-        field = renamed.get(head, head) + (f".{rest}" if rest else "")
-        key = code if isinstance(code, str) else None
-        problems.add("features", index, key, [FieldProblem(field=field, reason=problem.reason)])
-        return None
-
-
-async def import_areas(
-    conn: Connection,
-    data: bytes,
-    *,
-    actor: str,
-    code_property: str = "code",
-    name_property: str = "name",
-    kind: str = "custom",
-    progress: Progress | None = None,
-) -> SectionReport:
-    await one_import_at_a_time(conn)
-    section, areas, problems = areas_from_document(
-        data, code_property=code_property, name_property=name_property, kind=kind
-    )
-    for i, a in areas:
-        problems.add(section, i, a.code, area_problems(AreaBody(kind=a.kind, name=a.name, boundary=a.boundary)))
-    _duplicates(section, "code", [(i, a.code, a.code) for i, a in areas], problems)
-    if problems.items:
-        raise ImportRejected(tuple(problems.items), malformed=problems.malformed)
-    counts: Counter[str] = Counter()
-    for n, (_, a) in enumerate(areas, start=1):
-        _, result = await area_store.write_area(conn, a, actor=actor, import_=True)
-        counts[result] += 1
-        if progress is not None:
-            progress("areas", n, len(areas))
-    return SectionReport(**dict(counts))

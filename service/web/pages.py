@@ -15,10 +15,10 @@ from litestar.datastructures import Cookie, State
 from litestar.params import FromQuery, PathParameter
 from litestar.response import Template
 
+from service.domain.answer import ReferralAnswer
 from service.domain.errors import FieldProblem, InvalidInput, NotFound
 from service.domain.geometry import circle, to_shape
 from service.domain.model import AreaCatchment, NationalCatchment, PolygonCatchment, RadiusCatchment, Service
-from service.domain.routing import ReferralAnswer
 from service.domain.schedule import LONDON
 from service.domain.types import REFERENCE
 from service.http.access import READ

@@ -10,7 +10,7 @@ import pytest
 from service.domain.model import Taxonomies, Taxonomy
 from service.index.engine import DirectoryIndex, IndexConfig
 from service.index.origins import make_geocoder
-from service.store.directory import areas_from_document
+from service.store.area_import import areas_from_document
 from service.store.postcodes import parse_centroids
 from tests.conftest import SHARED_GEODATA, needs_shared
 

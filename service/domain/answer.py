@@ -1,0 +1,104 @@
+"""The answer to a search: ranked options with their reasons, fallbacks, and (with explain) what was left out."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Literal
+
+from msgspec import Struct
+
+from service.domain.model import Point
+from service.domain.schedule import OpeningState
+from service.domain.types import AreaCode, AreaKind, CapacityStatus, Context, ServiceKind
+
+
+class Reason(Struct, frozen=True, kw_only=True):
+    code: str
+    text: str
+
+
+class AreaRef(Struct, frozen=True, kw_only=True):
+    code: AreaCode
+    kind: AreaKind
+    name: str
+
+
+class ResolvedOrigin(Struct, frozen=True, kw_only=True):
+    point: Point
+    resolved_from: Literal["point", "site", "postcode"]
+    label: str
+    areas: tuple[AreaRef, ...]
+    force: AreaRef | None
+
+
+class ServiceSummary(Struct, frozen=True, kw_only=True):
+    id: str
+    slug: str
+    name: str
+    organisation: str
+    kind: ServiceKind
+
+
+class PhoneOut(Struct, frozen=True, kw_only=True):
+    number: str
+    label: str
+    twenty_four_hour: bool
+    professionals_only: bool
+
+
+class CapacityOut(Struct, frozen=True, kw_only=True):
+    status: CapacityStatus
+    until: dt.datetime | None = None
+    note: str = ""
+
+
+class ReferralOut(Struct, frozen=True, kw_only=True):
+    instructions: str
+    methods: tuple[str, ...]
+    referrers: tuple[str, ...]
+    handover_target_minutes: int | None
+
+
+class Option(Struct, frozen=True, kw_only=True):
+    rank: int
+    service: ServiceSummary
+    distance_km: float | None
+    travel_minutes: int | None
+    opening: OpeningState
+    capacity: CapacityOut
+    needs_met: tuple[str, ...]
+    reasons: tuple[Reason, ...]
+    referral: ReferralOut
+    phones: tuple[PhoneOut, ...]
+    verified_at: dt.datetime | None
+
+
+class Fallback(Struct, frozen=True, kw_only=True):
+    label: str
+    for_needs: tuple[str, ...]
+    service: ServiceSummary
+    opening: OpeningState
+    phones: tuple[PhoneOut, ...]
+    referral: ReferralOut
+
+
+class Excluded(Struct, frozen=True, kw_only=True):
+    service: ServiceSummary
+    reasons: tuple[Reason, ...]
+    near_miss: bool
+    """Failed exactly one criterion: e.g. full now, or just outside its catchment."""
+
+
+class ReferralAnswer(Struct, frozen=True, kw_only=True):
+    origin: ResolvedOrigin
+    context: Context
+    at: dt.datetime
+    directory_version: int
+    options: tuple[Option, ...]
+    unmet_needs: tuple[str, ...]
+    fallbacks: tuple[Fallback, ...]
+    excluded: tuple[Excluded, ...] | None = None
+    near_misses: tuple[Excluded, ...] | None = None
+    excluded_outside_catchment: int | None = None
+    """With explain: how many more services were excluded only because the origin is outside their catchment
+    and failed something else too (they are counted, not listed)."""

@@ -272,6 +272,9 @@ async def identity_of(connection: ASGIConnection[Any, Any, Any, Any]) -> Identit
     return found
 
 
+_CREDENTIAL_HEADERS = frozenset({b"authorization", b"x-api-key"})
+
+
 def authenticate(app: ASGIApp) -> ASGIApp:
     """Resolve the credentials before the rate limit, so that it counts per key or token only once they are known
     to be good, and per address otherwise. A failure is kept and raised by the first guard that asks, so routes
@@ -279,10 +282,13 @@ def authenticate(app: ASGIApp) -> ASGIApp:
 
     async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == ScopeType.HTTP:
-            try:
-                await identity_of(ASGIConnection(scope))
-            except DomainError as e:
-                scope.setdefault("state", {})["identity_error"] = e
+            if not any(name in _CREDENTIAL_HEADERS for name, _ in scope["headers"]):
+                scope.setdefault("state", {})["identity"] = ANONYMOUS  # most searches: nothing to check
+            else:
+                try:
+                    await identity_of(ASGIConnection(scope))
+                except DomainError as e:
+                    scope.setdefault("state", {})["identity_error"] = e
         await app(scope, receive, send)
 
     return middleware

@@ -10,7 +10,6 @@ from itertools import islice
 from typing import Any
 
 from litestar import Request
-from litestar.datastructures import MutableScopeHeaders
 from litestar.enums import ScopeType
 from litestar.exceptions import HTTPException
 from litestar.middleware import DefineMiddleware
@@ -35,20 +34,30 @@ def _embeddable(path: str) -> bool:
     return path == "/embed" or path.startswith(("/static/", "/govuk/", "/assets/"))
 
 
+def _headers(csp: str, *, embeddable: bool) -> tuple[tuple[bytes, bytes], ...]:
+    frame = "frame-ancestors *" if embeddable else "frame-ancestors 'none'"
+    found = [
+        (b"x-content-type-options", b"nosniff"),
+        (b"referrer-policy", b"no-referrer"),
+        (b"content-security-policy", f"{csp}; {frame}".encode()),
+    ]
+    return tuple(found if embeddable else [*found, (b"x-frame-options", b"DENY")])
+
+
+_PAGE_HEADERS = _headers(CSP, embeddable=False)
+_EMBED_HEADERS = _headers(CSP, embeddable=True)
+_DOCS_HEADERS = _headers(DOCS_CSP, embeddable=False)
+
+
 async def security_headers(message: Message, scope: Scope) -> None:
     """A before-send hook, so that every response has them: litestar's own 404s, 405s and CORS preflights too.
-    nosniff everywhere; frame-ancestors so that /embed can be framed by any site and nothing else can."""
+    nosniff everywhere; frame-ancestors so that /embed can be framed by any site and nothing else can. (No handler
+    sets these, so they are appended, precomputed: this runs on every response, searches included.)"""
     if message["type"] != "http.response.start":
         return
     path: str = scope.get("path", "")
-    embeddable = _embeddable(path)
-    csp = DOCS_CSP if path.startswith("/schema") else CSP
-    headers = MutableScopeHeaders.from_message(message)
-    headers["X-Content-Type-Options"] = "nosniff"
-    headers["Referrer-Policy"] = "no-referrer"
-    headers["Content-Security-Policy"] = f"{csp}; frame-ancestors {'*' if embeddable else chr(39) + 'none' + chr(39)}"
-    if not embeddable:
-        headers["X-Frame-Options"] = "DENY"
+    extra = _EMBED_HEADERS if _embeddable(path) else _DOCS_HEADERS if path.startswith("/schema") else _PAGE_HEADERS
+    message["headers"] = [*message.get("headers", ()), *extra]
 
 
 def rate_limit_identity(request: Request[Any, Any, Any]) -> str:
@@ -133,13 +142,16 @@ class FallbackStore(Store):
         return found
 
 
+_NO_BODY = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
 def body_deadline(seconds: float) -> Any:
     """A request body must arrive within `seconds` of the request starting (408 otherwise), so a client that
     trickles one byte at a time cannot hold a worker and a connection for ever."""
 
     def factory(app: ASGIApp) -> ASGIApp:
         async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
-            if scope["type"] != ScopeType.HTTP:
+            if scope["type"] != ScopeType.HTTP or scope["method"] in _NO_BODY:
                 await app(scope, receive, send)
                 return
             deadline = asyncio.get_running_loop().time() + seconds

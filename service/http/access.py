@@ -183,9 +183,9 @@ class Identities:
 
     async def stop(self) -> None:
         if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+            while not self._task.done():  # as the index keeper: never trust one cancellation
+                self._task.cancel()
+                await asyncio.wait({self._task}, timeout=1.0)
 
     async def refresh(self) -> None:
         """Check every remembered key again in one query; forget keys idle for a quarter of an hour."""

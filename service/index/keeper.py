@@ -75,9 +75,9 @@ class IndexKeeper:
 
     async def stop(self) -> None:
         if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+            while not self._task.done():  # a cancellation can be lost in a race; ask until the task has ended
+                self._task.cancel()
+                await asyncio.wait({self._task}, timeout=1.0)
         if self._listener is not None:
             await self._listener.close()
 
@@ -104,8 +104,11 @@ class IndexKeeper:
     async def _run(self) -> None:
         while True:
             try:
+                # asyncio.timeout, not wait_for: on Python 3.11 a cancellation that lands as wait_for times out
+                # comes out as TimeoutError, and suppressing it would keep this loop alive after stop().
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._changed.wait(), CHECK_EVERY_SECONDS)
+                    async with asyncio.timeout(CHECK_EVERY_SECONDS):
+                        await self._changed.wait()
                 if self._changed.is_set():
                     await asyncio.sleep(DEBOUNCE_SECONDS)
                     self._changed.clear()

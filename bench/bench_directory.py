@@ -25,7 +25,7 @@ import asyncpg
 from service.settings import PROJECT_ROOT
 from service.store import services as service_store
 from service.store.area_import import import_areas
-from service.store.db import _init_connection
+from service.store.db import connect
 from service.store.directory import export_directory, import_directory
 from service.store.embedded import EmbeddedPostgres
 from service.store.migrate import migrate
@@ -68,8 +68,7 @@ async def bench(admin_dsn: str, n: int) -> None:
     admin = await asyncpg.connect(admin_dsn)
     await admin.execute(f'create database "{name}"')
     try:
-        conn = await asyncpg.connect(urlunsplit(urlsplit(admin_dsn)._replace(path=f"/{name}")))
-        await _init_connection(conn)
+        conn = await connect(urlunsplit(urlsplit(admin_dsn)._replace(path=f"/{name}")))
         await migrate(conn, PROJECT_ROOT / "schema")
         vocab = await current_taxonomies(conn)
 

@@ -312,13 +312,12 @@ def over_http(dsn: str, origins: list[tuple[float, float]], needs: list[str], ci
         "DATABASE_URL": dsn,
         "PATHWAYS_PORT": str(port),
         "PATHWAYS_LOAD_DEMO": "false",
-        "PATHWAYS_BENCH_ROUTES": "true",
         # One client address sends all the load, so the rate limit is off (RESULTS.md says what it costs).
         "PATHWAYS_RATE_LIMIT_PER_MINUTE": "0",
         "PATHWAYS_LOG_LEVEL": "WARNING",
     }
     server = subprocess.Popen(
-        ["taskset", "-c", "0", str(Path(sys.executable).with_name("pathways")), "serve"],
+        ["taskset", "-c", "0", sys.executable, str(Path(__file__).with_name("fixed_route.py"))],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from importlib.metadata import version
 from pathlib import Path
@@ -12,7 +12,7 @@ from typing import Any
 
 import msgspec
 import swagger_ui_bundle
-from litestar import Litestar
+from litestar import Litestar, Router
 from litestar.config.cors import CORSConfig
 from litestar.logging import LoggingConfig
 from litestar.middleware.rate_limit import RateLimitConfig
@@ -25,11 +25,8 @@ from litestar.stores.redis import RedisStore
 from litestar.template.config import TemplateConfig
 from redis.asyncio import Redis
 
-from service.domain.answer import ReferralAnswer
-from service.domain.routing import Person
-from service.http.access import Identities, authenticate
+from service.http.access import READ, Identities, authenticate
 from service.http.areas import AreaController
-from service.http.bench import fixed_options
 from service.http.bodies import StrictBodies
 from service.http.changes import ChangeController
 from service.http.deps import DEPENDENCIES
@@ -53,7 +50,8 @@ from service.http.services import ServiceController
 from service.http.sites import SiteController
 from service.index.engine import IndexConfig
 from service.index.keeper import IndexKeeper
-from service.index.origins import make_geocoder
+from service.runtime import Runtime
+from service.search import make_geocoder
 from service.settings import Settings
 from service.store.areas import Territories
 from service.store.db import open_database
@@ -68,7 +66,8 @@ WEB_TEMPLATES = Path(__file__).parent / "web" / "templates"
 WEB_STATIC = Path(__file__).parent / "web" / "static"
 
 
-def create_app(settings: Settings) -> Litestar:
+def create_app(settings: Settings, extra_handlers: Sequence[Any] = ()) -> Litestar:
+    """The app. `extra_handlers` are mounted beside the product's routes (the search benchmark adds its own)."""
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         async with open_database(settings) as db:
@@ -86,29 +85,30 @@ def create_app(settings: Settings) -> Litestar:
             )
             keeper = IndexKeeper(db, vocab, config)
             await keeper.start()
-            app.state.db = db
-            app.state.outage = Outage(db)
-            app.state.vocab = vocab
-            app.state.settings = settings
-            app.state.keeper = keeper
-            app.state.identities = Identities(db, settings, app.stores.get("rate_limit"))
-            app.state.identities.start()
-            app.state.territories = Territories()
-            app.state.geocoder = make_geocoder(settings.online_geocoder, settings.geocoder_user_agent)
-            if settings.bench_routes:
-                app.state.bench_answer = bench_answer(keeper)
+            identities = Identities(db, settings, app.stores.get("rate_limit"))
+            identities.start()
+            app.state.runtime = Runtime(
+                settings=settings,
+                db=db,
+                vocab=vocab,
+                keeper=keeper,
+                identities=identities,
+                outage=Outage(db),
+                territories=Territories(),
+                geocoder=make_geocoder(settings.online_geocoder, settings.geocoder_user_agent),
+            )
             log.info("database: %s", f"embedded ({settings.data_dir})" if db.embedded else "DATABASE_URL")
             try:
                 yield
             finally:
-                await app.state.identities.stop()
+                await identities.stop()
                 await keeper.stop()
                 store = app.stores.get("rate_limit")
                 if isinstance(store, FallbackStore):
                     await store.close()
 
     swagger_dir = Path(swagger_ui_bundle.swagger_ui_path)
-    extra: list[Any] = [fixed_options] if settings.bench_routes else []
+    extra: list[Any] = list(extra_handlers)
     govuk = Path(settings.web_assets_dir)
     if (govuk / "govuk-frontend.min.css").is_file():
         # GOV.UK Frontend from npm (make installs it); its CSS refers to /assets/fonts and /assets/images.
@@ -128,7 +128,7 @@ def create_app(settings: Settings) -> Litestar:
             SiteController,
             DirectoryController,
             ReferralController,
-            PageController,
+            Router(path="/", route_handlers=[PageController], guards=READ),
             KeyController,
             ChangeController,
             create_static_files_router(path="/static", directories=[WEB_STATIC], include_in_schema=False),
@@ -203,22 +203,6 @@ def _stores(settings: Settings) -> dict[str, Store]:
         shared = RedisStore(client, namespace=settings.redis_namespace, handle_client_shutdown=True)
         return {"rate_limit": FallbackStore(shared, BoundedMemoryStore())}
     return {"rate_limit": BoundedMemoryStore()}
-
-
-def bench_answer(keeper: IndexKeeper) -> ReferralAnswer:
-    """A representative search, answered once, for the benchmark's fixed-response route."""
-    index = keeper.index
-    assert index is not None
-    where = index.resolve_point(-1.5, 52.5)
-    person = Person(age=30, needs=("mental_health", "alcohol"))
-    return index.search(
-        person=person,
-        context="custody",
-        at=dt.datetime.now(dt.UTC),
-        where=where,
-        origin_label="bench",
-        resolved_from="point",
-    )
 
 
 def openapi_document(app: Litestar) -> dict[str, Any]:

@@ -40,7 +40,6 @@ class Settings(Struct, frozen=True, kw_only=True):
     kind_cap: int = 3
     online_geocoder: str = ""
     geocoder_user_agent: str = "ld-pathways"
-    bench_routes: bool = False
     read_access: str = "open"
     """open: anyone may read and search (Open Referral UK's expectation); key: reading needs an API key."""
     jwt_secret: str = ""
@@ -97,7 +96,6 @@ ENV: dict[str, str] = {
     "PATHWAYS_KIND_CAP": "kind_cap",
     "PATHWAYS_ONLINE_GEOCODER": "online_geocoder",
     "PATHWAYS_GEOCODER_USER_AGENT": "geocoder_user_agent",
-    "PATHWAYS_BENCH_ROUTES": "bench_routes",
     "PATHWAYS_CORS_ORIGINS": "cors_origins",
     "PATHWAYS_READ_ACCESS": "read_access",
     "PATHWAYS_JWT_SECRET": "jwt_secret",

@@ -106,10 +106,9 @@ def settings(database_url: str) -> Settings:
 @pytest.fixture
 async def conn(database_url: str) -> AsyncIterator[Connection]:
     """A connection to an empty directory (the migrations' taxonomies stay)."""
-    from service.store.db import _init_connection
+    from service.store.db import connect
 
-    connection = await asyncpg.connect(database_url)
-    await _init_connection(connection)
+    connection = await connect(database_url)
     await connection.execute(f"truncate {TABLES} restart identity")
     try:
         yield connection

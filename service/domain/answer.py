@@ -89,6 +89,21 @@ class Excluded(Struct, frozen=True, kw_only=True):
     """Failed exactly one criterion: e.g. full now, or just outside its catchment."""
 
 
+class Explanation(Struct, frozen=True, kw_only=True):
+    """With explain: why the rest of the directory was not offered, counted in full; the lists beside it are cut
+    to `listed` entries each, the most relevant first (ask for more with `explain_limit`)."""
+
+    excluded_total: int
+    """Every service in the directory that is not an option here."""
+    near_misses_total: int
+    by_reason: dict[str, int]
+    """How many services each reason excluded (a service failing two rules counts under both). Services whose
+    catchment does not hold the origin count under OUTSIDE_CATCHMENT; their other reasons are worked out only for
+    those within `near_km` of the origin."""
+    listed: int
+    near_km: float
+
+
 class ReferralAnswer(Struct, frozen=True, kw_only=True):
     origin: ResolvedOrigin
     context: Context
@@ -98,7 +113,8 @@ class ReferralAnswer(Struct, frozen=True, kw_only=True):
     unmet_needs: tuple[str, ...]
     fallbacks: tuple[Fallback, ...]
     excluded: tuple[Excluded, ...] | None = None
+    """With explain: the most relevant excluded services (eligible ones below the cut, then the fewest failed
+    rules, then the nearest), at most `explanation.listed`."""
     near_misses: tuple[Excluded, ...] | None = None
-    excluded_outside_catchment: int | None = None
-    """With explain: how many more services were excluded only because the origin is outside their catchment
-    and failed something else too (they are counted, not listed)."""
+    """With explain: services that failed exactly one rule, nearest first, at most `explanation.listed`."""
+    explanation: Explanation | None = None

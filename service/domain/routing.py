@@ -13,6 +13,7 @@ from typing import Annotated, Literal
 
 from msgspec import Meta, Struct
 
+from service.domain import reasons
 from service.domain.answer import Reason
 from service.domain.errors import FieldProblem, InvalidInput
 from service.domain.geometry import contains, haversine_km
@@ -85,23 +86,25 @@ class Person(Model, frozen=True, kw_only=True):
     circumstances: Annotated[tuple[Code, ...], Meta(max_length=30)] = ()
 
 
+WhenNeeded = Annotated[
+    dt.datetime,
+    Meta(
+        description="When the options are needed (default now); a time without an offset is Europe/London.",
+        extra_json_schema={"format": "date-time"},
+    ),
+]
+
+
 class ReferralRequest(Model, frozen=True, kw_only=True):
     origin: Origin
     context: Context
     person: Person
-    at: (
-        Annotated[
-            dt.datetime,
-            Meta(
-                description="When the options are needed (default now); a time without an offset is Europe/London.",
-                extra_json_schema={"format": "date-time"},
-            ),
-        ]
-        | None
-    ) = None
+    at: WhenNeeded | None = None
     limit: Annotated[int, Meta(ge=1, le=50)] = 10
     max_travel_minutes: Annotated[int, Meta(ge=1, le=1440)] | None = None
     explain: bool = False
+    explain_limit: Annotated[int, Meta(ge=1, le=200)] = 20
+    """With explain: how many excluded services and near misses to list (each); all are counted."""
 
 
 def when_needed(at: dt.datetime | None, now: dt.datetime) -> dt.datetime:
@@ -150,25 +153,18 @@ def effective_capacity(capacity: Capacity, at: dt.datetime) -> CapacityStatus:
     return capacity.status
 
 
-def _age(value: float) -> str:
-    return f"{value:g}"
-
-
 # --- hard eligibility: each returns a Reason when the service must not be offered -------------------------
+# Each rule's fast form, over many services at once, is the function of the same name in service/index/masks.py.
 
 Rule = Callable[[Service, Situation, OpeningState], Reason | None]
 
 
 def is_active(s: Service, _: Situation, __: OpeningState) -> Reason | None:
-    if s.status == "active":
-        return None
-    return Reason(code="NOT_ACTIVE", text=f"the service is {s.status.replace('_', ' ')}")
+    return None if s.status == "active" else reasons.not_active(s.status)
 
 
 def serves_context(s: Service, sit: Situation, _: OpeningState) -> Reason | None:
-    if sit.context in s.contexts:
-        return None
-    return Reason(code="WRONG_CONTEXT", text=f"does not take referrals from {sit.context}")
+    return None if sit.context in s.contexts else reasons.wrong_context(sit.context)
 
 
 def catchment_contains_origin(s: Service, sit: Situation, _: OpeningState) -> Reason | None:
@@ -182,15 +178,15 @@ def catchment_contains_origin(s: Service, sit: Situation, _: OpeningState) -> Re
         case RadiusCatchment(km=km):
             assert s.location is not None
             inside = haversine_km(s.location.lon, s.location.lat, sit.origin.lon, sit.origin.lat) <= km
-    return None if inside else Reason(code="OUTSIDE_CATCHMENT", text="the origin is outside its catchment")
+    return None if inside else reasons.OUTSIDE_CATCHMENT
 
 
 def accepts_age(s: Service, sit: Situation, _: OpeningState) -> Reason | None:
     age, limits = sit.person.age, s.eligibility.age
     if limits.min is not None and age < limits.min:
-        return Reason(code="AGE_BELOW_MIN", text=f"takes people aged {_age(limits.min)} and over")
+        return reasons.age_below_min(limits.min)
     if limits.max is not None and age >= limits.max:
-        return Reason(code="AGE_ABOVE_MAX", text=f"takes people under {_age(limits.max)}")
+        return reasons.age_above_max(limits.max)
     return None
 
 
@@ -199,19 +195,14 @@ def place_of_safety_accepts_age(s: Service, sit: Situation, opening: OpeningStat
     if s.kind != "place_of_safety" or sit.context != "street" or "mental_health_crisis" not in sit.person.needs:
         return None
     refused = accepts_age(s, sit, opening)
-    if refused is None:
-        return None
-    return Reason(code="S136_AGE_NOT_ACCEPTED", text=f"this place of safety {refused.text}")
+    return None if refused is None else reasons.s136_age_not_accepted(refused)
 
 
 def police_station_never_for_under_18s(s: Service, sit: Situation, _: OpeningState) -> Reason | None:
     """s136 MHA 1983 (as amended by the Policing and Crime Act 2017): a police station is never a place of
     safety for anyone under 18."""
     if s.kind == "place_of_safety" and s.police_station and sit.person.age < 18:
-        return Reason(
-            code="S136_POLICE_STATION_UNDER_18",
-            text="a police station is never a place of safety for anyone under 18 (s136 MHA 1983)",
-        )
+        return reasons.S136_POLICE_STATION_UNDER_18
     return None
 
 
@@ -224,10 +215,7 @@ def police_station_only_in_exceptional_cases(s: Service, sit: Situation, _: Open
         and sit.person.age >= 18
         and "imminent_serious_harm" not in sit.person.circumstances
     ):
-        return Reason(
-            code="S136_POLICE_STATION_NOT_EXCEPTIONAL",
-            text="a police station is a place of safety for adults only with an imminent risk of serious harm",
-        )
+        return reasons.S136_POLICE_STATION_NOT_EXCEPTIONAL
     return None
 
 
@@ -235,9 +223,7 @@ def accepts_gender(s: Service, sit: Situation, _: OpeningState) -> Reason | None
     allowed = s.eligibility.genders
     if not allowed or sit.person.gender in allowed:
         return None
-    return Reason(
-        code="GENDER_NOT_ACCEPTED", text=f"only for {' and '.join(g.replace('_', '-') for g in allowed)} people"
-    )
+    return reasons.gender_not_accepted(allowed)
 
 
 def is_general_entry(s: Service, context: str) -> bool:
@@ -247,28 +233,22 @@ def is_general_entry(s: Service, context: str) -> bool:
 def meets_a_need(s: Service, sit: Situation, _: OpeningState) -> Reason | None:
     if is_general_entry(s, sit.context) or not set(sit.person.needs).isdisjoint(s.eligibility.needs):
         return None
-    return Reason(code="NO_NEED_MET", text="meets none of the person's needs")
+    return reasons.NO_NEED_MET
 
 
 def circumstances_allow(s: Service, sit: Situation, _: OpeningState) -> Reason | None:
     have = set(sit.person.circumstances)
     missing = [c for c in s.eligibility.circumstances_required if c not in have]
     if missing:
-        return Reason(code="MISSING_CIRCUMSTANCE", text=f"requires: {', '.join(c.replace('_', ' ') for c in missing)}")
+        return reasons.missing_circumstance(missing)
     barred = [c for c in s.eligibility.circumstances_excluded if c in have]
-    if barred:
-        return Reason(
-            code="EXCLUDED_CIRCUMSTANCE",
-            text=f"cannot take people who are: {', '.join(c.replace('_', ' ') for c in barred)}",
-        )
-    return None
+    return reasons.excluded_circumstance(barred) if barred else None
 
 
 def has_capacity(s: Service, sit: Situation, _: OpeningState) -> Reason | None:
     if effective_capacity(s.capacity, sit.at) != "full":
         return None
-    until = f" until {s.capacity.until.isoformat()}" if s.capacity.until else ""
-    return Reason(code="FULL", text=f"full{until}")
+    return reasons.full(s.capacity.until)
 
 
 def needs_immediate_access(s: Service, context: str) -> bool:
@@ -281,13 +261,10 @@ def open_when_needed(s: Service, sit: Situation, opening: OpeningState) -> Reaso
     if not needs_immediate_access(s, sit.context):
         return None
     if sit.context == "street":
-        if opening.open_now:
-            return None
-        return Reason(code="CLOSED_NOW", text="closed now")
+        return None if opening.open_now else reasons.CLOSED_NOW
     if open_within(opening, sit.at, sit.detention_window):
         return None
-    hours = round(sit.detention_window.total_seconds() / 3600)
-    return Reason(code="CLOSED_IN_WINDOW", text=f"does not open within the next {hours} h")
+    return reasons.closed_in_window(sit.detention_window)
 
 
 def within_travel_time(s: Service, sit: Situation, _: OpeningState) -> Reason | None:
@@ -296,9 +273,7 @@ def within_travel_time(s: Service, sit: Situation, _: OpeningState) -> Reason | 
     if set(s.access_modes) <= {"phone"}:
         return None
     minutes = travel_minutes(haversine_km(s.location.lon, s.location.lat, sit.origin.lon, sit.origin.lat), sit.context)
-    if minutes <= sit.max_travel_minutes:
-        return None
-    return Reason(code="TOO_FAR", text=f"about {minutes} min away; the limit is {sit.max_travel_minutes} min")
+    return None if minutes <= sit.max_travel_minutes else reasons.too_far(minutes, sit.max_travel_minutes)
 
 
 HARD_RULES: tuple[Rule, ...] = (

@@ -48,6 +48,7 @@ from service.domain.decoding import convert
 from service.domain.errors import DomainError, MalformedInput, Unavailable
 from service.domain.model import ServiceBody
 from service.domain.scope import Territory, Verdict
+from service.runtime import runtime_of
 from service.settings import Settings
 from service.store.db import Connection, Database, unavailable
 from service.store.keys import identities_for_hashes
@@ -245,7 +246,7 @@ class Reach:
         if self.identity.role != "editor":
             return None
         if self._territory is None:
-            self._territory = await self.state.territories.current(self.conn)
+            self._territory = await runtime_of(self.state).territories.current(self.conn)
         verdict: Verdict = await asyncio.to_thread(
             self._territory.judge, self.identity.areas, body.catchment, body.location
         )
@@ -267,7 +268,7 @@ async def identity_of(connection: ASGIConnection[Any, Any, Any, Any]) -> Identit
         raise failed
     found = state.get("identity")
     if found is None:
-        identities: Identities = connection.app.state.identities
+        identities = runtime_of(connection.app.state).identities
         found = state["identity"] = await identities.resolve(connection.headers, client_address(connection))
     return found
 
@@ -308,7 +309,7 @@ def limited_as(connection: ASGIConnection[Any, Any, Any, Any]) -> str:
 
 async def can_read(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
     """Guard: reading, open to all or key-required (PATHWAYS_READ_ACCESS)."""
-    settings: Settings = connection.app.state.settings
+    settings = runtime_of(connection.app.state).settings
     may_read(await identity_of(connection), settings.read_access == "open")
 
 

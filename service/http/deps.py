@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator
-from dataclasses import dataclass
 from typing import Any
 
 from litestar import Request
@@ -13,22 +12,23 @@ from litestar.di import NamedDependency, Provide
 from service.domain.access import Identity
 from service.domain.model import Taxonomies
 from service.http.access import identity_of
-from service.index.engine import DirectoryIndex
-from service.index.origins import Geocoder
+from service.runtime import runtime_of
 from service.store.db import Connection
 
 
 async def provide_conn(state: State) -> AsyncGenerator[Connection, None]:
-    async with state.db.transaction() as conn:
+    runtime = runtime_of(state)
+    async with runtime.db.transaction() as conn:
         yield conn
-    state.outage.recovered()
+    runtime.outage.recovered()
 
 
 async def provide_snapshot_conn(state: State) -> AsyncGenerator[Connection, None]:
     """A connection with no transaction open: the handler opens its own (a read-only snapshot)."""
-    async with state.db.connection() as conn:
+    runtime = runtime_of(state)
+    async with runtime.db.connection() as conn:
         yield conn
-    state.outage.recovered()
+    runtime.outage.recovered()
 
 
 async def provide_identity(request: Request[Any, Any, Any]) -> Identity:
@@ -40,25 +40,8 @@ async def provide_actor(request: Request[Any, Any, Any]) -> str:
     return (await identity_of(request)).actor
 
 
-@dataclass(frozen=True)
-class Search:
-    """What a search needs: the current index snapshot and the optional online geocoder."""
-
-    index: DirectoryIndex
-    geocoder: Geocoder | None
-
-
-def search_of(state: State) -> Search:
-    """The current index snapshot and geocoder. Read from `state` rather than injected: dependency resolution
-    costs more than the lookup on the search hot path."""
-    index: DirectoryIndex | None = state.keeper.index
-    assert index is not None, "the index is built before the app starts serving"
-    return Search(index=index, geocoder=state.geocoder)
-
-
 def provide_vocab(state: State) -> Taxonomies:
-    vocab: Taxonomies = state.vocab
-    return vocab
+    return runtime_of(state).vocab
 
 
 DEPENDENCIES = {

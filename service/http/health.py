@@ -9,6 +9,7 @@ from litestar import Request, Response, get
 from litestar.datastructures import State
 
 from service.http.problems import Problem, problem, problem_responses
+from service.runtime import runtime_of
 from service.store.changes import directory_version
 from service.store.migrate import pending
 
@@ -28,8 +29,9 @@ async def live() -> Health:
 async def ready(request: Request[Any, Any, Any], state: State) -> Response[Health] | Response[Problem]:
     """Ready when the database answers and every migration is applied."""
     try:
-        async with state.db.pool.acquire(timeout=2) as conn:
-            todo = await pending(conn, state.settings.schema_dir)
+        runtime = runtime_of(state)
+        async with runtime.db.pool.acquire(timeout=2) as conn:
+            todo = await pending(conn, runtime.settings.schema_dir)
             version = await directory_version(conn)
     except Exception as e:  # any failure to reach the database means not ready
         return problem(request, 503, "not-ready", "Not ready", f"database unavailable: {type(e).__name__}")

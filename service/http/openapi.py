@@ -6,15 +6,19 @@ import dataclasses
 from typing import Any
 
 import msgspec
+from litestar.enums import ParamType
 from litestar.openapi.spec import (
     Discriminator,
     OpenAPI,
     OpenAPIMediaType,
     OpenAPIType,
+    Parameter,
     Reference,
     RequestBody,
     Schema,
 )
+
+from service.search import SearchQuery
 
 _SITE_LIST = Schema(
     type=OpenAPIType.OBJECT,
@@ -155,6 +159,34 @@ def _msgspec_components(schemas: dict[str, Schema | Reference]) -> None:
         schemas[name] = to_schema(definition)
 
 
+QUERY_STRUCTS: dict[str, type[msgspec.Struct]] = {"findReferralOptionsByQuery": SearchQuery}
+"""Routes that decode their query parameters into a Struct themselves: the parameters are its fields."""
+
+
+def _query_parameters(struct: type[msgspec.Struct]) -> list[Parameter]:
+    (schema,), components = msgspec.json.schema_components([struct], ref_template="#/components/schemas/{name}")
+    definition = components[struct.__name__]
+    required = set(definition.get("required", ()))
+    out = []
+    for name, prop in definition["properties"].items():
+        description = prop.pop("description", None) if isinstance(prop, dict) else None
+        if "anyOf" in prop and {"type": "null"} in prop["anyOf"]:
+            prop = next(p for p in prop["anyOf"] if p != {"type": "null"}) | (
+                {"default": prop["default"]} if "default" in prop else {}
+            )
+        out.append(
+            Parameter(
+                name=name,
+                param_in=ParamType.QUERY,
+                required=name in required,
+                schema=to_schema(prop),
+                description=description,
+                explode=True if prop.get("type") == "array" else None,
+            )
+        )
+    return out
+
+
 def finish_openapi(document: OpenAPI) -> None:
     """Docstring first lines become summaries; raw-body imports get their request body documented; overlapping
     oneOf lists become anyOf."""
@@ -167,6 +199,11 @@ def finish_openapi(document: OpenAPI) -> None:
                 continue
             if operation.description:
                 operation.summary = operation.description.strip().splitlines()[0]
+            if operation.operation_id in QUERY_STRUCTS:
+                operation.parameters = [
+                    *(operation.parameters or []),
+                    *_query_parameters(QUERY_STRUCTS[operation.operation_id]),
+                ]
             if operation.operation_id in RAW_BODIES:
                 schema, description = RAW_BODIES[operation.operation_id]
                 operation.request_body = RequestBody(

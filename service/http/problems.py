@@ -26,7 +26,7 @@ from service.domain.errors import (
     RecordProblem,
     Unavailable,
 )
-from service.http.outage import Outage
+from service.runtime import runtime_of
 from service.store.db import unavailable
 
 PROBLEM_JSON = "application/problem+json"
@@ -180,7 +180,7 @@ def _http(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Probl
 
 
 def _unavailable(request: Request[Any, Any, Any], exc: Unavailable) -> Response[Problem]:
-    outage: Outage = request.app.state.outage
+    outage = runtime_of(request.app.state).outage
     outage.failed(exc)
     return problem(
         request,
@@ -198,11 +198,11 @@ def _internal(request: Request[Any, Any, Any], exc: Exception) -> Response[Probl
     bug, logged with its traceback once per distinct place it happens, not once per request."""
     found = unavailable(exc)
     if isinstance(found, Unavailable):
-        request.app.state.outage.lost_connection(exc)
+        runtime_of(request.app.state).outage.lost_connection(exc)
         return _unavailable(request, found)
     if isinstance(found, Conflict):
         return _conflict(request, found)
-    outage: Outage = request.app.state.outage
+    outage = runtime_of(request.app.state).outage
     outage.bug(exc, f"{request.method} {safe_path(request)}")
     return problem(request, 500, "internal", "Internal server error", "an unexpected error; it has been logged")
 

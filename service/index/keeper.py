@@ -1,9 +1,12 @@
-"""Keeps the search index current: built at start-up, rebuilt from the store when the change feed says so.
+"""Keeps the search index current: built at start-up, then changed a few services at a time as writes commit.
 
-Every write appends to `changes`, whose trigger NOTIFYs `directory_changes`; each replica LISTENs on its own
-connection and rebuilds within a debounce of 50 ms, so a committed write is searchable everywhere within a second
-at directory scale. A missed notification (a dropped connection) is caught by comparing directory versions every
-few seconds, and the opening-times timeline is rolled forward daily.
+Every write appends to `changes`, whose trigger NOTIFYs the change feed; each replica listens on a connection of its
+own. A notice about services queues their ids; within a debounce of 10 ms the keeper fetches just those services,
+decodes them and works out their rows off the event loop, then writes the rows in place (a few milliseconds at
+most, on the loop, between searches). A change to an area or a site, a batch too large to be worth doing row by
+row, a listener that had to reconnect (notices may have been missed), a directory version the notices do not
+explain, and the daily roll of the opening-times timeline all rebuild the whole index instead: in a thread, from
+one snapshot, swapped in at once; notices that arrive meanwhile are applied to the new index afterwards.
 """
 
 from __future__ import annotations
@@ -12,49 +15,20 @@ import asyncio
 import contextlib
 import datetime as dt
 import logging
-from typing import Any
+import uuid
 
 from service.domain.model import Taxonomies
-from service.index.engine import DirectoryIndex, IndexConfig
-from service.store import areas as area_store
+from service.index.engine import DirectoryIndex, IndexConfig, Prepared
 from service.store import services as service_store
-from service.store import sites as site_store
-from service.store.changes import directory_version
-from service.store.db import Connection, Database
-from service.store.postcodes import all_centroids
+from service.store.changes import Listener, Notice, directory_version, listen
+from service.store.db import Database
+from service.store.snapshot import read_directory
 
 log = logging.getLogger("service.index")
-DEBOUNCE_SECONDS = 0.05
+DEBOUNCE_SECONDS = 0.01
 CHECK_EVERY_SECONDS = 5.0
-
-
-async def load_index(
-    conn: Connection, vocab: Taxonomies, config: IndexConfig, damaged: set[str] | None = None
-) -> DirectoryIndex:
-    """A new index from one consistent snapshot. Services whose stored documents cannot be read are left out and
-    added to `damaged`, logged once each."""
-    async with conn.transaction(isolation="repeatable_read", readonly=True):
-        version = await directory_version(conn)
-        services, unreadable = await service_store.readable_services(conn)
-        areas = await area_store.all_areas(conn)
-        sites = await site_store.all_sites(conn)
-        postcodes = await all_centroids(conn)
-    new = sorted(set(unreadable) - (damaged or set()))
-    if new:
-        log.error("stored service(s) that cannot be read are left out of search: %s", ", ".join(new))
-    if damaged is not None:
-        damaged.update(new)
-    return await asyncio.to_thread(
-        DirectoryIndex,
-        services=services,
-        areas=areas,
-        sites=sites,
-        postcodes=postcodes,
-        vocab=vocab,
-        version=version,
-        config=config,
-        now=dt.datetime.now(dt.UTC),
-    )
+LARGEST_INCREMENT = 2000
+"""More services than this in one go (a big import) are read by a whole rebuild, off the event loop."""
 
 
 class IndexKeeper:
@@ -64,9 +38,15 @@ class IndexKeeper:
         self._failing: str | None = None
         """The failure being suffered, logged once with its traceback; cleared (and said) on the next success."""
         self._changed = asyncio.Event()
-        self._listener: Any = None
+        self._listener: Listener | None = None
         self._task: asyncio.Task[None] | None = None
         self._damaged: set[str] = set()
+        self._pending: set[uuid.UUID] = set()
+        self._pending_version = 0
+        self._whole = False
+        """Something only a whole rebuild can take in (an area or site changed, or notices may have been lost)."""
+        self.rebuilds = 0
+        self.increments = 0
 
     async def start(self) -> None:
         await self._listen()
@@ -82,16 +62,75 @@ class IndexKeeper:
             await self._listener.close()
 
     async def rebuild(self) -> None:
+        """The whole index from one snapshot, read, decoded and built in a thread, then swapped in."""
+        self._whole = False
+        index = await asyncio.to_thread(self._build)
+        self.index = index
+        self.rebuilds += 1
+
+    def _build(self) -> DirectoryIndex:
+        """Runs in a worker thread: the snapshot is read on an event loop of the thread's own."""
+        snapshot = read_directory(self.db.dsn, self.db.timeouts)
+        self._note_damaged(snapshot.damaged)
+        return DirectoryIndex.build(
+            services=snapshot.services,
+            areas=snapshot.areas,
+            sites=snapshot.sites,
+            postcodes=snapshot.postcodes,
+            vocab=self.vocab,
+            version=snapshot.version,
+            config=self.config,
+            now=dt.datetime.now(dt.UTC),
+        )
+
+    def _note_damaged(self, damaged: list[str]) -> None:
+        new = sorted(set(damaged) - self._damaged)
+        if new:
+            log.error("stored service(s) that cannot be read are left out of search: %s", ", ".join(new))
+        self._damaged.update(new)
+
+    async def catch_up(self) -> None:
+        """Apply the services named since the last call: fetched on the loop (a few rows), decoded and prepared in a
+        thread, written in place on the loop."""
+        index = self.index
+        assert index is not None
+        ids, version = self._pending, self._pending_version
+        self._pending, self._pending_version = set(), 0
+        if len(ids) > LARGEST_INCREMENT:
+            await self.rebuild()
+            return
         async with self.db.connection() as conn:
-            self.index = await load_index(conn, self.vocab, self.config, self._damaged)
+            rows = await service_store.services_as_text(conn, sorted(ids))
+        prepared = await asyncio.to_thread(self._prepare, index, rows, ids, version)
+        if self.index is index:  # a rebuild swapped in meanwhile: it has read these services itself
+            index.apply(prepared)
+            self.increments += 1
+
+    def _prepare(
+        self, index: DirectoryIndex, rows: list[service_store.StoredText], ids: set[uuid.UUID], version: int
+    ) -> Prepared:
+        services, damaged = service_store.decode_services(rows)
+        self._note_damaged(damaged)
+        found = {s.id for s in services}
+        return index.prepare(services, gone=sorted(ids - found), version=version)
 
     async def _listen(self) -> None:
         if self._listener is not None and not self._listener.is_closed():
             return
-        self._listener = await self.db.connect()
-        await self._listener.add_listener("directory_changes", self._notified)
+        reconnected = self._listener is not None
+        self._listener = await listen(self.db, self._notified)
+        if reconnected:
+            self._whole = True  # notices sent while the listener was away are lost
 
-    def _notified(self, *_: object) -> None:
+    def _notified(self, notice: Notice) -> None:
+        if notice.entity == "service":
+            try:
+                self._pending.add(uuid.UUID(notice.key))
+            except ValueError:
+                self._whole = True
+            self._pending_version = max(self._pending_version, notice.id)
+        else:
+            self._whole = True
         self._changed.set()
 
     async def _stale(self) -> bool:
@@ -99,7 +138,7 @@ class IndexKeeper:
         if not self.index.timeline_covers(dt.datetime.now(dt.UTC).timestamp() + 86400):
             return True
         async with self.db.connection() as conn:
-            return await directory_version(conn) != self.index.version
+            return await directory_version(conn) > self.index.version
 
     async def _run(self) -> None:
         while True:
@@ -112,11 +151,14 @@ class IndexKeeper:
                 if self._changed.is_set():
                     await asyncio.sleep(DEBOUNCE_SECONDS)
                     self._changed.clear()
-                    await self.rebuild()
                 else:
                     await self._listen()
                     if await self._stale():
-                        await self.rebuild()
+                        self._whole = True
+                if self._whole:
+                    await self.rebuild()
+                if self._pending:
+                    await self.catch_up()
                 if self._failing is not None:
                     log.warning("index refresh works again; serving version %s", self._serving())
                     self._failing = None
@@ -124,6 +166,7 @@ class IndexKeeper:
                 raise
             except Exception as e:  # keep serving the last good index; try again on the next tick
                 self._failed(e)
+                self._whole = True
                 await asyncio.sleep(1.0)
 
     def _serving(self) -> int | None:

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import msgspec
 
 from service.domain.history import field_changes
 from service.domain.model import Change, ChangeEntry, FieldChange
-from service.store.db import Connection
+from service.store.db import Connection, Database
 from service.store.sql import sql
 
 
@@ -56,3 +57,44 @@ async def changes(conn: Connection, f: ChangeFilter) -> list[ChangeEntry]:
 async def directory_version(conn: Connection) -> int:
     value = await conn.fetchval(sql("directory_version"))
     return int(value)
+
+
+class Notice(msgspec.Struct, frozen=True):
+    """One committed write, as the change feed announces it (the changes table's trigger)."""
+
+    id: int
+    entity: str
+    key: str
+    version: int
+
+
+class Listener:
+    """A connection of its own LISTENing on the change feed; `on_notice` runs on the event loop for each write."""
+
+    def __init__(self, conn: Connection) -> None:
+        self._conn = conn
+
+    def is_closed(self) -> bool:
+        return bool(self._conn.is_closed())
+
+    async def close(self) -> None:
+        await self._conn.close()
+
+
+CHANNEL = "directory_changes"
+
+
+async def listen(db: Database, on_notice: Callable[[Notice], None]) -> Listener:
+    """Start listening: every committed write's notice reaches `on_notice`, in commit order, until closed. A notice
+    that cannot be read (not one of ours) is ignored."""
+    conn = await db.connect()
+
+    def notified(_: object, __: int, ___: str, payload: object) -> None:
+        try:
+            notice = msgspec.json.decode(str(payload), type=Notice)
+        except msgspec.DecodeError:
+            return
+        on_notice(notice)
+
+    await conn.add_listener(CHANNEL, notified)
+    return Listener(conn)

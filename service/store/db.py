@@ -39,6 +39,20 @@ async def _init_connection(conn: Connection) -> None:
         await conn.set_type_codec(name, encoder=_encode_json, decoder=msgspec.json.decode, schema="pg_catalog")
 
 
+async def connect(dsn: str, timeouts: Timeouts | None = None) -> Connection:
+    """A connection of its own (not the pool's), with the store's JSON codec and bounded waits: for the change-feed
+    listener, work in another thread's event loop, scripts and tests."""
+    t = timeouts or Timeouts()
+    conn = await asyncpg.connect(
+        dsn,
+        timeout=t.connect,
+        command_timeout=t.statement + 1,
+        server_settings=t.server_settings(),
+    )
+    await _init_connection(conn)
+    return conn
+
+
 _BACKGROUND: set[asyncio.Task[None]] = set()
 
 
@@ -122,14 +136,7 @@ class Database:
 
     async def connect(self) -> Connection:
         """A connection of its own (the change-feed listener), with the same timeouts as the pool's."""
-        conn = await asyncpg.connect(
-            self.dsn,
-            timeout=self.timeouts.connect,
-            command_timeout=self.timeouts.statement + 1,
-            server_settings=self.timeouts.server_settings(),
-        )
-        await _init_connection(conn)
-        return conn
+        return await connect(self.dsn, self.timeouts)
 
 
 @asynccontextmanager

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import asyncpg
@@ -269,14 +270,41 @@ async def all_services(conn: Connection) -> list[Service]:
     return [_from_row(r) for r in await conn.fetch(sql("services_all"))]
 
 
-async def readable_services(conn: Connection) -> tuple[list[Service], list[str]]:
-    """Every service whose stored document decodes, and the ids of any that do not: one damaged row (written by
-    an older version, or by hand) must never take the search index down with it."""
+@dataclass(frozen=True)
+class StoredText:
+    """A service row with its document still JSON text, so that decoding can happen off the event loop."""
+
+    id: uuid.UUID
+    body: str
+    version: int
+    created_at: dt.datetime
+    updated_at: dt.datetime
+
+
+async def services_as_text(conn: Connection, ids: Sequence[uuid.UUID] | None = None) -> list[StoredText]:
+    """These services' rows (every service when ids is None), undecoded; an id with no row is simply absent."""
+    if ids is None:
+        rows = await conn.fetch(sql("services_all_text"))
+    else:
+        rows = await conn.fetch(sql("services_by_ids"), list(ids))
+    return [StoredText(r["id"], r["body"], r["version"], r["created_at"], r["updated_at"]) for r in rows]
+
+
+def decode_services(rows: Sequence[StoredText]) -> tuple[list[Service], list[str]]:
+    """The services whose stored documents decode, and the ids of any that do not: one damaged row (written by an
+    older version, or by hand) must never take the search index down with it. Pure: run it off the event loop."""
     services: list[Service] = []
     damaged: list[str] = []
-    for row in await conn.fetch(sql("services_all")):
+    for row in rows:
         try:
-            services.append(_from_row(row))
-        except msgspec.ValidationError:
-            damaged.append(str(row["id"]))
+            document = msgspec.json.decode(row.body)
+            stored = {"id": row.id, "version": row.version, "created_at": row.created_at, "updated_at": row.updated_at}
+            services.append(msgspec.convert({**document, **stored}, Service))
+        except (msgspec.ValidationError, msgspec.DecodeError, TypeError):
+            damaged.append(str(row.id))
     return services, damaged
+
+
+async def readable_services(conn: Connection) -> tuple[list[Service], list[str]]:
+    """Every service that decodes, and the ids of those that do not (see decode_services)."""
+    return decode_services(await services_as_text(conn))

@@ -12,24 +12,32 @@ from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, get
 from litestar.datastructures import Cookie, State
+from litestar.di import NamedDependency
 from litestar.params import FromQuery, PathParameter
 from litestar.response import Template
 
 from service.domain.answer import ReferralAnswer
 from service.domain.errors import FieldProblem, InvalidInput, NotFound
 from service.domain.geometry import circle, to_shape
-from service.domain.model import AreaCatchment, NationalCatchment, PolygonCatchment, RadiusCatchment, Service
+from service.domain.model import (
+    AreaCatchment,
+    NationalCatchment,
+    PolygonCatchment,
+    RadiusCatchment,
+    Service,
+    Taxonomies,
+)
 from service.domain.schedule import LONDON
 from service.domain.types import REFERENCE
-from service.http.access import READ
-from service.http.deps import Conn, search_of
-from service.http.referrals import request_from_query
 from service.index.engine import DirectoryIndex
-from service.index.origins import referral_options
+from service.runtime import runtime_of
+from service.search import find, query_field, search_query
 from service.store import services as service_store
+from service.store.db import Connection
 from service.web import svgmap, words
 
 SITE_COOKIE = "ld_site"
+Conn = NamedDependency[Connection]
 ServiceSlug = Annotated[str, PathParameter(pattern=REFERENCE)]
 Text = FromQuery[str | None]
 Codes = FromQuery[list[str] | None]
@@ -52,9 +60,9 @@ def _local(value: dt.datetime | None, fmt: str = "%a %-d %b %H:%M") -> str:
     return value.astimezone(LONDON).strftime(fmt) if value else ""
 
 
-def _needs_by_theme(state: State, only: Sequence[str] | None = None) -> list[tuple[str, list[Any]]]:
+def _needs_by_theme(vocab: Taxonomies, only: Sequence[str] | None = None) -> list[tuple[str, list[Any]]]:
     groups: dict[str, list[Any]] = {}
-    for term in state.vocab.needs.terms:
+    for term in vocab.needs.terms:
         if only and term.code not in only:
             continue
         groups.setdefault(term.theme or "Other", []).append(term)
@@ -63,7 +71,7 @@ def _needs_by_theme(state: State, only: Sequence[str] | None = None) -> list[tup
 
 def _results_map(index: DirectoryIndex, answer: ReferralAnswer) -> str:
     area = answer.origin.force or (answer.origin.areas[0] if answer.origin.areas else None)
-    shapes = [s for s in [index.area_shape(area.code) if area else None] if s is not None]
+    shapes = [s for s in [index.places.area_shape(area.code) if area else None] if s is not None]
     markers = []
     for option in answer.options:
         service = index.by_slug.get(option.service.slug)
@@ -94,13 +102,13 @@ def _catchment_map(index: DirectoryIndex, service: Service) -> str:
     shaded: list[Any] = []
     match service.catchment:
         case AreaCatchment(codes=codes):
-            shaded = [s for s in (index.area_shape(c) for c in codes) if s is not None]
+            shaded = [s for s in (index.places.area_shape(c) for c in codes) if s is not None]
         case PolygonCatchment(geometry=geometry):
             shaded = [to_shape(geometry)]
         case RadiusCatchment(km=km) if service.location is not None:
             shaded = [circle(service.location.lon, service.location.lat, km)]
         case NationalCatchment():
-            shaded = [index.area_shape(a.code) for a in index.areas if a.kind == "police_force_area"]
+            shaded = [index.places.area_shape(a.code) for a in index.places.areas if a.kind == "police_force_area"]
     markers = []
     if service.location is not None:
         markers.append(
@@ -112,7 +120,7 @@ def _catchment_map(index: DirectoryIndex, service: Service) -> str:
         return ""
     return svgmap.draw(
         title=f"Catchment of {service.name}",
-        description=words.catchment_words(service, {a.code: a.name for a in index.areas}),
+        description=words.catchment_words(service, {a.code: a.name for a in index.places.areas}),
         areas=[],
         origin=None,
         markers=markers,
@@ -127,31 +135,18 @@ async def _lookup(
     params: dict[str, Any],
     show_needs: Sequence[str] | None = None,
 ) -> Template:
-    search = search_of(state)
-    index = search.index
+    runtime = runtime_of(state)
+    index = runtime.index
     submitted = params["age"] is not None or params["context"] is not None
     site = params["site"] if params["site"] is not None else (None if submitted else request.cookies.get(SITE_COOKIE))
     errors: list[FieldProblem] = []
     answer: ReferralAnswer | None = None
     if submitted:
         try:
-            age = _number(params["age"], "age")
-            lat = _number(params["lat"], "lat") if params["lat"] else None
-            lon = _number(params["lon"], "lon") if params["lon"] else None
-            query = request_from_query(
-                lat=lat,
-                lon=lon,
-                site=params["site"] or None,
-                postcode=params["postcode"] or None,
-                context=params["context"] or "custody",
-                age=age,
-                gender=params["gender"] or "not_stated",
-                needs=params["needs"],
-                circumstances=params["circumstances"],
-            )
-            answer = await referral_options(index, query, search.geocoder)
+            query = search_query({"context": "custody", **{k: v for k, v in params.items() if v is not None}})
+            answer = await find(index, query.request(), runtime.geocoder)
         except InvalidInput as e:
-            errors = [FieldProblem(field=p.field.split("[")[0], reason=p.reason) for p in e.problems]
+            errors = [FieldProblem(field=query_field(p.field).split("[")[0], reason=p.reason) for p in e.problems]
     cookies = []
     if answer is not None and answer.origin.resolved_from == "site" and params["site"]:
         # The remembered site is the only thing kept; nothing about the person is.
@@ -165,11 +160,11 @@ async def _lookup(
             "needs": params["needs"] or [],
             "circumstances": params["circumstances"] or [],
         },
-        "sites": index.site_choices(),
-        "need_groups": _needs_by_theme(state, show_needs),
-        "circumstances": state.vocab.circumstances.terms,
-        "need_labels": {t.code: t.label for t in state.vocab.needs.terms},
-        "circumstance_labels": {t.code: t.label for t in state.vocab.circumstances.terms},
+        "sites": index.places.site_choices(),
+        "need_groups": _needs_by_theme(runtime.vocab, show_needs),
+        "circumstances": runtime.vocab.circumstances.terms,
+        "need_labels": {t.code: t.label for t in runtime.vocab.needs.terms},
+        "circumstance_labels": {t.code: t.label for t in runtime.vocab.circumstances.terms},
         "answer": answer,
         "map": _results_map(index, answer) if answer else "",
         "errors": errors,
@@ -179,13 +174,6 @@ async def _lookup(
         "searched_at": _local(answer.at, "%-d %B %Y at %H:%M") if answer else "",
     }
     return Template(template_name=template, context=context, cookies=cookies)
-
-
-def _number(value: str | None, field: str) -> float:
-    try:
-        return float(value or "")
-    except ValueError:
-        raise InvalidInput((FieldProblem(field=field, reason="enter a number"),)) from None
 
 
 def _params(
@@ -213,8 +201,9 @@ def _params(
 
 
 class PageController(Controller):
+    """Mounted by app.py behind the read guard, as the API's searches are."""
+
     include_in_schema = False
-    guards = READ
 
     @get("/")
     async def lookup(
@@ -259,7 +248,8 @@ class PageController(Controller):
     @get("/services/{slug:str}")
     async def service(self, state: State, conn: Conn, slug: ServiceSlug) -> Template:
         """Everything about one service, in words, with its catchment map and history."""
-        index = search_of(state).index
+        runtime = runtime_of(state)
+        index = runtime.index
         try:
             service = await service_store.get_service(conn, slug)
         except NotFound:
@@ -269,11 +259,11 @@ class PageController(Controller):
             "s": service,
             "schedule": words.schedule_lines(service.schedule),
             "ages": words.age_words(service),
-            "catchment": words.catchment_words(service, {a.code: a.name for a in index.areas}),
+            "catchment": words.catchment_words(service, {a.code: a.name for a in index.places.areas}),
             "map": _catchment_map(index, service),
             "history": list(reversed(history)),
-            "need_labels": {t.code: t.label for t in state.vocab.needs.terms},
-            "circumstance_labels": {t.code: t.label for t in state.vocab.circumstances.terms},
+            "need_labels": {t.code: t.label for t in runtime.vocab.needs.terms},
+            "circumstance_labels": {t.code: t.label for t in runtime.vocab.circumstances.terms},
             "local": _local,
         }
         return Template(template_name="service.html", context=context)

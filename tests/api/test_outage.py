@@ -77,11 +77,9 @@ def private_postgres() -> Iterator[PrivatePostgres]:
 
 
 async def connect(uri: str) -> Connection:
-    from service.store.db import _init_connection
+    from service.store.db import connect as store_connect
 
-    conn = await asyncpg.connect(uri)
-    await _init_connection(conn)
-    return conn
+    return await store_connect(uri)
 
 
 async def until(probe: Any, ok: Any, seconds: float = 15.0) -> Any:

@@ -12,7 +12,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from service.domain.model import Area, Service, Taxonomies, Taxonomy, TaxonomyTerm
-from service.domain.routing import Person, Situation, exclusion_reasons
+from service.domain.answer import ReferralAnswer
+from service.domain.routing import Person, PointOrigin, ReferralRequest, Situation, exclusion_reasons
 from service.domain.schedule import state_at
 from service.index.engine import DirectoryIndex, IndexConfig
 
@@ -131,21 +132,14 @@ people = st.builds(
 
 
 def build(svcs: list[Service]) -> DirectoryIndex:
-    return DirectoryIndex(
+    return DirectoryIndex.build(
         services=svcs, areas=AREAS, sites=[], postcodes={}, vocab=VOCAB, version=1, config=IndexConfig(), now=AT
     )
 
 
-def search(index: DirectoryIndex, person: Person, context: str, lon: float, lat: float, **kw: Any) -> Any:
-    return index.search(
-        person=person,
-        context=context,
-        at=AT,
-        where=index.resolve_point(lon, lat),  # type: ignore[arg-type]
-        origin_label="x",
-        resolved_from="point",
-        **kw,
-    )
+def search(index: DirectoryIndex, person: Person, context: str, lon: float, lat: float, **kw: Any) -> ReferralAnswer:
+    request = ReferralRequest(origin=PointOrigin(lat=lat, lon=lon), context=context, person=person, **kw)  # type: ignore[arg-type]
+    return index.search(request, at=AT, where=index.resolve_point(lon, lat), origin_label="x", resolved_from="point")
 
 
 @settings(max_examples=150, deadline=None, derandomize=True)

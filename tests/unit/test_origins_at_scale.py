@@ -9,7 +9,7 @@ import pytest
 
 from service.domain.model import Taxonomies, Taxonomy
 from service.index.engine import DirectoryIndex, IndexConfig
-from service.index.origins import make_geocoder
+from service.search import make_geocoder
 from service.store.area_import import areas_from_document
 from service.store.postcodes import parse_centroids
 from tests.conftest import SHARED_GEODATA, needs_shared
@@ -24,7 +24,7 @@ def forces() -> DirectoryIndex:
         data, code_property="PFA23CD", name_property="PFA23NM", kind="police_force_area"
     )
     assert not problems.items
-    return DirectoryIndex(
+    return DirectoryIndex.build(
         services=[],
         areas=[a for _, a in areas],
         sites=[],

@@ -1,0 +1,240 @@
+"""The answer's parts, built from the ranked rows: options with their reasons, fallbacks for needs no option
+meets, and (with explain) why the rest of the directory was left out.
+
+What depends only on a service (its summary, phones, referral route, fixed reasons) is built once per row and
+context and forgotten when the row changes. The words come from service/domain/reasons.py.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import numpy as np
+
+from service.domain import reasons
+from service.domain.answer import (
+    CapacityOut,
+    Excluded,
+    Explanation,
+    Fallback,
+    Option,
+    PhoneOut,
+    Reason,
+    ReferralOut,
+    ServiceSummary,
+)
+from service.domain.model import Service
+from service.domain.routing import HARD_RULES, Person, Situation, is_tailored
+from service.domain.schedule import OpeningState
+from service.index.columns import CAPACITY_NAMES, Columns, Ints, Vocabulary
+from service.index.masks import Measures
+from service.index.timeline import opening_state
+
+RULES = {rule.__name__: rule for rule in HARD_RULES}
+
+
+@dataclass(frozen=True)
+class Parts:
+    """Everything about an option that depends only on the service (and the context)."""
+
+    summary: ServiceSummary
+    phones: tuple[PhoneOut, ...]
+    referral: ReferralOut
+    lead: tuple[Reason, ...]
+    tail: tuple[Reason, ...]
+    needs: frozenset[str]
+    capacities: dict[str, CapacityOut]
+    no_travel: Reason
+    verified_at: dt.datetime | None
+
+
+def summary_of(s: Service) -> ServiceSummary:
+    return ServiceSummary(id=str(s.id), slug=s.slug, name=s.name, organisation=s.organisation, kind=s.kind)
+
+
+def phones_of(s: Service) -> tuple[PhoneOut, ...]:
+    """24-hour lines first, then professionals' lines, then the rest, each in their listed order."""
+    ordered = sorted(s.contacts.phones, key=lambda p: (not p.twenty_four_hour, not p.professionals_only))
+    return tuple(
+        PhoneOut(
+            number=p.number, label=p.label, twenty_four_hour=p.twenty_four_hour, professionals_only=p.professionals_only
+        )
+        for p in ordered
+    )
+
+
+def referral_of(s: Service) -> ReferralOut:
+    r = s.referral
+    return ReferralOut(
+        instructions=r.instructions,
+        methods=tuple(r.methods),
+        referrers=tuple(r.referrers),
+        handover_target_minutes=r.handover_target_minutes,
+    )
+
+
+def parts_of(s: Service, context: str) -> Parts:
+    lead = (reasons.pathway_priority(s.pathway_priority),) if s.pathway_priority is not None else ()
+    tail = ((reasons.general_entry_point(context),) if context in s.general_entry_for else ()) + (
+        (reasons.tailored(s),) if is_tailored(s) else ()
+    )
+    return Parts(
+        summary=summary_of(s),
+        phones=phones_of(s),
+        referral=referral_of(s),
+        lead=lead,
+        tail=tail,
+        needs=frozenset(s.eligibility.needs),
+        capacities={
+            name: CapacityOut(status=name, until=s.capacity.until if name != "unknown" else None, note=s.capacity.note)
+            for name in CAPACITY_NAMES.values()
+        },
+        no_travel=reasons.no_travel(s.access_modes),
+        verified_at=s.verification.verified_at if s.verification else None,
+    )
+
+
+OpeningKey = tuple[bool, bool, float | None, float | None]
+
+
+class Answers:
+    """Builds answers for one index, caching what many answers share."""
+
+    def __init__(self, columns: Columns, services: list[Service | None], vocab: Vocabulary) -> None:
+        self.columns, self.services, self.vocab = columns, services, vocab
+        self._parts: dict[tuple[int, str], Parts] = {}
+        self._openings: dict[OpeningKey, tuple[OpeningState, Reason]] = {}
+        self._needs: dict[tuple[tuple[str, ...], int], Reason] = {}
+
+    def forget(self, rows: Ints) -> None:
+        for row in rows.tolist():
+            for context in ("custody", "street", "court", "community"):
+                self._parts.pop((row, context), None)
+
+    def service(self, row: int) -> Service:
+        found = self.services[row]
+        assert found is not None, "a live row always has its service"
+        return found
+
+    def parts(self, row: int, context: str) -> Parts:
+        key = (row, context)
+        found = self._parts.get(key)
+        if found is None:
+            found = self._parts[key] = parts_of(self.service(row), context)
+        return found
+
+    def opening(self, open_now: bool, always: bool, closes: float, next_open: float) -> tuple[OpeningState, Reason]:
+        """The opening state and its reason; many services share the same times, so both are cached."""
+        key = (open_now, always, closes if closes == closes else None, next_open if next_open == next_open else None)
+        found = self._openings.get(key)
+        if found is None:
+            state = opening_state(open_now, always, closes, next_open)
+            if always and open_now:
+                reason = reasons.OPEN_24_7
+            elif open_now:
+                reason = reasons.open_now(state.closes_at)
+            elif state.next_opens_at is not None:
+                reason = reasons.opens_later(state.next_opens_at)
+            else:
+                reason = reasons.BY_APPOINTMENT
+            if len(self._openings) > 20_000:
+                self._openings.clear()
+            found = self._openings[key] = (state, reason)
+        return found
+
+    def _needs_reason(self, met: tuple[str, ...], asked: int) -> Reason:
+        key = (met, asked)
+        found = self._needs.get(key)
+        if found is None:
+            if len(self._needs) > 20_000:
+                self._needs.clear()
+            found = self._needs[key] = reasons.needs_met((self.vocab.need_labels[n] for n in met), asked)
+        return found
+
+    def options(self, m: Measures, chosen: list[int], person: Person, context: str) -> tuple[Option, ...]:
+        """The options for the chosen positions, from plain Python values read out of the arrays once."""
+        if not chosen:
+            return ()
+        at = np.array(chosen, dtype=np.int64)
+        rows = m.idx[at]
+        columns = zip(
+            rows.tolist(),
+            m.opening.open_now[at].tolist(),
+            self.columns.values.open_24_7[rows].tolist(),
+            m.opening.closes[at].tolist(),
+            m.opening.next_open[at].tolist(),
+            m.distance[at].tolist(),
+            m.travel[at].tolist(),
+            m.capacity[at].tolist(),
+            strict=True,
+        )
+        out = []
+        for rank, (row, open_now, always, closes, next_open, distance, travel, capacity) in enumerate(columns, 1):
+            fixed = self.parts(row, context)
+            opening, opening_reason = self.opening(open_now, always, closes, next_open)
+            met = tuple(n for n in person.needs if n in fixed.needs)
+            capacity_name = CAPACITY_NAMES[capacity]
+            said = list(fixed.lead)
+            if met:
+                said.append(self._needs_reason(met, len(person.needs)))
+            said += fixed.tail
+            said.append(opening_reason)
+            said.append(reasons.CAPACITY[capacity_name])
+            if distance == distance:  # not NaN: the service has a location
+                km, minutes = round(distance, 2), int(travel)
+                said.append(reasons.distance(km, minutes))
+            else:
+                km, minutes = None, None
+                said.append(fixed.no_travel)
+            out.append(
+                Option(
+                    rank=rank,
+                    service=fixed.summary,
+                    distance_km=km,
+                    travel_minutes=minutes,
+                    opening=opening,
+                    capacity=fixed.capacities[capacity_name],
+                    needs_met=met,
+                    reasons=tuple(said),
+                    referral=fixed.referral,
+                    phones=fixed.phones,
+                    verified_at=fixed.verified_at,
+                )
+            )
+        return tuple(out)
+
+    def fallback(self, row: int, position: int, m: Measures, covered: list[str], context: str) -> Fallback:
+        fixed = self.parts(row, context)
+        always = bool(self.columns.values.open_24_7[row])
+        opening, _ = self.opening(
+            bool(m.opening.open_now[position]),
+            always,
+            float(m.opening.closes[position]),
+            float(m.opening.next_open[position]),
+        )
+        return Fallback(
+            label=reasons.catch_all(self.vocab.need_labels[n] for n in covered),
+            for_needs=tuple(covered),
+            service=fixed.summary,
+            opening=opening,
+            phones=fixed.phones,
+            referral=fixed.referral,
+        )
+
+    def excluded(self, row: int, failed: list[str], situation: Situation, state: OpeningState) -> Excluded:
+        """One listed exclusion: the rules its masks failed, in words (the reference rule's own)."""
+        s = self.service(row)
+        said: list[Reason] = []
+        for name in failed:
+            if name == "catchment_contains_origin":
+                said.append(reasons.OUTSIDE_CATCHMENT)
+            elif name == "below_the_cut":
+                said.append(reasons.BELOW_THE_CUT)
+            elif (reason := RULES[name](s, situation, state)) is not None:
+                said.append(reason)
+        near = len(failed) == 1 and failed[0] != "below_the_cut"
+        return Excluded(service=summary_of(s), reasons=tuple(said), near_miss=near)
+
+
+__all__ = ["Answers", "Explanation", "Parts"]

@@ -1,0 +1,183 @@
+"""The hard rules over many services at once: one mask function per rule, named as the reference rule in
+service/domain/routing.py that it mirrors. A mask says, for each candidate row, whether the rule lets it through;
+None means the rule cannot refuse anyone in this search (so nothing need be filtered).
+
+Rules about the person read only the columns (`ProfileMask`); rules about the moment and the journey also read
+the candidates' `Measures` (their capacity now, opening state and travel time), worked out once per search for the
+few rows that are left by then. The ranking filters with them; an explanation counts and lists with the same ones.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from service.domain.routing import ROAD_FACTOR, SPEED_KMH
+from service.domain.types import Context
+from service.index.columns import FULL, UNKNOWN, Bits, Bools, ColumnValues, Floats, Ints
+from service.index.timeline import Opening
+
+
+@dataclass(frozen=True)
+class Query:
+    """A search as the masks read it: the person's codes already checked and turned into bits."""
+
+    context: Context
+    context_bit: int
+    gender_bit: int
+    age: float
+    needs: np.uint64
+    circumstances: np.uint64
+    need_codes: tuple[str, ...]
+    street_crisis: bool
+    """In the street with a mental health crisis: the s136 rules about places of safety apply."""
+    exceptional: bool
+    """An imminent risk of serious harm: the only case in which an adult may be taken to a police station."""
+    t: float
+    window: float
+    """The detention window in seconds (custody and court: open within it)."""
+    max_travel: int | None
+
+
+@dataclass(frozen=True)
+class Measures:
+    """For the candidate rows `idx`: capacity now (an expired `until` reads as unknown), opening state, straight-line
+    distance in km (NaN without a location) and travel minutes by road at the context's speed."""
+
+    idx: Ints
+    capacity: Ints
+    opening: Opening
+    distance: Floats
+    travel: Floats
+
+    def take(self, keep: Bools | Ints) -> Measures:
+        return Measures(
+            self.idx[keep], self.capacity[keep], self.opening.take(keep), self.distance[keep], self.travel[keep]
+        )
+
+
+def travel_minutes(distance: Floats, context: str) -> Floats:
+    minutes: Floats = np.ceil(distance * ROAD_FACTOR / SPEED_KMH[context] * 60)
+    return minutes
+
+
+def capacity_at(c: ColumnValues, idx: Ints, t: float, any_until: bool) -> Ints:
+    if not any_until:
+        return c.capacity[idx]
+    capacity: Ints = np.where(c.capacity_until[idx] <= t, UNKNOWN, c.capacity[idx])
+    return capacity
+
+
+# --- the person ---------------------------------------------------------------------------------------------
+
+ProfileMask = Callable[[ColumnValues, Ints, Query], Bools | None]
+
+
+def is_active(c: ColumnValues, idx: Ints, q: Query) -> Bools | None:
+    return c.active[idx]
+
+
+def serves_context(c: ColumnValues, idx: Ints, q: Query) -> Bools | None:
+    mask: Bools = (c.contexts[idx] & q.context_bit) != 0
+    return mask
+
+
+def accepts_age(c: ColumnValues, idx: Ints, q: Query) -> Bools | None:
+    mask: Bools = (c.age_min[idx] <= q.age) & (q.age < c.age_max[idx])
+    return mask
+
+
+def place_of_safety_accepts_age(c: ColumnValues, idx: Ints, q: Query) -> Bools | None:
+    if not q.street_crisis:
+        return None
+    age_ok = accepts_age(c, idx, q)
+    assert age_ok is not None
+    return ~(c.place_of_safety[idx] & ~age_ok)
+
+
+def police_station_never_for_under_18s(c: ColumnValues, idx: Ints, q: Query) -> Bools | None:
+    return None if q.age >= 18 else ~c.police_station[idx]
+
+
+def police_station_only_in_exceptional_cases(c: ColumnValues, idx: Ints, q: Query) -> Bools | None:
+    return None if q.age < 18 or q.exceptional else ~c.police_station[idx]
+
+
+def accepts_gender(c: ColumnValues, idx: Ints, q: Query) -> Bools | None:
+    mask: Bools = (c.genders[idx] & q.gender_bit) != 0
+    return mask
+
+
+def meets_a_need(c: ColumnValues, idx: Ints, q: Query) -> Bools | None:
+    mask: Bools = ((c.needs[idx] & q.needs) != 0) | ((c.general[idx] & q.context_bit) != 0)
+    return mask
+
+
+def circumstances_allow(c: ColumnValues, idx: Ints, q: Query) -> Bools | None:
+    required: Bits = c.required[idx]
+    mask: Bools = ((required & ~q.circumstances) == 0) & ((c.excluded[idx] & q.circumstances) == 0)
+    return mask
+
+
+# --- the moment and the journey -----------------------------------------------------------------------------
+
+MomentMask = Callable[[ColumnValues, Measures, Query], Bools | None]
+
+
+def has_capacity(c: ColumnValues, m: Measures, q: Query) -> Bools | None:
+    mask: Bools = m.capacity != FULL
+    return mask
+
+
+def open_when_needed(c: ColumnValues, m: Measures, q: Query) -> Bools | None:
+    """Immediate-access services must be open now (street) or within the detention window (custody, court)."""
+    if q.context == "community":
+        return None
+    waiting = ~c.immediate[m.idx] | m.opening.open_now
+    if q.context == "street":
+        return waiting
+    mask: Bools = waiting | (m.opening.next_open <= q.t + q.window)
+    return mask
+
+
+def within_travel_time(c: ColumnValues, m: Measures, q: Query) -> Bools | None:
+    if q.max_travel is None:
+        return None
+    return ~(c.travel_limited[m.idx] & (m.travel > q.max_travel))
+
+
+def catchment_contains_origin(idx: Ints, inside: Ints) -> Bools:
+    """`inside`: the sorted rows whose catchment holds the origin (service/index/catchments.py finds them)."""
+    return np.isin(idx, inside, assume_unique=True)
+
+
+# In the reference order (routing.HARD_RULES), so that a service's reasons are listed in the same order.
+PROFILE_MASKS: dict[str, ProfileMask] = {
+    "is_active": is_active,
+    "serves_context": serves_context,
+    "accepts_age": accepts_age,
+    "place_of_safety_accepts_age": place_of_safety_accepts_age,
+    "police_station_never_for_under_18s": police_station_never_for_under_18s,
+    "police_station_only_in_exceptional_cases": police_station_only_in_exceptional_cases,
+    "accepts_gender": accepts_gender,
+    "meets_a_need": meets_a_need,
+    "circumstances_allow": circumstances_allow,
+}
+MOMENT_MASKS: dict[str, MomentMask] = {
+    "has_capacity": has_capacity,
+    "open_when_needed": open_when_needed,
+    "within_travel_time": within_travel_time,
+}
+FILTER_ORDER = (
+    "meets_a_need",
+    "circumstances_allow",
+    "accepts_gender",
+    "accepts_age",
+    "place_of_safety_accepts_age",
+    "police_station_never_for_under_18s",
+    "police_station_only_in_exceptional_cases",
+)
+"""The order the ranking applies the person's rules in: the most selective first, so later ones see fewer rows.
+(Being active and serving the context are applied once per area set and context, and cached.)"""

@@ -1,0 +1,98 @@
+"""Where a search starts: the stored areas (which ones hold a point), the sites, and the postcode centroids.
+
+Built in one go off the event loop, and rebuilt only when an area or a site changes; services never touch it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+import numpy as np
+import shapely
+
+from service.domain.answer import AreaRef
+from service.domain.errors import FieldProblem, InvalidInput
+from service.domain.geometry import to_shape
+from service.domain.model import Area, Point, Site
+
+NEAREST_AREA_DEGREES = 0.05
+"""A point in no area (a coastal centroid, say) takes the nearest area of each kind within about 5 km."""
+
+
+@dataclass(frozen=True)
+class Resolution:
+    point: Point
+    areas: tuple[AreaRef, ...]
+    codes: frozenset[str]
+
+    @property
+    def force(self) -> AreaRef | None:
+        return next((a for a in self.areas if a.kind == "police_force_area"), None)
+
+
+class Places:
+    def __init__(self, areas: Sequence[Area], sites: Sequence[Site], postcodes: dict[str, tuple[float, float]]) -> None:
+        self.areas = tuple(sorted(areas, key=lambda a: (a.kind, a.code)))
+        self.area_refs = tuple(AreaRef(code=a.code, kind=a.kind, name=a.name) for a in self.areas)
+        shapes = [to_shape(a.boundary) for a in self.areas]
+        shapely.prepare(shapes)
+        self.area_shapes = np.array(shapes, dtype=object)
+        self.area_tree = shapely.STRtree(shapes)
+        self.area_position = {a.code: i for i, a in enumerate(self.areas)}
+        self.postcodes = postcodes
+        self.sites: dict[str, Site] = {}
+        for site in sites:
+            self.sites[site.slug] = site
+            self.sites[str(site.id)] = site
+        self._resolve = lru_cache(maxsize=8192)(self._resolve_uncached)
+        self.site_resolutions = {site.slug: self.resolve_point(site.location.lon, site.location.lat) for site in sites}
+
+    def area_shape(self, code: str) -> Any:
+        """The shapely boundary of a stored area, or None."""
+        i = self.area_position.get(code)
+        return None if i is None else self.area_shapes[i]
+
+    def site_choices(self) -> list[Site]:
+        """Every site once, by name (for pickers)."""
+        return sorted({s.id: s for s in self.sites.values()}.values(), key=lambda s: s.name)
+
+    def resolve_point(self, lon: float, lat: float) -> Resolution:
+        return self._resolve(round(lon, 6), round(lat, 6))
+
+    def _resolve_uncached(self, lon: float, lat: float) -> Resolution:
+        here = shapely.Point(lon, lat)
+        hits = self.area_tree.query(here)
+        inside = hits[shapely.contains_xy(self.area_shapes[hits], lon, lat)] if len(hits) else hits
+        chosen = {int(i) for i in inside}
+        kinds = {self.areas[i].kind for i in chosen}
+        best: dict[str, tuple[float, int]] = {}
+        for i in (int(x) for x in self.area_tree.query(here.buffer(NEAREST_AREA_DEGREES))):
+            kind = self.areas[i].kind
+            if kind in kinds:
+                continue
+            distance = float(shapely.distance(self.area_shapes[i], here))
+            if distance <= NEAREST_AREA_DEGREES and (kind not in best or distance < best[kind][0]):
+                best[kind] = (distance, i)
+        chosen |= {i for _, i in best.values()}
+        refs = tuple(self.area_refs[i] for i in sorted(chosen))
+        return Resolution(point=Point(lon=lon, lat=lat), areas=refs, codes=frozenset(r.code for r in refs))
+
+    def resolve_site(self, key: str) -> tuple[Site, Resolution]:
+        site = self.sites.get(key)
+        if site is None:
+            raise InvalidInput((FieldProblem(field="origin.site", reason=f"unknown site {key!r}"),))
+        return site, self.site_resolutions[site.slug]
+
+    def locate_postcode(self, postcode: str) -> tuple[str, tuple[float, float]] | None:
+        """A full postcode resolves to its sector, else its district; a district alone to the district."""
+        text = " ".join(postcode.upper().split())
+        if " " not in text and len(text) >= 5:
+            text = f"{text[:-3]} {text[-3:]}"
+        outcode, _, incode = text.partition(" ")
+        for code in ((f"{outcode} {incode[0]}",) if incode else ()) + (outcode,):
+            if code in self.postcodes:
+                return code, self.postcodes[code]
+        return None

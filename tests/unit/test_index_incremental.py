@@ -1,0 +1,93 @@
+"""A change applied to the index in place leaves it answering exactly as an index built afresh from the same
+directory would, whatever the sequence of creates, updates, capacity changes, closures and removals."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Any
+
+import msgspec
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from service.domain.model import Capacity, Service
+from service.domain.routing import Person
+from service.index.engine import DirectoryIndex
+from tests.unit.test_index_properties import AT, CONTEXTS, build, directories, lats, lons, people, search, services
+
+Operation = tuple[str, int, Any]
+
+operations = st.lists(
+    st.one_of(
+        st.tuples(st.just("create"), st.integers(0, 10**6), services("new")),
+        st.tuples(st.just("replace"), st.integers(0, 10**6), services("replaced")),
+        st.tuples(
+            st.just("capacity"),
+            st.integers(0, 10**6),
+            st.sampled_from(["available", "limited", "full", "unknown"]),
+        ),
+        st.tuples(st.just("close"), st.integers(0, 10**6), st.sampled_from(["closed", "temporarily_closed", "active"])),
+        st.tuples(st.just("remove"), st.integers(0, 10**6), st.none()),
+    ),
+    min_size=1,
+    max_size=8,
+)
+
+
+def apply(directory: dict[uuid.UUID, Service], op: Operation, serial: int) -> tuple[list[Service], list[uuid.UUID]]:
+    """Change the directory as the store would; return what changed (the services' new state, and ids removed)."""
+    kind, pick, value = op
+    ids = sorted(directory)
+    target = directory[ids[pick % len(ids)]] if ids else None
+    match kind:
+        case "create":
+            slug = f"n{serial:02d}"
+            new = msgspec.convert({**value, "slug": slug, "name": slug, "id": str(uuid.uuid4())}, Service)
+        case "replace" if target is not None:
+            slug = target.slug if pick % 2 else f"r{serial:02d}"  # half the time the slug changes too
+            new = msgspec.convert({**value, "slug": slug, "name": slug, "id": str(target.id)}, Service)
+        case "capacity" if target is not None:
+            until = AT + dt.timedelta(hours=1) if pick % 3 == 0 else None
+            new = msgspec.structs.replace(target, capacity=Capacity(status=value, until=until))
+        case "close" if target is not None:
+            new = msgspec.structs.replace(target, status=value)
+        case "remove" if target is not None:
+            del directory[target.id]
+            return [], [target.id]
+        case _:
+            return [], []
+    directory[new.id] = new
+    return [new], []
+
+
+@settings(max_examples=120, deadline=None, derandomize=True)
+@given(
+    start=directories(),
+    ops=operations,
+    searches=st.lists(
+        st.tuples(people, st.sampled_from(CONTEXTS), lons, lats, st.none() | st.integers(5, 120)),
+        min_size=1,
+        max_size=4,
+    ),
+)
+def test_an_index_changed_in_place_answers_every_search_as_one_built_afresh(
+    start: list[Service], ops: list[Operation], searches: list[tuple[Person, str, float, float, int | None]]
+) -> None:
+    index = build(start)
+    directory = {s.id: s for s in start}
+
+    def same_answers() -> None:
+        fresh: DirectoryIndex = build(list(directory.values()))
+        assert len(index) == len(fresh)
+        for person, context, lon, lat, max_travel in searches:
+            kw: dict[str, Any] = {"limit": 50, "max_travel_minutes": max_travel, "explain": True}
+            assert search(index, person, context, lon, lat, **kw) == search(fresh, person, context, lon, lat, **kw)
+            kw = {"limit": 3, "explain": True, "explain_limit": 2}
+            assert search(index, person, context, lon, lat, **kw) == search(fresh, person, context, lon, lat, **kw)
+
+    same_answers()  # and every cache the searches fill is warm before the first change
+    for serial, op in enumerate(ops):
+        changed, gone = apply(directory, op, serial)
+        index.apply(index.prepare(changed, gone=gone, version=1))
+        same_answers()

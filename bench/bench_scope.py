@@ -46,7 +46,8 @@ def polygon(vertices: int, lon: float, lat: float, r: float) -> Catchment:
         for i in range(vertices)
     ]
     shape = {"type": "Polygon", "coordinates": [[*ring, ring[0]]]}
-    return msgspec.convert({"type": "polygon", "geometry": shape}, Catchment)  # type: ignore[arg-type]
+    found: Catchment = msgspec.convert({"type": "polygon", "geometry": shape}, Catchment)
+    return found
 
 
 def median_ms(work: Callable[[], object], repeat: int) -> float:

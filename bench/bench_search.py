@@ -33,7 +33,7 @@ import asyncpg
 import msgspec
 
 from service.domain.model import Area, Service
-from service.domain.routing import Person
+from service.domain.routing import Person, PointOrigin, ReferralRequest
 from service.index.engine import DirectoryIndex, IndexConfig
 from service.settings import PROJECT_ROOT
 from service.store.area_import import areas_from_document, import_areas
@@ -162,6 +162,14 @@ def synthetic(
     return out
 
 
+def request_of(p: dict[str, Any], explain: bool = False) -> ReferralRequest:
+    lon, lat = p["origin"]
+    person = Person(age=p["age"], gender=p["gender"], needs=tuple(p["needs"]), circumstances=tuple(p["circumstances"]))
+    return ReferralRequest(
+        origin=PointOrigin(lat=lat, lon=lon), context=p["context"], person=person, explain=explain
+    )
+
+
 def profiles(
     count: int, origins: list[tuple[float, float]], needs: list[str], circs: list[str], seed: int
 ) -> list[dict[str, Any]]:
@@ -204,7 +212,7 @@ def in_process(
             for i, s in enumerate(synthetic(n, outcodes, needs, circs, seed=n))
         ]
         start = time.perf_counter()
-        index = DirectoryIndex(
+        index = DirectoryIndex.build(
             services=services,
             areas=areas,
             sites=[],
@@ -222,30 +230,28 @@ def in_process(
             cold.append(time.perf_counter() - t)
         requests = profiles(SEARCHES, origins, needs, circs, seed=7)
         prepared = [
-            (
-                index.resolve_point(*p["origin"]),
-                Person(
-                    age=p["age"], gender=p["gender"], needs=tuple(p["needs"]), circumstances=tuple(p["circumstances"])
-                ),
-                p["context"],
-            )
-            for p in requests
+            (index.resolve_point(*p["origin"]), request_of(p), request_of(p, explain=True)) for p in requests
         ]
-        for where, person, context in prepared:  # warm the per-area caches, as a running server has them
-            index.search(person=person, context=context, at=now, where=where, origin_label="x", resolved_from="point")
-        ranking, times, offered = [], [], []
-        for where, person, context in prepared:
+        for where, plain, explained in prepared:  # warm the per-area caches, as a running server has them
+            index.search(plain, at=now, where=where, origin_label="x", resolved_from="point")
+            index.search(explained, at=now, where=where, origin_label="x", resolved_from="point")
+        ranking, times, offered, explaining, sizes = [], [], [], [], []
+        for where, plain, explained in prepared:
             t = time.perf_counter()
-            index.rank(person, context, now, where)
+            index.rank(index.query(plain.person, plain.context, now), where)
             ranking.append(time.perf_counter() - t)
             t = time.perf_counter()
-            answer = index.search(
-                person=person, context=context, at=now, where=where, origin_label="x", resolved_from="point"
-            )
+            answer = index.search(plain, at=now, where=where, origin_label="x", resolved_from="point")
             times.append(time.perf_counter() - t)
             offered.append(len(answer.options))
+            t = time.perf_counter()
+            answer = index.search(explained, at=now, where=where, origin_label="x", resolved_from="point")
+            explaining.append(time.perf_counter() - t)
+            sizes.append(len(msgspec.json.encode(answer)))
         ranking.sort()
         times.sort()
+        explaining.sort()
+        sizes.sort()
         row = {
             "services": n,
             "build_s": round(build, 2),
@@ -255,11 +261,15 @@ def in_process(
             "p99_us": round(times[int(len(times) * 0.99)] * 1e6),
             "cold_origin_us": round(statistics.median(cold) * 1e6),
             "mean_options": round(statistics.mean(offered), 1),
+            "explain_p50_us": round(statistics.median(explaining) * 1e6),
+            "explain_p99_us": round(explaining[int(len(explaining) * 0.99)] * 1e6),
+            "explain_max_kb": round(sizes[-1] / 1024, 1),
         }
         print(
             f"in-process {n:>6} services: build {row['build_s']} s; ranking p50 {row['rank_p50_us']} us, "
             f"p99 {row['rank_p99_us']} us; whole answer p50 {row['p50_us']} us, p99 {row['p99_us']} us; "
-            f"cold origin {row['cold_origin_us']} us; {row['mean_options']} options"
+            f"cold origin {row['cold_origin_us']} us; {row['mean_options']} options; explain p50 "
+            f"{row['explain_p50_us']} us, p99 {row['explain_p99_us']} us, largest answer {row['explain_max_kb']} KB"
         )
         rows.append(row)
     return rows
@@ -379,7 +389,9 @@ def write_results(rows: list[dict[str, Any]], http: dict[str, Any], database: st
         ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=PROJECT_ROOT
     ).stdout.strip()
     at_50k = next(r for r in rows if r["services"] == 50_000)
-    met = lambda ok: "met" if ok else "NOT met"  # noqa: E731
+    def met(ok: bool) -> str:
+        return "met" if ok else "NOT met"
+
     lines = [
         "<!-- search-bench:start -->",
         f"## Search (`bench/bench_search.py`), {dt.date.today().isoformat()}, commit `{commit}`",

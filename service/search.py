@@ -77,7 +77,7 @@ class SearchQuery(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fiel
     limit: Annotated[int, Meta(ge=1, le=50)] = 10
     max_travel_minutes: Annotated[int, Meta(ge=1, le=1440)] | None = None
     explain: bool = False
-    explain_limit: Annotated[int, Meta(ge=1, le=200)] = 20
+    explain_limit: Annotated[int, Meta(ge=1, le=200)] = 10
 
     def request(self) -> ReferralRequest:
         """The same search as a body; which origin parameters go together is a rule (422), like other rules."""

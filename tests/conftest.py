@@ -20,6 +20,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 import pytest
+from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
 from service.app import create_app
@@ -122,14 +123,14 @@ async def admin_key(conn: Connection) -> str:
     return (await create_key(conn, name="test admin", role="admin", created_by="tests")).key
 
 
-async def authorised(client: AsyncTestClient, conn: Connection) -> AsyncTestClient:  # type: ignore[type-arg]
+async def authorised(client: AsyncTestClient[Litestar], conn: Connection) -> AsyncTestClient[Litestar]:
     """The client, sending an admin key with every request."""
     client.headers["Authorization"] = f"Bearer {await admin_key(conn)}"
     return client
 
 
 @pytest.fixture
-async def client(settings: Settings, conn: Connection) -> AsyncIterator[AsyncTestClient]:  # type: ignore[type-arg]
+async def client(settings: Settings, conn: Connection) -> AsyncIterator[AsyncTestClient[Litestar]]:
     """An app client sending an admin key (the access tests use their own keys)."""
     async with AsyncTestClient(app=create_app(settings)) as test_client:
         yield await authorised(test_client, conn)

@@ -12,12 +12,12 @@ from service.domain.schedule import OpeningState
 from service.domain.types import AreaCode, AreaKind, CapacityStatus, Context, ServiceKind
 
 
-class Reason(Struct, frozen=True, kw_only=True):
+class Reason(Struct, frozen=True, kw_only=True, gc=False):
     code: str
     text: str
 
 
-class AreaRef(Struct, frozen=True, kw_only=True):
+class AreaRef(Struct, frozen=True, kw_only=True, gc=False):
     code: AreaCode
     kind: AreaKind
     name: str
@@ -31,7 +31,7 @@ class ResolvedOrigin(Struct, frozen=True, kw_only=True):
     force: AreaRef | None
 
 
-class ServiceSummary(Struct, frozen=True, kw_only=True):
+class ServiceSummary(Struct, frozen=True, kw_only=True, gc=False):
     id: str
     slug: str
     name: str
@@ -39,27 +39,27 @@ class ServiceSummary(Struct, frozen=True, kw_only=True):
     kind: ServiceKind
 
 
-class PhoneOut(Struct, frozen=True, kw_only=True):
+class PhoneOut(Struct, frozen=True, kw_only=True, gc=False):
     number: str
     label: str
     twenty_four_hour: bool
     professionals_only: bool
 
 
-class CapacityOut(Struct, frozen=True, kw_only=True):
+class CapacityOut(Struct, frozen=True, kw_only=True, gc=False):
     status: CapacityStatus
     until: dt.datetime | None = None
     note: str = ""
 
 
-class ReferralOut(Struct, frozen=True, kw_only=True):
+class ReferralOut(Struct, frozen=True, kw_only=True, gc=False):
     instructions: str
     methods: tuple[str, ...]
     referrers: tuple[str, ...]
     handover_target_minutes: int | None
 
 
-class Option(Struct, frozen=True, kw_only=True):
+class Option(Struct, frozen=True, kw_only=True, gc=False):
     rank: int
     service: ServiceSummary
     distance_km: float | None
@@ -73,7 +73,7 @@ class Option(Struct, frozen=True, kw_only=True):
     verified_at: dt.datetime | None
 
 
-class Fallback(Struct, frozen=True, kw_only=True):
+class Fallback(Struct, frozen=True, kw_only=True, gc=False):
     label: str
     for_needs: tuple[str, ...]
     service: ServiceSummary
@@ -82,7 +82,7 @@ class Fallback(Struct, frozen=True, kw_only=True):
     referral: ReferralOut
 
 
-class Excluded(Struct, frozen=True, kw_only=True):
+class Excluded(Struct, frozen=True, kw_only=True, gc=False):
     service: ServiceSummary
     reasons: tuple[Reason, ...]
     near_miss: bool

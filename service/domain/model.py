@@ -48,8 +48,11 @@ from service.domain.types import (
 )
 
 
-class Model(Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
-    """Base for every directory Struct: immutable, keyword-only, strict about unknown fields."""
+class Model(Struct, frozen=True, kw_only=True, forbid_unknown_fields=True, gc=False):
+    """Base for every directory Struct: immutable, keyword-only, strict about unknown fields.
+
+    Not tracked by the cyclic garbage collector (msgspec's gc=False): a directory's Structs are trees that never
+    form cycles, and 50,000 services tracked would make every full collection (in any thread) pause the server."""
 
 
 # --- geometry (GeoJSON order: lon, lat) -------------------------------------------------------------------

@@ -103,7 +103,7 @@ class ReferralRequest(Model, frozen=True, kw_only=True):
     limit: Annotated[int, Meta(ge=1, le=50)] = 10
     max_travel_minutes: Annotated[int, Meta(ge=1, le=1440)] | None = None
     explain: bool = False
-    explain_limit: Annotated[int, Meta(ge=1, le=200)] = 20
+    explain_limit: Annotated[int, Meta(ge=1, le=200)] = 10
     """With explain: how many excluded services and near misses to list (each); all are counted."""
 
 

@@ -25,7 +25,7 @@ HORIZON = dt.timedelta(days=8)
 """How far ahead to look for the next opening."""
 
 
-class OpeningState(Struct, frozen=True, kw_only=True):
+class OpeningState(Struct, frozen=True, kw_only=True, gc=False):
     open_now: bool
     open_24_7: bool = False
     closes_at: dt.datetime | None = None

@@ -164,7 +164,7 @@ QUERY_STRUCTS: dict[str, type[msgspec.Struct]] = {"findReferralOptionsByQuery": 
 
 
 def _query_parameters(struct: type[msgspec.Struct]) -> list[Parameter]:
-    (schema,), components = msgspec.json.schema_components([struct], ref_template="#/components/schemas/{name}")
+    _, components = msgspec.json.schema_components([struct], ref_template="#/components/schemas/{name}")
     definition = components[struct.__name__]
     required = set(definition.get("required", ()))
     out = []

@@ -225,6 +225,7 @@ class Answers:
     def excluded(self, row: int, failed: list[str], situation: Situation, state: OpeningState) -> Excluded:
         """One listed exclusion: the rules its masks failed, in words (the reference rule's own)."""
         s = self.service(row)
+        summary = self.parts(row, situation.context).summary
         said: list[Reason] = []
         for name in failed:
             if name == "catchment_contains_origin":
@@ -234,7 +235,7 @@ class Answers:
             elif (reason := RULES[name](s, situation, state)) is not None:
                 said.append(reason)
         near = len(failed) == 1 and failed[0] != "below_the_cut"
-        return Excluded(service=summary_of(s), reasons=tuple(said), near_miss=near)
+        return Excluded(service=summary, reasons=tuple(said), near_miss=near)
 
 
 __all__ = ["Answers", "Explanation", "Parts"]

@@ -19,12 +19,12 @@ from service.domain.model import Service
 from service.domain.routing import HARD_RULES, Situation
 from service.index.answers import Answers
 from service.index.columns import Bools, ColumnValues, Ints
-from service.index.masks import MOMENT_MASKS, PROFILE_MASKS, Measures, Query
+from service.index.masks import MOMENT_MASKS, PROFILE_MASKS, Measures, Query, Rows
 from service.index.places import Resolution
 from service.index.ranking import Candidates, measure
 from service.index.timeline import Timeline, opening_state
 
-NEAR_KM = 25.0
+NEAR_KM = 10.0
 CATCHMENT = "catchment_contains_origin"
 
 
@@ -39,12 +39,13 @@ class Failures:
 
 def failures(c: ColumnValues, m: Measures, q: Query, outside: Bools) -> Failures:
     rules: list[tuple[str, Bools]] = []
+    rows = Rows.of(c, m.idx)
     for rule in HARD_RULES:
         name = rule.__name__
         if name == CATCHMENT:
             rules.append((name, outside))
             continue
-        mask = PROFILE_MASKS[name](c, m.idx, q) if name in PROFILE_MASKS else MOMENT_MASKS[name](c, m, q)
+        mask = PROFILE_MASKS[name](rows, q) if name in PROFILE_MASKS else MOMENT_MASKS[name](c, m, q)
         if mask is not None:
             rules.append((name, ~mask))
     count = np.zeros(len(m.idx), dtype=np.int64)
@@ -115,13 +116,17 @@ def explain(
     c = columns.values
     inside = candidates.everywhere(where)
     nearby = candidates.catchments.located_near(where.point, NEAR_KM, c)
-    outside_nearby = np.setdiff1d(nearby, inside, assume_unique=True)
+    mark = np.zeros(columns.n, dtype=bool)
+    mark[inside] = True
+    outside_nearby = nearby[~mark[nearby]]
     idx = np.concatenate((inside, outside_nearby))
     outside = np.zeros(len(idx), dtype=bool)
     outside[len(inside) :] = True
     m = measure(columns, timeline, services, idx, q, where.point)
     f = failures(c, m, q, outside)
-    was_offered = np.isin(idx, offered)
+    mark[:] = False
+    mark[offered] = True
+    was_offered = mark[idx]
     below = (f.count == 0) & ~was_offered
     counts = reason_counts(c, f, q, live - len(inside), int(below.sum()))
     distance = np.nan_to_num(m.distance, nan=0.0)  # a phone line is as near as can be

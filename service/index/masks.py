@@ -72,53 +72,99 @@ def capacity_at(c: ColumnValues, idx: Ints, t: float, any_until: bool) -> Ints:
 
 # --- the person ---------------------------------------------------------------------------------------------
 
-ProfileMask = Callable[[ColumnValues, Ints, Query], Bools | None]
+
+@dataclass(frozen=True)
+class Rows:
+    """The columns the person's rules read, gathered for some rows once (and cached with them): the masks then
+    read contiguous arrays, with no indexing per rule."""
+
+    idx: Ints
+    active: Bools
+    contexts: Ints
+    general: Ints
+    age_min: Floats
+    age_max: Floats
+    genders: Ints
+    needs: Bits
+    required: Bits
+    excluded: Bits
+    place_of_safety: Bools
+    police_station: Bools
+
+    @classmethod
+    def of(cls, c: ColumnValues, idx: Ints) -> Rows:
+        return cls(
+            idx,
+            c.active[idx],
+            c.contexts[idx],
+            c.general[idx],
+            c.age_min[idx],
+            c.age_max[idx],
+            c.genders[idx],
+            c.needs[idx],
+            c.required[idx],
+            c.excluded[idx],
+            c.place_of_safety[idx],
+            c.police_station[idx],
+        )
 
 
-def is_active(c: ColumnValues, idx: Ints, q: Query) -> Bools | None:
-    return c.active[idx]
+ProfileMask = Callable[[Rows, Query], Bools | None]
 
 
-def serves_context(c: ColumnValues, idx: Ints, q: Query) -> Bools | None:
-    mask: Bools = (c.contexts[idx] & q.context_bit) != 0
+def is_active(r: Rows, q: Query) -> Bools | None:
+    return r.active
+
+
+def serves_context(r: Rows, q: Query) -> Bools | None:
+    mask: Bools = (r.contexts & q.context_bit) != 0
     return mask
 
 
-def accepts_age(c: ColumnValues, idx: Ints, q: Query) -> Bools | None:
-    mask: Bools = (c.age_min[idx] <= q.age) & (q.age < c.age_max[idx])
+def accepts_age(r: Rows, q: Query) -> Bools | None:
+    mask: Bools = (r.age_min <= q.age) & (q.age < r.age_max)
     return mask
 
 
-def place_of_safety_accepts_age(c: ColumnValues, idx: Ints, q: Query) -> Bools | None:
+def place_of_safety_accepts_age(r: Rows, q: Query) -> Bools | None:
     if not q.street_crisis:
         return None
-    age_ok = accepts_age(c, idx, q)
+    age_ok = accepts_age(r, q)
     assert age_ok is not None
-    return ~(c.place_of_safety[idx] & ~age_ok)
+    return ~(r.place_of_safety & ~age_ok)
 
 
-def police_station_never_for_under_18s(c: ColumnValues, idx: Ints, q: Query) -> Bools | None:
-    return None if q.age >= 18 else ~c.police_station[idx]
+def police_station_never_for_under_18s(r: Rows, q: Query) -> Bools | None:
+    return None if q.age >= 18 else ~r.police_station
 
 
-def police_station_only_in_exceptional_cases(c: ColumnValues, idx: Ints, q: Query) -> Bools | None:
-    return None if q.age < 18 or q.exceptional else ~c.police_station[idx]
+def police_station_only_in_exceptional_cases(r: Rows, q: Query) -> Bools | None:
+    return None if q.age < 18 or q.exceptional else ~r.police_station
 
 
-def accepts_gender(c: ColumnValues, idx: Ints, q: Query) -> Bools | None:
-    mask: Bools = (c.genders[idx] & q.gender_bit) != 0
+def accepts_gender(r: Rows, q: Query) -> Bools | None:
+    mask: Bools = (r.genders & q.gender_bit) != 0
     return mask
 
 
-def meets_a_need(c: ColumnValues, idx: Ints, q: Query) -> Bools | None:
-    mask: Bools = ((c.needs[idx] & q.needs) != 0) | ((c.general[idx] & q.context_bit) != 0)
+def meets_a_need(r: Rows, q: Query) -> Bools | None:
+    mask: Bools = ((r.needs & q.needs) != 0) | ((r.general & q.context_bit) != 0)
     return mask
 
 
-def circumstances_allow(c: ColumnValues, idx: Ints, q: Query) -> Bools | None:
-    required: Bits = c.required[idx]
-    mask: Bools = ((required & ~q.circumstances) == 0) & ((c.excluded[idx] & q.circumstances) == 0)
+def circumstances_allow(r: Rows, q: Query) -> Bools | None:
+    mask: Bools = ((r.required & ~q.circumstances) == 0) & ((r.excluded & q.circumstances) == 0)
     return mask
+
+
+def passing(r: Rows, q: Query, names: tuple[str, ...]) -> Bools | None:
+    """Rows passing all these person's rules (None: all of them)."""
+    ok: Bools | None = None
+    for name in names:
+        mask = PROFILE_MASKS[name](r, q)
+        if mask is not None:
+            ok = mask if ok is None else ok & mask
+    return ok
 
 
 # --- the moment and the journey -----------------------------------------------------------------------------

@@ -17,11 +17,23 @@ from service.domain.geometry import haversine_km_many
 from service.domain.model import Point, Service
 from service.index.catchments import Catchments
 from service.index.columns import Columns, Ints
-from service.index.masks import FILTER_ORDER, MOMENT_MASKS, PROFILE_MASKS, Measures, Query, capacity_at, travel_minutes
+from service.index.masks import (
+    FILTER_ORDER,
+    MOMENT_MASKS,
+    PROFILE_MASKS,
+    Measures,
+    Query,
+    Rows,
+    capacity_at,
+    passing,
+    travel_minutes,
+)
 from service.index.places import Resolution
 from service.index.timeline import Timeline, opening_slowly
 
 CACHED = 4096
+ROWS_CACHED = 1024
+"""Gathered rows per area set (or point) and context: about 1,000 rows each at national scale."""
 
 
 class Candidates:
@@ -29,13 +41,17 @@ class Candidates:
 
     def __init__(self, columns: Columns, catchments: Catchments) -> None:
         self.columns, self.catchments = columns, catchments
-        self._listed: dict[tuple[frozenset[str], str], Ints] = {}
+        self._listed: dict[frozenset[str], Ints] = {}
+        self._usable: dict[tuple[frozenset[str], str], Rows] = {}
+        self._usable_drawn: dict[tuple[tuple[float, float], str], Rows] = {}
         self._drawn: dict[tuple[float, float], Ints] = {}
         self._fallbacks: Ints | None = None
 
     def forget(self) -> None:
         """After a change: every cached look-up may be stale."""
         self._listed.clear()
+        self._usable.clear()
+        self._usable_drawn.clear()
         self._drawn.clear()
         self._fallbacks = None
 
@@ -47,13 +63,17 @@ class Candidates:
             self._fallbacks = np.flatnonzero((c.fallback_needs[:n] != 0) & c.live[:n]).astype(np.int64)
         return self._fallbacks
 
-    def everywhere(self, where: Resolution) -> Ints:
-        """Every live row whose catchment holds the origin, whatever its status or contexts (for explanations)."""
-        rows = np.concatenate((self.catchments.listing(where.codes), self.drawn(where.point)))
-        rows.sort()
-        return rows
+    def listed(self, codes: frozenset[str]) -> Ints:
+        """Rows whose catchment is national or names one of these areas (sorted)."""
+        found = self._listed.get(codes)
+        if found is None:
+            if len(self._listed) > CACHED:
+                self._listed.clear()
+            found = self._listed[codes] = self.catchments.listing(codes)
+        return found
 
     def drawn(self, point: Point) -> Ints:
+        """Rows with a drawn catchment (radius or polygon) holding the point."""
         key = (point.lon, point.lat)
         found = self._drawn.get(key)
         if found is None:
@@ -62,22 +82,36 @@ class Candidates:
             found = self._drawn[key] = self.catchments.drawn_around(point, self.columns.values)
         return found
 
-    def for_search(self, where: Resolution, q: Query) -> Ints:
-        """Live, active rows serving the context, not full for good, whose catchment holds the origin."""
-        key = (where.codes, q.context)
-        listed = self._listed.get(key)
-        if listed is None:
-            if len(self._listed) > CACHED:
-                self._listed.clear()
-            listed = self._listed[key] = self._usable(self.catchments.listing(where.codes), q)
+    def everywhere(self, where: Resolution) -> Ints:
+        """Every live row whose catchment holds the origin, whatever its status or contexts (for explanations)."""
         drawn = self.drawn(where.point)
-        return np.concatenate((listed, self._usable(drawn, q))) if len(drawn) else listed
+        listed = self.listed(where.codes)
+        if not len(drawn):
+            return listed
+        rows = np.concatenate((listed, drawn))
+        rows.sort()
+        return rows
 
-    def _usable(self, rows: Ints, q: Query) -> Ints:
+    def for_search(self, where: Resolution, q: Query) -> list[Rows]:
+        """Live, active rows serving the context, not full for good, whose catchment holds the origin: those listing
+        an area (cached per area set and context) and those drawn around the point (cached per point)."""
+        listed_key = (where.codes, q.context)
+        listed = self._usable.get(listed_key)
+        if listed is None:
+            if len(self._usable) > ROWS_CACHED:
+                self._usable.clear()
+            listed = self._usable[listed_key] = self._rows(self.listed(where.codes), q)
+        drawn_key = ((where.point.lon, where.point.lat), q.context)
+        drawn = self._usable_drawn.get(drawn_key)
+        if drawn is None:
+            if len(self._usable_drawn) > CACHED:
+                self._usable_drawn.clear()
+            drawn = self._usable_drawn[drawn_key] = self._rows(self.drawn(where.point), q)
+        return [listed, drawn]
+
+    def _rows(self, idx: Ints, q: Query) -> Rows:
         c = self.columns.values
-        keep = c.active[rows] & ((c.contexts[rows] & q.context_bit) != 0) & ~c.static_full[rows]
-        usable: Ints = rows[keep]
-        return usable
+        return Rows.of(c, idx[c.active[idx] & ((c.contexts[idx] & q.context_bit) != 0) & ~c.static_full[idx]])
 
 
 def measure(
@@ -105,11 +139,11 @@ def survivors(
     """The rows that pass every hard rule, with their measures."""
     columns = candidates.columns
     c = columns.values
-    idx = candidates.for_search(where, q)
-    for name in FILTER_ORDER:
-        mask = PROFILE_MASKS[name](c, idx, q)
-        if mask is not None:
-            idx = idx[mask]
+    parts = []
+    for rows in candidates.for_search(where, q):
+        ok = passing(rows, q, FILTER_ORDER)
+        parts.append(rows.idx if ok is None else rows.idx[ok])
+    idx = parts[0] if not len(parts[1]) else np.concatenate(parts)
     m = measure(columns, timeline, services, idx, q, where.point)
     for rule in MOMENT_MASKS.values():
         mask = rule(c, m, q)
@@ -168,11 +202,9 @@ def fallbacks(
     if len(pool):
         pool = np.intersect1d(pool, candidates.everywhere(where), assume_unique=True)
     m = measure(candidates.columns, timeline, services, pool, q, where.point)
-    ok = np.ones(len(pool), dtype=bool)
-    for name, rule in PROFILE_MASKS.items():
-        mask = rule(c, pool, q) if name != "meets_a_need" else None
-        if mask is not None:
-            ok &= mask
+    every_rule_but_needs = tuple(name for name in PROFILE_MASKS if name != "meets_a_need")
+    person_ok = passing(Rows.of(c, pool), q, every_rule_but_needs)
+    ok = np.ones(len(pool), dtype=bool) if person_ok is None else person_ok
     for moment in MOMENT_MASKS.values():
         mask = moment(c, m, q)
         if mask is not None:

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
 PROBLEM_JSON = "application/problem+json"
@@ -43,7 +44,7 @@ def service(**changes: Any) -> dict[str, Any]:
     return {**copy.deepcopy(SERVICE), **changes}
 
 
-async def seed(client: AsyncTestClient) -> dict[str, Any]:  # type: ignore[type-arg]
+async def seed(client: AsyncTestClient[Litestar]) -> dict[str, Any]:
     """An area T1 and one service in it."""
     r = await client.put("/v1/areas/T1", json=AREA)
     assert r.status_code == 201, r.text
@@ -53,7 +54,7 @@ async def seed(client: AsyncTestClient) -> dict[str, Any]:  # type: ignore[type-
     return created
 
 
-async def snapshot(client: AsyncTestClient) -> tuple[str, str]:  # type: ignore[type-arg]
+async def snapshot(client: AsyncTestClient[Litestar]) -> tuple[str, str]:
     """The whole directory and its version: equal snapshots mean nothing was written."""
     r = await client.get("/v1/directory/export")
     assert r.status_code == 200

@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 import redis
+from litestar import Litestar
 from litestar.security.jwt import Token
 from litestar.testing import AsyncTestClient
 
@@ -21,7 +22,7 @@ from service.store.db import Connection
 from service.store.keys import create_key
 from tests.api.helpers import AREA, SERVICE, assert_problem, service, snapshot
 
-Client = AsyncTestClient  # type: ignore[type-arg]
+Client = AsyncTestClient[Litestar]
 T2_AREA = {
     **AREA,
     "name": "Other",
@@ -68,7 +69,8 @@ async def world(settings: Settings, conn: Connection) -> AsyncIterator[World]:
         yield await build_world(client, conn)
 
 
-SOON = lambda: (dt.datetime.now(dt.UTC) + dt.timedelta(hours=2)).isoformat()  # noqa: E731
+def SOON() -> str:
+    return (dt.datetime.now(dt.UTC) + dt.timedelta(hours=2)).isoformat()
 ROLES = ["anonymous", "reader", "provider_a", "editor_t1", "editor_t2", "admin"]
 # endpoint: (method, path, body) and the expected status for each role, in ROLES order.
 MATRIX: dict[str, tuple[str, str, Any, list[int]]] = {

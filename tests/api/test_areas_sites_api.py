@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import json
 
+from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
 from tests.api.helpers import AREA, assert_problem, snapshot
 from tests.conftest import SHARED_GEODATA, needs_shared
 
-Client = AsyncTestClient  # type: ignore[type-arg]
+Client = AsyncTestClient[Litestar]
 
 
 @needs_shared()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import jsonschema
+from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
 from service.app import create_app, openapi_document
@@ -13,7 +14,7 @@ from service.store.db import Connection
 from service.store.directory import directory_json_schema
 from tests.conftest import DEMO_FILE
 
-Client = AsyncTestClient  # type: ignore[type-arg]
+Client = AsyncTestClient[Litestar]
 
 
 async def test_export_import_into_an_empty_database_export_gives_equal_documents(
@@ -70,7 +71,8 @@ async def test_live_and_ready_answer_and_ready_fails_while_a_migration_is_missin
         assert r.status_code == 503 and r.headers["content-type"].startswith("application/problem+json")
     finally:
         await conn.execute(
-            "insert into schema_migrations (version, name, checksum, applied_at) values ($1, $2, $3, $4)", *row.values()
+            "insert into schema_migrations (version, name, checksum, applied_at) values ($1, $2, $3, $4)",
+            *(row or {}).values(),
         )
     assert (await client.get("/health/ready")).status_code == 200
 

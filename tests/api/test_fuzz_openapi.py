@@ -30,7 +30,7 @@ from service.settings import PROJECT_ROOT
 from tests.conftest import LiveServer, serving
 
 load_all_checks()
-EVERY_CHECK = list(CHECKS.get_all())
+EVERY_CHECK: list[Any] = list(CHECKS.get_all())
 CONFIG = SchemathesisConfig.from_path(PROJECT_ROOT / "schemathesis.toml")
 schema = schemathesis.openapi.from_path(PROJECT_ROOT / "openapi" / "openapi.json", config=CONFIG)
 REVOKE = "DELETE /v1/keys/{key_id}"
@@ -66,7 +66,7 @@ class Keys:
         key_id = next(line.split()[0] for line in listed.stdout.splitlines() if line.endswith(f" {name}"))
         return key_id, key
 
-    def headers_for(self, case: schemathesis.Case) -> dict[str, str]:
+    def headers_for(self, case: schemathesis.Case[Any]) -> dict[str, str]:
         """The main key, except when revoking: then a throwaway key, and never the main key as the target."""
         if case.operation.label != REVOKE:
             return {"Authorization": f"Bearer {self.main}"}
@@ -84,7 +84,7 @@ def keys(fuzz_server: LiveServer) -> Keys:
 @schema.parametrize()
 @settings(max_examples=30, derandomize=True, deadline=None, suppress_health_check=QUIET)
 def test_every_operation_answers_as_documented_under_every_check(
-    case: schemathesis.Case, fuzz_server: LiveServer, keys: Keys
+    case: schemathesis.Case[Any], fuzz_server: LiveServer, keys: Keys
 ) -> None:
     case.call_and_validate(base_url=fuzz_server.base, headers=keys.headers_for(case), checks=EVERY_CHECK)
 
@@ -94,10 +94,10 @@ def state_machine(fuzz_server: LiveServer, keys: Keys) -> Iterator[type[Any]]:
     base = schema.as_state_machine()
 
     class Directory(base):  # type: ignore[misc,valid-type]
-        def get_call_kwargs(self, case: schemathesis.Case) -> dict[str, Any]:
+        def get_call_kwargs(self, case: schemathesis.Case[Any]) -> dict[str, Any]:
             return {"base_url": fuzz_server.base, "headers": keys.headers_for(case)}
 
-        def validate_response(self, response: Any, case: schemathesis.Case, **kwargs: Any) -> None:
+        def validate_response(self, response: Any, case: schemathesis.Case[Any], **kwargs: Any) -> None:
             case.validate_response(response, checks=EVERY_CHECK, transport_kwargs=kwargs)
 
     yield Directory

@@ -15,6 +15,7 @@ from collections.abc import AsyncIterator
 
 import asyncpg
 import pytest
+from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
 from service.app import create_app
@@ -26,7 +27,7 @@ from service.store.keys import create_key
 from tests.api.helpers import AREA, PROBLEM_JSON, assert_problem, captured_logs, seed, service, snapshot
 from tests.conftest import authorised, serving
 
-Client = AsyncTestClient  # type: ignore[type-arg]
+Client = AsyncTestClient[Litestar]
 SEARCH = {"origin": {"type": "point", "lat": 52.5, "lon": -0.5}, "context": "street", "person": {"age": 30}}
 
 

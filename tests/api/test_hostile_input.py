@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import pytest
+from litestar import Litestar
 from litestar.security.jwt import Token
 from litestar.testing import AsyncTestClient
 
@@ -21,7 +22,7 @@ from service.store.db import Connection
 from tests.api.helpers import AREA, assert_problem, body_kwargs, captured_logs, seed, server_side, service, snapshot
 from tests.conftest import authorised
 
-Client = AsyncTestClient  # type: ignore[type-arg]
+Client = AsyncTestClient[Litestar]
 DEEP = b"[" * 1000 + b"]" * 1000
 SEARCH = {"origin": {"type": "point", "lat": 52.5, "lon": -0.5}, "context": "street", "person": {"age": 30}}
 

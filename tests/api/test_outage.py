@@ -15,8 +15,8 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
-import asyncpg
 import pytest
+from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
 from service.app import create_app
@@ -26,10 +26,10 @@ from service.store.keys import create_key
 from tests.api.helpers import captured_logs
 
 pytestmark = pytest.mark.embedded
-Client = AsyncTestClient  # type: ignore[type-arg]
+Client = AsyncTestClient[Litestar]
 SEARCH = {"origin": {"type": "site", "site": "hull-custody-suite"}, "context": "custody", "person": {"age": 30}}
 # Short timeouts, so that the test is quick; the defaults are 5, 5, 10 and 3 seconds.
-TIMEOUTS = {"db_timeout": 2, "db_acquire_timeout": 1, "db_connect_timeout": 1, "db_lock_timeout": 1}
+TIMEOUTS: dict[str, Any] = {"db_timeout": 2, "db_acquire_timeout": 1, "db_connect_timeout": 1, "db_lock_timeout": 1}
 WITHIN_SECONDS = 6.0
 
 
@@ -37,9 +37,9 @@ class PrivatePostgres:
     """A PostgreSQL of the test's own (pgserver), so that it can be frozen and stopped."""
 
     def __init__(self, folder: Path) -> None:
-        import pgserver  # type: ignore[import-untyped,unused-ignore]
+        import pgserver
 
-        self.server: Any = pgserver.get_server(folder, cleanup_mode="delete")
+        self.server: Any = pgserver.get_server(folder, cleanup_mode="delete")  # type: ignore[attr-defined]
         self.uri: str = self.server.get_uri()
 
     def _processes(self) -> list[Any]:
@@ -55,7 +55,7 @@ class PrivatePostgres:
             process.send_signal(signal.SIGCONT)
 
     def stop(self) -> None:
-        from pgserver._commands import pg_ctl  # type: ignore[import-untyped,unused-ignore]
+        from pgserver._commands import pg_ctl  # type: ignore[attr-defined]
 
         pg_ctl(["-w", "-m", "fast", "stop"], pgdata=self.server.pgdata, user=self.server.system_user)
 
@@ -101,7 +101,7 @@ async def apps(private_postgres: PrivatePostgres) -> AsyncIterator[tuple[Client,
         conn = await connect(private_postgres.uri)
         try:
             keys = {
-                role: (await create_key(conn, name=role, role=role, created_by="t")).key  # type: ignore[arg-type]
+                role: (await create_key(conn, name=role, role=role, created_by="t")).key
                 for role in ("admin", "reader")
             }
             doomed = await create_key(conn, name="doomed", role="reader", created_by="t")

@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
+from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
 from service.app import create_app
@@ -16,7 +17,7 @@ from service.store.db import Connection
 from tests.api.helpers import assert_problem, captured_logs, server_side, snapshot
 from tests.conftest import authorised
 
-Client = AsyncTestClient  # type: ignore[type-arg]
+Client = AsyncTestClient[Litestar]
 MONDAY_10 = "2026-11-23T10:00:00Z"
 MONDAY_02 = "2026-11-23T02:00:00Z"
 
@@ -42,7 +43,7 @@ def slugs(answer: dict[str, Any]) -> list[str]:
     return [o["service"]["slug"] for o in answer["options"]]
 
 
-def excluded(answer: dict[str, Any], slug: str) -> list[str]:
+def excluded(answer: dict[str, Any], slug: str) -> list[dict[str, str]]:
     return next(e["reasons"] for e in answer["excluded"] if e["service"]["slug"] == slug)
 
 
@@ -50,7 +51,7 @@ HULL = {"type": "site", "site": "hull-custody-suite"}
 
 
 async def test_a_woman_of_30_in_hull_custody_gets_the_womens_triage_in_the_top_2_and_a_man_never(demo: Client) -> None:
-    profile = {"age": 30, "needs": ["mental_health", "alcohol"], "circumstances": ["admits_offence"]}
+    profile: dict[str, Any] = {"age": 30, "needs": ["mental_health", "alcohol"], "circumstances": ["admits_offence"]}
     woman = await options(demo, request(HULL, "custody", gender="female", **profile))
     assert "hull-womens-custody-triage" in slugs(woman)[:2]
     assert woman["origin"]["force"]["code"] == "E23000012"

@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
+from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
 from service.app import create_app
@@ -16,7 +17,7 @@ from service.store.db import Connection
 from service.store.keys import create_key
 from tests.api.helpers import AREA, assert_problem, service, snapshot
 
-Client = AsyncTestClient  # type: ignore[type-arg]
+Client = AsyncTestClient[Litestar]
 EAST = {
     **AREA,
     "name": "East",

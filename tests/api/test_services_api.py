@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
 from tests.api.helpers import seed, service
 
-Client = AsyncTestClient  # type: ignore[type-arg]
+Client = AsyncTestClient[Litestar]
 
 
 async def test_a_created_service_is_returned_with_its_id_version_and_etag(client: Client) -> None:

@@ -9,6 +9,7 @@ import secrets
 import shutil
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 import pytest
@@ -92,7 +93,8 @@ async def test_stored_times_without_a_zone_or_at_the_ends_of_the_calendar_are_re
             ),
         }
         for slug, (capacity, verification) in rows.items():
-            body = {"slug": slug, "capacity": capacity or {"status": "unknown", "until": None, "note": ""}}
+            unknown = {"status": "unknown", "until": None, "note": ""}
+            body: dict[str, Any] = {"slug": slug, "capacity": capacity or unknown}
             body["verification"] = verification
             await conn.execute(
                 "insert into services (id, slug, name, kind, status, contexts, needs, search_text, body) "

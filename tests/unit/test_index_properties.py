@@ -11,8 +11,8 @@ import msgspec
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from service.domain.model import Area, Service, Taxonomies, Taxonomy, TaxonomyTerm
 from service.domain.answer import ReferralAnswer
+from service.domain.model import Area, Service, Taxonomies, Taxonomy, TaxonomyTerm
 from service.domain.routing import Person, PointOrigin, ReferralRequest, Situation, exclusion_reasons
 from service.domain.schedule import state_at
 from service.index.engine import DirectoryIndex, IndexConfig
@@ -159,15 +159,16 @@ def test_the_index_offers_exactly_the_services_the_reference_rules_allow(
     answer = search(index, person, context, lon, lat, limit=50, max_travel_minutes=max_travel, explain=True)
     situation = Situation(
         person=person,
-        context=context,
+        context=context,  # type: ignore[arg-type]
         at=AT,
-        origin=where.point,  # type: ignore[arg-type]
+        origin=where.point,
         origin_areas=where.codes,
         detention_window=dt.timedelta(hours=24),
         max_travel_minutes=max_travel,
     )
     allowed = {s.slug for s in svcs if not exclusion_reasons(s, situation, state_at(s.schedule, AT))}
     offered = {o.service.slug for o in answer.options}
+    assert answer.excluded is not None
     cut = {e.service.slug for e in answer.excluded if e.reasons[0].code == "BELOW_THE_CUT"}
     assert offered | cut == allowed
     assert not offered & cut

@@ -14,8 +14,8 @@ def schedule(**fields: object) -> Schedule:
     return msgspec.convert(fields, Schedule)
 
 
-def london(*args: int) -> dt.datetime:
-    return dt.datetime(*args, tzinfo=LONDON)  # type: ignore[misc]
+def london(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> dt.datetime:
+    return dt.datetime(year, month, day, hour, minute, tzinfo=LONDON)
 
 
 NIGHTS = schedule(weekly=[{"day": d, "opens": "22:00", "closes": "02:00"} for d in ("fri", "sat")])

@@ -39,7 +39,10 @@ EDITOR_A = frozenset({"A"})
 
 
 def polygon(*rings: list[list[float]]) -> Catchment:
-    return msgspec.convert({"type": "polygon", "geometry": {"type": "Polygon", "coordinates": list(rings)}}, Catchment)
+    found: Catchment = msgspec.convert(
+        {"type": "polygon", "geometry": {"type": "Polygon", "coordinates": list(rings)}}, Catchment
+    )
+    return found
 
 
 def judge(catchment: Catchment, location: Point | None = None, codes: frozenset[str] = EDITOR_A) -> tuple[str, ...]:

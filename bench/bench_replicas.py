@@ -33,15 +33,15 @@ from urllib.parse import urlencode, urlsplit, urlunsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_search import GEODATA, load_geography, profiles, synthetic  # noqa: E402
+from bench_search import GEODATA, load_geography, profiles, synthetic
 
-from service.settings import PROJECT_ROOT  # noqa: E402
-from service.store.area_import import import_areas  # noqa: E402
-from service.store.db import connect  # noqa: E402
-from service.store.directory import import_directory  # noqa: E402
-from service.store.keys import create_key  # noqa: E402
-from service.store.migrate import migrate  # noqa: E402
-from service.store.taxonomy import current_taxonomies  # noqa: E402
+from service.settings import PROJECT_ROOT
+from service.store.area_import import import_areas
+from service.store.db import connect
+from service.store.directory import import_directory
+from service.store.keys import create_key
+from service.store.migrate import migrate
+from service.store.taxonomy import current_taxonomies
 
 RESULTS = PROJECT_ROOT / "bench" / "RESULTS.md"
 SIZE = 50_000
@@ -256,10 +256,10 @@ def write_results(r: dict[str, Any]) -> None:
         "Targets:",
         f"- write visible on the other replica, p99 ≤ 250 ms: {r['visible_p99']:.0f} ms, "
         f"**{met(r['visible_p99'] <= 250)}**;",
-        f"- search p99 with {WRITES_PER_SECOND} writes/s ≤ 1.5 × without: {r['busy'][2]:.2f} ms against "
-        f"{quiet_p99:.2f} ms ({r['busy'][2] / quiet_p99:.2f}×), **{met(r['busy'][2] <= 1.5 * quiet_p99)}**;",
-        f"- explain p99 over HTTP ≤ 2 × plain: {r['explain'][2]:.2f} ms against {quiet_p99:.2f} ms "
-        f"({r['explain'][2] / quiet_p99:.2f}×), **{met(r['explain'][2] <= 2 * quiet_p99)}**; largest answer "
+        f"- search p99 with {WRITES_PER_SECOND} writes/s ≤ 1.5 x without: {r['busy'][2]:.2f} ms against "
+        f"{quiet_p99:.2f} ms ({r['busy'][2] / quiet_p99:.2f}x), **{met(r['busy'][2] <= 1.5 * quiet_p99)}**;",
+        f"- explain p99 over HTTP ≤ 2 x plain: {r['explain'][2]:.2f} ms against {quiet_p99:.2f} ms "
+        f"({r['explain'][2] / quiet_p99:.2f}x), **{met(r['explain'][2] <= 2 * quiet_p99)}**; largest answer "
         f"{r['largest_kb']:.1f} KB, **{met(r['largest_kb'] < 64)}** (< 64 KB).",
         "<!-- replicas-bench:end -->",
     ]

@@ -33,7 +33,7 @@ from urllib.parse import urlencode, urlsplit, urlunsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_search import GEODATA, load_geography, profiles, synthetic
+from bench_search import GEODATA, RESULTS, load_geography, profiles, replace_block, synthetic
 
 from service.settings import PROJECT_ROOT
 from service.store.area_import import import_areas
@@ -43,7 +43,6 @@ from service.store.keys import create_key
 from service.store.migrate import migrate
 from service.store.taxonomy import current_taxonomies
 
-RESULTS = PROJECT_ROOT / "bench" / "RESULTS.md"
 SIZE = 50_000
 WRITES = 200
 WRITES_PER_SECOND = 5
@@ -263,13 +262,7 @@ def write_results(r: dict[str, Any]) -> None:
         f"{r['largest_kb']:.1f} KB, **{met(r['largest_kb'] < 64)}** (< 64 KB).",
         "<!-- replicas-bench:end -->",
     ]
-    text = RESULTS.read_text(encoding="utf-8")
-    block = "\n".join(lines)
-    if "<!-- replicas-bench:start -->" in text:
-        text = re.sub(r"<!-- replicas-bench:start -->.*<!-- replicas-bench:end -->", lambda _: block, text, flags=re.S)
-    else:
-        text = text.rstrip() + "\n\n" + block + "\n"
-    RESULTS.write_text(text, encoding="utf-8")
+    replace_block("replicas-bench", lines)
 
 
 def main() -> int:

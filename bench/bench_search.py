@@ -432,10 +432,17 @@ def write_results(rows: list[dict[str, Any]], http: dict[str, Any], database: st
         f"- HTTP search ≥ 50 % of the fixed response: {http['ratio']:.0%}, **{met(http['ratio'] >= 0.5)}**.",
         "<!-- search-bench:end -->",
     ]
+    replace_block("search-bench", lines)
+
+
+def replace_block(marker: str, lines: list[str]) -> None:
+    """Write the lines into RESULTS.md between `<!-- {marker}:start -->` and `<!-- {marker}:end -->` (the lines
+    include both markers), or at the end if the markers are not there yet."""
     text = RESULTS.read_text(encoding="utf-8")
     block = "\n".join(lines)
-    if "<!-- search-bench:start -->" in text:
-        text = re.sub(r"<!-- search-bench:start -->.*<!-- search-bench:end -->", lambda _: block, text, flags=re.S)
+    pattern = rf"<!-- {marker}:start -->.*<!-- {marker}:end -->"
+    if re.search(pattern, text, flags=re.S):
+        text = re.sub(pattern, lambda _: block, text, flags=re.S)
     else:
         text = text.rstrip() + "\n\n" + block + "\n"
     RESULTS.write_text(text, encoding="utf-8")

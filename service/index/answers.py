@@ -16,7 +16,6 @@ from service.domain import reasons
 from service.domain.answer import (
     CapacityOut,
     Excluded,
-    Explanation,
     Fallback,
     Option,
     PhoneOut,
@@ -236,6 +235,3 @@ class Answers:
                 said.append(reason)
         near = len(failed) == 1 and failed[0] != "below_the_cut"
         return Excluded(service=summary, reasons=tuple(said), near_miss=near)
-
-
-__all__ = ["Answers", "Explanation", "Parts"]

@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
+import msgspec
 import numpy as np
 
 from service.domain.answer import Fallback, ReferralAnswer, ResolvedOrigin
@@ -250,15 +251,4 @@ class DirectoryIndex:
             listed=request.explain_limit,
             live=len(self),
         )
-        return ReferralAnswer(
-            origin=origin,
-            context=context,
-            at=at,
-            directory_version=self.version,
-            options=options,
-            unmet_needs=unmet,
-            fallbacks=found,
-            excluded=excluded,
-            near_misses=near,
-            explanation=explanation,
-        )
+        return msgspec.structs.replace(answer, excluded=excluded, near_misses=near, explanation=explanation)

@@ -5,6 +5,8 @@ None means the rule cannot refuse anyone in this search (so nothing need be filt
 Rules about the person read only the columns (`ProfileMask`); rules about the moment and the journey also read
 the candidates' `Measures` (their capacity now, opening state and travel time), worked out once per search for the
 few rows that are left by then. The ranking filters with them; an explanation counts and lists with the same ones.
+The catchment rule's fast form is service/index/catchments.py, which finds the rows whose catchment holds a point
+rather than testing each row.
 """
 
 from __future__ import annotations
@@ -192,11 +194,6 @@ def within_travel_time(c: ColumnValues, m: Measures, q: Query) -> Bools | None:
     if q.max_travel is None:
         return None
     return ~(c.travel_limited[m.idx] & (m.travel > q.max_travel))
-
-
-def catchment_contains_origin(idx: Ints, inside: Ints) -> Bools:
-    """`inside`: the sorted rows whose catchment holds the origin (service/index/catchments.py finds them)."""
-    return np.isin(idx, inside, assume_unique=True)
 
 
 # In the reference order (routing.HARD_RULES), so that a service's reasons are listed in the same order.

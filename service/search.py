@@ -84,18 +84,27 @@ class SearchQuery(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fiel
         return ReferralRequest(
             origin=self._origin(),
             context=self.context,
-            person=Person(
-                age=self.age,
-                gender=self.gender,
-                needs=_codes(self.needs, "needs", "need"),
-                circumstances=_codes(self.circumstances, "circumstances", "circumstance"),
-            ),
+            person=self._person(),
             at=self.at,
             limit=self.limit,
             max_travel_minutes=self.max_travel_minutes,
             explain=self.explain,
             explain_limit=self.explain_limit,
         )
+
+    def _person(self) -> Person:
+        """Through msgspec, so that the Person's own limits (at most 30 needs, say) hold for a query as for a body."""
+        person = {
+            "age": self.age,
+            "gender": self.gender,
+            "needs": _codes(self.needs, "needs", "need"),
+            "circumstances": _codes(self.circumstances, "circumstances", "circumstance"),
+        }
+        try:
+            return msgspec.convert(person, Person)
+        except msgspec.ValidationError as e:
+            problem = problem_from(e, "person")
+            raise MalformedInput((FieldProblem(field=query_field(problem.field), reason=problem.reason),)) from e
 
     def _origin(self) -> Origin:
         point = self.lat is not None or self.lon is not None

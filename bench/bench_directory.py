@@ -20,8 +20,6 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-import asyncpg
-
 from service.settings import PROJECT_ROOT
 from service.store import services as service_store
 from service.store.area_import import import_areas
@@ -65,7 +63,7 @@ async def median_ms(work: Callable[[], Awaitable[object]], runs: int = 200) -> f
 
 async def bench(admin_dsn: str, n: int) -> None:
     name = f"pathways_bench_{secrets.token_hex(4)}"
-    admin = await asyncpg.connect(admin_dsn)
+    admin = await connect(admin_dsn)
     await admin.execute(f'create database "{name}"')
     try:
         conn = await connect(urlunsplit(urlsplit(admin_dsn)._replace(path=f"/{name}")))

@@ -68,6 +68,7 @@ WEB_STATIC = Path(__file__).parent / "web" / "static"
 
 def create_app(settings: Settings, extra_handlers: Sequence[Any] = ()) -> Litestar:
     """The app. `extra_handlers` are mounted beside the product's routes (the search benchmark adds its own)."""
+
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         async with open_database(settings) as db:

@@ -18,14 +18,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
-import asyncpg
 import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
 from service.app import create_app
 from service.settings import PROJECT_ROOT, Settings
-from service.store.db import Connection
+from service.store.db import Connection, connect
 from service.store.embedded import EmbeddedPostgres
 from service.store.migrate import migrate
 
@@ -76,7 +75,7 @@ def admin_dsn(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 async def database_url(admin_dsn: str) -> AsyncIterator[str]:
     """A database of our own for this session; stale ones left by killed runs are dropped first."""
     name = f"pathways_t_{os.getpid()}_{secrets.token_hex(4)}"
-    admin = await asyncpg.connect(admin_dsn)
+    admin = await connect(admin_dsn)
     try:
         for row in await admin.fetch("select datname from pg_database where datname like 'pathways_t_%'"):
             match = _TEST_DB.match(row["datname"])
@@ -86,13 +85,13 @@ async def database_url(admin_dsn: str) -> AsyncIterator[str]:
     finally:
         await admin.close()
     dsn = _with_database(admin_dsn, name)
-    conn = await asyncpg.connect(dsn)
+    conn = await connect(dsn)
     try:
         await migrate(conn, PROJECT_ROOT / "schema")
     finally:
         await conn.close()
     yield dsn
-    admin = await asyncpg.connect(admin_dsn)
+    admin = await connect(admin_dsn)
     try:
         await admin.execute(f'drop database if exists "{name}" with (force)')
     finally:
@@ -107,7 +106,6 @@ def settings(database_url: str) -> Settings:
 @pytest.fixture
 async def conn(database_url: str) -> AsyncIterator[Connection]:
     """A connection to an empty directory (the migrations' taxonomies stay)."""
-    from service.store.db import connect
 
     connection = await connect(database_url)
     await connection.execute(f"truncate {TABLES} restart identity")
@@ -168,7 +166,7 @@ async def serving(admin_dsn: str, **env_overrides: str) -> AsyncIterator[LiveSer
     name = f"pathways_w_{os.getpid()}_{secrets.token_hex(4)}"
 
     async def admin(sql: str) -> None:
-        conn = await asyncpg.connect(admin_dsn)
+        conn = await connect(admin_dsn)
         try:
             await conn.execute(sql)
         finally:

@@ -71,6 +71,8 @@ async def world(settings: Settings, conn: Connection) -> AsyncIterator[World]:
 
 def SOON() -> str:
     return (dt.datetime.now(dt.UTC) + dt.timedelta(hours=2)).isoformat()
+
+
 ROLES = ["anonymous", "reader", "provider_a", "editor_t1", "editor_t2", "admin"]
 # endpoint: (method, path, body) and the expected status for each role, in ROLES order.
 MATRIX: dict[str, tuple[str, str, Any, list[int]]] = {

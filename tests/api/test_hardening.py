@@ -13,7 +13,6 @@ import socket
 import time
 from collections.abc import AsyncIterator
 
-import asyncpg
 import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
@@ -22,7 +21,7 @@ from service.app import create_app
 from service.http.hardening import BoundedMemoryStore
 from service.http.outage import Outage
 from service.settings import PROJECT_ROOT, Settings
-from service.store.db import Connection
+from service.store.db import Connection, connect
 from service.store.keys import create_key
 from tests.api.helpers import AREA, PROBLEM_JSON, assert_problem, captured_logs, seed, service, snapshot
 from tests.conftest import authorised, serving
@@ -185,7 +184,7 @@ async def test_a_write_waiting_on_a_held_lock_gives_up_with_503_and_reads_stay_q
     async with AsyncTestClient(app=create_app(quick)) as client:
         await authorised(client, conn)
         created = await seed(client)
-        holder = await asyncpg.connect(settings.database_url)
+        holder = await connect(quick.database_url or "")
         try:
             tx = holder.transaction()
             await tx.start()

@@ -101,8 +101,7 @@ async def apps(private_postgres: PrivatePostgres) -> AsyncIterator[tuple[Client,
         conn = await connect(private_postgres.uri)
         try:
             keys = {
-                role: (await create_key(conn, name=role, role=role, created_by="t")).key
-                for role in ("admin", "reader")
+                role: (await create_key(conn, name=role, role=role, created_by="t")).key for role in ("admin", "reader")
             }
             doomed = await create_key(conn, name="doomed", role="reader", created_by="t")
             keys["doomed"], keys["doomed_id"] = doomed.key, str(doomed.details.id)

@@ -4,17 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import json
 import secrets
 import shutil
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
-import asyncpg
 import pytest
 
 from service.settings import PROJECT_ROOT
+from service.store.db import connect
 from service.store.migrate import MigrationError, discover, migrate
 from tests.conftest import _with_database
 
@@ -24,7 +23,7 @@ SCHEMA = PROJECT_ROOT / "schema"
 @pytest.fixture
 async def empty_database(admin_dsn: str) -> AsyncIterator[str]:
     name = f"pathways_m_{secrets.token_hex(4)}"
-    admin = await asyncpg.connect(admin_dsn)
+    admin = await connect(admin_dsn)
     await admin.execute(f'create database "{name}"')
     try:
         yield _with_database(admin_dsn, name)
@@ -34,7 +33,7 @@ async def empty_database(admin_dsn: str) -> AsyncIterator[str]:
 
 
 async def test_migrations_are_applied_in_order_and_recorded(empty_database: str) -> None:
-    conn = await asyncpg.connect(empty_database)
+    conn = await connect(empty_database)
     try:
         applied = await migrate(conn, SCHEMA)
         assert [m.version for m in applied] == [m.version for m in discover(SCHEMA)]
@@ -46,7 +45,7 @@ async def test_migrations_are_applied_in_order_and_recorded(empty_database: str)
 
 
 async def test_two_replicas_migrating_at_once_apply_each_migration_once(empty_database: str) -> None:
-    a, b = await asyncpg.connect(empty_database), await asyncpg.connect(empty_database)
+    a, b = await connect(empty_database), await connect(empty_database)
     try:
         first, second = await asyncio.gather(migrate(a, SCHEMA), migrate(b, SCHEMA))
         assert sorted(len(x) for x in (first, second)) == [0, len(discover(SCHEMA))]
@@ -59,7 +58,7 @@ async def test_two_replicas_migrating_at_once_apply_each_migration_once(empty_da
 async def test_an_applied_migration_that_was_edited_is_refused(empty_database: str, tmp_path: Path) -> None:
     schema = tmp_path / "schema"
     shutil.copytree(SCHEMA, schema)
-    conn = await asyncpg.connect(empty_database)
+    conn = await connect(empty_database)
     try:
         await migrate(conn, schema)
         first = sorted(schema.glob("0001_*.sql"))[0]
@@ -79,7 +78,7 @@ async def test_stored_times_without_a_zone_or_at_the_ends_of_the_calendar_are_re
     early.mkdir()
     for path in sorted(SCHEMA.glob("000[1-4]_*.sql")):
         shutil.copy(path, early / path.name)
-    conn = await asyncpg.connect(empty_database)
+    conn = await connect(empty_database)
     try:
         await migrate(conn, early)
         rows = {
@@ -100,7 +99,7 @@ async def test_stored_times_without_a_zone_or_at_the_ends_of_the_calendar_are_re
                 "insert into services (id, slug, name, kind, status, contexts, needs, search_text, body) "
                 "values (gen_random_uuid(), $1, $1, 'other', 'active', '{}', '{}', $1, $2::jsonb)",
                 slug,
-                json.dumps(body),
+                body,
             )
         await migrate(conn, SCHEMA)
         got = {
@@ -119,7 +118,7 @@ async def test_stored_times_without_a_zone_or_at_the_ends_of_the_calendar_are_re
         assert got["fine"] == ("2026-07-01T10:00:00Z", "2026-01-01T00:00:00+01:00", 1)
         changes = await conn.fetch("select actor, entity_key, fields from changes order by id")
         assert len(changes) == 4 and {c["actor"] for c in changes} == {"migration:0005_aware_datetimes"}
-        fields = json.loads(changes[0]["fields"]) if isinstance(changes[0]["fields"], str) else changes[0]["fields"]
+        fields = changes[0]["fields"]
         assert fields and {"field", "old", "new"} <= set(fields[0])
     finally:
         await conn.close()

@@ -8,6 +8,7 @@ context and forgotten when the row changes. The words come from service/domain/r
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Hashable
 from dataclasses import dataclass
 
 import numpy as np
@@ -105,11 +106,13 @@ class Answers:
         self._parts: dict[tuple[int, str], Parts] = {}
         self._openings: dict[OpeningKey, tuple[OpeningState, Reason]] = {}
         self._needs: dict[tuple[tuple[str, ...], int], Reason] = {}
+        self._refusals: dict[int, dict[tuple[str, str, Hashable], Reason | None]] = {}
 
     def forget(self, rows: Ints) -> None:
         for row in rows.tolist():
             for context in ("custody", "street", "court", "community"):
                 self._parts.pop((row, context), None)
+            self._refusals.pop(row, None)
 
     def service(self, row: int) -> Service:
         found = self.services[row]
@@ -221,8 +224,11 @@ class Answers:
             referral=fixed.referral,
         )
 
-    def excluded(self, row: int, failed: list[str], situation: Situation, state: OpeningState) -> Excluded:
-        """One listed exclusion: the rules its masks failed, in words (the reference rule's own)."""
+    def excluded(
+        self, row: int, failed: list[str], situation: Situation, state: OpeningState, reads: dict[str, Hashable]
+    ) -> Excluded:
+        """One listed exclusion: the rules its masks failed, in words (the reference rule's own). A rule about the
+        person reads only the service and `reads[name]` of the search, so its words are remembered per row."""
         s = self.service(row)
         summary = self.parts(row, situation.context).summary
         said: list[Reason] = []
@@ -231,7 +237,20 @@ class Answers:
                 said.append(reasons.OUTSIDE_CATCHMENT)
             elif name == "below_the_cut":
                 said.append(reasons.BELOW_THE_CUT)
-            elif (reason := RULES[name](s, situation, state)) is not None:
+            elif (reason := self._refusal(row, s, name, situation, state, reads)) is not None:
                 said.append(reason)
         near = len(failed) == 1 and failed[0] != "below_the_cut"
         return Excluded(service=summary, reasons=tuple(said), near_miss=near)
+
+    def _refusal(
+        self, row: int, s: Service, name: str, situation: Situation, state: OpeningState, reads: dict[str, Hashable]
+    ) -> Reason | None:
+        if name not in reads:  # a rule about the moment or the journey
+            return RULES[name](s, situation, state)
+        known = self._refusals.setdefault(row, {})
+        key = (name, situation.context, reads[name])
+        if key not in known:
+            if len(known) > 64:
+                known.clear()
+            known[key] = RULES[name](s, situation, state)
+        return known[key]

@@ -166,6 +166,16 @@ class Catchments:
             return NONE
         return parts[0] if len(parts) == 1 else np.concatenate(parts)
 
+    def cells_near(self, point: Point, km: float) -> tuple[Cell, ...]:
+        """The cells of the box `km` around the point."""
+        d_lat = km / 111.0
+        d_lon = km / (111.0 * max(math.cos(math.radians(point.lat)), 0.2))
+        return _cells((point.lon - d_lon, point.lat - d_lat, point.lon + d_lon, point.lat + d_lat))
+
+    def located_in(self, cell: Cell) -> Ints:
+        """Rows located in this cell (sorted)."""
+        return self.located.array(cell)
+
     def located_near(self, point: Point, km: float, c: ColumnValues) -> Ints:
         """Rows whose location lies within `km` of the point."""
         d_lat = km / 111.0

@@ -98,6 +98,9 @@ class ColumnValues:
     """Full with no `until`: full at any moment, so left out before anything else is worked out."""
     priority: Ints
     tailored: Bools
+    standing: Ints
+    """The ranking's leading key before the search's part: priority << 8 | 63 << 2 | not tailored << 1 (the search
+    subtracts the needs met << 2 and adds whether it is closed now)."""
     kind: Ints
     immediate: Bools
     travel_limited: Bools
@@ -122,6 +125,8 @@ def column_values(services: Sequence[Service], vocab: Vocabulary) -> ColumnValue
     police = array((x.kind == "place_of_safety" and x.police_station for x in s), bool)
     capacity = array((CAPACITY_ORDER[x.capacity.status] for x in s), i8)
     until = array((until_epoch(x) for x in s), f8)
+    priority = array((x.pathway_priority or NO_PRIORITY for x in s), i8)
+    tailored = array((is_tailored(x) for x in s), bool)
     return ColumnValues(
         live=np.ones(len(s), dtype=bool),
         active=array((x.status == "active" for x in s), bool),
@@ -139,8 +144,9 @@ def column_values(services: Sequence[Service], vocab: Vocabulary) -> ColumnValue
         capacity=capacity,
         capacity_until=until,
         static_full=(capacity == FULL) & ~np.isfinite(until),
-        priority=array((x.pathway_priority or NO_PRIORITY for x in s), i8),
-        tailored=array((is_tailored(x) for x in s), bool),
+        priority=priority,
+        tailored=tailored,
+        standing=(priority << 8) | (63 << 2) | ((~tailored).astype(i8) << 1),
         kind=array((KINDS.index(x.kind) for x in s), i8),
         immediate=array((not IMMEDIATE_ACCESS.isdisjoint(x.access_modes) for x in s), bool),
         travel_limited=array(

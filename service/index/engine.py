@@ -183,6 +183,7 @@ class DirectoryIndex:
             needs=np.uint64(bits(person.needs, self.vocab.need_bits)),
             circumstances=np.uint64(bits(person.circumstances, self.vocab.circ_bits)),
             need_codes=person.needs,
+            need_bits=tuple(self.vocab.need_bits[n] for n in person.needs),
             street_crisis=context == "street" and "mental_health_crisis" in person.needs,
             exceptional="imminent_serious_harm" in person.circumstances,
             t=at.timestamp(),

@@ -1,89 +1,34 @@
 """Why the rest of the directory was not offered, with the same masks the ranking filters with.
 
 Every service is counted: those whose catchment holds the origin by each rule they fail, the rest as outside
-their catchment. Rules are worked out for the candidates and for services located within NEAR_KM of the origin
-(a service just over a catchment border is a near miss worth showing; one across the country is not). Only the
-most relevant few are listed, in words: eligible ones left below the cut, then those failing the fewest rules,
-nearest first.
+their catchment. Rules are worked out for three groups of rows, each gathered once and cached with the masks it
+has worked out (ranking.Candidates): the rows listing an area that holds the origin, the rows drawn around it, and
+the rows located within NEAR_KM of it whose catchment does not hold it (a service just over a catchment border is
+a near miss worth showing; one across the country is not). Only the most relevant few are listed, in words:
+eligible ones left below the cut, then those failing the fewest rules, nearest first; distances are worked out
+only for the rows that could be listed.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
 from service.domain.answer import Excluded, Explanation
+from service.domain.geometry import haversine_km_many
 from service.domain.model import Service
 from service.domain.routing import HARD_RULES, Situation
 from service.index.answers import Answers
-from service.index.columns import Bools, ColumnValues, Ints
-from service.index.masks import MOMENT_MASKS, PROFILE_MASKS, Measures, Query, Rows
+from service.index.columns import FULL, Bools, ColumnValues, Floats, Ints
+from service.index.masks import PROFILE_MASKS, READS, Query, Rows, capacity_at, opening_allows, travel_minutes
 from service.index.places import Resolution
-from service.index.ranking import Candidates, measure
-from service.index.timeline import Timeline, opening_state
+from service.index.ranking import NEAR_KM, Candidates, among, eligible_rows, judged, moment_opening
+from service.index.timeline import Opening, Timeline, opening_state
 
-NEAR_KM = 10.0
 CATCHMENT = "catchment_contains_origin"
-
-
-@dataclass(frozen=True)
-class Failures:
-    """For each examined row (m.idx), which rules it fails, in the reference order."""
-
-    m: Measures
-    rules: tuple[tuple[str, Bools], ...]
-    count: Ints
-
-
-def failures(c: ColumnValues, m: Measures, q: Query, outside: Bools) -> Failures:
-    rules: list[tuple[str, Bools]] = []
-    rows = Rows.of(c, m.idx)
-    for rule in HARD_RULES:
-        name = rule.__name__
-        if name == CATCHMENT:
-            rules.append((name, outside))
-            continue
-        mask = PROFILE_MASKS[name](rows, q) if name in PROFILE_MASKS else MOMENT_MASKS[name](c, m, q)
-        if mask is not None:
-            rules.append((name, ~mask))
-    count = np.zeros(len(m.idx), dtype=np.int64)
-    for _, failed in rules:
-        count += failed
-    return Failures(m=m, rules=tuple(rules), count=count)
-
-
-def reason_counts(c: ColumnValues, f: Failures, q: Query, outside_total: int, below: int) -> dict[str, int]:
-    """How many services each reason code excluded. Two rules have two codes; the reference's choice is mirrored."""
-    idx = f.m.idx
-    counts: dict[str, int] = {}
-    inside = ~f.rules[[n for n, _ in f.rules].index(CATCHMENT)][1]
-    for name, failed in f.rules:
-        failed = failed & inside
-        match name:
-            case "catchment_contains_origin":
-                continue
-            case "accepts_age":
-                low = c.age_min[idx] > q.age
-                split = {"AGE_BELOW_MIN": failed & low, "AGE_ABOVE_MAX": failed & ~low}
-            case "circumstances_allow":
-                missing = (c.required[idx] & ~q.circumstances) != 0
-                split = {"MISSING_CIRCUMSTANCE": failed & missing, "EXCLUDED_CIRCUMSTANCE": failed & ~missing}
-            case "open_when_needed":
-                split = {"CLOSED_NOW" if q.context == "street" else "CLOSED_IN_WINDOW": failed}
-            case _:
-                split = {CODES[name]: failed}
-        for code, which in split.items():
-            if total := int(which.sum()):
-                counts[code] = total
-    if outside_total:
-        counts["OUTSIDE_CATCHMENT"] = outside_total
-    if below:
-        counts["BELOW_THE_CUT"] = below
-    return counts
-
-
+RULE_NAMES = tuple(rule.__name__ for rule in HARD_RULES)
 CODES = {
     "is_active": "NOT_ACTIVE",
     "serves_context": "WRONG_CONTEXT",
@@ -95,6 +40,122 @@ CODES = {
     "has_capacity": "FULL",
     "within_travel_time": "TOO_FAR",
 }
+
+
+@dataclass(frozen=True)
+class Failures:
+    """For one group of rows: which rules each fails (reference order; rules no row fails are left out), how many,
+    and the opening state it was judged with."""
+
+    idx: Ints
+    rules: tuple[tuple[str, Bools], ...]
+    count: Ints
+    opening: Opening
+
+
+def failures(rows: Rows, inside: bool, q: Query, ctx: Moment) -> Failures:
+    """Every rule for a group: the person's from the group's remembered masks, the moment's worked out now."""
+    opening = moment_opening(ctx.timeline, ctx.services, rows.idx, q, ctx.n)
+    capacity = capacity_at(ctx.c, rows.idx, q.t, ctx.any_until)
+    rules: list[tuple[str, Bools]] = []
+    for name in RULE_NAMES:
+        failed: Bools | None
+        match name:
+            case "catchment_contains_origin":
+                failed = None if inside else np.ones(len(rows.idx), dtype=bool)
+            case "has_capacity":
+                failed = capacity == FULL
+            case "open_when_needed":
+                failed = _negated(opening_allows(rows.immediate, opening, q))
+            case "within_travel_time":
+                failed = _too_far(rows, q, ctx)
+            case _:
+                failed = _failing(rows, name, q)
+        if failed is not None:
+            rules.append((name, failed))
+    steady = rows.remembered(
+        ("failing_count", q.context_bit, q.gender_bit, q.age, q.street_crisis, q.exceptional),
+        lambda: _count((f for name, f in rules if name in STEADY), len(rows.idx)),
+    )
+    count = steady + _count((f for name, f in rules if name not in STEADY), len(rows.idx))
+    return Failures(idx=rows.idx, rules=tuple(rules), count=count, opening=opening)
+
+
+STEADY = frozenset(
+    (
+        "is_active",
+        "serves_context",
+        "accepts_age",
+        "place_of_safety_accepts_age",
+        "police_station_never_for_under_18s",
+        "police_station_only_in_exceptional_cases",
+        "accepts_gender",
+    )
+)
+"""The person's rules that read only the context, the age, the gender and the s136 flags: a group remembers how
+many of them each row fails."""
+
+
+def _count(masks: Iterable[Bools], n: int) -> Ints:
+    total: Ints | None = None
+    for mask in masks:
+        total = mask.astype(np.int64) if total is None else total + mask
+    return np.zeros(n, dtype=np.int64) if total is None else total
+
+
+def _failing(rows: Rows, name: str, q: Query) -> Bools | None:
+    """A person's rule's failures: the negation of its mask, remembered as the mask is."""
+    mask = PROFILE_MASKS[name](rows, q)
+    if mask is None:
+        return None
+    return rows.remembered(("failing", name, READS[name](q)), lambda: ~mask)
+
+
+def _negated(mask: Bools | None) -> Bools | None:
+    return None if mask is None else ~mask
+
+
+def _too_far(rows: Rows, q: Query, ctx: Moment) -> Bools | None:
+    if q.max_travel is None:
+        return None
+    c = ctx.c
+    distance = haversine_km_many(c.lon[rows.idx], c.lat[rows.idx], ctx.origin_lon, ctx.origin_lat)
+    far: Bools = c.travel_limited[rows.idx] & (travel_minutes(distance, q.context) > q.max_travel)
+    return far
+
+
+@dataclass(frozen=True)
+class Moment:
+    """What a group's moment rules read besides the group and the query."""
+
+    c: ColumnValues
+    timeline: Timeline
+    services: Sequence[Service | None]
+    n: int
+    any_until: bool
+    origin_lon: float
+    origin_lat: float
+
+
+def reason_counts(r: Rows, f: Failures, q: Query, counts: dict[str, int]) -> None:
+    """Add how many of a group's rows each reason code excluded. Two rules have two codes; the reference's choice
+    is mirrored."""
+    for name, failed in f.rules:
+        split: dict[str, Bools | int]
+        match name:
+            case "accepts_age":
+                low = r.age_min > q.age
+                split = {"AGE_BELOW_MIN": failed & low, "AGE_ABOVE_MAX": failed & ~low}
+            case "circumstances_allow":
+                missing = (r.required & ~q.circumstances) != 0
+                split = {"MISSING_CIRCUMSTANCE": failed & missing, "EXCLUDED_CIRCUMSTANCE": failed & ~missing}
+            case "open_when_needed":
+                split = {"CLOSED_NOW" if q.context == "street" else "CLOSED_IN_WINDOW": failed}
+            case _:
+                split = {CODES[name]: failed}
+        for code, which in split.items():
+            if total := int(np.count_nonzero(which)):
+                counts[code] = counts.get(code, 0) + total
 
 
 def explain(
@@ -114,52 +175,122 @@ def explain(
     """The listed exclusions, the listed near misses, and the counts."""
     columns = candidates.columns
     c = columns.values
-    inside = candidates.everywhere(where)
-    nearby = candidates.catchments.located_near(where.point, NEAR_KM, c)
-    mark = np.zeros(columns.n, dtype=bool)
-    mark[inside] = True
-    outside_nearby = nearby[~mark[nearby]]
-    idx = np.concatenate((inside, outside_nearby))
-    outside = np.zeros(len(idx), dtype=bool)
-    outside[len(inside) :] = True
-    m = measure(columns, timeline, services, idx, q, where.point)
-    f = failures(c, m, q, outside)
-    mark[:] = False
-    mark[offered] = True
-    was_offered = mark[idx]
-    below = (f.count == 0) & ~was_offered
-    counts = reason_counts(c, f, q, live - len(inside), int(below.sum()))
-    distance = np.nan_to_num(m.distance, nan=0.0)  # a phone line is as near as can be
+    ctx = Moment(c, timeline, services, columns.n, columns.any_until, where.point.lon, where.point.lat)
+    listing, drawn = candidates.explaining(where)
+    groups = [failures(listing, True, q, ctx), failures(drawn, True, q, ctx)]
+    counts: dict[str, int] = {}
+    for rows, f in zip((listing, drawn), groups, strict=True):
+        reason_counts(rows, f, q, counts)
+    inside = len(listing.idx) + len(drawn.idx)
+    if live - inside:
+        counts["OUTSIDE_CATCHMENT"] = live - inside
+    groups.append(_outside_but_eligible(candidates, timeline, services, where, q))
+    count = np.concatenate([f.count for f in groups])
+    offered = np.sort(offered)
+    passed = np.flatnonzero(count == 0)
+    was_offered = among(np.concatenate([f.idx for f in groups])[passed], offered)
+    if (below_total := len(passed) - int(was_offered.sum())) > 0:
+        counts["BELOW_THE_CUT"] = below_total
+    near_total = int(np.count_nonzero(count == 1))
+    if _listing_reaches_beyond_one_failure(count, len(offered), listed):
+        # Few services fail at most one rule: the list goes on to those failing more, nearby ones outside their
+        # catchment included, so their rules are worked out too (a small or sparse directory).
+        near = Rows.of(c, _outside_nearby(candidates, where, groups[2].idx))
+        groups.append(failures(near, False, q, ctx))
+        count = np.concatenate([f.count for f in groups])
+    idx = np.concatenate([f.idx for f in groups])
+    group_of = np.repeat(np.arange(len(groups)), [len(f.idx) for f in groups])
+    passed = np.flatnonzero(count == 0)
+    was_offered = among(idx[passed], offered)
+    ex_pos = _first_by_count(count, passed[~was_offered], passed[was_offered], listed)
+    near_pos = np.flatnonzero(count == 1)
+    distance = _distances(np.concatenate((ex_pos, near_pos)), idx, ctx)
     rank = slug_rank[idx]
-    ex_pos = np.flatnonzero(~was_offered)
-    ex_pos = ex_pos[np.lexsort((rank[ex_pos], distance[ex_pos], f.count[ex_pos]))][:listed]
-    near_pos = np.flatnonzero(f.count == 1)
-    near_pos = near_pos[np.lexsort((rank[near_pos], distance[near_pos]))][:listed]
+    ex_pos = ex_pos[np.lexsort((rank[ex_pos], distance[ex_pos], count[ex_pos]))][:listed]
+    near_list = near_pos[np.lexsort((rank[near_pos], distance[near_pos]))][:listed]
+    starts = np.cumsum([0] + [len(f.idx) for f in groups])
     built: dict[int, Excluded] = {}
+    reads = {name: read(q) for name, read in READS.items()}
 
     def entry(j: int) -> Excluded:
         found = built.get(j)
         if found is None:
+            g = int(group_of[j])
+            f, k = groups[g], j - int(starts[g])
             row = int(idx[j])
-            failed = [name for name, which in f.rules if which[j]] or ["below_the_cut"]
+            failed = [name for name, which in f.rules if which[k]] or ["below_the_cut"]
             state = opening_state(
-                bool(m.opening.open_now[j]),
+                bool(f.opening.open_now[k]),
                 bool(c.open_24_7[row]),
-                float(m.opening.closes[j]),
-                float(m.opening.next_open[j]),
+                float(f.opening.closes[k]),
+                float(f.opening.next_open[k]),
             )
-            found = built[j] = answers.excluded(row, failed, situation, state)
+            found = built[j] = answers.excluded(row, failed, situation, state, reads)
         return found
 
     explanation = Explanation(
         excluded_total=live - len(offered),
-        near_misses_total=int((f.count == 1).sum()),
+        near_misses_total=near_total,
         by_reason=counts,
         listed=listed,
         near_km=NEAR_KM,
     )
     return (
         tuple(entry(j) for j in ex_pos.tolist()),
-        tuple(entry(j) for j in near_pos.tolist()),
+        tuple(entry(j) for j in near_list.tolist()),
         explanation,
     )
+
+
+def _outside_but_eligible(
+    candidates: Candidates, timeline: Timeline, services: Sequence[Service | None], where: Resolution, q: Query
+) -> Failures:
+    """Services within NEAR_KM of the origin that fail only the catchment rule: the ranking's own filters over the
+    rows located near the origin (each cell's group cached, with its masks), then the catchment and the distance
+    for the few left."""
+    columns = candidates.columns
+    idx = eligible_rows(candidates.located_near(where, q), timeline, columns.n, q)
+    idx = idx[candidates.outside(where, idx)]
+    m = judged(columns, timeline, services, idx, q, where.point)
+    m = m.take(np.flatnonzero(m.distance <= NEAR_KM))
+    return Failures(
+        idx=m.idx,
+        rules=((CATCHMENT, np.ones(len(m.idx), dtype=bool)),),
+        count=np.ones(len(m.idx), dtype=np.int64),
+        opening=m.opening,
+    )
+
+
+def _outside_nearby(candidates: Candidates, where: Resolution, already: Ints) -> Ints:
+    """Every row located within NEAR_KM of the origin whose catchment does not hold it, but those in `already`."""
+    c = candidates.columns.values
+    nearby = candidates.catchments.located_near(where.point, NEAR_KM, c)
+    rows: Ints = nearby[candidates.outside(where, nearby) & ~among(nearby, np.sort(already))]
+    return rows
+
+
+def _listing_reaches_beyond_one_failure(count: Ints, offered: int, listed: int) -> bool:
+    return int(np.count_nonzero(count <= 1)) - offered < listed
+
+
+def _first_by_count(count: Ints, below: Ints, offered: Ints, listed: int) -> Ints:
+    """Positions that could be among the first `listed` exclusions by failure count: every position failing no
+    more rules than the `listed`-th does (offered ones left out)."""
+    if not listed or not len(count):
+        return below[:0]
+    tally = np.bincount(count)
+    tally[0] -= len(offered)
+    enough = int(np.searchsorted(np.cumsum(tally), listed))
+    chosen = np.flatnonzero((count <= enough) & (count > 0))
+    return np.concatenate((below, chosen)) if len(below) else chosen
+
+
+def _distances(pos: Ints, idx: Ints, ctx: Moment) -> Floats:
+    """Distances from the origin for the rows at these positions (a phone line is as near as can be: 0), and 0
+    for the rest, which are never listed."""
+    distance = np.zeros(len(idx))
+    if len(pos):
+        rows = idx[pos]
+        c = ctx.c
+        distance[pos] = np.nan_to_num(haversine_km_many(c.lon[rows], c.lat[rows], ctx.origin_lon, ctx.origin_lat))
+    return distance

@@ -11,8 +11,9 @@ rather than testing each row.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Hashable
+from dataclasses import dataclass, field
+from typing import Any, Literal, TypeVar
 
 import numpy as np
 
@@ -33,6 +34,8 @@ class Query:
     needs: np.uint64
     circumstances: np.uint64
     need_codes: tuple[str, ...]
+    need_bits: tuple[int, ...]
+    """One bit per need asked, in the order asked."""
     street_crisis: bool
     """In the street with a mental health crisis: the s136 rules about places of safety apply."""
     exceptional: bool
@@ -74,11 +77,17 @@ def capacity_at(c: ColumnValues, idx: Ints, t: float, any_until: bool) -> Ints:
 
 # --- the person ---------------------------------------------------------------------------------------------
 
+A = TypeVar("A", bound=np.ndarray[Any, Any])
+MEMO = 96
+"""Masks remembered per group of rows, the least recently used forgotten first (one byte a row each)."""
 
-@dataclass(frozen=True)
+
+@dataclass(frozen=True, eq=False)
 class Rows:
-    """The columns the person's rules read, gathered for some rows once (and cached with them): the masks then
-    read contiguous arrays, with no indexing per rule."""
+    """The columns the person's rules read, gathered for a group of rows once (and cached with them): the masks
+    then read contiguous arrays, with no indexing per rule. A group also remembers the masks it has worked out,
+    by what each reads of the query (an age, a gender, a need), so that a search with a profile like an earlier
+    one's combines remembered masks rather than working them out again."""
 
     idx: Ints
     active: Bools
@@ -92,6 +101,8 @@ class Rows:
     excluded: Bits
     place_of_safety: Bools
     police_station: Bools
+    immediate: Bools
+    memo: dict[Hashable, Any] = field(default_factory=dict)
 
     @classmethod
     def of(cls, c: ColumnValues, idx: Ints) -> Rows:
@@ -108,7 +119,24 @@ class Rows:
             c.excluded[idx],
             c.place_of_safety[idx],
             c.police_station[idx],
+            c.immediate[idx],
         )
+
+    def remembered(self, key: Hashable, work: Callable[[], A]) -> A:
+        """The mask (or count) under this key, worked out once; the least recently used makes room."""
+        memo = self.memo
+        found: A | None = memo.pop(key, None)
+        if found is None:
+            if len(memo) >= MEMO:
+                del memo[next(iter(memo))]
+            found = work()
+            found.flags.writeable = False  # shared by every search that asks the same
+        memo[key] = found
+        return found
+
+    def having(self, column: Literal["contexts", "general", "genders", "needs"], bit: int) -> Bools:
+        """Rows whose bit set `column` holds this bit."""
+        return self.remembered((column, bit), lambda: (getattr(self, column) & bit) != 0)
 
 
 ProfileMask = Callable[[Rows, Query], Bools | None]
@@ -119,13 +147,11 @@ def is_active(r: Rows, q: Query) -> Bools | None:
 
 
 def serves_context(r: Rows, q: Query) -> Bools | None:
-    mask: Bools = (r.contexts & q.context_bit) != 0
-    return mask
+    return r.having("contexts", q.context_bit)
 
 
 def accepts_age(r: Rows, q: Query) -> Bools | None:
-    mask: Bools = (r.age_min <= q.age) & (q.age < r.age_max)
-    return mask
+    return r.remembered(("age", q.age), lambda: (r.age_min <= q.age) & (q.age < r.age_max))
 
 
 def place_of_safety_accepts_age(r: Rows, q: Query) -> Bools | None:
@@ -133,30 +159,39 @@ def place_of_safety_accepts_age(r: Rows, q: Query) -> Bools | None:
         return None
     age_ok = accepts_age(r, q)
     assert age_ok is not None
-    return ~(r.place_of_safety & ~age_ok)
+    return r.remembered(("place_of_safety_age", q.age), lambda: ~(r.place_of_safety & ~age_ok))
+
+
+def _not_a_police_station(r: Rows) -> Bools:
+    return r.remembered("not_police_station", lambda: ~r.police_station)
 
 
 def police_station_never_for_under_18s(r: Rows, q: Query) -> Bools | None:
-    return None if q.age >= 18 else ~r.police_station
+    return None if q.age >= 18 else _not_a_police_station(r)
 
 
 def police_station_only_in_exceptional_cases(r: Rows, q: Query) -> Bools | None:
-    return None if q.age < 18 or q.exceptional else ~r.police_station
+    return None if q.age < 18 or q.exceptional else _not_a_police_station(r)
 
 
 def accepts_gender(r: Rows, q: Query) -> Bools | None:
-    mask: Bools = (r.genders & q.gender_bit) != 0
-    return mask
+    return r.having("genders", q.gender_bit)
 
 
 def meets_a_need(r: Rows, q: Query) -> Bools | None:
-    mask: Bools = ((r.needs & q.needs) != 0) | ((r.general & q.context_bit) != 0)
+    """Meets one of the person's needs (each need's rows remembered apart), or is a general entry point here."""
+    mask = r.having("general", q.context_bit)
+    for bit in q.need_bits:
+        mask = mask | r.having("needs", bit)
     return mask
 
 
 def circumstances_allow(r: Rows, q: Query) -> Bools | None:
-    mask: Bools = ((r.required & ~q.circumstances) == 0) & ((r.excluded & q.circumstances) == 0)
-    return mask
+    def work() -> Bools:
+        mask: Bools = ((r.required & ~q.circumstances) == 0) & ((r.excluded & q.circumstances) == 0)
+        return mask
+
+    return r.remembered(("circumstances", q.circumstances), work)
 
 
 def passing(r: Rows, q: Query, names: tuple[str, ...]) -> Bools | None:
@@ -167,6 +202,21 @@ def passing(r: Rows, q: Query, names: tuple[str, ...]) -> Bools | None:
         if mask is not None:
             ok = mask if ok is None else ok & mask
     return ok
+
+
+def eligible(r: Rows, q: Query) -> Bools | None:
+    """Rows passing every rule of FILTER_ORDER: the rules about the person's needs and circumstances, and the
+    rest (age, gender and the s136 rules, which read only the age, the gender and two flags) remembered as one."""
+    steady = r.remembered(
+        ("steady", q.gender_bit, q.age, q.street_crisis, q.exceptional), lambda: _every(r, q, STEADY_RULES)
+    )
+    varied = passing(r, q, VARIED_RULES)
+    return steady if varied is None else varied & steady
+
+
+def _every(r: Rows, q: Query, names: tuple[str, ...]) -> Bools:
+    ok = passing(r, q, names)
+    return np.ones(len(r.idx), dtype=bool) if ok is None else ok
 
 
 # --- the moment and the journey -----------------------------------------------------------------------------
@@ -181,12 +231,17 @@ def has_capacity(c: ColumnValues, m: Measures, q: Query) -> Bools | None:
 
 def open_when_needed(c: ColumnValues, m: Measures, q: Query) -> Bools | None:
     """Immediate-access services must be open now (street) or within the detention window (custody, court)."""
+    return opening_allows(c.immediate[m.idx], m.opening, q)
+
+
+def opening_allows(immediate: Bools, opening: Opening, q: Query) -> Bools | None:
+    """open_when_needed for rows with these access modes and opening states (a group's, remembered per minute)."""
     if q.context == "community":
         return None
-    waiting = ~c.immediate[m.idx] | m.opening.open_now
+    waiting = ~immediate | opening.open_now
     if q.context == "street":
         return waiting
-    mask: Bools = waiting | (m.opening.next_open <= q.t + q.window)
+    mask: Bools = waiting | (opening.next_open <= q.t + q.window)
     return mask
 
 
@@ -208,6 +263,18 @@ PROFILE_MASKS: dict[str, ProfileMask] = {
     "meets_a_need": meets_a_need,
     "circumstances_allow": circumstances_allow,
 }
+READS: dict[str, Callable[[Query], Hashable]] = {
+    "is_active": lambda q: (),
+    "serves_context": lambda q: q.context_bit,
+    "accepts_age": lambda q: q.age,
+    "place_of_safety_accepts_age": lambda q: (q.street_crisis, q.age),
+    "police_station_never_for_under_18s": lambda q: q.age < 18,
+    "police_station_only_in_exceptional_cases": lambda q: (q.age < 18, q.exceptional),
+    "accepts_gender": lambda q: q.gender_bit,
+    "meets_a_need": lambda q: (q.needs, q.context_bit),
+    "circumstances_allow": lambda q: q.circumstances,
+}
+"""What each of the person's rules reads of the query: two searches alike in it get the same mask."""
 MOMENT_MASKS: dict[str, MomentMask] = {
     "has_capacity": has_capacity,
     "open_when_needed": open_when_needed,
@@ -222,5 +289,7 @@ FILTER_ORDER = (
     "police_station_never_for_under_18s",
     "police_station_only_in_exceptional_cases",
 )
-"""The order the ranking applies the person's rules in: the most selective first, so later ones see fewer rows.
-(Being active and serving the context are applied once per area set and context, and cached.)"""
+"""The person's rules the ranking applies. (Being active and serving the context are applied once per area set and
+context, and cached.)"""
+VARIED_RULES = ("meets_a_need", "circumstances_allow")
+STEADY_RULES = tuple(name for name in FILTER_ORDER if name not in VARIED_RULES)

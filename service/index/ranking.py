@@ -9,50 +9,95 @@ measured only for the rows left, and the rules about them filter last.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+import math
+from collections.abc import Callable, Hashable, Sequence
+from typing import Generic, TypeVar
 
 import numpy as np
 
 from service.domain.geometry import haversine_km_many
 from service.domain.model import Point, Service
-from service.index.catchments import Catchments
-from service.index.columns import Columns, Ints
+from service.index.catchments import Catchments, Cell
+from service.index.columns import Bools, Columns, Ints
 from service.index.masks import (
-    FILTER_ORDER,
     MOMENT_MASKS,
     PROFILE_MASKS,
     Measures,
     Query,
     Rows,
     capacity_at,
+    eligible,
+    opening_allows,
     passing,
     travel_minutes,
 )
 from service.index.places import Resolution
-from service.index.timeline import Timeline, opening_slowly
+from service.index.timeline import Opening, Timeline, opening_slowly
 
-CACHED = 4096
-ROWS_CACHED = 1024
-"""Gathered rows per area set (or point) and context: about 1,000 rows each at national scale."""
+K = TypeVar("K", bound=Hashable)
+V = TypeVar("V")
+
+
+class Bounded(Generic[K, V]):
+    """A cache of at most `size` entries; when full, the oldest entry makes room (no cliff where all go at once)."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self.entries: dict[K, V] = {}
+
+    def get(self, key: K, make: Callable[[], V]) -> V:
+        found = self.entries.get(key)
+        if found is None:
+            if len(self.entries) >= self.size:
+                del self.entries[next(iter(self.entries))]
+            found = self.entries[key] = make()
+        return found
+
+    def clear(self) -> None:
+        self.entries.clear()
+
+
+AREA_SETS = 2048
+"""Area sets remembered: England and Wales have about 340 (a district and its force, and a few more where
+boundaries overlap), so every one stays, in each of the four contexts."""
+POINTS = 4096
+"""Points remembered (custody suites and other sites search from the same point again and again)."""
+CELLS = 4096
+"""Grid cells remembered per context (England and Wales span about 600 cells of 0.25 degrees)."""
+NEAR_KM = 10.0
+"""How far from the origin a service outside its catchment is still worth examining as a near miss."""
 
 
 class Candidates:
-    """Which rows a search starts from, with the look-ups it repeats cached until the next change."""
+    """Which rows a search starts from, with the look-ups it repeats cached until the next change.
+
+    At 50,000 services a gathered group of rows (Rows) takes about 55 bytes a row: about 50 KB for an area set's
+    usable rows in one context and 90 KB for all its rows (explanations), plus the masks each remembers (one byte
+    a row each, at most masks.MEMO). All of it is dropped on every change and gathered again on demand."""
 
     def __init__(self, columns: Columns, catchments: Catchments) -> None:
         self.columns, self.catchments = columns, catchments
-        self._listed: dict[frozenset[str], Ints] = {}
-        self._usable: dict[tuple[frozenset[str], str], Rows] = {}
-        self._usable_drawn: dict[tuple[tuple[float, float], str], Rows] = {}
-        self._drawn: dict[tuple[float, float], Ints] = {}
+        self._listed: Bounded[frozenset[str], Ints] = Bounded(AREA_SETS)
+        self._usable: Bounded[tuple[frozenset[str], str], Rows] = Bounded(AREA_SETS * 2)
+        self._usable_drawn: Bounded[tuple[tuple[float, float], str], Rows] = Bounded(POINTS)
+        self._drawn: Bounded[tuple[float, float], Ints] = Bounded(POINTS)
         self._fallbacks: Ints | None = None
+        self._explaining: Bounded[frozenset[str], Rows] = Bounded(AREA_SETS // 4)
+        self._explaining_drawn: Bounded[tuple[float, float], Rows] = Bounded(POINTS)
+        self._located: Bounded[tuple[Cell, str], Rows] = Bounded(CELLS)
 
     def forget(self) -> None:
         """After a change: every cached look-up may be stale."""
-        self._listed.clear()
-        self._usable.clear()
-        self._usable_drawn.clear()
-        self._drawn.clear()
+        for cache in (
+            self._listed,
+            self._usable,
+            self._usable_drawn,
+            self._drawn,
+            self._explaining,
+            self._explaining_drawn,
+            self._located,
+        ):
+            cache.clear()
         self._fallbacks = None
 
     def fallback_pool(self) -> Ints:
@@ -65,22 +110,13 @@ class Candidates:
 
     def listed(self, codes: frozenset[str]) -> Ints:
         """Rows whose catchment is national or names one of these areas (sorted)."""
-        found = self._listed.get(codes)
-        if found is None:
-            if len(self._listed) > CACHED:
-                self._listed.clear()
-            found = self._listed[codes] = self.catchments.listing(codes)
-        return found
+        return self._listed.get(codes, lambda: self.catchments.listing(codes))
 
     def drawn(self, point: Point) -> Ints:
-        """Rows with a drawn catchment (radius or polygon) holding the point."""
-        key = (point.lon, point.lat)
-        found = self._drawn.get(key)
-        if found is None:
-            if len(self._drawn) > CACHED:
-                self._drawn.clear()
-            found = self._drawn[key] = self.catchments.drawn_around(point, self.columns.values)
-        return found
+        """Rows with a drawn catchment (radius or polygon) holding the point (sorted)."""
+        return self._drawn.get(
+            (point.lon, point.lat), lambda: np.sort(self.catchments.drawn_around(point, self.columns.values))
+        )
 
     def everywhere(self, where: Resolution) -> Ints:
         """Every live row whose catchment holds the origin, whatever its status or contexts (for explanations)."""
@@ -92,21 +128,35 @@ class Candidates:
         rows.sort()
         return rows
 
+    def explaining(self, where: Resolution) -> tuple[Rows, Rows]:
+        """Every live row whose catchment holds the origin, whatever its status or contexts, in two groups: those
+        listing an area (cached per area set) and those drawn around the point (cached per point)."""
+        c = self.columns.values
+        listing = self._explaining.get(where.codes, lambda: Rows.of(c, self.listed(where.codes)))
+        drawn = self._explaining_drawn.get(
+            (where.point.lon, where.point.lat), lambda: Rows.of(c, self.drawn(where.point))
+        )
+        return listing, drawn
+
+    def located_near(self, where: Resolution, q: Query) -> list[Rows]:
+        """Live, active rows serving the context, not full for good, located in the cells within NEAR_KM of the
+        origin (each cell's cached per context): where near misses outside their catchment are found."""
+        return [self._cell(cell, q) for cell in self.catchments.cells_near(where.point, NEAR_KM)]
+
+    def _cell(self, cell: Cell, q: Query) -> Rows:
+        return self._located.get((cell, q.context), lambda: self._rows(self.catchments.located_in(cell), q))
+
+    def outside(self, where: Resolution, rows: Ints) -> Bools:
+        """Which of these rows' catchments do not hold the origin."""
+        return ~(among(rows, self.listed(where.codes)) | among(rows, self.drawn(where.point)))
+
     def for_search(self, where: Resolution, q: Query) -> list[Rows]:
         """Live, active rows serving the context, not full for good, whose catchment holds the origin: those listing
         an area (cached per area set and context) and those drawn around the point (cached per point)."""
-        listed_key = (where.codes, q.context)
-        listed = self._usable.get(listed_key)
-        if listed is None:
-            if len(self._usable) > ROWS_CACHED:
-                self._usable.clear()
-            listed = self._usable[listed_key] = self._rows(self.listed(where.codes), q)
-        drawn_key = ((where.point.lon, where.point.lat), q.context)
-        drawn = self._usable_drawn.get(drawn_key)
-        if drawn is None:
-            if len(self._usable_drawn) > CACHED:
-                self._usable_drawn.clear()
-            drawn = self._usable_drawn[drawn_key] = self._rows(self.drawn(where.point), q)
+        listed = self._usable.get((where.codes, q.context), lambda: self._rows(self.listed(where.codes), q))
+        drawn = self._usable_drawn.get(
+            ((where.point.lon, where.point.lat), q.context), lambda: self._rows(self.drawn(where.point), q)
+        )
         return [listed, drawn]
 
     def _rows(self, idx: Ints, q: Query) -> Rows:
@@ -114,15 +164,29 @@ class Candidates:
         return Rows.of(c, idx[c.active[idx] & ((c.contexts[idx] & q.context_bit) != 0) & ~c.static_full[idx]])
 
 
+def among(rows: Ints, sorted_rows: Ints) -> Bools:
+    """Which of `rows` are in `sorted_rows`."""
+    if not len(sorted_rows):
+        return np.zeros(len(rows), dtype=bool)
+    at = np.minimum(np.searchsorted(sorted_rows, rows), len(sorted_rows) - 1)
+    found: Bools = sorted_rows[at] == rows
+    return found
+
+
+def moment_opening(timeline: Timeline, services: Sequence[Service | None], idx: Ints, q: Query, n: int) -> Opening:
+    """These rows' opening state at the search's moment: from the timeline's minute, or (outside its span) from
+    the schedules one by one."""
+    if timeline.covers(q.t):
+        return timeline.every_row_at(q.t, n).take(idx)
+    chosen = [services[i] for i in idx.tolist()]
+    return opening_slowly([s for s in chosen if s is not None], dt.datetime.fromtimestamp(q.t, dt.UTC))
+
+
 def measure(
     columns: Columns, timeline: Timeline, services: Sequence[Service | None], idx: Ints, q: Query, origin: Point
 ) -> Measures:
     c = columns.values
-    if timeline.covers(q.t):
-        opening = timeline.every_row_at(q.t, columns.n).take(idx)
-    else:
-        chosen = [services[i] for i in idx.tolist()]
-        opening = opening_slowly([s for s in chosen if s is not None], dt.datetime.fromtimestamp(q.t, dt.UTC))
+    opening = moment_opening(timeline, services, idx, q, columns.n)
     distance = haversine_km_many(c.lon[idx], c.lat[idx], origin.lon, origin.lat)
     return Measures(
         idx=idx,
@@ -136,20 +200,63 @@ def measure(
 def survivors(
     candidates: Candidates, timeline: Timeline, services: Sequence[Service | None], where: Resolution, q: Query
 ) -> Measures:
-    """The rows that pass every hard rule, with their measures."""
-    columns = candidates.columns
-    c = columns.values
+    """The rows that pass every hard rule, with their measures.
+
+    Each group of candidates remembers its masks: the person's rules (masks.eligible), and whether each row is open
+    when needed, per minute (every opening boundary falls on a whole minute). Capacity, which can change at any
+    second, and travel, which depends on the point, are measured for the rows left.
+    """
+    idx = eligible_rows(candidates.for_search(where, q), timeline, candidates.columns.n, q)
+    return judged(candidates.columns, timeline, services, idx, q, where.point)
+
+
+def eligible_rows(groups: list[Rows], timeline: Timeline, n: int, q: Query) -> Ints:
+    """The rows of these groups that pass the person's rules and (within the timeline) are open when needed."""
+    covered = timeline.covers(q.t)
     parts = []
-    for rows in candidates.for_search(where, q):
-        ok = passing(rows, q, FILTER_ORDER)
+    for rows in groups:
+        ok = eligible(rows, q)
+        if covered:
+            ready = _open_when_needed(rows, timeline, n, q)
+            ok = ready if ok is None else ok if ready is None else ok & ready
         parts.append(rows.idx if ok is None else rows.idx[ok])
-    idx = parts[0] if not len(parts[1]) else np.concatenate(parts)
-    m = measure(columns, timeline, services, idx, q, where.point)
-    for rule in MOMENT_MASKS.values():
-        mask = rule(c, m, q)
+    if len(parts) == 2 and not len(parts[1]):
+        return parts[0]
+    return np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
+
+
+def judged(
+    columns: Columns, timeline: Timeline, services: Sequence[Service | None], idx: Ints, q: Query, origin: Point
+) -> Measures:
+    """Rows that passed eligible_rows, measured, and kept if they pass the moment's rules too."""
+    m = measure(columns, timeline, services, idx, q, origin)
+    covered = timeline.covers(q.t)
+    keep: Bools | None = None
+    for name, rule in MOMENT_MASKS.items():
+        if covered and name == "open_when_needed":
+            continue  # applied by eligible_rows
+        mask = rule(columns.values, m, q)
         if mask is not None:
-            m = m.take(mask)
+            keep = mask if keep is None else keep & mask
+    if keep is not None and not keep.all():
+        m = m.take(np.flatnonzero(keep))
     return m
+
+
+def _open_when_needed(rows: Rows, timeline: Timeline, n: int, q: Query) -> Bools | None:
+    if q.context == "community":
+        return None
+    minute = math.floor(q.t / 60) * 60
+    whole = q.window % 60 == 0  # then every row's answer is the same throughout the minute
+    return rows.remembered(
+        ("open_when_needed", q.context, minute if whole else q.t),
+        lambda: _always(opening_allows(rows.immediate, timeline.every_row_at(q.t, n).take(rows.idx), q)),
+    )
+
+
+def _always(mask: Bools | None) -> Bools:
+    assert mask is not None, "only community searches have no opening rule"
+    return mask
 
 
 def best_first(columns: Columns, slug_rank: Ints, m: Measures, q: Query, limit: int, kind_cap: int) -> list[int]:
@@ -157,24 +264,25 @@ def best_first(columns: Columns, slug_rank: Ints, m: Measures, q: Query, limit: 
 
     The order is routing.rank_key's: pathway priority (1-11), needs met (more is better), tailored, open now, next
     opening, capacity, travel time, then slug. lexsort's last key is the primary one; the first four are folded
-    into one integer, most significant first.
+    into one integer, most significant first (columns.standing holds the priority and tailored parts).
     """
     idx = m.idx
     if not len(idx):
         return []
     c = columns.values
-    met = np.bitwise_count(c.needs[idx] & q.needs).astype(np.int64)
+    met = np.left_shift(np.bitwise_count(c.needs[idx] & q.needs), 2, dtype=np.int64)
     open_now = m.opening.open_now
+    leading = c.standing[idx] - met + ~open_now
     later = np.where(open_now, 0.0, np.fmin(m.opening.next_open - q.t, np.inf))  # NaN (never) -> inf
     travel = np.fmax(m.travel, 0.0)  # NaN (no location) -> 0
-    leading = ((c.priority[idx] << 8) | ((63 - met) << 2) | (~c.tailored[idx] << 1) | ~open_now).astype(np.int64)
     order = np.lexsort((slug_rank[idx], travel, m.capacity, later, leading))
+    kinds = c.kind[idx]
     taken: list[int] = []
     per_kind: dict[int, int] = {}
     step = limit * 2
     for start in range(0, len(order), step):  # the per-kind cap rarely needs to look far down the order
         chunk = order[start : start + step]
-        for o, kind in zip(chunk.tolist(), c.kind[idx[chunk]].tolist(), strict=True):
+        for o, kind in zip(chunk.tolist(), kinds[chunk].tolist(), strict=True):
             if per_kind.get(kind, 0) >= kind_cap:
                 continue
             per_kind[kind] = per_kind.get(kind, 0) + 1
@@ -204,7 +312,7 @@ def fallbacks(
     m = measure(candidates.columns, timeline, services, pool, q, where.point)
     every_rule_but_needs = tuple(name for name in PROFILE_MASKS if name != "meets_a_need")
     person_ok = passing(Rows.of(c, pool), q, every_rule_but_needs)
-    ok = np.ones(len(pool), dtype=bool) if person_ok is None else person_ok
+    ok = np.ones(len(pool), dtype=bool) if person_ok is None else person_ok.copy()
     for moment in MOMENT_MASKS.values():
         mask = moment(c, m, q)
         if mask is not None:

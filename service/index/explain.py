@@ -22,7 +22,7 @@ from service.domain.model import Service
 from service.domain.routing import HARD_RULES, Situation
 from service.index.answers import Answers
 from service.index.columns import FULL, Bools, ColumnValues, Floats, Ints
-from service.index.masks import PROFILE_MASKS, READS, Query, Rows, capacity_at, opening_allows, travel_minutes
+from service.index.masks import PROFILE_MASKS, READS, Query, Rows, capacity_at, opening_allows, too_far, travel_minutes
 from service.index.places import Resolution
 from service.index.ranking import NEAR_KM, Candidates, among, eligible_rows, judged, moment_opening
 from service.index.timeline import Opening, Timeline, opening_state
@@ -120,8 +120,7 @@ def _too_far(rows: Rows, q: Query, ctx: Moment) -> Bools | None:
         return None
     c = ctx.c
     distance = haversine_km_many(c.lon[rows.idx], c.lat[rows.idx], ctx.origin_lon, ctx.origin_lat)
-    far: Bools = c.travel_limited[rows.idx] & (travel_minutes(distance, q.context) > q.max_travel)
-    return far
+    return too_far(c.travel_limited[rows.idx], travel_minutes(distance, q.context), q.max_travel)
 
 
 @dataclass(frozen=True)

@@ -248,7 +248,13 @@ def opening_allows(immediate: Bools, opening: Opening, q: Query) -> Bools | None
 def within_travel_time(c: ColumnValues, m: Measures, q: Query) -> Bools | None:
     if q.max_travel is None:
         return None
-    return ~(c.travel_limited[m.idx] & (m.travel > q.max_travel))
+    return ~too_far(c.travel_limited[m.idx], m.travel, q.max_travel)
+
+
+def too_far(travel_limited: Bools, travel: Floats, max_travel: int) -> Bools:
+    """Rows a travel limit refuses (within_travel_time's failures)."""
+    far: Bools = travel_limited & (travel > max_travel)
+    return far
 
 
 # In the reference order (routing.HARD_RULES), so that a service's reasons are listed in the same order.

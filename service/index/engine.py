@@ -33,7 +33,7 @@ from service.index.columns import column_values as columns_of
 from service.index.explain import explain
 from service.index.masks import Measures, Query
 from service.index.places import Places, Resolution
-from service.index.ranking import Candidates, best_first, fallbacks, survivors
+from service.index.ranking import GROUPED_BY, Candidates, best_first, fallbacks, survivors
 from service.index.timeline import Spans, Timeline, spans_of
 
 
@@ -112,6 +112,7 @@ class DirectoryIndex:
             raise ValueError("prepared for another index")
         for service_id in change.gone:
             self._remove(service_id)
+        grouped_alike = not change.gone
         rows = []
         for s in change.services:
             row = self.row_of.get(s.id)
@@ -121,6 +122,8 @@ class DirectoryIndex:
                 if row == len(self.services):
                     self.services.append(None)
             old = self.services[row]
+            grouped_alike = grouped_alike and old is not None and old.catchment == s.catchment
+            grouped_alike = grouped_alike and old is not None and old.schedule == s.schedule
             if old is not None and old.slug != s.slug and self.by_slug.get(old.slug) is old:
                 del self.by_slug[old.slug]
                 self.slugs.drop(old.slug)
@@ -129,11 +132,16 @@ class DirectoryIndex:
             self.slugs.put(row, s.slug)
             rows.append(row)
         at: Ints = np.array(rows, dtype=np.int64)
+        grouped_alike = grouped_alike and all(
+            np.array_equal(getattr(self.columns.values, name)[at], getattr(change.values, name), equal_nan=True)
+            for name in GROUPED_BY
+        )
         self.columns.put(at, change.values)
         self.timeline.put(at, change.spans)
         for row, s, shape in zip(rows, change.services, change.drawn, strict=True):
             self.catchments.put(row, s.catchment, shape, s.location)
-        self.candidates.forget()
+        if not grouped_alike:
+            self.candidates.forget()
         self.answers.forget(at)
         self.version = max(self.version, change.version)
 

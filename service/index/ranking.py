@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections.abc import Callable, Hashable, Sequence
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 import numpy as np
 
@@ -68,12 +68,38 @@ NEAR_KM = 10.0
 """How far from the origin a service outside its catchment is still worth examining as a near miss."""
 
 
+GROUPED_BY: tuple[str, ...] = (
+    "live",
+    "active",
+    "contexts",
+    "general",
+    "age_min",
+    "age_max",
+    "genders",
+    "needs",
+    "fallback_needs",
+    "required",
+    "excluded",
+    "place_of_safety",
+    "police_station",
+    "static_full",
+    "immediate",
+    "lon",
+    "lat",
+    "radius_km",
+)
+"""The columns the cached look-ups read (which rows a group holds, what Rows gathers, the fallback pool). With
+the catchments and the schedules (the opening masks a group remembers), a change that leaves all of them as they
+were (a capacity with an `until`, a phone number, a name) leaves every cached look-up true."""
+
+
 class Candidates:
-    """Which rows a search starts from, with the look-ups it repeats cached until the next change.
+    """Which rows a search starts from, with the look-ups it repeats cached until a change makes them stale.
 
     At 50,000 services a gathered group of rows (Rows) takes about 55 bytes a row: about 50 KB for an area set's
     usable rows in one context and 90 KB for all its rows (explanations), plus the masks each remembers (one byte
-    a row each, at most masks.MEMO). All of it is dropped on every change and gathered again on demand."""
+    a row each, at most masks.MEMO). A change to anything they read (GROUPED_BY, a catchment, a schedule) drops
+    all of it, gathered again on demand; any other change (the capacity that live updates send) drops nothing."""
 
     def __init__(self, columns: Columns, catchments: Catchments) -> None:
         self.columns, self.catchments = columns, catchments
@@ -86,9 +112,8 @@ class Candidates:
         self._explaining_drawn: Bounded[tuple[float, float], Rows] = Bounded(POINTS)
         self._located: Bounded[tuple[Cell, str], Rows] = Bounded(CELLS)
 
-    def forget(self) -> None:
-        """After a change: every cached look-up may be stale."""
-        for cache in (
+    def _caches(self) -> tuple[Bounded[Any, Any], ...]:
+        return (
             self._listed,
             self._usable,
             self._usable_drawn,
@@ -96,9 +121,17 @@ class Candidates:
             self._explaining,
             self._explaining_drawn,
             self._located,
-        ):
+        )
+
+    def forget(self) -> None:
+        """After a change to what they read: every cached look-up may be stale."""
+        for cache in self._caches():
             cache.clear()
         self._fallbacks = None
+
+    def cached(self) -> int:
+        """How many look-ups are cached (for tests and diagnostics)."""
+        return sum(len(cache.entries) for cache in self._caches())
 
     def fallback_pool(self) -> Ints:
         """Live rows the data names as a catch-all for some need."""

@@ -14,7 +14,18 @@ from hypothesis import strategies as st
 from service.domain.model import Capacity, Service
 from service.domain.routing import Person
 from service.index.engine import DirectoryIndex
-from tests.unit.test_index_properties import AT, CONTEXTS, build, directories, lats, lons, people, search, services
+from tests.unit.test_index_properties import (
+    AT,
+    CONTEXTS,
+    NEEDS,
+    build,
+    directories,
+    lats,
+    lons,
+    people,
+    search,
+    services,
+)
 
 Operation = tuple[str, int, Any]
 
@@ -29,6 +40,7 @@ operations = st.lists(
         ),
         st.tuples(st.just("close"), st.integers(0, 10**6), st.sampled_from(["closed", "temporarily_closed", "active"])),
         st.tuples(st.just("remove"), st.integers(0, 10**6), st.none()),
+        st.tuples(st.just("rename"), st.integers(0, 10**6), st.text("abcdef ", min_size=1, max_size=8)),
     ),
     min_size=1,
     max_size=8,
@@ -50,6 +62,8 @@ def apply(directory: dict[uuid.UUID, Service], op: Operation, serial: int) -> tu
         case "capacity" if target is not None:
             until = AT + dt.timedelta(hours=1) if pick % 3 == 0 else None
             new = msgspec.structs.replace(target, capacity=Capacity(status=value, until=until))
+        case "rename" if target is not None:
+            new = msgspec.structs.replace(target, name=value.strip() or "x", pathway_priority=pick % 10 + 1)
         case "close" if target is not None:
             new = msgspec.structs.replace(target, status=value)
         case "remove" if target is not None:
@@ -91,3 +105,48 @@ def test_an_index_changed_in_place_answers_every_search_as_one_built_afresh(
         changed, gone = apply(directory, op, serial)
         index.apply(index.prepare(changed, gone=gone, version=1))
         same_answers()
+
+
+def test_a_change_to_what_no_cached_look_up_reads_keeps_them_and_any_other_change_drops_them() -> None:
+    """Live capacity updates are most of the writes: they must not make every area set's candidates be gathered
+    again, while a change to a catchment, a schedule or an eligibility column must."""
+    start = [
+        _service(f"s{i}", -0.1 - i / 10, {"type": "areas", "codes": ["WEST" if i % 2 else "EAST"]}) for i in range(6)
+    ]
+    index = build(start)
+    person = Person(age=30, gender="female", needs=(NEEDS[0],))
+    for s in start:
+        assert s.location is not None
+        for context in CONTEXTS:
+            search(index, person, context, s.location.lon, s.location.lat, explain=True)
+    warm = index.candidates.cached()
+    assert warm > 0
+    target = start[0]
+    later = AT + dt.timedelta(hours=2)
+    index.apply(index.prepare([msgspec.structs.replace(target, capacity=Capacity(status="full", until=later))]))
+    assert index.candidates.cached() == warm
+    index.apply(index.prepare([msgspec.structs.replace(target, name="Renamed")]))
+    assert index.candidates.cached() == warm
+    index.apply(index.prepare([msgspec.structs.replace(target, capacity=Capacity(status="full"))]))
+    assert index.candidates.cached() == 0
+
+
+def _service(slug: str, lon: float, catchment: dict[str, Any]) -> Service:
+    return msgspec.convert(
+        {
+            "id": str(uuid.uuid5(uuid.NAMESPACE_URL, slug)),
+            "version": 1,
+            "created_at": AT.isoformat(),
+            "updated_at": AT.isoformat(),
+            "slug": slug,
+            "name": slug,
+            "organisation": "o",
+            "kind": "triage_line",
+            "contexts": list(CONTEXTS),
+            "access_modes": ["phone"],
+            "location": {"lon": lon, "lat": 52.5},
+            "catchment": catchment,
+            "eligibility": {"needs": [NEEDS[0]]},
+        },
+        Service,
+    )

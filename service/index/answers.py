@@ -8,7 +8,7 @@ context and forgotten when the row changes. The words come from service/domain/r
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 
 import numpy as np
@@ -107,12 +107,14 @@ class Answers:
         self._openings: dict[OpeningKey, tuple[OpeningState, Reason]] = {}
         self._needs: dict[tuple[tuple[str, ...], int], Reason] = {}
         self._refusals: dict[int, dict[tuple[str, str, Hashable], Reason | None]] = {}
+        self._entries: dict[int, dict[Hashable, Excluded]] = {}
 
     def forget(self, rows: Ints) -> None:
         for row in rows.tolist():
             for context in ("custody", "street", "court", "community"):
                 self._parts.pop((row, context), None)
             self._refusals.pop(row, None)
+            self._entries.pop(row, None)
 
     def service(self, row: int) -> Service:
         found = self.services[row]
@@ -225,10 +227,44 @@ class Answers:
         )
 
     def excluded(
-        self, row: int, failed: list[str], situation: Situation, state: OpeningState, reads: dict[str, Hashable]
+        self,
+        row: int,
+        failed: tuple[str, ...],
+        situation: Situation,
+        state: Callable[[], OpeningState],
+        reads: dict[str, Hashable],
     ) -> Excluded:
-        """One listed exclusion: the rules its masks failed, in words (the reference rule's own). A rule about the
-        person reads only the service and `reads[name]` of the search, so its words are remembered per row."""
+        """One listed exclusion: the rules its masks failed, in words (the reference rule's own). Given that a rule
+        failed, its words read only the service and part of the search (`reads[name]` for a rule about the person;
+        the context and the detention window for opening; the origin and the limit for travel), so whole entries
+        are remembered per row under that part, and forgotten when the row changes."""
+        key = (situation.context, failed, tuple(self._reading(name, situation, reads) for name in failed))
+        known = self._entries.setdefault(row, {})
+        found = known.get(key)
+        if found is None:
+            if len(known) > 64:
+                known.clear()
+            found = known[key] = self._excluded(row, failed, situation, state, reads)
+        return found
+
+    @staticmethod
+    def _reading(name: str, situation: Situation, reads: dict[str, Hashable]) -> Hashable:
+        match name:
+            case "open_when_needed":
+                return situation.detention_window
+            case "within_travel_time":
+                return (situation.origin.lon, situation.origin.lat, situation.max_travel_minutes)
+            case _:
+                return reads.get(name)  # None for the catchment, capacity (the service's own) and the cut
+
+    def _excluded(
+        self,
+        row: int,
+        failed: tuple[str, ...],
+        situation: Situation,
+        state: Callable[[], OpeningState],
+        reads: dict[str, Hashable],
+    ) -> Excluded:
         s = self.service(row)
         summary = self.parts(row, situation.context).summary
         said: list[Reason] = []
@@ -237,7 +273,7 @@ class Answers:
                 said.append(reasons.OUTSIDE_CATCHMENT)
             elif name == "below_the_cut":
                 said.append(reasons.BELOW_THE_CUT)
-            elif (reason := self._refusal(row, s, name, situation, state, reads)) is not None:
+            elif (reason := self._refusal(row, s, name, situation, state(), reads)) is not None:
                 said.append(reason)
         near = len(failed) == 1 and failed[0] != "below_the_cut"
         return Excluded(service=summary, reasons=tuple(said), near_miss=near)

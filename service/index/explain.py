@@ -20,11 +20,20 @@ from service.domain.answer import Excluded, Explanation
 from service.domain.geometry import haversine_km_many
 from service.domain.model import Service
 from service.domain.routing import HARD_RULES, Situation
+from service.domain.schedule import OpeningState
 from service.index.answers import Answers
 from service.index.columns import FULL, Bools, ColumnValues, Floats, Ints
 from service.index.masks import PROFILE_MASKS, READS, Query, Rows, capacity_at, opening_allows, too_far, travel_minutes
 from service.index.places import Resolution
-from service.index.ranking import NEAR_KM, Candidates, among, eligible_rows, judged, moment_opening
+from service.index.ranking import (
+    NEAR_KM,
+    Candidates,
+    among,
+    eligible_rows,
+    group_opening,
+    judged,
+    open_when_needed_in,
+)
 from service.index.timeline import Opening, Timeline, opening_state
 
 CATCHMENT = "catchment_contains_origin"
@@ -54,8 +63,9 @@ class Failures:
 
 
 def failures(rows: Rows, inside: bool, q: Query, ctx: Moment) -> Failures:
-    """Every rule for a group: the person's from the group's remembered masks, the moment's worked out now."""
-    opening = moment_opening(ctx.timeline, ctx.services, rows.idx, q, ctx.n)
+    """Every rule for a group: the person's from the group's remembered masks, whether each row is open when needed
+    remembered per minute, capacity and travel worked out now."""
+    opening = group_opening(rows, ctx.timeline, ctx.services, ctx.n, q)
     capacity = capacity_at(ctx.c, rows.idx, q.t, ctx.any_until)
     rules: list[tuple[str, Bools]] = []
     for name in RULE_NAMES:
@@ -66,7 +76,7 @@ def failures(rows: Rows, inside: bool, q: Query, ctx: Moment) -> Failures:
             case "has_capacity":
                 failed = capacity == FULL
             case "open_when_needed":
-                failed = _negated(opening_allows(rows.immediate, opening, q))
+                failed = _closed(rows, opening, q, ctx)
             case "within_travel_time":
                 failed = _too_far(rows, q, ctx)
             case _:
@@ -79,6 +89,16 @@ def failures(rows: Rows, inside: bool, q: Query, ctx: Moment) -> Failures:
     )
     count = steady + _count((f for name, f in rules if name not in STEADY), len(rows.idx))
     return Failures(idx=rows.idx, rules=tuple(rules), count=count, opening=opening)
+
+
+def _closed(rows: Rows, opening: Opening, q: Query, ctx: Moment) -> Bools | None:
+    """open_when_needed's failures: within the timeline, the negation of the group's remembered mask."""
+    if not ctx.timeline.covers(q.t):
+        return _negated(opening_allows(rows.immediate, opening, q))
+    mask = open_when_needed_in(rows, ctx.timeline, ctx.n, q)
+    if mask is None:
+        return None
+    return rows.remembered(("closed", q.context, q.t if q.window % 60 else q.t // 60), lambda: ~mask)
 
 
 STEADY = frozenset(
@@ -104,11 +124,14 @@ def _count(masks: Iterable[Bools], n: int) -> Ints:
 
 
 def _failing(rows: Rows, name: str, q: Query) -> Bools | None:
-    """A person's rule's failures: the negation of its mask, remembered as the mask is."""
-    mask = PROFILE_MASKS[name](rows, q)
-    if mask is None:
-        return None
-    return rows.remembered(("failing", name, READS[name](q)), lambda: ~mask)
+    """A person's rule's failures: the negation of its mask, remembered as the mask is (None: it fails no row)."""
+    return rows.kept(("failing", name, READS[name](q)), lambda: _frozen(_negated(PROFILE_MASKS[name](rows, q))))
+
+
+def _frozen(mask: Bools | None) -> Bools | None:
+    if mask is not None:
+        mask.flags.writeable = False
+    return mask
 
 
 def _negated(mask: Bools | None) -> Bools | None:
@@ -137,24 +160,44 @@ class Moment:
 
 
 def reason_counts(r: Rows, f: Failures, q: Query, counts: dict[str, int]) -> None:
-    """Add how many of a group's rows each reason code excluded. Two rules have two codes; the reference's choice
-    is mirrored."""
+    """Add how many of a group's rows each reason code excluded (for the person's rules, remembered as their masks
+    are). Two rules have two codes; the reference's choice is mirrored."""
     for name, failed in f.rules:
-        split: dict[str, Bools | int]
-        match name:
-            case "accepts_age":
-                low = r.age_min > q.age
-                split = {"AGE_BELOW_MIN": failed & low, "AGE_ABOVE_MAX": failed & ~low}
-            case "circumstances_allow":
-                missing = (r.required & ~q.circumstances) != 0
-                split = {"MISSING_CIRCUMSTANCE": failed & missing, "EXCLUDED_CIRCUMSTANCE": failed & ~missing}
-            case "open_when_needed":
-                split = {"CLOSED_NOW" if q.context == "street" else "CLOSED_IN_WINDOW": failed}
-            case _:
-                split = {CODES[name]: failed}
-        for code, which in split.items():
-            if total := int(np.count_nonzero(which)):
-                counts[code] = counts.get(code, 0) + total
+        if name in PROFILE_MASKS:
+            codes = SPLIT.get(name) or (CODES[name],)
+            for code, total in zip(codes, _tally(r, name, failed, q).tolist(), strict=True):
+                if total:
+                    counts[code] = counts.get(code, 0) + total
+            continue
+        code = (
+            CODES[name] if name != "open_when_needed" else "CLOSED_NOW" if q.context == "street" else "CLOSED_IN_WINDOW"
+        )
+        if total := int(np.count_nonzero(failed)):
+            counts[code] = counts.get(code, 0) + total
+
+
+SPLIT = {
+    "accepts_age": ("AGE_BELOW_MIN", "AGE_ABOVE_MAX"),
+    "circumstances_allow": ("MISSING_CIRCUMSTANCE", "EXCLUDED_CIRCUMSTANCE"),
+}
+"""The person's rules with two reason codes, as the reference rule chooses between them."""
+
+
+def _tally(r: Rows, name: str, failed: Bools, q: Query) -> Ints:
+    """How many rows a person's rule excluded under each of its codes, remembered as its mask is."""
+    return r.remembered(("tally", name, READS[name](q)), lambda: _tallied(r, name, failed, q))
+
+
+def _tallied(r: Rows, name: str, failed: Bools, q: Query) -> Ints:
+    match name:
+        case "accepts_age":
+            first = failed & (r.age_min > q.age)
+        case "circumstances_allow":
+            first = failed & ((r.required & ~q.circumstances) != 0)
+        case _:
+            return np.array([np.count_nonzero(failed)], dtype=np.int64)
+    below = int(np.count_nonzero(first))
+    return np.array([below, int(np.count_nonzero(failed)) - below], dtype=np.int64)
 
 
 def explain(
@@ -185,28 +228,25 @@ def explain(
         counts["OUTSIDE_CATCHMENT"] = live - inside
     groups.append(_outside_but_eligible(candidates, timeline, services, where, q))
     count = np.concatenate([f.count for f in groups])
-    offered = np.sort(offered)
+    idx = np.concatenate([f.idx for f in groups])
     passed = np.flatnonzero(count == 0)
-    was_offered = among(np.concatenate([f.idx for f in groups])[passed], offered)
+    was_offered = among(idx[passed], np.sort(offered))
     if (below_total := len(passed) - int(was_offered.sum())) > 0:
         counts["BELOW_THE_CUT"] = below_total
     near_total = int(np.count_nonzero(count == 1))
     if _listing_reaches_beyond_one_failure(count, len(offered), listed):
         # Few services fail at most one rule: the list goes on to those failing more, nearby ones outside their
-        # catchment included, so their rules are worked out too (a small or sparse directory).
+        # catchment included, so their rules are worked out too (a small or sparse directory). They all fail two
+        # rules or more, so the positions found so far stand.
         near = Rows.of(c, _outside_nearby(candidates, where, groups[2].idx))
         groups.append(failures(near, False, q, ctx))
-        count = np.concatenate([f.count for f in groups])
-    idx = np.concatenate([f.idx for f in groups])
-    group_of = np.repeat(np.arange(len(groups)), [len(f.idx) for f in groups])
-    passed = np.flatnonzero(count == 0)
-    was_offered = among(idx[passed], offered)
-    ex_pos = _first_by_count(count, passed[~was_offered], passed[was_offered], listed)
+        count = np.concatenate((count, groups[-1].count))
+        idx = np.concatenate((idx, groups[-1].idx))
+    ex_pos, enough = _first_by_count(count, passed[~was_offered], passed[was_offered], listed)
     near_pos = np.flatnonzero(count == 1)
-    distance = _distances(np.concatenate((ex_pos, near_pos)), idx, ctx)
-    rank = slug_rank[idx]
-    ex_pos = ex_pos[np.lexsort((rank[ex_pos], distance[ex_pos], count[ex_pos]))][:listed]
-    near_list = near_pos[np.lexsort((rank[near_pos], distance[near_pos]))][:listed]
+    distance = _distances(ex_pos if enough >= 1 else np.concatenate((ex_pos, near_pos)), idx, ctx)
+    ex_pos = _first(ex_pos, count, distance, slug_rank, idx, listed)
+    near_list = _first(near_pos, count, distance, slug_rank, idx, listed)
     starts = np.cumsum([0] + [len(f.idx) for f in groups])
     built: dict[int, Excluded] = {}
     reads = {name: read(q) for name, read in READS.items()}
@@ -214,16 +254,19 @@ def explain(
     def entry(j: int) -> Excluded:
         found = built.get(j)
         if found is None:
-            g = int(group_of[j])
+            g = int(np.searchsorted(starts, j, side="right")) - 1
             f, k = groups[g], j - int(starts[g])
             row = int(idx[j])
-            failed = [name for name, which in f.rules if which[k]] or ["below_the_cut"]
-            state = opening_state(
-                bool(f.opening.open_now[k]),
-                bool(c.open_24_7[row]),
-                float(f.opening.closes[k]),
-                float(f.opening.next_open[k]),
-            )
+            failed = tuple(name for name, which in f.rules if which[k]) or ("below_the_cut",)
+
+            def state() -> OpeningState:
+                return opening_state(
+                    bool(f.opening.open_now[k]),
+                    bool(c.open_24_7[row]),
+                    float(f.opening.closes[k]),
+                    float(f.opening.next_open[k]),
+                )
+
             found = built[j] = answers.excluded(row, failed, situation, state, reads)
         return found
 
@@ -248,8 +291,9 @@ def _outside_but_eligible(
     rows located near the origin (each cell's group cached, with its masks), then the catchment and the distance
     for the few left."""
     columns = candidates.columns
-    idx = eligible_rows(candidates.located_near(where, q), timeline, columns.n, q)
-    idx = idx[candidates.outside(where, idx)]
+    idx = eligible_rows([candidates.nearby_outside(where, q)], timeline, columns.n, q)
+    if len(drawn := candidates.drawn(where.point)):
+        idx = idx[~among(idx, drawn)]
     m = judged(columns, timeline, services, idx, q, where.point)
     m = m.take(np.flatnonzero(m.distance <= NEAR_KM))
     return Failures(
@@ -272,16 +316,27 @@ def _listing_reaches_beyond_one_failure(count: Ints, offered: int, listed: int) 
     return int(np.count_nonzero(count <= 1)) - offered < listed
 
 
-def _first_by_count(count: Ints, below: Ints, offered: Ints, listed: int) -> Ints:
+def _first_by_count(count: Ints, below: Ints, offered: Ints, listed: int) -> tuple[Ints, int]:
     """Positions that could be among the first `listed` exclusions by failure count: every position failing no
-    more rules than the `listed`-th does (offered ones left out)."""
+    more rules than the `listed`-th does (offered ones left out); and that number of failures (when it is 1 or
+    more, every near miss is among the positions)."""
     if not listed or not len(count):
-        return below[:0]
+        return below[:0], 0
     tally = np.bincount(count)
     tally[0] -= len(offered)
     enough = int(np.searchsorted(np.cumsum(tally), listed))
     chosen = np.flatnonzero((count <= enough) & (count > 0))
-    return np.concatenate((below, chosen)) if len(below) else chosen
+    return (np.concatenate((below, chosen)) if len(below) else chosen), enough
+
+
+def _first(pos: Ints, count: Ints, distance: Floats, slug_rank: Ints, idx: Ints, k: int) -> Ints:
+    """The first k positions in the order (failures, distance, slug), without sorting them all: a partition on one
+    key that never orders two positions against that order (a failure more always outweighs any distance) keeps
+    every position up to the k-th's key, ties included, and only those are sorted."""
+    if len(pos) > 4 * k > 0:
+        key = count[pos] * 1e5 + distance[pos]  # no distance on Earth reaches 100,000 km
+        pos = pos[key <= np.partition(key, k - 1)[k - 1]]
+    return pos[np.lexsort((slug_rank[idx[pos]], distance[pos], count[pos]))][:k]
 
 
 def _distances(pos: Ints, idx: Ints, ctx: Moment) -> Floats:

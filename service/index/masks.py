@@ -78,6 +78,7 @@ def capacity_at(c: ColumnValues, idx: Ints, t: float, any_until: bool) -> Ints:
 # --- the person ---------------------------------------------------------------------------------------------
 
 A = TypeVar("A", bound=np.ndarray[Any, Any])
+T = TypeVar("T")
 MEMO = 96
 """Masks remembered per group of rows, the least recently used forgotten first (one byte a row each)."""
 
@@ -131,6 +132,17 @@ class Rows:
                 del memo[next(iter(memo))]
             found = work()
             found.flags.writeable = False  # shared by every search that asks the same
+        memo[key] = found
+        return found
+
+    def kept(self, key: Hashable, work: Callable[[], T]) -> T:
+        """As `remembered`, for a value that is not one array (the caller makes sure nobody changes it)."""
+        memo = self.memo
+        found: T | None = memo.pop(key, None)
+        if found is None:
+            if len(memo) >= MEMO:
+                del memo[next(iter(memo))]
+            found = work()
         memo[key] = found
         return found
 

@@ -62,8 +62,10 @@ AREA_SETS = 2048
 boundaries overlap), so every one stays, in each of the four contexts."""
 POINTS = 4096
 """Points remembered (custody suites and other sites search from the same point again and again)."""
-CELLS = 4096
-"""Grid cells remembered per context (England and Wales span about 600 cells of 0.25 degrees)."""
+NEARBY = 2048
+"""Groups of rows located near an origin remembered (per area set, context and the grid cells within NEAR_KM of
+the point; explanations' near misses). A group holds only rows whose catchment does not list the origin's areas:
+at 50,000 services a few hundred rows, about 1,400 in central London (about 80 KB with their masks)."""
 NEAR_KM = 10.0
 """How far from the origin a service outside its catchment is still worth examining as a near miss."""
 
@@ -110,7 +112,7 @@ class Candidates:
         self._fallbacks: Ints | None = None
         self._explaining: Bounded[frozenset[str], Rows] = Bounded(AREA_SETS // 4)
         self._explaining_drawn: Bounded[tuple[float, float], Rows] = Bounded(POINTS)
-        self._located: Bounded[tuple[Cell, str], Rows] = Bounded(CELLS)
+        self._nearby: Bounded[tuple[tuple[Cell, ...], str, frozenset[str]], Rows] = Bounded(NEARBY)
 
     def _caches(self) -> tuple[Bounded[Any, Any], ...]:
         return (
@@ -120,7 +122,7 @@ class Candidates:
             self._drawn,
             self._explaining,
             self._explaining_drawn,
-            self._located,
+            self._nearby,
         )
 
     def forget(self) -> None:
@@ -171,13 +173,17 @@ class Candidates:
         )
         return listing, drawn
 
-    def located_near(self, where: Resolution, q: Query) -> list[Rows]:
-        """Live, active rows serving the context, not full for good, located in the cells within NEAR_KM of the
-        origin (each cell's cached per context): where near misses outside their catchment are found."""
-        return [self._cell(cell, q) for cell in self.catchments.cells_near(where.point, NEAR_KM)]
+    def nearby_outside(self, where: Resolution, q: Query) -> Rows:
+        """Live, active rows serving the context, not full for good, located in the grid cells within NEAR_KM of the
+        origin, whose catchment does not list the origin's areas (drawn catchments are the caller's to check):
+        where near misses outside their catchment are found. One group per cells, context and area set."""
+        cells = self.catchments.cells_near(where.point, NEAR_KM)
+        return self._nearby.get((cells, q.context, where.codes), lambda: self._not_listing(cells, where.codes, q))
 
-    def _cell(self, cell: Cell, q: Query) -> Rows:
-        return self._located.get((cell, q.context), lambda: self._rows(self.catchments.located_in(cell), q))
+    def _not_listing(self, cells: tuple[Cell, ...], codes: frozenset[str], q: Query) -> Rows:
+        parts = [self.catchments.located_in(cell) for cell in cells]
+        located = np.sort(np.concatenate(parts)) if parts else np.zeros(0, dtype=np.int64)
+        return self._rows(located[~among(located, self.listed(codes))], q)
 
     def outside(self, where: Resolution, rows: Ints) -> Bools:
         """Which of these rows' catchments do not hold the origin."""
@@ -250,7 +256,7 @@ def eligible_rows(groups: list[Rows], timeline: Timeline, n: int, q: Query) -> I
     for rows in groups:
         ok = eligible(rows, q)
         if covered:
-            ready = _open_when_needed(rows, timeline, n, q)
+            ready = open_when_needed_in(rows, timeline, n, q)
             ok = ready if ok is None else ok if ready is None else ok & ready
         parts.append(rows.idx if ok is None else rows.idx[ok])
     if len(parts) == 2 and not len(parts[1]):
@@ -276,14 +282,30 @@ def judged(
     return m
 
 
-def _open_when_needed(rows: Rows, timeline: Timeline, n: int, q: Query) -> Bools | None:
+def group_opening(rows: Rows, timeline: Timeline, services: Sequence[Service | None], n: int, q: Query) -> Opening:
+    """A group's opening state at the search's moment: remembered per minute within the timeline (a change to a
+    schedule drops the groups), worked out from the schedules outside it."""
+    if not timeline.covers(q.t):
+        return moment_opening(timeline, services, rows.idx, q, n)
+    minute = math.floor(q.t / 60) * 60
+    return rows.kept(("opening", minute), lambda: _frozen(timeline.every_row_at(q.t, n).take(rows.idx)))
+
+
+def _frozen(opening: Opening) -> Opening:
+    for values in (opening.open_now, opening.closes, opening.next_open):
+        values.flags.writeable = False
+    return opening
+
+
+def open_when_needed_in(rows: Rows, timeline: Timeline, n: int, q: Query) -> Bools | None:
+    """open_when_needed for a group, remembered per minute (within the timeline, which the caller checks)."""
     if q.context == "community":
         return None
     minute = math.floor(q.t / 60) * 60
     whole = q.window % 60 == 0  # then every row's answer is the same throughout the minute
     return rows.remembered(
         ("open_when_needed", q.context, minute if whole else q.t),
-        lambda: _always(opening_allows(rows.immediate, timeline.every_row_at(q.t, n).take(rows.idx), q)),
+        lambda: _always(opening_allows(rows.immediate, group_opening(rows, timeline, (), n, q), q)),
     )
 
 

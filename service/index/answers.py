@@ -244,7 +244,18 @@ class Answers:
         if found is None:
             if len(known) > 64:
                 known.clear()
-            found = known[key] = self._excluded(row, failed, situation, state, reads)
+            s = self.service(row)
+            said: list[Reason] = []
+            for name in failed:
+                if name == "catchment_contains_origin":
+                    said.append(reasons.OUTSIDE_CATCHMENT)
+                elif name == "below_the_cut":
+                    said.append(reasons.BELOW_THE_CUT)
+                elif (reason := self._refusal(row, s, name, situation, state(), reads)) is not None:
+                    said.append(reason)
+            near = len(failed) == 1 and failed[0] != "below_the_cut"
+            summary = self.parts(row, situation.context).summary
+            found = known[key] = Excluded(service=summary, reasons=tuple(said), near_miss=near)
         return found
 
     @staticmethod
@@ -256,27 +267,6 @@ class Answers:
                 return (situation.origin.lon, situation.origin.lat, situation.max_travel_minutes)
             case _:
                 return reads.get(name)  # None for the catchment, capacity (the service's own) and the cut
-
-    def _excluded(
-        self,
-        row: int,
-        failed: tuple[str, ...],
-        situation: Situation,
-        state: Callable[[], OpeningState],
-        reads: dict[str, Hashable],
-    ) -> Excluded:
-        s = self.service(row)
-        summary = self.parts(row, situation.context).summary
-        said: list[Reason] = []
-        for name in failed:
-            if name == "catchment_contains_origin":
-                said.append(reasons.OUTSIDE_CATCHMENT)
-            elif name == "below_the_cut":
-                said.append(reasons.BELOW_THE_CUT)
-            elif (reason := self._refusal(row, s, name, situation, state(), reads)) is not None:
-                said.append(reason)
-        near = len(failed) == 1 and failed[0] != "below_the_cut"
-        return Excluded(service=summary, reasons=tuple(said), near_miss=near)
 
     def _refusal(
         self, row: int, s: Service, name: str, situation: Situation, state: OpeningState, reads: dict[str, Hashable]

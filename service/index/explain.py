@@ -125,13 +125,7 @@ def _count(masks: Iterable[Bools], n: int) -> Ints:
 
 def _failing(rows: Rows, name: str, q: Query) -> Bools | None:
     """A person's rule's failures: the negation of its mask, remembered as the mask is (None: it fails no row)."""
-    return rows.kept(("failing", name, READS[name](q)), lambda: _frozen(_negated(PROFILE_MASKS[name](rows, q))))
-
-
-def _frozen(mask: Bools | None) -> Bools | None:
-    if mask is not None:
-        mask.flags.writeable = False
-    return mask
+    return rows.remembered(("failing", name, READS[name](q)), lambda: _negated(PROFILE_MASKS[name](rows, q)))
 
 
 def _negated(mask: Bools | None) -> Bools | None:

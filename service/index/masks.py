@@ -77,7 +77,6 @@ def capacity_at(c: ColumnValues, idx: Ints, t: float, any_until: bool) -> Ints:
 
 # --- the person ---------------------------------------------------------------------------------------------
 
-A = TypeVar("A", bound=np.ndarray[Any, Any])
 T = TypeVar("T")
 MEMO = 96
 """Masks remembered per group of rows, the least recently used forgotten first (one byte a row each)."""
@@ -123,26 +122,19 @@ class Rows:
             c.immediate[idx],
         )
 
-    def remembered(self, key: Hashable, work: Callable[[], A]) -> A:
-        """The mask (or count) under this key, worked out once; the least recently used makes room."""
-        memo = self.memo
-        found: A | None = memo.pop(key, None)
-        if found is None:
-            if len(memo) >= MEMO:
-                del memo[next(iter(memo))]
-            found = work()
-            found.flags.writeable = False  # shared by every search that asks the same
-        memo[key] = found
-        return found
-
-    def kept(self, key: Hashable, work: Callable[[], T]) -> T:
-        """As `remembered`, for a value that is not one array (the caller makes sure nobody changes it)."""
+    def remembered(self, key: Hashable, work: Callable[[], T]) -> T:
+        """The mask, count or opening state under this key, worked out once and made read-only (shared by every
+        search that asks the same); the least recently used makes room. None is not remembered."""
         memo = self.memo
         found: T | None = memo.pop(key, None)
         if found is None:
             if len(memo) >= MEMO:
                 del memo[next(iter(memo))]
             found = work()
+            arrays = (found.open_now, found.closes, found.next_open) if isinstance(found, Opening) else (found,)
+            for values in arrays:
+                if isinstance(values, np.ndarray):
+                    values.flags.writeable = False
         memo[key] = found
         return found
 

@@ -288,13 +288,7 @@ def group_opening(rows: Rows, timeline: Timeline, services: Sequence[Service | N
     if not timeline.covers(q.t):
         return moment_opening(timeline, services, rows.idx, q, n)
     minute = math.floor(q.t / 60) * 60
-    return rows.kept(("opening", minute), lambda: _frozen(timeline.every_row_at(q.t, n).take(rows.idx)))
-
-
-def _frozen(opening: Opening) -> Opening:
-    for values in (opening.open_now, opening.closes, opening.next_open):
-        values.flags.writeable = False
-    return opening
+    return rows.remembered(("opening", minute), lambda: timeline.every_row_at(q.t, n).take(rows.idx))
 
 
 def open_when_needed_in(rows: Rows, timeline: Timeline, n: int, q: Query) -> Bools | None:

@@ -28,10 +28,11 @@ from service.domain.model import Service
 from service.domain.routing import HARD_RULES, Person, Situation, is_tailored
 from service.domain.schedule import OpeningState
 from service.index.columns import CAPACITY_NAMES, Columns, Ints, Vocabulary
-from service.index.masks import Measures
+from service.index.masks import PROFILE_MASKS, Measures
 from service.index.timeline import opening_state
 
 RULES = {rule.__name__: rule for rule in HARD_RULES}
+PERSON_RULES = frozenset(PROFILE_MASKS)
 
 
 @dataclass(frozen=True)
@@ -226,20 +227,34 @@ class Answers:
             referral=fixed.referral,
         )
 
+    @staticmethod
+    def reading(name: str, situation: Situation) -> Hashable:
+        """What a rule's words read of a search, given that the rule failed, for the rules that are not about the
+        person (whose words read what masks.READS says): the detention window for opening; the origin and the
+        limit for travel; nothing more for the catchment, capacity (the service's own) and the cut."""
+        match name:
+            case "open_when_needed":
+                return situation.detention_window
+            case "within_travel_time":
+                return (situation.origin.lon, situation.origin.lat, situation.max_travel_minutes)
+            case _:
+                return None
+
     def excluded(
         self,
         row: int,
         failed: tuple[str, ...],
         situation: Situation,
         state: Callable[[], OpeningState],
-        reads: dict[str, Hashable],
+        reading: Callable[[str], Hashable],
     ) -> Excluded:
-        """One listed exclusion: the rules its masks failed, in words (the reference rule's own). Given that a rule
-        failed, its words read only the service and part of the search (`reads[name]` for a rule about the person;
-        the context and the detention window for opening; the origin and the limit for travel), so whole entries
-        are remembered per row under that part, and forgotten when the row changes."""
-        key = (situation.context, failed, tuple(self._reading(name, situation, reads) for name in failed))
-        known = self._entries.setdefault(row, {})
+        """One listed exclusion: the rules its masks failed, in words (the reference rule's own). A failed rule's
+        words read only the service and the search's `reading` of that rule, so whole entries are remembered per
+        row under those, and forgotten when the row changes."""
+        key = (situation.context, failed, tuple([reading(name) for name in failed]))
+        known = self._entries.get(row)
+        if known is None:
+            known = self._entries[row] = {}
         found = known.get(key)
         if found is None:
             if len(known) > 64:
@@ -251,30 +266,26 @@ class Answers:
                     said.append(reasons.OUTSIDE_CATCHMENT)
                 elif name == "below_the_cut":
                     said.append(reasons.BELOW_THE_CUT)
-                elif (reason := self._refusal(row, s, name, situation, state(), reads)) is not None:
+                elif (reason := self._refusal(row, s, name, situation, state(), reading)) is not None:
                     said.append(reason)
             near = len(failed) == 1 and failed[0] != "below_the_cut"
             summary = self.parts(row, situation.context).summary
             found = known[key] = Excluded(service=summary, reasons=tuple(said), near_miss=near)
         return found
 
-    @staticmethod
-    def _reading(name: str, situation: Situation, reads: dict[str, Hashable]) -> Hashable:
-        match name:
-            case "open_when_needed":
-                return situation.detention_window
-            case "within_travel_time":
-                return (situation.origin.lon, situation.origin.lat, situation.max_travel_minutes)
-            case _:
-                return reads.get(name)  # None for the catchment, capacity (the service's own) and the cut
-
     def _refusal(
-        self, row: int, s: Service, name: str, situation: Situation, state: OpeningState, reads: dict[str, Hashable]
+        self,
+        row: int,
+        s: Service,
+        name: str,
+        situation: Situation,
+        state: OpeningState,
+        reading: Callable[[str], Hashable],
     ) -> Reason | None:
-        if name not in reads:  # a rule about the moment or the journey
+        if name not in PERSON_RULES:  # a rule about the moment or the journey
             return RULES[name](s, situation, state)
         known = self._refusals.setdefault(row, {})
-        key = (name, situation.context, reads[name])
+        key = (name, situation.context, reading(name))
         if key not in known:
             if len(known) > 64:
                 known.clear()

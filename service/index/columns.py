@@ -106,6 +106,9 @@ class ColumnValues:
     travel_limited: Bools
     lon: Floats
     lat: Floats
+    unit: NDArray[np.float64]
+    """The location as a point on the unit sphere, one row of three (NaN without one): the nearer two places are
+    on the ground, the larger the dot product of their points, so nearness can be compared without trigonometry."""
     open_24_7: Bools
     radius_km: Floats
     """The radius of a radius catchment (NaN for other catchments)."""
@@ -127,6 +130,9 @@ def column_values(services: Sequence[Service], vocab: Vocabulary) -> ColumnValue
     until = array((until_epoch(x) for x in s), f8)
     priority = array((x.pathway_priority or NO_PRIORITY for x in s), i8)
     tailored = array((is_tailored(x) for x in s), bool)
+    lon = array((x.location.lon if x.location else math.nan for x in s), f8)
+    lat = array((x.location.lat if x.location else math.nan for x in s), f8)
+    phi, lam = np.radians(lat), np.radians(lon)
     return ColumnValues(
         live=np.ones(len(s), dtype=bool),
         active=array((x.status == "active" for x in s), bool),
@@ -156,8 +162,9 @@ def column_values(services: Sequence[Service], vocab: Vocabulary) -> ColumnValue
             ),
             bool,
         ),
-        lon=array((x.location.lon if x.location else math.nan for x in s), f8),
-        lat=array((x.location.lat if x.location else math.nan for x in s), f8),
+        lon=lon,
+        lat=lat,
+        unit=np.column_stack((np.cos(phi) * np.cos(lam), np.cos(phi) * np.sin(lam), np.sin(phi))),
         open_24_7=array((x.schedule.open_24_7 for x in s), bool),
         radius_km=array((getattr(x.catchment, "km", math.nan) for x in s), f8),
     )
@@ -171,6 +178,8 @@ class Columns:
         self.values = values
         self.any_until = bool(np.isfinite(values.capacity_until).any())
         """Whether any capacity has an `until`: when none has, capacity needs no clock."""
+        self.changes = 0
+        """How many times rows were written or killed: what is remembered of live values (capacity) is keyed by it."""
 
     def put(self, rows: Ints, block: ColumnValues) -> None:
         """Write the block's values into these rows (growing the arrays when a row is past their end)."""
@@ -181,16 +190,18 @@ class Columns:
             getattr(self.values, f.name)[rows] = getattr(block, f.name)
         self.n = max(self.n, top)
         self.any_until = bool(np.isfinite(self.values.capacity_until[: self.n]).any())
+        self.changes += 1
 
     def kill(self, rows: Ints) -> None:
         """Rows whose service left the index: never a candidate again until reused."""
         self.values.live[rows] = False
         self.values.active[rows] = False
+        self.changes += 1
 
     def _grow(self, size: int) -> None:
         for f in fields(ColumnValues):
             old = getattr(self.values, f.name)
-            new = np.zeros(size, dtype=old.dtype)
+            new = np.zeros((size, *old.shape[1:]), dtype=old.dtype)
             new[: len(old)] = old
             setattr(self.values, f.name, new)
 

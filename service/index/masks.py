@@ -122,25 +122,35 @@ class Rows:
             c.immediate[idx],
         )
 
-    def remembered(self, key: Hashable, work: Callable[[], T]) -> T:
+    def remembered(self, key: Hashable, work: Callable[[], T], fresh: Callable[[T], bool] | None = None) -> T:
         """The mask, count or opening state under this key, worked out once and made read-only (shared by every
-        search that asks the same); the least recently used makes room. None is not remembered."""
+        search that asks the same); the least recently used makes room. None is not remembered. With `fresh`, a
+        remembered value it rejects is worked out again."""
         memo = self.memo
         found: T | None = memo.pop(key, None)
-        if found is None:
+        if found is None or (fresh is not None and not fresh(found)):
             if len(memo) >= MEMO:
                 del memo[next(iter(memo))]
             found = work()
-            arrays = (found.open_now, found.closes, found.next_open) if isinstance(found, Opening) else (found,)
-            for values in arrays:
-                if isinstance(values, np.ndarray):
-                    values.flags.writeable = False
+            for values in _arrays(found):
+                values.flags.writeable = False
         memo[key] = found
         return found
 
     def having(self, column: Literal["contexts", "general", "genders", "needs"], bit: int) -> Bools:
         """Rows whose bit set `column` holds this bit."""
         return self.remembered((column, bit), lambda: (getattr(self, column) & bit) != 0)
+
+
+def _arrays(value: object) -> list[np.ndarray[Any, Any]]:
+    """The arrays a remembered value holds (itself, an opening state's, or a tuple's)."""
+    if isinstance(value, np.ndarray):
+        return [value]
+    if isinstance(value, Opening):
+        return [value.open_now, value.closes, value.next_open]
+    if isinstance(value, tuple):
+        return [a for v in value for a in _arrays(v)]
+    return []
 
 
 ProfileMask = Callable[[Rows, Query], Bools | None]

@@ -326,6 +326,9 @@ def best_first(columns: Columns, slug_rank: Ints, m: Measures, q: Query, limit: 
     travel = np.fmax(m.travel, 0.0)  # NaN (no location) -> 0
     order = np.lexsort((slug_rank[idx], travel, m.capacity, later, leading))
     kinds = c.kind[idx]
+    top = order[:limit]
+    if len(top) and np.bincount(kinds[top]).max() <= kind_cap:  # no kind over its cap among the first: the options
+        return top.tolist()  # type: ignore[no-any-return]
     taken: list[int] = []
     per_kind: dict[int, int] = {}
     step = limit * 2

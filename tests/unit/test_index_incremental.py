@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from service.domain.model import Capacity, Service
-from service.domain.routing import Person
+from service.domain.routing import Person, PointOrigin, ReferralRequest
 from service.index.engine import DirectoryIndex
 from tests.unit.test_index_properties import (
     AT,
@@ -150,3 +150,26 @@ def _service(slug: str, lon: float, catchment: dict[str, Any]) -> Service:
         },
         Service,
     )
+
+
+def test_a_service_full_until_a_time_counts_as_full_before_it_and_not_after_it_on_the_same_index() -> None:
+    """An explanation remembers each group's capacity until a row changes or a "full until" time passes."""
+    until = AT + dt.timedelta(hours=2)
+    full = msgspec.structs.replace(
+        _service("s0", -0.2, {"type": "national"}), capacity=Capacity(status="full", until=until)
+    )
+    index = build([full, _service("s1", -0.3, {"type": "national"})])
+    person = Person(age=30, gender="female", needs=(NEEDS[0],))
+    request = ReferralRequest(origin=PointOrigin(lat=52.5, lon=-0.2), context="community", person=person, explain=True)
+
+    def full_count(at: dt.datetime) -> int:
+        answer = index.search(
+            request, at=at, where=index.resolve_point(-0.2, 52.5), origin_label="x", resolved_from="point"
+        )
+        assert answer.explanation is not None
+        return answer.explanation.by_reason.get("FULL", 0)
+
+    for at, expected in [(AT, 1), (AT, 1), (until - dt.timedelta(seconds=1), 1), (until, 0), (until, 0), (AT, 1)]:
+        assert full_count(at) == expected, at
+    index.apply(index.prepare([msgspec.structs.replace(full, capacity=Capacity(status="available"))]))
+    assert full_count(AT) == 0

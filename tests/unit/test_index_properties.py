@@ -12,10 +12,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from service.domain.answer import ReferralAnswer
+from service.domain.geometry import haversine_km
 from service.domain.model import Area, Service, Taxonomies, Taxonomy, TaxonomyTerm
 from service.domain.routing import Person, PointOrigin, ReferralRequest, Situation, exclusion_reasons
 from service.domain.schedule import state_at
 from service.index.engine import DirectoryIndex, IndexConfig
+from service.index.ranking import NEAR_KM
 
 AT = dt.datetime(2026, 11, 23, 9, 30, tzinfo=dt.UTC)
 NEEDS = ("mental_health", "mental_health_crisis", "alcohol", "housing")
@@ -176,6 +178,101 @@ def test_the_index_offers_exactly_the_services_the_reference_rules_allow(
         s = next(x for x in svcs if x.slug == option.service.slug)
         assert exclusion_reasons(s, situation, state_at(s.schedule, AT)) == ()
         assert option.opening == msgspec.structs.replace(state_at(s.schedule, AT), open_24_7=s.schedule.open_24_7)
+
+
+def welcoming(slug: str, lon: float, lat: float) -> Service:
+    """A service anyone may be offered anywhere, at any time."""
+    return msgspec.convert(
+        {
+            "id": str(uuid.uuid5(uuid.NAMESPACE_URL, slug)),
+            "version": 1,
+            "created_at": AT.isoformat(),
+            "updated_at": AT.isoformat(),
+            "slug": slug,
+            "name": slug,
+            "organisation": "o",
+            "kind": "housing",
+            "contexts": list(CONTEXTS),
+            "general_entry_for": list(CONTEXTS),
+            "access_modes": ["walk_in"],
+            "location": {"lon": lon, "lat": lat},
+            "catchment": {"type": "national"},
+            "eligibility": {"needs": list(NEEDS)},
+            "schedule": {"open_24_7": True},
+        },
+        Service,
+    )
+
+
+@settings(max_examples=150, deadline=None, derandomize=True)
+@given(
+    svcs=directories(),
+    person=people,
+    context=st.sampled_from(CONTEXTS),
+    lon=lons,
+    lat=lats,
+    max_travel=st.none() | st.integers(5, 120),
+    limit=st.integers(1, 4),
+    listed=st.integers(1, 6),
+    open_to_all=st.lists(st.tuples(lons, lats), max_size=4),
+)
+def test_an_explanation_counts_every_service_by_the_reference_reasons_and_lists_the_nearest_fewest_failures_first(
+    svcs: list[Service],
+    person: Person,
+    context: str,
+    lon: float,
+    lat: float,
+    max_travel: int | None,
+    limit: int,
+    listed: int,
+    open_to_all: list[tuple[float, float]],
+) -> None:
+    svcs = svcs + [welcoming(f"w{i}", x, y) for i, (x, y) in enumerate(open_to_all)]  # some left below the cut
+    index = build(svcs)
+    where = index.resolve_point(lon, lat)
+    kw = {"limit": limit, "max_travel_minutes": max_travel, "explain": True, "explain_limit": listed}
+    answer = search(index, person, context, lon, lat, **kw)
+    situation = Situation(
+        person=person,
+        context=context,  # type: ignore[arg-type]
+        at=AT,
+        origin=where.point,
+        origin_areas=where.codes,
+        detention_window=dt.timedelta(hours=24),
+        max_travel_minutes=max_travel,
+    )
+    offered = {o.service.slug for o in answer.options}
+    counts: dict[str, int] = {}
+    listable: list[tuple[int, float, str, tuple[str, ...]]] = []
+    beyond: list[tuple[int, float, str, tuple[str, ...]]] = []  # listed only when too few fail at most one rule
+    for s in svcs:
+        if s.slug in offered:
+            continue
+        codes = tuple(r.code for r in exclusion_reasons(s, situation, state_at(s.schedule, AT)))
+        km = haversine_km(s.location.lon, s.location.lat, lon, lat) if s.location else None
+        entry = (len(codes), km or 0.0, s.slug, codes or ("BELOW_THE_CUT",))
+        if "OUTSIDE_CATCHMENT" not in codes:
+            for code in codes or ("BELOW_THE_CUT",):
+                counts[code] = counts.get(code, 0) + 1
+            listable.append(entry)
+        else:
+            counts["OUTSIDE_CATCHMENT"] = counts.get("OUTSIDE_CATCHMENT", 0) + 1
+            if km is not None and km <= NEAR_KM:
+                (listable if len(codes) == 1 else beyond).append(entry)
+    if sum(1 for e in listable if e[0] <= 1) < listed:
+        listable += beyond
+    near = sorted(e for e in listable if e[0] == 1)
+    explanation = answer.explanation
+    assert answer.excluded is not None and answer.near_misses is not None and explanation is not None
+    assert explanation.by_reason == counts
+    assert explanation.excluded_total == len(svcs) - len(offered)
+    assert explanation.near_misses_total == len(near)
+    assert [(e.service.slug, tuple(r.code for r in e.reasons)) for e in answer.excluded] == [
+        (slug, codes) for _, _, slug, codes in sorted(listable)[:listed]
+    ]
+    assert [(e.service.slug, tuple(r.code for r in e.reasons)) for e in answer.near_misses] == [
+        (slug, codes) for _, _, slug, codes in near[:listed]
+    ]
 
 
 @settings(max_examples=100, deadline=None, derandomize=True)

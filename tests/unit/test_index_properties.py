@@ -17,6 +17,7 @@ from service.domain.model import Area, Service, Taxonomies, Taxonomy, TaxonomyTe
 from service.domain.routing import Person, PointOrigin, ReferralRequest, Situation, exclusion_reasons
 from service.domain.schedule import state_at
 from service.index.engine import DirectoryIndex, IndexConfig
+from service.index.places import Resolution
 from service.index.ranking import NEAR_KM
 
 AT = dt.datetime(2026, 11, 23, 9, 30, tzinfo=dt.UTC)
@@ -144,6 +145,19 @@ def search(index: DirectoryIndex, person: Person, context: str, lon: float, lat:
     return index.search(request, at=AT, where=index.resolve_point(lon, lat), origin_label="x", resolved_from="point")
 
 
+def situation_of(where: Resolution, person: Person, context: str, max_travel: int | None) -> Situation:
+    """The reference rules' view of a search made with `search` at this origin."""
+    return Situation(
+        person=person,
+        context=context,  # type: ignore[arg-type]
+        at=AT,
+        origin=where.point,
+        origin_areas=where.codes,
+        detention_window=dt.timedelta(hours=24),
+        max_travel_minutes=max_travel,
+    )
+
+
 @settings(max_examples=150, deadline=None, derandomize=True)
 @given(
     svcs=directories(),
@@ -159,15 +173,7 @@ def test_the_index_offers_exactly_the_services_the_reference_rules_allow(
     index = build(svcs)
     where = index.resolve_point(lon, lat)
     answer = search(index, person, context, lon, lat, limit=50, max_travel_minutes=max_travel, explain=True)
-    situation = Situation(
-        person=person,
-        context=context,  # type: ignore[arg-type]
-        at=AT,
-        origin=where.point,
-        origin_areas=where.codes,
-        detention_window=dt.timedelta(hours=24),
-        max_travel_minutes=max_travel,
-    )
+    situation = situation_of(where, person, context, max_travel)
     allowed = {s.slug for s in svcs if not exclusion_reasons(s, situation, state_at(s.schedule, AT))}
     offered = {o.service.slug for o in answer.options}
     assert answer.excluded is not None
@@ -232,15 +238,7 @@ def test_an_explanation_counts_every_service_by_the_reference_reasons_and_lists_
     where = index.resolve_point(lon, lat)
     kw = {"limit": limit, "max_travel_minutes": max_travel, "explain": True, "explain_limit": listed}
     answer = search(index, person, context, lon, lat, **kw)
-    situation = Situation(
-        person=person,
-        context=context,  # type: ignore[arg-type]
-        at=AT,
-        origin=where.point,
-        origin_areas=where.codes,
-        detention_window=dt.timedelta(hours=24),
-        max_travel_minutes=max_travel,
-    )
+    situation = situation_of(where, person, context, max_travel)
     offered = {o.service.slug for o in answer.options}
     counts: dict[str, int] = {}
     listable: list[tuple[int, float, str, tuple[str, ...]]] = []

@@ -34,7 +34,7 @@ from urllib.parse import urlencode, urlsplit, urlunsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_search import GEODATA, RESULTS, load_geography, profiles, replace_block, synthetic
+from bench_search import GEODATA, RESULTS, load_geography, measured_commit, profiles, replace_block, synthetic
 
 from service.settings import PROJECT_ROOT
 from service.store.area_import import import_areas
@@ -219,9 +219,7 @@ def run(admin: str) -> dict[str, Any]:
 
 
 def write_results(r: dict[str, Any]) -> None:
-    commit = subprocess.run(
-        ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=PROJECT_ROOT
-    ).stdout.strip()
+    commit = measured_commit()
 
     def met(ok: bool) -> str:
         return "met" if ok else "NOT met"
@@ -232,7 +230,7 @@ def write_results(r: dict[str, Any]) -> None:
     lines = [
         "<!-- replicas-bench:start -->",
         f"## Two replicas at national scale (`bench/bench_replicas.py`), {dt.date.today().isoformat()}, "
-        f"commit `{commit}`",
+        f"commit {commit}",
         "",
         f"{SIZE:,} synthetic services on the real 43 force areas and 318 districts in PostgreSQL; two `pathways "
         "serve` processes, A (core 1) and B (core 0), wrk on core 1 (so A's work for each write, and PostgreSQL's, "

@@ -380,10 +380,19 @@ def over_http(dsn: str, origins: list[tuple[float, float]], needs: list[str], ci
     return result
 
 
+def measured_commit() -> str:
+    """The commit measured, and whether the working tree differed from it (then the figures belong to the next
+    commit, which records them)."""
+
+    def git(*args: str) -> str:
+        return subprocess.run(["git", *args], capture_output=True, text=True, cwd=PROJECT_ROOT).stdout.strip()
+
+    changed = git("status", "--porcelain", "--untracked-files=no", "--", "service", "bench", "schema")
+    return f"`{git('rev-parse', '--short', 'HEAD')}`" + (" with uncommitted changes to the code" if changed else "")
+
+
 def write_results(rows: list[dict[str, Any]], http: dict[str, Any], database: str) -> None:
-    commit = subprocess.run(
-        ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=PROJECT_ROOT
-    ).stdout.strip()
+    commit = measured_commit()
     at_50k = next(r for r in rows if r["services"] == 50_000)
 
     def met(ok: bool) -> str:
@@ -391,7 +400,7 @@ def write_results(rows: list[dict[str, Any]], http: dict[str, Any], database: st
 
     lines = [
         "<!-- search-bench:start -->",
-        f"## Search (`bench/bench_search.py`), {dt.date.today().isoformat()}, commit `{commit}`",
+        f"## Search (`bench/bench_search.py`), {dt.date.today().isoformat()}, commit {commit}",
         "",
         f"Machine: {os.cpu_count()} cores, {platform.machine()}, Python {platform.python_version()}, PostgreSQL "
         f"{database}. Synthetic national directories on the real 43 force areas and 318 districts "

@@ -8,6 +8,7 @@ context and forgotten when the row changes. The words come from service/domain/r
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 
@@ -97,6 +98,8 @@ def parts_of(s: Service, context: str) -> Parts:
 
 
 OpeningKey = tuple[bool, bool, float | None, float | None]
+WORDINGS = 4096
+"""Wordings of exclusions numbered (Answers.wording) before the numbering starts afresh."""
 
 
 class Answers:
@@ -108,7 +111,9 @@ class Answers:
         self._openings: dict[OpeningKey, tuple[OpeningState, Reason]] = {}
         self._needs: dict[tuple[tuple[str, ...], int], Reason] = {}
         self._refusals: dict[int, dict[tuple[str, str, Hashable], Reason | None]] = {}
-        self._entries: dict[int, dict[Hashable, Excluded]] = {}
+        self._entries: dict[int, dict[int, Excluded]] = {}
+        self._wordings: dict[tuple[str, tuple[str, ...], tuple[Hashable, ...]], int] = {}
+        self._numbers = itertools.count()
 
     def forget(self, rows: Ints) -> None:
         for row in rows.tolist():
@@ -240,22 +245,33 @@ class Answers:
             case _:
                 return None
 
+    def wording(self, failed: tuple[str, ...], situation: Situation, reading: Callable[[str], Hashable]) -> int:
+        """A number for what the words of these failed rules read: the context and the search's `reading` of each
+        rule. Numbers are never given twice, so an entry remembered under a forgotten one is never found again."""
+        key = (situation.context, failed, tuple([reading(name) for name in failed]))
+        found = self._wordings.get(key)
+        if found is None:
+            if len(self._wordings) >= WORDINGS:
+                self._wordings.clear()
+            found = self._wordings[key] = next(self._numbers)
+        return found
+
     def excluded(
         self,
         row: int,
         failed: tuple[str, ...],
+        wording: int,
         situation: Situation,
         state: Callable[[], OpeningState],
         reading: Callable[[str], Hashable],
     ) -> Excluded:
         """One listed exclusion: the rules its masks failed, in words (the reference rule's own). A failed rule's
-        words read only the service and the search's `reading` of that rule, so whole entries are remembered per
-        row under those, and forgotten when the row changes."""
-        key = (situation.context, failed, tuple([reading(name) for name in failed]))
+        words read only the service and the search's `reading` of that rule (their `wording`), so whole entries are
+        remembered per row under it, and forgotten when the row changes."""
         known = self._entries.get(row)
         if known is None:
             known = self._entries[row] = {}
-        found = known.get(key)
+        found = known.get(wording)
         if found is None:
             if len(known) > 64:
                 known.clear()
@@ -270,7 +286,7 @@ class Answers:
                     said.append(reason)
             near = len(failed) == 1 and failed[0] != "below_the_cut"
             summary = self.parts(row, situation.context).summary
-            found = known[key] = Excluded(service=summary, reasons=tuple(said), near_miss=near)
+            found = known[wording] = Excluded(service=summary, reasons=tuple(said), near_miss=near)
         return found
 
     def _refusal(

@@ -256,7 +256,8 @@ class DirectoryIndex:
             q=q,
             where=where,
             situation=situation,
-            offered=m.idx[np.array(chosen, dtype=np.int64)] if chosen else np.zeros(0, dtype=np.int64),
+            found=m,
+            chosen=chosen,
             listed=request.explain_limit,
             live=len(self),
         )

@@ -18,7 +18,7 @@ import numpy as np
 from service.domain.geometry import haversine_km_many
 from service.domain.model import Point, Service
 from service.index.catchments import Catchments, Cell
-from service.index.columns import Bools, Columns, Ints
+from service.index.columns import Bools, Columns, Floats, Ints
 from service.index.masks import (
     MOMENT_MASKS,
     PROFILE_MASKS,
@@ -64,8 +64,9 @@ POINTS = 4096
 """Points remembered (custody suites and other sites search from the same point again and again)."""
 NEARBY = 2048
 """Groups of rows located near an origin remembered (per area set, context and the grid cells within NEAR_KM of
-the point; explanations' near misses). A group holds only rows whose catchment does not list the origin's areas:
-at 50,000 services a few hundred rows, about 1,400 in central London (about 80 KB with their masks)."""
+the point; explanations' near misses; which of them each point uses is remembered per point). A group holds only
+rows whose catchment does not list the origin's areas: at 50,000 services a few hundred rows, about 1,400 in
+central London (about 80 KB with their masks)."""
 NEAR_KM = 10.0
 """How far from the origin a service outside its catchment is still worth examining as a near miss."""
 
@@ -113,6 +114,7 @@ class Candidates:
         self._explaining: Bounded[frozenset[str], Rows] = Bounded(AREA_SETS // 4)
         self._explaining_drawn: Bounded[tuple[float, float], Rows] = Bounded(POINTS)
         self._nearby: Bounded[tuple[tuple[Cell, ...], str, frozenset[str]], Rows] = Bounded(NEARBY)
+        self._nearby_at: Bounded[tuple[float, float, str], Rows] = Bounded(POINTS)
 
     def _caches(self) -> tuple[Bounded[Any, Any], ...]:
         return (
@@ -123,6 +125,7 @@ class Candidates:
             self._explaining,
             self._explaining_drawn,
             self._nearby,
+            self._nearby_at,
         )
 
     def forget(self) -> None:
@@ -177,8 +180,12 @@ class Candidates:
         """Live, active rows serving the context, not full for good, located in the grid cells within NEAR_KM of the
         origin, whose catchment does not list the origin's areas (drawn catchments are the caller's to check):
         where near misses outside their catchment are found. One group per cells, context and area set."""
-        cells = self.catchments.cells_near(where.point, NEAR_KM)
-        return self._nearby.get((cells, q.context, where.codes), lambda: self._not_listing(cells, where.codes, q))
+
+        def shared() -> Rows:
+            cells = self.catchments.cells_near(where.point, NEAR_KM)
+            return self._nearby.get((cells, q.context, where.codes), lambda: self._not_listing(cells, where.codes, q))
+
+        return self._nearby_at.get((where.point.lon, where.point.lat, q.context), shared)
 
     def _not_listing(self, cells: tuple[Cell, ...], codes: frozenset[str], q: Query) -> Rows:
         parts = [self.catchments.located_in(cell) for cell in cells]
@@ -222,11 +229,19 @@ def moment_opening(timeline: Timeline, services: Sequence[Service | None], idx: 
 
 
 def measure(
-    columns: Columns, timeline: Timeline, services: Sequence[Service | None], idx: Ints, q: Query, origin: Point
+    columns: Columns,
+    timeline: Timeline,
+    services: Sequence[Service | None],
+    idx: Ints,
+    q: Query,
+    origin: Point,
+    distance: Floats | None = None,
 ) -> Measures:
+    """These rows' capacity, opening state, distance (by haversine unless the caller has it) and travel time."""
     c = columns.values
     opening = moment_opening(timeline, services, idx, q, columns.n)
-    distance = haversine_km_many(c.lon[idx], c.lat[idx], origin.lon, origin.lat)
+    if distance is None:
+        distance = haversine_km_many(c.lon[idx], c.lat[idx], origin.lon, origin.lat)
     return Measures(
         idx=idx,
         capacity=capacity_at(c, idx, q.t, columns.any_until),
@@ -246,7 +261,8 @@ def survivors(
     second, and travel, which depends on the point, are measured for the rows left.
     """
     idx = eligible_rows(candidates.for_search(where, q), timeline, candidates.columns.n, q)
-    return judged(candidates.columns, timeline, services, idx, q, where.point)
+    m = measure(candidates.columns, timeline, services, idx, q, where.point)
+    return judged(candidates.columns, timeline, m, q)
 
 
 def eligible_rows(groups: list[Rows], timeline: Timeline, n: int, q: Query) -> Ints:
@@ -264,11 +280,8 @@ def eligible_rows(groups: list[Rows], timeline: Timeline, n: int, q: Query) -> I
     return np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
 
 
-def judged(
-    columns: Columns, timeline: Timeline, services: Sequence[Service | None], idx: Ints, q: Query, origin: Point
-) -> Measures:
-    """Rows that passed eligible_rows, measured, and kept if they pass the moment's rules too."""
-    m = measure(columns, timeline, services, idx, q, origin)
+def judged(columns: Columns, timeline: Timeline, m: Measures, q: Query) -> Measures:
+    """Rows that passed eligible_rows, with their measures, kept if they pass the moment's rules too."""
     covered = timeline.covers(q.t)
     keep: Bools | None = None
     for name, rule in MOMENT_MASKS.items():

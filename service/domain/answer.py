@@ -9,7 +9,7 @@ from msgspec import Struct
 
 from service.domain.model import Point
 from service.domain.schedule import OpeningState
-from service.domain.types import AreaCode, AreaKind, CapacityStatus, Context, ServiceKind
+from service.domain.types import AreaCode, AreaKind, CapacityStatus, Context, PathwayRole, ServiceKind
 
 
 class Reason(Struct, frozen=True, kw_only=True, gc=False):
@@ -104,12 +104,38 @@ class Explanation(Struct, frozen=True, kw_only=True):
     near_km: float
 
 
+class Gap(Struct, frozen=True, kw_only=True):
+    """Why a step of the pathway has no option here: from the exclusions of the services of its role."""
+
+    code: Literal["NONE_SERVE_HERE", "NONE_CAN_TAKE"]
+    """NONE_SERVE_HERE: no service of this role has a catchment holding the origin; NONE_CAN_TAKE: some have, and
+    each fails some rule."""
+    text: str
+    serving: int
+    """Services of this role whose catchment holds the origin, whatever their status."""
+    by_reason: dict[str, int]
+    """How many of those each reason excluded (a service failing two rules counts under both)."""
+
+
+class PathwayStep(Struct, frozen=True, kw_only=True):
+    """One step of the pathway (service/domain/pathway.py), ranked and capped on its own."""
+
+    role: PathwayRole
+    title: str
+    options: tuple[Option, ...]
+    gap: Gap | None = None
+    """When the step has no option: why."""
+
+
 class ReferralAnswer(Struct, frozen=True, kw_only=True):
     origin: ResolvedOrigin
     context: Context
     at: dt.datetime
     directory_version: int
     options: tuple[Option, ...]
+    """Every step's services merged in one order (the ranking order), capped at the limit."""
+    steps: tuple[PathwayStep, ...] = ()
+    """The steps of the pathway for the context, in order, each with its own options, or a gap saying why not."""
     unmet_needs: tuple[str, ...]
     fallbacks: tuple[Fallback, ...]
     excluded: tuple[Excluded, ...] | None = None

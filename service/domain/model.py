@@ -32,6 +32,7 @@ from service.domain.types import (
     LongText,
     Minutes,
     Name,
+    PathwayRole,
     PhoneNumber,
     Postcode,
     Priority,
@@ -234,6 +235,9 @@ class ServiceBody(Model, frozen=True, kw_only=True):
     contacts: Contacts = Contacts()
     capacity: Capacity = Capacity()
     pathway_priority: Priority | None = None
+    pathway_role: PathwayRole | None = None
+    """The step of the pathway this service is for (consult, assess, place_of_safety, divert, refer_on, advice);
+    when absent, its kind's (service/domain/pathway.py)."""
     verification: Verification | None = None
     status: ServiceStatus = "active"
     external_ids: ExternalIds = ExternalIds()
@@ -374,6 +378,7 @@ class ServicePatch(Model, frozen=True, kw_only=True):
     contacts: Contacts | UnsetType = UNSET
     capacity: Capacity | UnsetType = UNSET
     pathway_priority: Priority | UnsetType | None = UNSET
+    pathway_role: PathwayRole | UnsetType | None = UNSET
     verification: Verification | UnsetType | None = UNSET
     status: ServiceStatus | UnsetType = UNSET
     external_ids: ExternalIds | UnsetType = UNSET

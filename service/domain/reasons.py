@@ -160,3 +160,56 @@ def no_travel(access_modes: Iterable[str]) -> Reason:
 def catch_all(labels: Iterable[str]) -> str:
     """The label of a fallback: a service the data names as a catch-all for needs no option meets."""
     return f"Catch-all: no option here meets {', '.join(label.lower() for label in labels)}"
+
+
+# --- gaps: why a step of the pathway has no option ------------------------------------------------------------
+
+ROLE_NOUNS = {
+    "consult": ("service to consult", "services to consult"),
+    "assess": ("liaison and diversion service", "liaison and diversion services"),
+    "place_of_safety": ("place of safety", "places of safety"),
+    "divert": ("diversion service", "diversion services"),
+    "refer_on": ("service to refer on to", "services to refer on to"),
+    "advice": ("helpline", "helplines"),
+}
+GAP_PHRASES = {
+    "NOT_ACTIVE": ("is closed", "are closed"),
+    "WRONG_CONTEXT": ("does not work in this context", "do not work in this context"),
+    "AGE_BELOW_MIN": ("takes only older people", "take only older people"),
+    "AGE_ABOVE_MAX": ("takes only younger people", "take only younger people"),
+    "S136_AGE_NOT_ACCEPTED": ("does not take this age under s136", "do not take this age under s136"),
+    "S136_POLICE_STATION_UNDER_18": (
+        "is a police station, never a place of safety for under-18s",
+        "are police stations, never a place of safety for under-18s",
+    ),
+    "S136_POLICE_STATION_NOT_EXCEPTIONAL": (
+        "is a police station, for adults only in exceptional cases",
+        "are police stations, for adults only in exceptional cases",
+    ),
+    "GENDER_NOT_ACCEPTED": ("does not take this gender", "do not take this gender"),
+    "NO_NEED_MET": ("meets none of the needs given", "meet none of the needs given"),
+    "MISSING_CIRCUMSTANCE": (
+        "takes only people in a circumstance not given",
+        "take only people in a circumstance not given",
+    ),
+    "EXCLUDED_CIRCUMSTANCE": ("excludes a circumstance given", "exclude a circumstance given"),
+    "FULL": ("is full", "are full"),
+    "CLOSED_NOW": ("is closed now", "are closed now"),
+    "CLOSED_IN_WINDOW": ("is closed throughout the detention window", "are closed throughout the detention window"),
+    "TOO_FAR": ("is beyond the travel limit", "are beyond the travel limit"),
+}
+GAP_REASONS_SAID = 3
+"""How many of a gap's reasons its text names (the most frequent); by_reason holds them all."""
+
+
+def gap_text(role: str, serving: int, by_reason: dict[str, int]) -> str:
+    """A gap in words: how many services of the role serve here, and the commonest reasons none can take the
+    person (for example "2 places of safety serve here; none can take this person now: 2 do not take this age under
+    s136, 1 is full")."""
+    one, many = ROLE_NOUNS[role]
+    if not serving:
+        return f"No {many} in the directory serve this area."
+    said = sorted(by_reason.items(), key=lambda item: (-item[1], item[0]))[:GAP_REASONS_SAID]
+    why = ", ".join(f"{n} {GAP_PHRASES[code][n != 1]}" for code, n in said)
+    serve = f"1 {one} serves here" if serving == 1 else f"{serving} {many} serve here"
+    return f"{serve}; none can take this person now: {why}."

@@ -97,6 +97,8 @@ ServiceKind = Literal[
     "other",
 ]
 Context = Literal["custody", "street", "court", "community"]
+PathwayRole = Literal["consult", "assess", "place_of_safety", "divert", "refer_on", "advice"]
+"""The step of a referral pathway a service is for (service/domain/pathway.py)."""
 AccessMode = Literal["handover", "walk_in", "phone", "outreach", "appointment"]
 Gender = Literal["female", "male", "non_binary", "other"]
 Referrer = Literal["police", "liaison_diversion", "self", "professional"]

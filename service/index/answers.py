@@ -12,6 +12,7 @@ import itertools
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 
+import msgspec
 import numpy as np
 
 from service.domain import reasons
@@ -161,6 +162,19 @@ class Answers:
                 self._needs.clear()
             found = self._needs[key] = reasons.needs_met((self.vocab.need_labels[n] for n in met), asked)
         return found
+
+    def ranked(self, m: Measures, lists: list[list[int]], person: Person, context: str) -> list[tuple[Option, ...]]:
+        """The options for several lists of positions (the answer's and each step's), ranked from 1 in each: an
+        option in two lists is built once, and only its rank differs."""
+        positions = list(dict.fromkeys(p for chosen in lists for p in chosen))
+        built = dict(zip(positions, self.options(m, positions, person, context), strict=True))
+        return [
+            tuple(
+                option if option.rank == rank else msgspec.structs.replace(option, rank=rank)
+                for rank, option in enumerate((built[p] for p in chosen), 1)
+            )
+            for chosen in lists
+        ]
 
     def options(self, m: Measures, chosen: list[int], person: Person, context: str) -> tuple[Option, ...]:
         """The options for the chosen positions, from plain Python values read out of the arrays once."""

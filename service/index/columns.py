@@ -18,6 +18,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from service.domain.model import Service, Taxonomies
+from service.domain.pathway import ROLES, role_of
 from service.domain.routing import CAPACITY_ORDER, IMMEDIATE_ACCESS, NO_PRIORITY, is_tailored
 from service.domain.schedule import LONDON
 from service.domain.types import CapacityStatus, ServiceKind
@@ -102,6 +103,8 @@ class ColumnValues:
     """The ranking's leading key before the search's part: priority << 8 | 63 << 2 | not tailored << 1 (the search
     subtracts the needs met << 2 and adds whether it is closed now)."""
     kind: Ints
+    role: Ints
+    """The pathway role (its position in pathway.ROLES)."""
     immediate: Bools
     travel_limited: Bools
     lon: Floats
@@ -154,6 +157,7 @@ def column_values(services: Sequence[Service], vocab: Vocabulary) -> ColumnValue
         tailored=tailored,
         standing=(priority << 8) | (63 << 2) | ((~tailored).astype(i8) << 1),
         kind=array((KINDS.index(x.kind) for x in s), i8),
+        role=array((ROLES.index(role_of(x.kind, x.pathway_role)) for x in s), i8),
         immediate=array((not IMMEDIATE_ACCESS.isdisjoint(x.access_modes) for x in s), bool),
         travel_limited=array(
             (

@@ -21,9 +21,10 @@ from typing import Literal
 import msgspec
 import numpy as np
 
-from service.domain.answer import Fallback, ReferralAnswer, ResolvedOrigin
+from service.domain.answer import Fallback, PathwayStep, ReferralAnswer, ResolvedOrigin
 from service.domain.errors import FieldProblem, InvalidInput
 from service.domain.model import Area, Service, Site, Taxonomies
+from service.domain.pathway import ROLES, steps_for
 from service.domain.routing import Person, ReferralRequest, Situation
 from service.domain.types import Context
 from service.index.answers import Answers
@@ -34,6 +35,7 @@ from service.index.explain import explain
 from service.index.masks import Measures, Query
 from service.index.places import Places, Resolution
 from service.index.ranking import GROUPED_BY, Candidates, best_first, fallbacks, survivors
+from service.index.steps import by_step, gap
 from service.index.timeline import Spans, Timeline, spans_of
 
 
@@ -215,8 +217,20 @@ class DirectoryIndex:
     ) -> ReferralAnswer:
         person, context = request.person, request.context
         q = self.query(person, context, at, request.max_travel_minutes)
-        m, chosen = self.rank(q, where, request.limit)
-        options = self.answers.options(m, chosen, person, context)
+        m = survivors(self.candidates, self.timeline, self.services, where, q)
+        plan = steps_for(context, person.needs)
+        roles = tuple(ROLES.index(s.role) for s in plan)
+        chosen, per_step = by_step(self.columns, self.slugs.rank, m, q, roles, request.limit, self.config.kind_cap)
+        options, *stepped = self.answers.ranked(m, [chosen, *per_step], person, context)
+        steps = tuple(
+            PathwayStep(
+                role=s.role,
+                title=s.title,
+                options=picked,
+                gap=None if picked else gap(self.candidates, self.timeline, self.services, q, where, s.role),
+            )
+            for s, picked in zip(plan, stepped, strict=True)
+        )
         met = {n for o in options for n in o.needs_met}
         unmet = tuple(n for n in person.needs if n not in met)
         found: tuple[Fallback, ...] = ()
@@ -233,6 +247,7 @@ class DirectoryIndex:
             at=at,
             directory_version=self.version,
             options=options,
+            steps=steps,
             unmet_needs=unmet,
             fallbacks=found,
         )

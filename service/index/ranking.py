@@ -321,24 +321,24 @@ def _always(mask: Bools | None) -> Bools:
     return mask
 
 
-def best_first(columns: Columns, slug_rank: Ints, m: Measures, q: Query, limit: int, kind_cap: int) -> list[int]:
-    """Positions (into m.idx) of the options, best first, at most `kind_cap` of each kind.
-
-    The order is routing.rank_key's: pathway priority (1-11), needs met (more is better), tailored, open now, next
-    opening, capacity, travel time, then slug. lexsort's last key is the primary one; the first four are folded
-    into one integer, most significant first (columns.standing holds the priority and tailored parts).
-    """
+def ordered(columns: Columns, slug_rank: Ints, m: Measures, q: Query) -> Ints:
+    """Positions (into m.idx) of every row, best first, in routing.rank_key's order: pathway priority (1-11), needs
+    met (more is better), tailored, open now, next opening, capacity, travel time, then slug. lexsort's last key is
+    the primary one; the first four are folded into one integer, most significant first (columns.standing holds the
+    priority and tailored parts)."""
     idx = m.idx
-    if not len(idx):
-        return []
     c = columns.values
     met = np.left_shift(np.bitwise_count(c.needs[idx] & q.needs), 2, dtype=np.int64)
     open_now = m.opening.open_now
     leading = c.standing[idx] - met + ~open_now
     later = np.where(open_now, 0.0, np.fmin(m.opening.next_open - q.t, np.inf))  # NaN (never) -> inf
     travel = np.fmax(m.travel, 0.0)  # NaN (no location) -> 0
-    order = np.lexsort((slug_rank[idx], travel, m.capacity, later, leading))
-    kinds = c.kind[idx]
+    order: Ints = np.lexsort((slug_rank[idx], travel, m.capacity, later, leading))
+    return order
+
+
+def first(order: Ints, kinds: Ints, limit: int, kind_cap: int) -> list[int]:
+    """The first `limit` of these positions, at most `kind_cap` of each kind (`kinds`: each position's kind)."""
     top = order[:limit]
     if len(top) and np.bincount(kinds[top]).max() <= kind_cap:  # no kind over its cap among the first: the options
         return top.tolist()  # type: ignore[no-any-return]
@@ -355,6 +355,13 @@ def best_first(columns: Columns, slug_rank: Ints, m: Measures, q: Query, limit: 
             if len(taken) == limit:
                 return taken
     return taken
+
+
+def best_first(columns: Columns, slug_rank: Ints, m: Measures, q: Query, limit: int, kind_cap: int) -> list[int]:
+    """Positions (into m.idx) of the options, best first, at most `kind_cap` of each kind."""
+    if not len(m.idx):
+        return []
+    return first(ordered(columns, slug_rank, m, q), columns.values.kind[m.idx], limit, kind_cap)
 
 
 def fallbacks(

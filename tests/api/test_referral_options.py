@@ -311,3 +311,44 @@ async def test_search_inputs_never_appear_in_the_logs(demo: Client, caplog: pyte
     assert "capture works" in logged
     for value in ("37.25", "non_binary", "gambling", "veteran"):
         assert value not in logged
+
+
+def step(answer: dict[str, Any], role: str) -> dict[str, Any]:
+    found: dict[str, Any] = next(s for s in answer["steps"] if s["role"] == role)
+    return found
+
+
+async def test_a_street_crisis_answer_has_a_consult_step_then_a_place_of_safety_step(demo: Client) -> None:
+    street = {"type": "point", "lat": 52.136, "lon": -0.466}
+    answer = await options(demo, request(street, "street", age=35, needs=["mental_health_crisis"]))
+    assert [s["role"] for s in answer["steps"]] == ["consult", "place_of_safety", "refer_on"]
+    consult = step(answer, "consult")["options"]
+    assert [o["service"]["slug"] for o in consult] == ["bedfordshire-mental-health-hub"]
+    assert "bedford-place-of-safety" not in slugs({"options": consult})
+    places = step(answer, "place_of_safety")["options"]
+    assert [o["service"]["slug"] for o in places] == ["bedford-place-of-safety"]
+    assert all(o["service"]["kind"] == "place_of_safety" for o in places)
+    assert step(answer, "place_of_safety")["gap"] is None
+
+
+async def test_a_16_year_old_in_crisis_where_no_place_of_safety_takes_under_18s_gets_a_gap_that_says_so(
+    demo: Client,
+) -> None:
+    manchester = {"type": "point", "lat": 53.4808, "lon": -2.2426}
+    answer = await options(demo, request(manchester, "street", age=16, needs=["mental_health_crisis"]))
+    places = step(answer, "place_of_safety")
+    assert places["options"] == []
+    gap = places["gap"]
+    assert gap["code"] == "NONE_CAN_TAKE"
+    assert gap["serving"] == 1
+    assert "S136_AGE_NOT_ACCEPTED" in gap["by_reason"]
+    assert gap["text"].startswith("1 place of safety serves here; none can take this person now: ")
+
+
+async def test_a_step_no_service_serves_here_says_so(demo: Client) -> None:
+    street = {"type": "point", "lat": 52.136, "lon": -0.466}
+    answer = await options(demo, request(street, "street", age=35, needs=["mental_health_crisis"]))
+    refer_on = step(answer, "refer_on")
+    assert refer_on["options"] == []
+    assert refer_on["gap"]["code"] == "NONE_SERVE_HERE"
+    assert refer_on["gap"]["text"] == "No services to refer on to in the directory serve this area."

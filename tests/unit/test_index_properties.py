@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from service.domain.answer import ReferralAnswer
 from service.domain.geometry import haversine_km
 from service.domain.model import Area, Service, Taxonomies, Taxonomy, TaxonomyTerm
+from service.domain.pathway import ROLES, role_of, steps_for
 from service.domain.routing import Person, PointOrigin, ReferralRequest, Situation, exclusion_reasons
 from service.domain.schedule import state_at
 from service.index.engine import DirectoryIndex, IndexConfig
@@ -91,7 +92,12 @@ def services(draw: st.DrawFn, slug: str) -> dict[str, Any]:
         "slug": slug,
         "name": slug,
         "organisation": "o",
-        "kind": draw(st.sampled_from(["place_of_safety", "triage_line", "housing", "womens_centre"])),
+        "kind": draw(
+            st.sampled_from(
+                ["place_of_safety", "triage_line", "housing", "womens_centre", "liaison_diversion", "street_triage"]
+            )
+        ),
+        "pathway_role": draw(st.none() | st.none() | st.sampled_from(ROLES)),
         "police_station": draw(st.sampled_from([False, False, True])),
         "contexts": contexts,
         "general_entry_for": draw(st.lists(st.sampled_from(contexts), unique=True)),
@@ -350,3 +356,45 @@ def test_the_same_request_on_the_same_directory_always_gets_the_same_answer(
     index = build(shuffled)
     assert search(index, person, context, lon, lat, explain=True) == first
     assert search(index, person, context, lon, lat, explain=True) == first
+
+
+@settings(max_examples=150, deadline=None, derandomize=True)
+@given(
+    svcs=directories(),
+    person=people,
+    context=st.sampled_from(CONTEXTS),
+    lon=lons,
+    lat=lats,
+    limit=st.integers(1, 4),
+)
+def test_every_step_offers_the_services_of_its_role_the_reference_rules_allow_or_says_why_none_can(
+    svcs: list[Service], person: Person, context: str, lon: float, lat: float, limit: int
+) -> None:
+    index = build(svcs)
+    where = index.resolve_point(lon, lat)
+    answer = search(index, person, context, lon, lat, limit=limit)
+    situation = situation_of(where, person, context, None)
+    assert [s.role for s in answer.steps] == [s.role for s in steps_for(context, person.needs)]  # type: ignore[arg-type]
+    cap = IndexConfig().kind_cap
+    for step in answer.steps:
+        mine = [s for s in svcs if role_of(s.kind, s.pathway_role) == step.role]
+        codes = {s.slug: [r.code for r in exclusion_reasons(s, situation, state_at(s.schedule, AT))] for s in mine}
+        allowed = [s for s in mine if not codes[s.slug]]
+        offered = [o.service.slug for o in step.options]
+        assert set(offered) <= {s.slug for s in allowed}
+        kinds = [s.kind for s in allowed]
+        assert len(offered) == min(limit, sum(min(cap, kinds.count(k)) for k in set(kinds)))
+        assert [o.rank for o in step.options] == list(range(1, len(offered) + 1))
+        if offered:
+            assert step.gap is None
+            continue
+        serving = [s for s in mine if "OUTSIDE_CATCHMENT" not in codes[s.slug]]
+        counts: dict[str, int] = {}
+        for s in serving:
+            for code in codes[s.slug]:
+                counts[code] = counts.get(code, 0) + 1
+        assert step.gap is not None
+        assert step.gap.code == ("NONE_CAN_TAKE" if serving else "NONE_SERVE_HERE")
+        assert step.gap.serving == len(serving)
+        assert step.gap.by_reason == counts
+        assert step.gap.text

@@ -1,0 +1,89 @@
+"""The answer as the steps of the pathway (service/domain/pathway.py): each step's options, ranked in the search's
+order and capped on their own (ranking.by_step), or its gap: why no service of its role can take the person here,
+counted from the same failures an explanation counts (failures.py)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from itertools import accumulate
+
+import numpy as np
+
+from service.domain import reasons
+from service.domain.answer import Gap
+from service.domain.model import Service
+from service.domain.pathway import ROLES
+from service.domain.types import PathwayRole
+from service.index.columns import Columns, Ints
+from service.index.failures import BIT, CODES, RULE_NAMES, SPLIT, Moment, failures
+from service.index.masks import Measures, Query
+from service.index.places import Resolution
+from service.index.ranking import Candidates, first, ordered
+from service.index.timeline import Timeline
+
+
+def by_step(
+    columns: Columns, slug_rank: Ints, m: Measures, q: Query, roles: tuple[int, ...], limit: int, kind_cap: int
+) -> tuple[list[int], list[list[int]]]:
+    """The options (as best_first), and each step's own: the rows of its role (columns.role), ranked in the same
+    order and capped on their own."""
+    if not len(m.idx):
+        return [], [[] for _ in roles]
+    order = ordered(columns, slug_rank, m, q)
+    kinds = columns.values.kind[m.idx]
+    role = columns.values.role[m.idx][order]
+    by_role = order[np.argsort(role, kind="stable")]  # each role's rows together, each in the search's order
+    counts = np.bincount(role, minlength=len(ROLES)).tolist()
+    ends = list(accumulate(counts))
+    steps = [first(by_role[ends[r] - counts[r] : ends[r]], kinds, limit, kind_cap) for r in roles]
+    return first(order, kinds, limit, kind_cap), steps
+
+
+def gap(
+    candidates: Candidates,
+    timeline: Timeline,
+    services: Sequence[Service | None],
+    q: Query,
+    where: Resolution,
+    role: PathwayRole,
+) -> Gap:
+    """Why no service of this role is an option: how many serve here (their catchment holds the origin), and how
+    many each reason excluded."""
+    columns = candidates.columns
+    c = columns.values
+    ctx = Moment(c, timeline, services, columns.n, columns.any_until, columns.changes, where.point.lon, where.point.lat)
+    wanted = ROLES.index(role)
+    serving = 0
+    counts: dict[str, int] = {}
+    for rows in candidates.explaining(where):
+        mine = c.role[rows.idx] == wanted
+        if not mine.any():
+            continue
+        f, _ = failures(rows, True, q, ctx)
+        idx, bits = f.idx[mine], f.bits[mine]
+        serving += len(idx)
+        for name in RULE_NAMES:
+            failed = (bits & BIT[name]) != 0
+            if not (total := int(np.count_nonzero(failed))):
+                continue
+            match name:
+                case "accepts_age":
+                    first = int(np.count_nonzero(failed & (c.age_min[idx] > q.age)))
+                case "circumstances_allow":
+                    first = int(np.count_nonzero(failed & ((c.required[idx] & ~q.circumstances) != 0)))
+                case "open_when_needed":
+                    code = "CLOSED_NOW" if q.context == "street" else "CLOSED_IN_WINDOW"
+                    counts[code] = counts.get(code, 0) + total
+                    continue
+                case _:
+                    counts[CODES[name]] = counts.get(CODES[name], 0) + total
+                    continue
+            for code, n in zip(SPLIT[name], (first, total - first), strict=True):
+                if n:
+                    counts[code] = counts.get(code, 0) + n
+    return Gap(
+        code="NONE_CAN_TAKE" if serving else "NONE_SERVE_HERE",
+        text=reasons.gap_text(role, serving, counts),
+        serving=serving,
+        by_reason=counts,
+    )

@@ -32,6 +32,7 @@ from service.domain.routing import (
     PostcodeOrigin,
     ReferralRequest,
     SiteOrigin,
+    StepLimit,
     WhenNeeded,
     when_needed,
 )
@@ -75,6 +76,7 @@ class SearchQuery(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fiel
     circumstances: list[str] = []
     at: WhenNeeded | None = None
     limit: Annotated[int, Meta(ge=1, le=50)] = 10
+    step_limit: StepLimit = 5
     max_travel_minutes: Annotated[int, Meta(ge=1, le=1440)] | None = None
     explain: bool = False
     explain_limit: Annotated[int, Meta(ge=1, le=200)] = 10
@@ -87,6 +89,7 @@ class SearchQuery(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fiel
             person=self._person(),
             at=self.at,
             limit=self.limit,
+            step_limit=self.step_limit,
             max_travel_minutes=self.max_travel_minutes,
             explain=self.explain,
             explain_limit=self.explain_limit,

@@ -8,6 +8,7 @@ function returns a `Reason`: a stable code for programs and a sentence for peopl
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Iterable
 from functools import lru_cache
 
@@ -149,6 +150,7 @@ def opens_later(next_opens_at: dt.datetime) -> Reason:
 CAPACITY = {c: Reason(code=f"CAPACITY_{c.upper()}", text=f"capacity {c}") for c in ("available", "unknown", "limited")}
 
 
+@functools.lru_cache(maxsize=65536)
 def distance(km: float, minutes: int) -> Reason:
     return Reason(code="DISTANCE", text=f"{km:.1f} km, about {minutes} min by road")
 

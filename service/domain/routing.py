@@ -95,12 +95,18 @@ WhenNeeded = Annotated[
 ]
 
 
+StepLimit = Annotated[int, Meta(ge=1, le=50)]
+"""How many options each step of the pathway lists (the flat list has its own `limit`)."""
+
+
 class ReferralRequest(Model, frozen=True, kw_only=True):
     origin: Origin
     context: Context
     person: Person
     at: WhenNeeded | None = None
     limit: Annotated[int, Meta(ge=1, le=50)] = 10
+    step_limit: StepLimit = 5
+    """How many options each step lists: a short list per step, the flat `options` keeping `limit`."""
     max_travel_minutes: Annotated[int, Meta(ge=1, le=1440)] | None = None
     explain: bool = False
     explain_limit: Annotated[int, Meta(ge=1, le=200)] = 10

@@ -182,6 +182,8 @@ class Answers:
             return ()
         at = np.array(chosen, dtype=np.int64)
         rows = m.idx[at]
+        need_bits = self.vocab.need_bits
+        asked = np.uint64(sum(need_bits[n] for n in person.needs))
         columns = zip(
             rows.tolist(),
             m.opening.open_now[at].tolist(),
@@ -191,17 +193,24 @@ class Answers:
             m.distance[at].tolist(),
             m.travel[at].tolist(),
             m.capacity[at].tolist(),
+            (self.columns.values.needs[rows] & asked).tolist(),
             strict=True,
         )
+        meeting: dict[int, tuple[tuple[str, ...], Reason | None]] = {}  # the needs met, by their bits
         out = []
-        for rank, (row, open_now, always, closes, next_open, distance, travel, capacity) in enumerate(columns, 1):
+        for rank, (row, open_now, always, closes, next_open, distance, travel, capacity, met_bits) in enumerate(
+            columns, 1
+        ):
             fixed = self.parts(row, context)
             opening, opening_reason = self.opening(open_now, always, closes, next_open)
-            met = tuple(n for n in person.needs if n in fixed.needs)
+            if (found := meeting.get(met_bits)) is None:
+                met = tuple(n for n in person.needs if need_bits[n] & met_bits)
+                found = meeting[met_bits] = (met, self._needs_reason(met, len(person.needs)) if met else None)
+            met, needs_reason = found
             capacity_name = CAPACITY_NAMES[capacity]
             said = list(fixed.lead)
-            if met:
-                said.append(self._needs_reason(met, len(person.needs)))
+            if needs_reason is not None:
+                said.append(needs_reason)
             said += fixed.tail
             said.append(opening_reason)
             said.append(reasons.CAPACITY[capacity_name])

@@ -220,7 +220,9 @@ class DirectoryIndex:
         m = survivors(self.candidates, self.timeline, self.services, where, q)
         plan = steps_for(context, person.needs)
         roles = tuple(ROLES.index(s.role) for s in plan)
-        chosen, per_step = by_step(self.columns, self.slugs.rank, m, q, roles, request.limit, self.config.kind_cap)
+        chosen, per_step = by_step(
+            self.columns, self.slugs.rank, m, q, roles, (request.limit, request.step_limit), self.config.kind_cap
+        )
         options, *stepped = self.answers.ranked(m, [chosen, *per_step], person, context)
         steps = tuple(
             PathwayStep(

@@ -23,10 +23,17 @@ from service.index.timeline import Timeline
 
 
 def by_step(
-    columns: Columns, slug_rank: Ints, m: Measures, q: Query, roles: tuple[int, ...], limit: int, kind_cap: int
+    columns: Columns,
+    slug_rank: Ints,
+    m: Measures,
+    q: Query,
+    roles: tuple[int, ...],
+    limits: tuple[int, int],
+    kind_cap: int,
 ) -> tuple[list[int], list[list[int]]]:
-    """The options (as best_first), and each step's own: the rows of its role (columns.role), ranked in the same
-    order and capped on their own."""
+    """The options (as best_first, at most `limits[0]`), and each step's own: the rows of its role (columns.role),
+    ranked in the same order and capped on their own (at most `limits[1]`)."""
+    limit, step_limit = limits
     if not len(m.idx):
         return [], [[] for _ in roles]
     order = ordered(columns, slug_rank, m, q)
@@ -35,7 +42,7 @@ def by_step(
     by_role = order[np.argsort(role, kind="stable")]  # each role's rows together, each in the search's order
     counts = np.bincount(role, minlength=len(ROLES)).tolist()
     ends = list(accumulate(counts))
-    steps = [first(by_role[ends[r] - counts[r] : ends[r]], kinds, limit, kind_cap) for r in roles]
+    steps = [first(by_role[ends[r] - counts[r] : ends[r]], kinds, step_limit, kind_cap) for r in roles]
     return first(order, kinds, limit, kind_cap), steps
 
 

@@ -352,3 +352,19 @@ async def test_a_step_no_service_serves_here_says_so(demo: Client) -> None:
     assert refer_on["options"] == []
     assert refer_on["gap"]["code"] == "NONE_SERVE_HERE"
     assert refer_on["gap"]["text"] == "No services to refer on to in the directory serve this area."
+
+
+async def test_each_step_lists_at_most_step_limit_options_and_a_step_limit_out_of_range_is_refused_by_name(
+    demo: Client,
+) -> None:
+    body = request(HULL, "custody", age=30, gender="female", needs=["mental_health", "alcohol"])
+    answer = await options(demo, {**body, "step_limit": 1})
+    assert all(len(s["options"]) <= 1 for s in answer["steps"])
+    assert any(s["options"] for s in answer["steps"])
+    for bad in (0, 51, "five"):
+        r = await demo.post("/v1/referral-options", json={**body, "step_limit": bad})
+        assert_problem(r, 400, "step_limit")
+    r = await demo.get(
+        "/v1/referral-options", params={"site": "hull-custody-suite", "context": "custody", "age": 30, "step_limit": 0}
+    )
+    assert r.status_code in (400, 422) and "step_limit" in r.text

@@ -365,14 +365,14 @@ def test_the_same_request_on_the_same_directory_always_gets_the_same_answer(
     context=st.sampled_from(CONTEXTS),
     lon=lons,
     lat=lats,
-    limit=st.integers(1, 4),
+    step_limit=st.integers(1, 4),
 )
 def test_every_step_offers_the_services_of_its_role_the_reference_rules_allow_or_says_why_none_can(
-    svcs: list[Service], person: Person, context: str, lon: float, lat: float, limit: int
+    svcs: list[Service], person: Person, context: str, lon: float, lat: float, step_limit: int
 ) -> None:
     index = build(svcs)
     where = index.resolve_point(lon, lat)
-    answer = search(index, person, context, lon, lat, limit=limit)
+    answer = search(index, person, context, lon, lat, step_limit=step_limit)
     situation = situation_of(where, person, context, None)
     assert [s.role for s in answer.steps] == [s.role for s in steps_for(context, person.needs)]  # type: ignore[arg-type]
     cap = IndexConfig().kind_cap
@@ -383,7 +383,7 @@ def test_every_step_offers_the_services_of_its_role_the_reference_rules_allow_or
         offered = [o.service.slug for o in step.options]
         assert set(offered) <= {s.slug for s in allowed}
         kinds = [s.kind for s in allowed]
-        assert len(offered) == min(limit, sum(min(cap, kinds.count(k)) for k in set(kinds)))
+        assert len(offered) == min(step_limit, sum(min(cap, kinds.count(k)) for k in set(kinds)))
         assert [o.rank for o in step.options] == list(range(1, len(offered) + 1))
         if offered:
             assert step.gap is None

@@ -35,7 +35,7 @@ from service.index.explain import explain
 from service.index.masks import Measures, Query
 from service.index.places import Places, Resolution
 from service.index.ranking import GROUPED_BY, Candidates, best_first, fallbacks, survivors
-from service.index.steps import by_step, gap
+from service.index.steps import by_step, gaps
 from service.index.timeline import Spans, Timeline, spans_of
 
 
@@ -224,13 +224,10 @@ class DirectoryIndex:
             self.columns, self.slugs.rank, m, q, roles, (request.limit, request.step_limit), self.config.kind_cap
         )
         options, *stepped = self.answers.ranked(m, [chosen, *per_step], person, context)
+        empty = [s.role for s, picked in zip(plan, stepped, strict=True) if not picked]
+        gap = gaps(self.candidates, self.timeline, self.services, q, where, empty) if empty else {}
         steps = tuple(
-            PathwayStep(
-                role=s.role,
-                title=s.title,
-                options=picked,
-                gap=None if picked else gap(self.candidates, self.timeline, self.services, q, where, s.role),
-            )
+            PathwayStep(role=s.role, title=s.title, options=picked, gap=gap.get(s.role))
             for s, picked in zip(plan, stepped, strict=True)
         )
         met = {n for o in options for n in o.needs_met}

@@ -4,6 +4,7 @@ counted from the same failures an explanation counts (failures.py)."""
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from itertools import accumulate
 
@@ -14,8 +15,8 @@ from service.domain.answer import Gap
 from service.domain.model import Service
 from service.domain.pathway import ROLES
 from service.domain.types import PathwayRole
-from service.index.columns import Columns, Ints
-from service.index.failures import BIT, CODES, RULE_NAMES, SPLIT, Moment, failures
+from service.index.columns import Columns, ColumnValues, Ints
+from service.index.failures import BIT, CODES, SPLIT, Fails, Moment, failed_rules, failures
 from service.index.masks import Measures, Query
 from service.index.places import Resolution
 from service.index.ranking import Candidates, first, ordered
@@ -46,51 +47,62 @@ def by_step(
     return first(order, kinds, limit, kind_cap), steps
 
 
-def gap(
+def gaps(
     candidates: Candidates,
     timeline: Timeline,
     services: Sequence[Service | None],
     q: Query,
     where: Resolution,
-    role: PathwayRole,
-) -> Gap:
-    """Why no service of this role is an option: how many serve here (their catchment holds the origin), and how
-    many each reason excluded."""
+    roles: Sequence[PathwayRole],
+) -> dict[PathwayRole, Gap]:
+    """Why no service of these roles is an option: how many of each serve here (their catchment holds the
+    origin), and how many each reason excluded. Each group's failures are worked out once for all of them."""
     columns = candidates.columns
     c = columns.values
     ctx = Moment(c, timeline, services, columns.n, columns.any_until, columns.changes, where.point.lon, where.point.lat)
-    wanted = ROLES.index(role)
-    serving = 0
-    counts: dict[str, int] = {}
+    serving = dict.fromkeys(roles, 0)
+    counts: dict[PathwayRole, dict[str, int]] = {role: {} for role in roles}
     for rows in candidates.explaining(where):
-        mine = c.role[rows.idx] == wanted
-        if not mine.any():
-            continue
-        f, _ = failures(rows, True, q, ctx)
-        idx, bits = f.idx[mine], f.bits[mine]
-        serving += len(idx)
-        for name in RULE_NAMES:
-            failed = (bits & BIT[name]) != 0
-            if not (total := int(np.count_nonzero(failed))):
+        role_of_row = c.role[rows.idx]
+        f = None
+        for role in roles:
+            mine = role_of_row == ROLES.index(role)
+            if not mine.any():
                 continue
-            match name:
-                case "accepts_age":
-                    first = int(np.count_nonzero(failed & (c.age_min[idx] > q.age)))
-                case "circumstances_allow":
-                    first = int(np.count_nonzero(failed & ((c.required[idx] & ~q.circumstances) != 0)))
-                case "open_when_needed":
-                    code = "CLOSED_NOW" if q.context == "street" else "CLOSED_IN_WINDOW"
-                    counts[code] = counts.get(code, 0) + total
-                    continue
-                case _:
-                    counts[CODES[name]] = counts.get(CODES[name], 0) + total
-                    continue
-            for code, n in zip(SPLIT[name], (first, total - first), strict=True):
-                if n:
-                    counts[code] = counts.get(code, 0) + n
-    return Gap(
-        code="NONE_CAN_TAKE" if serving else "NONE_SERVE_HERE",
-        text=reasons.gap_text(role, serving, counts),
-        serving=serving,
-        by_reason=counts,
-    )
+            f = f or failures(rows, True, q, ctx)[0]
+            serving[role] += int(np.count_nonzero(mine))
+            _count(counts[role], f.idx[mine], f.bits[mine], q, c)
+    return {
+        role: Gap(
+            code="NONE_CAN_TAKE" if serving[role] else "NONE_SERVE_HERE",
+            text=reasons.gap_text(role, serving[role], counts[role]),
+            serving=serving[role],
+            by_reason=counts[role],
+        )
+        for role in roles
+    }
+
+
+def _count(counts: dict[str, int], idx: Ints, bits: Fails, q: Query, c: ColumnValues) -> None:
+    """Add these rows' failures to the counts by reason code, as an explanation counts them."""
+    by_rule: Counter[str] = Counter()
+    for value, n in Counter(bits.tolist()).items():  # the role's rows here are few, and fail alike
+        for name in failed_rules(value):
+            by_rule[name] += n
+    for name, total in by_rule.items():
+        match name:
+            case "accepts_age":
+                first = int(np.count_nonzero(((bits & BIT[name]) != 0) & (c.age_min[idx] > q.age)))
+            case "circumstances_allow":
+                missing = (c.required[idx] & ~q.circumstances) != 0
+                first = int(np.count_nonzero(((bits & BIT[name]) != 0) & missing))
+            case "open_when_needed":
+                code = "CLOSED_NOW" if q.context == "street" else "CLOSED_IN_WINDOW"
+                counts[code] = counts.get(code, 0) + total
+                continue
+            case _:
+                counts[CODES[name]] = counts.get(CODES[name], 0) + total
+                continue
+        for code, n in zip(SPLIT[name], (first, total - first), strict=True):
+            if n:
+                counts[code] = counts.get(code, 0) + n

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Annotated, Literal
 
 from msgspec import Meta, Struct
@@ -20,6 +20,7 @@ from service.domain.geometry import contains, haversine_km
 from service.domain.model import (
     AreaCatchment,
     Capacity,
+    Catchment,
     Model,
     NationalCatchment,
     Point,
@@ -321,10 +322,34 @@ def is_tailored(s: Service) -> bool:
     return bool(el.genders) or narrow_age or bool(el.circumstances_required)
 
 
+AREA_SPECIFICITY: dict[str, int] = {"local_authority": 1, "custom": 1, "police_force_area": 2}
+"""How local an area catchment is: a district (or an area an editor drew up, usually as small), then a force."""
+
+
+def catchment_specificity(catchment: Catchment, area_kinds: Mapping[str, str]) -> int:
+    """How local a catchment is, smaller being more local: a radius or a polygon drawn around the service (0), a
+    district (1), a force (2), national (3). An areas catchment is as local as its most local area; an area the
+    directory does not hold counts as a force."""
+    match catchment:
+        case RadiusCatchment() | PolygonCatchment():
+            return 0
+        case AreaCatchment(codes=codes):
+            return min((AREA_SPECIFICITY.get(area_kinds.get(code, ""), 2) for code in codes), default=2)
+        case NationalCatchment():
+            return 3
+
+
 def rank_key(
-    s: Service, person: Person, opening: OpeningState, capacity: str, travel: int | None, at: dt.datetime
-) -> tuple[int, int, int, int, float, int, int, str]:
-    """Smaller is better. The README lists these criteria in this order."""
+    s: Service,
+    person: Person,
+    opening: OpeningState,
+    capacity: str,
+    travel: int | None,
+    at: dt.datetime,
+    specificity: int = 3,
+) -> tuple[int, int, int, int, float, int, int, int, str]:
+    """Smaller is better. The README lists these criteria in this order: the last but one, when all else ties, is
+    local before national (catchment_specificity)."""
     later = (opening.next_opens_at - at).total_seconds() if opening.next_opens_at else math.inf
     return (
         s.pathway_priority or NO_PRIORITY,
@@ -334,5 +359,6 @@ def rank_key(
         0.0 if opening.open_now else later,
         CAPACITY_ORDER[capacity],
         travel or 0,
+        specificity,
         s.slug,
     )

@@ -19,7 +19,7 @@ from numpy.typing import NDArray
 
 from service.domain.model import Service, Taxonomies
 from service.domain.pathway import ROLES, role_of
-from service.domain.routing import CAPACITY_ORDER, IMMEDIATE_ACCESS, NO_PRIORITY, is_tailored
+from service.domain.routing import CAPACITY_ORDER, IMMEDIATE_ACCESS, NO_PRIORITY, catchment_specificity, is_tailored
 from service.domain.schedule import LONDON
 from service.domain.types import CapacityStatus, ServiceKind
 
@@ -46,20 +46,22 @@ def bits(codes: Iterable[str], table: dict[str, int]) -> int:
 
 @dataclass(frozen=True)
 class Vocabulary:
-    """The need and circumstance codes as bits, fixed for the life of an index."""
+    """The need and circumstance codes as bits, and the kinds of the areas, fixed for the life of an index."""
 
     need_bits: dict[str, int]
     circ_bits: dict[str, int]
     need_labels: dict[str, str]
+    area_kinds: dict[str, str]
 
     @classmethod
-    def of(cls, vocab: Taxonomies) -> Vocabulary:
+    def of(cls, vocab: Taxonomies, area_kinds: dict[str, str]) -> Vocabulary:
         if len(vocab.needs.terms) > 64 or len(vocab.circumstances.terms) > 64:
             raise ValueError("the index holds at most 64 needs and 64 circumstances")
         return cls(
             need_bits={t.code: 1 << i for i, t in enumerate(vocab.needs.terms)},
             circ_bits={t.code: 1 << i for i, t in enumerate(vocab.circumstances.terms)},
             need_labels={t.code: t.label for t in vocab.needs.terms},
+            area_kinds=area_kinds,
         )
 
 
@@ -105,6 +107,8 @@ class ColumnValues:
     kind: Ints
     role: Ints
     """The pathway role (its position in pathway.ROLES)."""
+    specificity: Ints
+    """How local the catchment is (routing.catchment_specificity): local before national when all else ties."""
     immediate: Bools
     travel_limited: Bools
     lon: Floats
@@ -158,6 +162,7 @@ def column_values(services: Sequence[Service], vocab: Vocabulary) -> ColumnValue
         standing=(priority << 8) | (63 << 2) | ((~tailored).astype(i8) << 1),
         kind=array((KINDS.index(x.kind) for x in s), i8),
         role=array((ROLES.index(role_of(x.kind, x.pathway_role)) for x in s), i8),
+        specificity=array((catchment_specificity(x.catchment, vocab.area_kinds) for x in s), i8),
         immediate=array((not IMMEDIATE_ACCESS.isdisjoint(x.access_modes) for x in s), bool),
         travel_limited=array(
             (

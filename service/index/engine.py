@@ -62,7 +62,7 @@ class DirectoryIndex:
     def __init__(self, places: Places, vocab: Taxonomies, config: IndexConfig, now: dt.datetime) -> None:
         """An empty index; `build` fills one in one go."""
         self.places, self.config, self.version = places, config, 0
-        self.vocab = Vocabulary.of(vocab)
+        self.vocab = Vocabulary.of(vocab, {a.code: a.kind for a in places.areas})
         self.timeline = Timeline(now)
         empty = columns_of([], self.vocab)
         self.columns = Columns(empty)

@@ -323,9 +323,9 @@ def _always(mask: Bools | None) -> Bools:
 
 def ordered(columns: Columns, slug_rank: Ints, m: Measures, q: Query) -> Ints:
     """Positions (into m.idx) of every row, best first, in routing.rank_key's order: pathway priority (1-11), needs
-    met (more is better), tailored, open now, next opening, capacity, travel time, then slug. lexsort's last key is
-    the primary one; the first four are folded into one integer, most significant first (columns.standing holds the
-    priority and tailored parts)."""
+    met (more is better), tailored, open now, next opening, capacity, travel time, local before national, then slug.
+    lexsort's last key is the primary one; the first four are folded into one integer, most significant first
+    (columns.standing holds the priority and tailored parts)."""
     idx = m.idx
     c = columns.values
     met = np.left_shift(np.bitwise_count(c.needs[idx] & q.needs), 2, dtype=np.int64)
@@ -333,7 +333,7 @@ def ordered(columns: Columns, slug_rank: Ints, m: Measures, q: Query) -> Ints:
     leading = c.standing[idx] - met + ~open_now
     later = np.where(open_now, 0.0, np.fmin(m.opening.next_open - q.t, np.inf))  # NaN (never) -> inf
     travel = np.fmax(m.travel, 0.0)  # NaN (no location) -> 0
-    order: Ints = np.lexsort((slug_rank[idx], travel, m.capacity, later, leading))
+    order: Ints = np.lexsort((slug_rank[idx], c.specificity[idx], travel, m.capacity, later, leading))
     return order
 
 

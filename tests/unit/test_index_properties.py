@@ -398,3 +398,31 @@ def test_every_step_offers_the_services_of_its_role_the_reference_rules_allow_or
         assert step.gap.serving == len(serving)
         assert step.gap.by_reason == counts
         assert step.gap.text
+
+
+@settings(max_examples=100, deadline=None, derandomize=True)
+@given(
+    base=services("x"),
+    person=people,
+    context=st.sampled_from(CONTEXTS),
+    local=st.sampled_from(
+        [
+            {"type": "radius", "km": 50},
+            {"type": "areas", "codes": ["WEST"]},
+            {"type": "areas", "codes": ["WEST", "EAST"]},
+        ]
+    ),
+)
+def test_all_else_equal_a_local_service_never_ranks_below_a_national_one_whatever_their_slugs(
+    base: dict[str, Any], person: Person, context: str, local: dict[str, Any]
+) -> None:
+    origin = (-0.75, 52.5)  # in WEST
+    common = {**base, "location": {"lon": origin[0], "lat": origin[1]}}
+    national = msgspec.convert(
+        {**common, "slug": "a-national", "id": str(uuid.uuid4()), "catchment": {"type": "national"}}, Service
+    )
+    nearby = msgspec.convert({**common, "slug": "z-local", "id": str(uuid.uuid4()), "catchment": local}, Service)
+    answer = search(build([national, nearby]), person, context, *origin)
+    order = [o.service.slug for o in answer.options]
+    if "a-national" in order and "z-local" in order:
+        assert order.index("z-local") < order.index("a-national")

@@ -218,3 +218,16 @@ def test_the_rank_key_orders_priority_then_needs_then_tailoring_then_opening_the
     assert rank_key(one_need, person, OPEN, "available", 5, AT) < rank_key(one_need, person, OPEN, "limited", 5, AT)
     assert rank_key(one_need, person, OPEN, "unknown", 5, AT) < rank_key(one_need, person, OPEN, "limited", 5, AT)
     assert rank_key(one_need, person, OPEN, "available", 5, AT) < rank_key(one_need, person, OPEN, "available", 9, AT)
+
+
+def test_a_drawn_catchment_is_more_local_than_a_district_than_a_force_than_national() -> None:
+    from service.domain.model import AreaCatchment, NationalCatchment, RadiusCatchment
+    from service.domain.routing import catchment_specificity
+
+    kinds = {"E06000010": "local_authority", "E23000012": "police_force_area", "X1": "custom"}
+    assert catchment_specificity(RadiusCatchment(km=5), kinds) == 0
+    assert catchment_specificity(AreaCatchment(codes=("E06000010", "E23000012")), kinds) == 1
+    assert catchment_specificity(AreaCatchment(codes=("X1",)), kinds) == 1
+    assert catchment_specificity(AreaCatchment(codes=("E23000012",)), kinds) == 2
+    assert catchment_specificity(AreaCatchment(codes=("NOT-HELD",)), kinds) == 2
+    assert catchment_specificity(NationalCatchment(), kinds) == 3

@@ -249,6 +249,10 @@ class ServiceBody(Model, frozen=True, kw_only=True):
     triage line, the custody L&D team)."""
     fallback_for_needs: tuple[Code, ...] = ()
     """Needs for which this is the labelled catch-all when no other option meets them."""
+    group_pathway: bool = False
+    """For a group, whatever its needs: anyone its eligibility admits (its age band, genders and required
+    circumstances, which must say who the group is) is offered it with no need given, as the Bridgend 18-21 YOS
+    link-back takes young adults known to the YOS."""
 
 
 class ServiceRecord(ServiceBody, frozen=True, kw_only=True):
@@ -385,3 +389,4 @@ class ServicePatch(Model, frozen=True, kw_only=True):
     police_station: bool | UnsetType = UNSET
     general_entry_for: tuple[Context, ...] | UnsetType = UNSET
     fallback_for_needs: tuple[Code, ...] | UnsetType = UNSET
+    group_pathway: bool | UnsetType = UNSET

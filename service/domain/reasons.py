@@ -118,16 +118,29 @@ def general_entry_point(context: str) -> Reason:
     return Reason(code="GENERAL_ENTRY_POINT", text=f"takes anyone in {context}, whatever their needs")
 
 
-def tailored(s: Service) -> Reason:
+def _group(s: Service, any_age_band: bool) -> str:
+    """Who a service is for, from its eligibility (an age band only when narrow, unless `any_age_band`)."""
     el = s.eligibility
     parts = []
     if el.genders:
         parts.append(" and ".join(g.replace("_", "-") for g in el.genders))
-    if el.age.min is not None and el.age.max is not None and el.age.max - el.age.min <= 10:
+    if el.age.min is not None and el.age.max is not None and (any_age_band or el.age.max - el.age.min <= 10):
         parts.append(f"aged {el.age.min:g} to under {el.age.max:g}")
+    elif any_age_band and el.age.min is not None:
+        parts.append(f"aged {el.age.min:g} and over")
+    elif any_age_band and el.age.max is not None:
+        parts.append(f"aged under {el.age.max:g}")
     if el.circumstances_required:
         parts.append(_codes(el.circumstances_required))
-    return Reason(code="TAILORED", text=f"made for this group: {'; '.join(parts)}")
+    return "; ".join(parts)
+
+
+def tailored(s: Service) -> Reason:
+    return Reason(code="TAILORED", text=f"made for this group: {_group(s, any_age_band=False)}")
+
+
+def group_pathway(s: Service) -> Reason:
+    return Reason(code="GROUP_PATHWAY", text=f"for this group, whatever their needs: {_group(s, any_age_band=True)}")
 
 
 def needs_met(labels: Iterable[str], asked: int) -> Reason:

@@ -238,7 +238,11 @@ def is_general_entry(s: Service, context: str) -> bool:
 
 
 def meets_a_need(s: Service, sit: Situation, _: OpeningState) -> Reason | None:
-    if is_general_entry(s, sit.context) or not set(sit.person.needs).isdisjoint(s.eligibility.needs):
+    """Meets one of the person's needs, or takes anyone here whatever their needs: a general entry point in the
+    context, or a group pathway (its other rules say who the group is)."""
+    if is_general_entry(s, sit.context) or s.group_pathway:
+        return None
+    if not set(sit.person.needs).isdisjoint(s.eligibility.needs):
         return None
     return reasons.NO_NEED_MET
 

@@ -154,6 +154,11 @@ def service_problems(
         for i, c in enumerate(body.general_entry_for)
         if c not in body.contexts
     ]
+    if body.group_pathway and not (
+        el.age.min is not None or el.age.max is not None or el.genders or el.circumstances_required
+    ):
+        reason = "a group pathway needs an age band, genders or required circumstances to say who the group is"
+        problems.append(FieldProblem(field="group_pathway", reason=reason))
     problems += duplicate_problems(body.contexts, "contexts")
     problems += duplicate_problems(body.access_modes, "access_modes")
     if body.location is not None:

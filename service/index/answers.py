@@ -79,8 +79,10 @@ def referral_of(s: Service) -> ReferralOut:
 
 def parts_of(s: Service, context: str) -> Parts:
     lead = (reasons.pathway_priority(s.pathway_priority),) if s.pathway_priority is not None else ()
-    tail = ((reasons.general_entry_point(context),) if context in s.general_entry_for else ()) + (
-        (reasons.tailored(s),) if is_tailored(s) else ()
+    tail = (
+        ((reasons.general_entry_point(context),) if context in s.general_entry_for else ())
+        + ((reasons.group_pathway(s),) if s.group_pathway else ())
+        + ((reasons.tailored(s),) if is_tailored(s) else ())
     )
     return Parts(
         summary=summary_of(s),

@@ -29,6 +29,8 @@ Bools = NDArray[np.bool_]
 Bits = NDArray[np.uint64]
 
 CONTEXT_BITS: dict[str, int] = {"custody": 1, "street": 2, "court": 4, "community": 8}
+EVERY_CONTEXT = sum(CONTEXT_BITS.values())
+"""A group pathway takes its group whatever their needs, in every context it serves (masks.meets_a_need)."""
 GENDER_BITS: dict[str, int] = {"female": 1, "male": 2, "non_binary": 4, "other": 8, "not_stated": 16}
 ALL_GENDERS = 31
 KINDS: tuple[str, ...] = get_args(ServiceKind)
@@ -144,7 +146,7 @@ def column_values(services: Sequence[Service], vocab: Vocabulary) -> ColumnValue
         live=np.ones(len(s), dtype=bool),
         active=array((x.status == "active" for x in s), bool),
         contexts=array((bits(x.contexts, CONTEXT_BITS) for x in s), i8),
-        general=array((bits(x.general_entry_for, CONTEXT_BITS) for x in s), i8),
+        general=array((EVERY_CONTEXT if x.group_pathway else bits(x.general_entry_for, CONTEXT_BITS) for x in s), i8),
         age_min=array((-math.inf if x.eligibility.age.min is None else x.eligibility.age.min for x in s), f8),
         age_max=array((math.inf if x.eligibility.age.max is None else x.eligibility.age.max for x in s), f8),
         genders=array((bits(x.eligibility.genders, GENDER_BITS) or ALL_GENDERS for x in s), i8),

@@ -368,3 +368,17 @@ async def test_each_step_lists_at_most_step_limit_options_and_a_step_limit_out_o
         "/v1/referral-options", params={"site": "hull-custody-suite", "context": "custody", "age": 30, "step_limit": 0}
     )
     assert r.status_code in (400, 422) and "step_limit" in r.text
+
+
+async def test_a_19_year_old_known_to_yos_in_bridgend_custody_with_no_need_given_gets_the_yos_link_back(
+    demo: Client,
+) -> None:
+    bridgend = {"type": "site", "site": "bridgend-custody-suite"}
+    answer = await options(demo, request(bridgend, "custody", age=19, circumstances=["known_to_yos"]))
+    assert "bridgend-young-adult-triage" in slugs(answer)
+    offered = next(o for o in answer["options"] if o["service"]["slug"] == "bridgend-young-adult-triage")
+    assert "GROUP_PATHWAY" in [r["code"] for r in offered["reasons"]]
+    divert = [o["service"]["slug"] for o in step(answer, "divert")["options"]]
+    assert divert[:1] == ["bridgend-young-adult-triage"]
+    older = await options(demo, request(bridgend, "custody", age=26, circumstances=["known_to_yos"]))
+    assert "bridgend-young-adult-triage" not in slugs(older)

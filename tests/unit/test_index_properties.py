@@ -98,6 +98,7 @@ def services(draw: st.DrawFn, slug: str) -> dict[str, Any]:
             )
         ),
         "pathway_role": draw(st.none() | st.none() | st.sampled_from(ROLES)),
+        "group_pathway": draw(st.sampled_from([False, False, False, True])),
         "police_station": draw(st.sampled_from([False, False, True])),
         "contexts": contexts,
         "general_entry_for": draw(st.lists(st.sampled_from(contexts), unique=True)),

@@ -9,7 +9,7 @@ from typing import Any
 import msgspec
 import pytest
 
-from service.domain.model import Point, Service
+from service.domain.model import AgeRange, Point, Service, ServiceBody
 from service.domain.routing import (
     Person,
     ReferralRequest,
@@ -231,3 +231,28 @@ def test_a_drawn_catchment_is_more_local_than_a_district_than_a_force_than_natio
     assert catchment_specificity(AreaCatchment(codes=("E23000012",)), kinds) == 2
     assert catchment_specificity(AreaCatchment(codes=("NOT-HELD",)), kinds) == 2
     assert catchment_specificity(NationalCatchment(), kinds) == 3
+
+
+def test_a_group_pathway_is_offered_to_its_group_with_no_need_given_and_must_say_who_the_group_is() -> None:
+    from service.domain.validation import service_problems
+
+    body = msgspec.convert(
+        {
+            "slug": "link-back",
+            "name": "Link-back",
+            "organisation": "YOS",
+            "kind": "young_adult_transition",
+            "contexts": ["custody"],
+            "access_modes": ["phone"],
+            "catchment": {"type": "national"},
+            "group_pathway": True,
+            "eligibility": {"age": {"min": 18, "max": 22}, "circumstances_required": ["known_to_yos"]},
+        },
+        ServiceBody,
+    )
+    now = dt.datetime(2026, 11, 23, tzinfo=dt.UTC)
+    assert service_problems(body, frozenset(), frozenset({"known_to_yos"}), now) == []
+    everyone = msgspec.structs.replace(body.eligibility, age=AgeRange(), circumstances_required=())
+    anyone = msgspec.structs.replace(body, eligibility=everyone)
+    problems = service_problems(anyone, frozenset(), frozenset({"known_to_yos"}), now)
+    assert [p.field for p in problems] == ["group_pathway"]

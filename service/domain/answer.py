@@ -76,6 +76,7 @@ class Option(Struct, frozen=True, kw_only=True, gc=False):
 class Fallback(Struct, frozen=True, kw_only=True, gc=False):
     label: str
     for_needs: tuple[str, ...]
+    """The needs it is the catch-all for (a fallback of the answer); empty for a step's fallback."""
     service: ServiceSummary
     opening: OpeningState
     phones: tuple[PhoneOut, ...]
@@ -125,6 +126,9 @@ class PathwayStep(Struct, frozen=True, kw_only=True):
     options: tuple[Option, ...]
     gap: Gap | None = None
     """When the step has no option: why."""
+    fallbacks: tuple[Fallback, ...] = ()
+    """When the step has no option: the catch-all the data declares for it (`fallback_for_steps`), if one can take
+    the person (every rule but the needs rule holds)."""
 
 
 class ReferralAnswer(Struct, frozen=True, kw_only=True):

@@ -249,6 +249,9 @@ class ServiceBody(Model, frozen=True, kw_only=True):
     triage line, the custody L&D team)."""
     fallback_for_needs: tuple[Code, ...] = ()
     """Needs for which this is the labelled catch-all when no other option meets them."""
+    fallback_for_steps: tuple[PathwayRole, ...] = ()
+    """Steps of the pathway for which this is the labelled catch-all when the step has no option (A&E when no place
+    of safety can take the person)."""
     group_pathway: bool = False
     """For a group, whatever its needs: anyone its eligibility admits (its age band, genders and required
     circumstances, which must say who the group is) is offered it with no need given, as the Bridgend 18-21 YOS
@@ -389,4 +392,5 @@ class ServicePatch(Model, frozen=True, kw_only=True):
     police_station: bool | UnsetType = UNSET
     general_entry_for: tuple[Context, ...] | UnsetType = UNSET
     fallback_for_needs: tuple[Code, ...] | UnsetType = UNSET
+    fallback_for_steps: tuple[PathwayRole, ...] | UnsetType = UNSET
     group_pathway: bool | UnsetType = UNSET

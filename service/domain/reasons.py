@@ -177,6 +177,11 @@ def catch_all(labels: Iterable[str]) -> str:
     return f"Catch-all: no option here meets {', '.join(label.lower() for label in labels)}"
 
 
+def catch_all_step(role: str) -> str:
+    """The label of a step's fallback: a service the data names as a catch-all when the step has no option."""
+    return f"Catch-all: no {ROLE_NOUNS[role][0]} here can take this person"
+
+
 # --- gaps: why a step of the pathway has no option ------------------------------------------------------------
 
 ROLE_NOUNS = {

@@ -149,6 +149,7 @@ def service_problems(
         )
     problems += duplicate_problems(el.needs, "eligibility.needs")
     problems += unknown_code_problems(body.fallback_for_needs, needs, "fallback_for_needs", "need")
+    problems += duplicate_problems(body.fallback_for_steps, "fallback_for_steps")
     problems += [
         FieldProblem(field=f"general_entry_for[{i}]", reason=f"{c!r} is not one of the service's contexts")
         for i, c in enumerate(body.general_entry_for)

@@ -239,7 +239,10 @@ class Answers:
             )
         return tuple(out)
 
-    def fallback(self, row: int, position: int, m: Measures, covered: list[str], context: str) -> Fallback:
+    def fallback(
+        self, row: int, position: int, m: Measures, covered: list[str], context: str, label: str | None = None
+    ) -> Fallback:
+        """A catch-all: for the needs it covers (labelled by them), or with the label given (a step's)."""
         fixed = self.parts(row, context)
         always = bool(self.columns.values.open_24_7[row])
         opening, _ = self.opening(
@@ -249,7 +252,7 @@ class Answers:
             float(m.opening.next_open[position]),
         )
         return Fallback(
-            label=reasons.catch_all(self.vocab.need_labels[n] for n in covered),
+            label=label or reasons.catch_all(self.vocab.need_labels[n] for n in covered),
             for_needs=tuple(covered),
             service=fixed.summary,
             opening=opening,

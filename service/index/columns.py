@@ -30,6 +30,7 @@ Bits = NDArray[np.uint64]
 
 CONTEXT_BITS: dict[str, int] = {"custody": 1, "street": 2, "court": 4, "community": 8}
 EVERY_CONTEXT = sum(CONTEXT_BITS.values())
+ROLE_BITS: dict[str, int] = {role: 1 << i for i, role in enumerate(ROLES)}
 """A group pathway takes its group whatever their needs, in every context it serves (masks.meets_a_need)."""
 GENDER_BITS: dict[str, int] = {"female": 1, "male": 2, "non_binary": 4, "other": 8, "not_stated": 16}
 ALL_GENDERS = 31
@@ -92,6 +93,8 @@ class ColumnValues:
     genders: Ints
     needs: Bits
     fallback_needs: Bits
+    fallback_steps: Bits
+    """The steps this row is the catch-all for (ROLE_BITS)."""
     required: Bits
     excluded: Bits
     place_of_safety: Bools
@@ -152,6 +155,7 @@ def column_values(services: Sequence[Service], vocab: Vocabulary) -> ColumnValue
         genders=array((bits(x.eligibility.genders, GENDER_BITS) or ALL_GENDERS for x in s), i8),
         needs=array((bits(x.eligibility.needs, vocab.need_bits) for x in s), u8),
         fallback_needs=array((bits(x.fallback_for_needs, vocab.need_bits) for x in s), u8),
+        fallback_steps=array((bits(x.fallback_for_steps, ROLE_BITS) for x in s), u8),
         required=array((bits(x.eligibility.circumstances_required, vocab.circ_bits) for x in s), u8),
         excluded=array((bits(x.eligibility.circumstances_excluded, vocab.circ_bits) for x in s), u8),
         place_of_safety=array((x.kind == "place_of_safety" for x in s), bool),

@@ -21,20 +21,32 @@ from typing import Literal
 import msgspec
 import numpy as np
 
+from service.domain import reasons
 from service.domain.answer import Fallback, PathwayStep, ReferralAnswer, ResolvedOrigin
 from service.domain.errors import FieldProblem, InvalidInput
 from service.domain.model import Area, Service, Site, Taxonomies
 from service.domain.pathway import ROLES, steps_for
 from service.domain.routing import Person, ReferralRequest, Situation
-from service.domain.types import Context
+from service.domain.types import Context, PathwayRole
 from service.index.answers import Answers
 from service.index.catchments import Catchments, Drawn, drawn
-from service.index.columns import CONTEXT_BITS, GENDER_BITS, Columns, ColumnValues, Ints, SlugOrder, Vocabulary, bits
+from service.index.columns import (
+    CONTEXT_BITS,
+    GENDER_BITS,
+    ROLE_BITS,
+    Columns,
+    ColumnValues,
+    Ints,
+    SlugOrder,
+    Vocabulary,
+    bits,
+)
 from service.index.columns import column_values as columns_of
 from service.index.explain import explain
+from service.index.fallbacks import fallbacks
 from service.index.masks import Measures, Query
 from service.index.places import Places, Resolution
-from service.index.ranking import GROUPED_BY, Candidates, best_first, fallbacks, survivors
+from service.index.ranking import GROUPED_BY, Candidates, best_first, survivors
 from service.index.steps import by_step, gaps
 from service.index.timeline import Spans, Timeline, spans_of
 
@@ -206,6 +218,22 @@ class DirectoryIndex:
         m = survivors(self.candidates, self.timeline, self.services, where, q)
         return m, best_first(self.columns, self.slugs.rank, m, q, limit, self.config.kind_cap)
 
+    def _step_fallbacks(
+        self, where: Resolution, q: Query, empty: list[PathwayRole], context: Context
+    ) -> dict[PathwayRole, tuple[Fallback, ...]]:
+        """For steps with no option, the catch-all the data declares for each (fallback_for_steps)."""
+        if not len(self.candidates.fallback_pool("fallback_steps")):
+            return {}
+        wanted = {role: ROLE_BITS[role] for role in empty}
+        fm, covers = fallbacks(
+            self.candidates, self.timeline, self.services, self.slugs.rank, where, q, wanted, "fallback_steps"
+        )
+        return {
+            role: (self.answers.fallback(int(fm.idx[j]), j, fm, [], context, reasons.catch_all_step(role)),)
+            for j, roles in covers.items()
+            for role in roles
+        }
+
     def search(
         self,
         request: ReferralRequest,
@@ -226,8 +254,11 @@ class DirectoryIndex:
         options, *stepped = self.answers.ranked(m, [chosen, *per_step], person, context)
         empty = [s.role for s, picked in zip(plan, stepped, strict=True) if not picked]
         gap = gaps(self.candidates, self.timeline, self.services, q, where, empty) if empty else {}
+        caught = self._step_fallbacks(where, q, empty, context) if empty else {}
         steps = tuple(
-            PathwayStep(role=s.role, title=s.title, options=picked, gap=gap.get(s.role))
+            PathwayStep(
+                role=s.role, title=s.title, options=picked, gap=gap.get(s.role), fallbacks=caught.get(s.role, ())
+            )
             for s, picked in zip(plan, stepped, strict=True)
         )
         met = {n for o in options for n in o.needs_met}

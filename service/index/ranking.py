@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections.abc import Callable, Hashable, Sequence
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Literal, TypeVar
 
 import numpy as np
 
@@ -21,14 +21,12 @@ from service.index.catchments import Catchments, Cell
 from service.index.columns import Bools, Columns, Floats, Ints
 from service.index.masks import (
     MOMENT_MASKS,
-    PROFILE_MASKS,
     Measures,
     Query,
     Rows,
     capacity_at,
     eligible,
     opening_allows,
-    passing,
     travel_minutes,
 )
 from service.index.places import Resolution
@@ -81,6 +79,7 @@ GROUPED_BY: tuple[str, ...] = (
     "genders",
     "needs",
     "fallback_needs",
+    "fallback_steps",
     "required",
     "excluded",
     "place_of_safety",
@@ -110,7 +109,7 @@ class Candidates:
         self._usable: Bounded[tuple[frozenset[str], str], Rows] = Bounded(AREA_SETS * 2)
         self._usable_drawn: Bounded[tuple[tuple[float, float], str], Rows] = Bounded(POINTS)
         self._drawn: Bounded[tuple[float, float], Ints] = Bounded(POINTS)
-        self._fallbacks: Ints | None = None
+        self._fallbacks: dict[str, Ints] = {}
         self._explaining: Bounded[frozenset[str], Rows] = Bounded(AREA_SETS // 4)
         self._explaining_drawn: Bounded[tuple[float, float], Rows] = Bounded(POINTS)
         self._nearby: Bounded[tuple[tuple[Cell, ...], str, frozenset[str]], Rows] = Bounded(NEARBY)
@@ -132,19 +131,19 @@ class Candidates:
         """After a change to what they read: every cached look-up may be stale."""
         for cache in self._caches():
             cache.clear()
-        self._fallbacks = None
+        self._fallbacks = {}
 
     def cached(self) -> int:
         """How many look-ups are cached (for tests and diagnostics)."""
         return sum(len(cache.entries) for cache in self._caches())
 
-    def fallback_pool(self) -> Ints:
-        """Live rows the data names as a catch-all for some need."""
-        if self._fallbacks is None:
+    def fallback_pool(self, column: Literal["fallback_needs", "fallback_steps"]) -> Ints:
+        """Live rows the data names as a catch-all for some need (or some step)."""
+        if column not in self._fallbacks:
             c = self.columns.values
             n = self.columns.n
-            self._fallbacks = np.flatnonzero((c.fallback_needs[:n] != 0) & c.live[:n]).astype(np.int64)
-        return self._fallbacks
+            self._fallbacks[column] = np.flatnonzero((getattr(c, column)[:n] != 0) & c.live[:n]).astype(np.int64)
+        return self._fallbacks[column]
 
     def listed(self, codes: frozenset[str]) -> Ints:
         """Rows whose catchment is national or names one of these areas (sorted)."""
@@ -362,37 +361,3 @@ def best_first(columns: Columns, slug_rank: Ints, m: Measures, q: Query, limit: 
     if not len(m.idx):
         return []
     return first(ordered(columns, slug_rank, m, q), columns.values.kind[m.idx], limit, kind_cap)
-
-
-def fallbacks(
-    candidates: Candidates,
-    timeline: Timeline,
-    services: Sequence[Service | None],
-    slug_rank: Ints,
-    where: Resolution,
-    q: Query,
-    unmet: dict[str, int],
-) -> tuple[Measures, dict[int, list[str]]]:
-    """For needs no option meets (code -> bit), the best service the data declares a catch-all for each: every
-    rule but the needs rule must hold. Positions into the measures' rows, with the needs each covers."""
-    c = candidates.columns.values
-    wanted = np.uint64(sum(unmet.values()))
-    pool = candidates.fallback_pool()
-    pool = pool[(c.fallback_needs[pool] & wanted) != 0]
-    if len(pool):
-        pool = np.intersect1d(pool, candidates.everywhere(where), assume_unique=True)
-    m = measure(candidates.columns, timeline, services, pool, q, where.point)
-    every_rule_but_needs = tuple(name for name in PROFILE_MASKS if name != "meets_a_need")
-    person_ok = passing(Rows.of(c, pool), q, every_rule_but_needs)
-    ok = np.ones(len(pool), dtype=bool) if person_ok is None else person_ok.copy()
-    for moment in MOMENT_MASKS.values():
-        mask = moment(c, m, q)
-        if mask is not None:
-            ok &= mask
-    covers: dict[int, list[str]] = {}
-    for need, bit in unmet.items():
-        hits = np.flatnonzero(ok & ((c.fallback_needs[pool] & np.uint64(bit)) != 0))
-        if len(hits):
-            best = min(hits.tolist(), key=lambda j: (int(c.priority[pool[j]]), int(slug_rank[pool[j]])))
-            covers.setdefault(best, []).append(need)
-    return m, covers

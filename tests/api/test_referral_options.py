@@ -340,9 +340,9 @@ async def test_a_16_year_old_in_crisis_where_no_place_of_safety_takes_under_18s_
     assert places["options"] == []
     gap = places["gap"]
     assert gap["code"] == "NONE_CAN_TAKE"
-    assert gap["serving"] == 1
-    assert "S136_AGE_NOT_ACCEPTED" in gap["by_reason"]
-    assert gap["text"].startswith("1 place of safety serves here; none can take this person now: ")
+    assert gap["serving"] == 2  # the adults-only suite, and A&E (which meets no need given here)
+    assert gap["by_reason"]["S136_AGE_NOT_ACCEPTED"] == 1 and gap["by_reason"]["NO_NEED_MET"] == 1
+    assert gap["text"].startswith("2 places of safety serve here; none can take this person now: ")
 
 
 async def test_a_step_no_service_serves_here_says_so(demo: Client) -> None:
@@ -382,3 +382,16 @@ async def test_a_19_year_old_known_to_yos_in_bridgend_custody_with_no_need_given
     assert divert[:1] == ["bridgend-young-adult-triage"]
     older = await options(demo, request(bridgend, "custody", age=26, circumstances=["known_to_yos"]))
     assert "bridgend-young-adult-triage" not in slugs(older)
+
+
+async def test_where_no_place_of_safety_can_take_a_16_year_old_the_step_offers_the_declared_a_and_e_fallback(
+    demo: Client,
+) -> None:
+    manchester = {"type": "point", "lat": 53.4808, "lon": -2.2426}
+    answer = await options(demo, request(manchester, "street", age=16, needs=["mental_health_crisis"]))
+    places = step(answer, "place_of_safety")
+    assert places["options"] == [] and places["gap"]["code"] == "NONE_CAN_TAKE"
+    assert [f["service"]["slug"] for f in places["fallbacks"]] == ["manchester-royal-infirmary-emergency-department"]
+    assert places["fallbacks"][0]["label"] == "Catch-all: no place of safety here can take this person"
+    adult = await options(demo, request(manchester, "street", age=35, needs=["mental_health_crisis"]))
+    assert step(adult, "place_of_safety")["fallbacks"] == []

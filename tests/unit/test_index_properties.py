@@ -15,7 +15,7 @@ from service.domain.answer import ReferralAnswer
 from service.domain.geometry import haversine_km
 from service.domain.model import Area, Service, Taxonomies, Taxonomy, TaxonomyTerm
 from service.domain.pathway import ROLES, role_of, steps_for
-from service.domain.routing import Person, PointOrigin, ReferralRequest, Situation, exclusion_reasons
+from service.domain.routing import NO_PRIORITY, Person, PointOrigin, ReferralRequest, Situation, exclusion_reasons
 from service.domain.schedule import state_at
 from service.index.engine import DirectoryIndex, IndexConfig
 from service.index.places import Resolution
@@ -99,6 +99,7 @@ def services(draw: st.DrawFn, slug: str) -> dict[str, Any]:
         ),
         "pathway_role": draw(st.none() | st.none() | st.sampled_from(ROLES)),
         "group_pathway": draw(st.sampled_from([False, False, False, True])),
+        "fallback_for_steps": draw(mostly_empty(ROLES)),
         "police_station": draw(st.sampled_from([False, False, True])),
         "contexts": contexts,
         "general_entry_for": draw(st.lists(st.sampled_from(contexts), unique=True)),
@@ -387,7 +388,7 @@ def test_every_step_offers_the_services_of_its_role_the_reference_rules_allow_or
         assert len(offered) == min(step_limit, sum(min(cap, kinds.count(k)) for k in set(kinds)))
         assert [o.rank for o in step.options] == list(range(1, len(offered) + 1))
         if offered:
-            assert step.gap is None
+            assert step.gap is None and step.fallbacks == ()
             continue
         serving = [s for s in mine if "OUTSIDE_CATCHMENT" not in codes[s.slug]]
         counts: dict[str, int] = {}
@@ -396,6 +397,14 @@ def test_every_step_offers_the_services_of_its_role_the_reference_rules_allow_or
                 counts[code] = counts.get(code, 0) + 1
         assert step.gap is not None
         assert step.gap.code == ("NONE_CAN_TAKE" if serving else "NONE_SERVE_HERE")
+        catch_alls = [
+            s
+            for s in svcs
+            if step.role in s.fallback_for_steps
+            and not [r for r in exclusion_reasons(s, situation, state_at(s.schedule, AT)) if r.code != "NO_NEED_MET"]
+        ]
+        best = min(catch_alls, key=lambda s: (s.pathway_priority or NO_PRIORITY, s.slug), default=None)
+        assert [f.service.slug for f in step.fallbacks] == ([best.slug] if best else [])
         assert step.gap.serving == len(serving)
         assert step.gap.by_reason == counts
         assert step.gap.text

@@ -222,33 +222,33 @@ async def test_bad_queries_get_a_problem_naming_the_parameter(
 
 async def test_an_unmet_need_gets_the_labelled_catch_all_that_the_data_declares(demo: Client) -> None:
     line = {
-        "slug": "national-housing-advice-line",
-        "name": "National housing advice line",
+        "slug": "national-gambling-advice-line",
+        "name": "National gambling advice line",
         "organisation": "Test",
         "kind": "housing",
         "contexts": ["custody"],
         "access_modes": ["phone"],
         "catchment": {"type": "national"},
         "eligibility": {"needs": ["debt_finance"]},
-        "fallback_for_needs": ["housing"],
+        "fallback_for_needs": ["gambling"],
         "schedule": {"open_24_7": True},
         "contacts": {"phones": [{"number": "0300 000 0000", "twenty_four_hour": True}]},
     }
     assert (await demo.post("/v1/services", json=line)).status_code == 201
     bridgend = {"type": "site", "site": "bridgend-custody-suite"}
-    body = request(bridgend, "custody", age=40, needs=["housing"])
+    body = request(bridgend, "custody", age=40, needs=["gambling"])
     for _ in range(40):  # visible through the change feed within a second
         answer = await options(demo, body)
         if answer["fallbacks"]:
             break
         await asyncio.sleep(0.05)
-    assert answer["options"] == [] and answer["unmet_needs"] == ["housing"]
+    assert answer["options"] == [] and answer["unmet_needs"] == ["gambling"]
     [fallback] = answer["fallbacks"]
-    assert fallback["service"]["slug"] == "national-housing-advice-line"
-    assert fallback["for_needs"] == ["housing"] and fallback["label"].startswith("Catch-all")
+    assert fallback["service"]["slug"] == "national-gambling-advice-line"
+    assert fallback["for_needs"] == ["gambling"] and fallback["label"].startswith("Catch-all")
     assert fallback["phones"][0]["twenty_four_hour"] is True
     met = await options(demo, request(bridgend, "custody", age=40, needs=["debt_finance"]))
-    assert slugs(met) == ["national-housing-advice-line"] and met["fallbacks"] == []
+    assert slugs(met) == ["national-gambling-advice-line"] and met["fallbacks"] == []
 
 
 async def test_a_write_on_one_replica_is_searchable_on_another_within_a_second(
@@ -395,3 +395,18 @@ async def test_where_no_place_of_safety_can_take_a_16_year_old_the_step_offers_t
     assert places["fallbacks"][0]["label"] == "Catch-all: no place of safety here can take this person"
     adult = await options(demo, request(manchester, "street", age=35, needs=["mental_health_crisis"]))
     assert step(adult, "place_of_safety")["fallbacks"] == []
+
+
+async def test_a_man_of_35_of_no_fixed_abode_with_drug_and_housing_needs_in_manchester_custody_is_never_a_dead_end(
+    demo: Client,
+) -> None:
+    manchester = {"type": "site", "site": "manchester-central-park-custody-suite"}
+    profile: dict[str, Any] = {"needs": ["drugs", "housing"], "circumstances": ["no_fixed_abode"]}
+    answer = await options(demo, request(manchester, "custody", age=35, gender="male", **profile))
+    assert {"national-drugs-advice-line", "national-housing-advice-line"} <= set(slugs(answer))
+    assert [s["role"] for s in answer["steps"]] == ["assess", "divert", "refer_on"]
+    for s in answer["steps"]:
+        assert s["options"] or (s["gap"] and s["gap"]["text"]), s
+    refer_on = step(answer, "refer_on")
+    assert refer_on["options"] == [] and refer_on["gap"]["code"] == "NONE_SERVE_HERE"
+    assert [f["service"]["slug"] for f in refer_on["fallbacks"]] == ["national-drugs-advice-line"]

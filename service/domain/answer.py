@@ -146,5 +146,6 @@ class ReferralAnswer(Struct, frozen=True, kw_only=True):
     """With explain: the most relevant excluded services (eligible ones below the cut, then the fewest failed
     rules, then the nearest), at most `explanation.listed`."""
     near_misses: tuple[Excluded, ...] | None = None
-    """With explain: services that failed exactly one rule, nearest first, at most `explanation.listed`."""
+    """With explain: services that failed exactly one rule (never a closed one), nearest first, at most
+    `explanation.listed`."""
     explanation: Explanation | None = None

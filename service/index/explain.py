@@ -71,7 +71,7 @@ def explain(
     groups.append(_outside_but_eligible(candidates, where, q, ctx))
     bits = np.concatenate([f.bits for f in groups])
     idx = np.concatenate([f.idx for f in groups])
-    near_pos = np.flatnonzero(np.bitwise_count(bits) == 1)
+    near_pos = np.flatnonzero((np.bitwise_count(bits) == 1) & ((bits & CLOSED) == 0))
     left = np.ones(len(found.idx), dtype=bool)
     left[chosen] = False
     below = np.flatnonzero(left)
@@ -87,7 +87,7 @@ def explain(
         bits = np.concatenate((bits, groups[-1].bits))
         idx = np.concatenate((idx, groups[-1].idx))
         count = np.bitwise_count(bits)
-        pos = np.flatnonzero(count > 1)
+        pos = np.flatnonzero((count > 1) & ((bits & CLOSED) == 0))
         key = _farness(idx[pos], ctx) + count[pos] * 4.0  # a failure more outweighs any nearness (a cosine's range)
         more = np.concatenate((more, pos[_first(idx[pos], key, COSINE, count[pos], slug_rank, listed, ctx)]))
         more = more[: listed - len(below)]
@@ -132,6 +132,10 @@ def explain(
         near_km=NEAR_KM,
     )
     return tuple(excluded + entries(more)), tuple(entries(near_list)), explanation
+
+
+CLOSED = np.uint16(BIT["is_active"])
+"""A closed or temporarily closed service is counted, never listed: not as a near miss, nor as an exclusion."""
 
 
 def _outside_but_eligible(candidates: Candidates, where: Resolution, q: Query, ctx: Moment) -> Failures:

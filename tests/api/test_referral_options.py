@@ -410,3 +410,19 @@ async def test_a_man_of_35_of_no_fixed_abode_with_drug_and_housing_needs_in_manc
     refer_on = step(answer, "refer_on")
     assert refer_on["options"] == [] and refer_on["gap"]["code"] == "NONE_SERVE_HERE"
     assert [f["service"]["slug"] for f in refer_on["fallbacks"]] == ["national-drugs-advice-line"]
+
+
+async def test_a_closed_service_is_counted_but_never_listed_as_a_near_miss_or_an_exclusion(demo: Client) -> None:
+    r = await demo.patch("/v1/services/bedford-place-of-safety", json={"status": "temporarily_closed"})
+    assert r.status_code == 200
+    street = {"type": "point", "lat": 52.136, "lon": -0.466}
+    body = {**request(street, "street", age=35, needs=["mental_health_crisis"]), "explain_limit": 200}
+    for _ in range(40):  # the change feed makes it visible within a second
+        answer = await options(demo, body)
+        if "bedford-place-of-safety" not in slugs(answer):
+            break
+        await asyncio.sleep(0.05)
+    assert "bedford-place-of-safety" not in slugs(answer)
+    listed = {e["service"]["slug"] for e in answer["near_misses"] + answer["excluded"]}
+    assert "bedford-place-of-safety" not in listed
+    assert answer["explanation"]["by_reason"]["NOT_ACTIVE"] >= 1

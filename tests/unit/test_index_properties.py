@@ -257,13 +257,15 @@ def test_an_explanation_counts_every_service_by_the_reference_reasons_and_lists_
         codes = tuple(r.code for r in exclusion_reasons(s, situation, state_at(s.schedule, AT)))
         km = haversine_km(s.location.lon, s.location.lat, lon, lat) if s.location else None
         entry = (len(codes), km or 0.0, s.slug, codes or ("BELOW_THE_CUT",))
+        closed = "NOT_ACTIVE" in codes  # counted, never listed
         if "OUTSIDE_CATCHMENT" not in codes:
             for code in codes or ("BELOW_THE_CUT",):
                 counts[code] = counts.get(code, 0) + 1
-            listable.append(entry)
+            if not closed:
+                listable.append(entry)
         else:
             counts["OUTSIDE_CATCHMENT"] = counts.get("OUTSIDE_CATCHMENT", 0) + 1
-            if km is not None and km <= NEAR_KM:
+            if km is not None and km <= NEAR_KM and not closed:
                 (listable if len(codes) == 1 else beyond).append(entry)
     if sum(1 for e in listable if e[0] <= 1) < listed:
         listable += beyond

@@ -40,7 +40,13 @@ def _gentle() -> Iterator[None]:
     """While a worker thread builds an index: the cyclic garbage collector waits (a full collection holds the
     interpreter for as long as it takes to scan every object), and the interpreter hands over between threads every
     0.2 ms rather than every 5 ms, because a search on the loop that lets go of the interpreter (numpy does,
-    on large arrays) would otherwise wait up to 5 ms to get it back, each time."""
+    on large arrays) would otherwise wait up to 5 ms to get it back, each time.
+
+    Afterwards what was built is frozen out of the collector's reach (gc.freeze). Otherwise the first collection
+    after the build would scan every object it made, holding the interpreter (and so the searches) for hundreds of
+    milliseconds. An index holds no reference cycle (a test holds it to that), so reference counting alone frees
+    the one it replaces. What the freeze costs: cyclic garbage made elsewhere during the build is never collected
+    (a rebuild is rare: start-up, a gap in the change feed, the daily timeline)."""
     was = gc.isenabled()
     interval = sys.getswitchinterval()
     gc.disable()
@@ -49,6 +55,7 @@ def _gentle() -> Iterator[None]:
         yield
     finally:
         sys.setswitchinterval(interval)
+        gc.freeze()
         if was:
             gc.enable()
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -33,6 +32,10 @@ class Resolution:
         return next((a for a in self.areas if a.kind == "police_force_area"), None)
 
 
+RESOLVED = 8192
+"""Points whose resolution is remembered; the oldest makes room."""
+
+
 class Places:
     def __init__(self, areas: Sequence[Area], sites: Sequence[Site], postcodes: dict[str, tuple[float, float]]) -> None:
         self.areas = tuple(sorted(areas, key=lambda a: (a.kind, a.code)))
@@ -47,7 +50,7 @@ class Places:
         for site in sites:
             self.sites[site.slug] = site
             self.sites[str(site.id)] = site
-        self._resolve = lru_cache(maxsize=8192)(self._resolve_uncached)
+        self._resolved: dict[tuple[float, float], Resolution] = {}
         self.site_resolutions = {site.slug: self.resolve_point(site.location.lon, site.location.lat) for site in sites}
 
     def area_shape(self, code: str) -> Any:
@@ -60,7 +63,15 @@ class Places:
         return sorted({s.id: s for s in self.sites.values()}.values(), key=lambda s: s.name)
 
     def resolve_point(self, lon: float, lat: float) -> Resolution:
-        return self._resolve(round(lon, 6), round(lat, 6))
+        """Remembered for the last RESOLVED points (a plain dict, not a cache wrapping a bound method, which would
+        tie the places to themselves in a reference cycle: an index must be freed by reference counting alone)."""
+        key = (round(lon, 6), round(lat, 6))
+        found = self._resolved.get(key)
+        if found is None:
+            if len(self._resolved) >= RESOLVED:
+                del self._resolved[next(iter(self._resolved))]
+            found = self._resolved[key] = self._resolve_uncached(*key)
+        return found
 
     def _resolve_uncached(self, lon: float, lat: float) -> Resolution:
         here = shapely.Point(lon, lat)

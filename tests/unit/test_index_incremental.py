@@ -173,3 +173,21 @@ def test_a_service_full_until_a_time_counts_as_full_before_it_and_not_after_it_o
         assert full_count(at) == expected, at
     index.apply(index.prepare([msgspec.structs.replace(full, capacity=Capacity(status="available"))]))
     assert full_count(AT) == 0
+
+
+def test_an_index_holds_no_reference_cycle_so_reference_counting_alone_frees_it() -> None:
+    # The keeper freezes what a rebuild made out of the garbage collector's reach (keeper._gentle), so an index
+    # replaced by a rebuild must be freed by reference counting alone.
+    import gc
+
+    from service.domain.routing import Person
+    from tests.unit.test_index_properties import build, search, welcoming
+
+    gc.collect()
+    index = build([welcoming(f"w{i}", -0.9 + i * 0.01, 52.5) for i in range(50)])
+    for i in range(20):
+        search(
+            index, Person(age=30, gender="female", needs=("alcohol",)), "custody", -0.7 + i * 0.01, 52.4, explain=True
+        )
+    del index
+    assert gc.collect() == 0

@@ -12,6 +12,7 @@ import os
 import re
 import secrets
 import sys
+import tempfile
 import urllib.request
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
@@ -59,16 +60,19 @@ def _pid_alive(pid: int) -> bool:
 
 
 @pytest.fixture(scope="session")
-def admin_dsn(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def admin_dsn() -> Iterator[str]:
+    """DATABASE_URL's server, or an embedded one in a folder of its own. Not under pytest's basetemp: pytest keeps
+    only its last three, so another run started meanwhile on the machine would delete the server's data."""
     url = os.environ.get("DATABASE_URL")
     if url:
         yield url
         return
-    server = EmbeddedPostgres(tmp_path_factory.mktemp("pg"))
-    try:
-        yield server.start()
-    finally:
-        server.stop()
+    with tempfile.TemporaryDirectory(prefix="pathways-test-pg-") as folder:
+        server = EmbeddedPostgres(Path(folder))
+        try:
+            yield server.start()
+        finally:
+            server.stop()
 
 
 @pytest.fixture(scope="session")

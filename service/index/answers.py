@@ -29,7 +29,7 @@ from service.domain.answer import (
 from service.domain.model import Service
 from service.domain.routing import HARD_RULES, Person, Situation, is_tailored
 from service.domain.schedule import OpeningState
-from service.index.columns import CAPACITY_NAMES, Columns, Ints, Vocabulary
+from service.index.columns import CAPACITY_NAMES, Columns, Ints, Vocabulary, bits
 from service.index.masks import PROFILE_MASKS, Measures
 from service.index.timeline import opening_state
 
@@ -185,7 +185,7 @@ class Answers:
         at = np.array(chosen, dtype=np.int64)
         rows = m.idx[at]
         need_bits = self.vocab.need_bits
-        asked = np.uint64(sum(need_bits[n] for n in person.needs))
+        asked = np.uint64(bits(person.needs, need_bits))
         columns = zip(
             rows.tolist(),
             m.opening.open_now[at].tolist(),

@@ -21,7 +21,7 @@ from numpy.typing import NDArray
 from service.domain.geometry import haversine_km_many
 from service.domain.model import Service
 from service.domain.routing import HARD_RULES
-from service.index.columns import FULL, Bools, ColumnValues, Floats, Ints
+from service.index.columns import FULL, Bits, Bools, ColumnValues, Floats, Ints
 from service.index.masks import PROFILE_MASKS, Query, Rows, opening_allows, too_far, travel_minutes
 from service.index.ranking import group_opening, open_when_needed_in
 from service.index.timeline import Opening, Timeline
@@ -137,16 +137,29 @@ def _person(rows: Rows, q: Query, names: tuple[str, ...]) -> Part:
             continue
         rule_bits = failed * np.uint16(BIT[name])
         bits = rule_bits if bits is None else bits | rule_bits
-        match name:
-            case "accepts_age":
-                first = int(np.count_nonzero(failed & (rows.age_min > q.age)))
-            case "circumstances_allow":
-                first = int(np.count_nonzero(failed & ((rows.required & ~q.circumstances) != 0)))
-            case _:
-                tally.append((CODES[name], total))
-                continue
-        tally += [(code, n) for code, n in zip(SPLIT[name], (first, total - first), strict=True) if n]
+        tally += by_code(name, failed, total, rows.age_min, rows.required, q)
     return bits, tuple(tally)
+
+
+def by_code(name: str, failed: Bools, total: int, age_min: Floats, required: Bits, q: Query) -> list[tuple[str, int]]:
+    """How many of these rows (`failed`: the `total` that fail the rule) each of the rule's reason codes excluded:
+    a rule with two codes as the reference rule chooses between them (SPLIT), by the rows' `age_min` and
+    `required` circumstances."""
+    match name:
+        case "accepts_age":
+            first = int(np.count_nonzero(failed & (age_min > q.age)))
+        case "circumstances_allow":
+            first = int(np.count_nonzero(failed & ((required & ~q.circumstances) != 0)))
+        case "open_when_needed":
+            return [(closed_code(q), total)]
+        case _:
+            return [(CODES[name], total)]
+    return [(code, n) for code, n in zip(SPLIT[name], (first, total - first), strict=True) if n]
+
+
+def closed_code(q: Query) -> str:
+    """open_when_needed's reason code: in the street a service must be open now; elsewhere within the window."""
+    return "CLOSED_NOW" if q.context == "street" else "CLOSED_IN_WINDOW"
 
 
 def _unmet(rows: Rows, q: Query) -> Part:
@@ -175,7 +188,7 @@ def _part(name: str, code: str, failed: Bools | None) -> Part:
 
 def _closed(rows: Rows, opening: Opening, q: Query, ctx: Moment) -> Part:
     """open_when_needed's failures: within the timeline, from the group's mask remembered per minute."""
-    code = "CLOSED_NOW" if q.context == "street" else "CLOSED_IN_WINDOW"
+    code = closed_code(q)
     if not ctx.timeline.covers(q.t):
         allowed = opening_allows(rows.immediate, opening, q)
         return _part("open_when_needed", code, None if allowed is None else ~allowed)

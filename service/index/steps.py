@@ -16,7 +16,7 @@ from service.domain.model import Service
 from service.domain.pathway import ROLES
 from service.domain.types import PathwayRole
 from service.index.columns import Columns, ColumnValues, Ints
-from service.index.failures import BIT, CODES, SPLIT, Fails, Moment, failed_rules, failures
+from service.index.failures import BIT, Fails, Moment, by_code, failed_rules, failures
 from service.index.masks import Measures, Query
 from service.index.places import Resolution
 from service.index.ranking import Candidates, first, ordered
@@ -90,19 +90,6 @@ def _count(counts: dict[str, int], idx: Ints, bits: Fails, q: Query, c: ColumnVa
         for name in failed_rules(value):
             by_rule[name] += n
     for name, total in by_rule.items():
-        match name:
-            case "accepts_age":
-                first = int(np.count_nonzero(((bits & BIT[name]) != 0) & (c.age_min[idx] > q.age)))
-            case "circumstances_allow":
-                missing = (c.required[idx] & ~q.circumstances) != 0
-                first = int(np.count_nonzero(((bits & BIT[name]) != 0) & missing))
-            case "open_when_needed":
-                code = "CLOSED_NOW" if q.context == "street" else "CLOSED_IN_WINDOW"
-                counts[code] = counts.get(code, 0) + total
-                continue
-            case _:
-                counts[CODES[name]] = counts.get(CODES[name], 0) + total
-                continue
-        for code, n in zip(SPLIT[name], (first, total - first), strict=True):
-            if n:
-                counts[code] = counts.get(code, 0) + n
+        failed = (bits & BIT[name]) != 0
+        for code, n in by_code(name, failed, total, c.age_min[idx], c.required[idx], q):
+            counts[code] = counts.get(code, 0) + n

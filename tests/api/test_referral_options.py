@@ -331,7 +331,7 @@ async def test_a_street_crisis_answer_has_a_consult_step_then_a_place_of_safety_
     assert step(answer, "place_of_safety")["gap"] is None
 
 
-async def test_a_16_year_old_in_crisis_where_no_place_of_safety_takes_under_18s_gets_a_gap_that_says_so(
+async def test_a_16_year_old_in_crisis_where_no_place_of_safety_takes_under_18s_gets_a_gap_that_says_so_and_the_a_and_e(
     demo: Client,
 ) -> None:
     manchester = {"type": "point", "lat": 53.4808, "lon": -2.2426}
@@ -343,6 +343,10 @@ async def test_a_16_year_old_in_crisis_where_no_place_of_safety_takes_under_18s_
     assert gap["serving"] == 2  # the adults-only suite, and A&E (which meets no need given here)
     assert gap["by_reason"]["S136_AGE_NOT_ACCEPTED"] == 1 and gap["by_reason"]["NO_NEED_MET"] == 1
     assert gap["text"].startswith("2 places of safety serve here; none can take this person now: ")
+    assert [f["service"]["slug"] for f in places["fallbacks"]] == ["manchester-royal-infirmary-emergency-department"]
+    assert places["fallbacks"][0]["label"] == "Catch-all: no place of safety here can take this person"
+    adult = await options(demo, request(manchester, "street", age=35, needs=["mental_health_crisis"]))
+    assert step(adult, "place_of_safety")["fallbacks"] == []
 
 
 async def test_a_step_no_service_serves_here_says_so(demo: Client) -> None:
@@ -382,19 +386,6 @@ async def test_a_19_year_old_known_to_yos_in_bridgend_custody_with_no_need_given
     assert divert[:1] == ["bridgend-young-adult-triage"]
     older = await options(demo, request(bridgend, "custody", age=26, circumstances=["known_to_yos"]))
     assert "bridgend-young-adult-triage" not in slugs(older)
-
-
-async def test_where_no_place_of_safety_can_take_a_16_year_old_the_step_offers_the_declared_a_and_e_fallback(
-    demo: Client,
-) -> None:
-    manchester = {"type": "point", "lat": 53.4808, "lon": -2.2426}
-    answer = await options(demo, request(manchester, "street", age=16, needs=["mental_health_crisis"]))
-    places = step(answer, "place_of_safety")
-    assert places["options"] == [] and places["gap"]["code"] == "NONE_CAN_TAKE"
-    assert [f["service"]["slug"] for f in places["fallbacks"]] == ["manchester-royal-infirmary-emergency-department"]
-    assert places["fallbacks"][0]["label"] == "Catch-all: no place of safety here can take this person"
-    adult = await options(demo, request(manchester, "street", age=35, needs=["mental_health_crisis"]))
-    assert step(adult, "place_of_safety")["fallbacks"] == []
 
 
 async def test_a_man_of_35_of_no_fixed_abode_with_drug_and_housing_needs_in_manchester_custody_is_never_a_dead_end(

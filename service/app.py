@@ -82,7 +82,9 @@ def create_app(settings: Settings, extra_handlers: Sequence[Any] = ()) -> Litest
                     if report is not None:
                         log.info("loaded the demo directory: %d services", report.services.created)
             config = IndexConfig(
-                detention_window=dt.timedelta(hours=settings.detention_window_hours), kind_cap=settings.kind_cap
+                detention_window=dt.timedelta(hours=settings.detention_window_hours),
+                kind_cap=settings.kind_cap,
+                near_miss_minutes=settings.near_miss_minutes,
             )
             keeper = IndexKeeper(db, vocab, config)
             await keeper.start()

@@ -7,6 +7,8 @@ from pathlib import Path
 
 from msgspec import Struct
 
+from service.domain.near import NEAR_MISS_MINUTES
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -38,6 +40,8 @@ class Settings(Struct, frozen=True, kw_only=True):
     log_level: str = "INFO"
     detention_window_hours: int = 24
     kind_cap: int = 3
+    near_miss_minutes: int = NEAR_MISS_MINUTES
+    """Minutes of travel within which a service outside its catchment may be listed as a near miss."""
     online_geocoder: str = ""
     geocoder_user_agent: str = "ld-pathways"
     read_access: str = "open"
@@ -70,6 +74,10 @@ class Settings(Struct, frozen=True, kw_only=True):
             default = getattr(cls(), field)
             values[field] = _parse(name, raw, default)
         settings = cls(**values)  # type: ignore[arg-type]
+        if not 1 <= settings.near_miss_minutes <= MAX_NEAR_MISS_MINUTES:
+            raise SettingsError(
+                f"PATHWAYS_NEAR_MISS_MINUTES={settings.near_miss_minutes}: expected 1 to {MAX_NEAR_MISS_MINUTES}"
+            )
         if settings.read_access not in ("open", "key"):
             raise SettingsError(f"PATHWAYS_READ_ACCESS={settings.read_access!r}: expected open or key")
         return settings
@@ -94,6 +102,7 @@ ENV: dict[str, str] = {
     "PATHWAYS_LOG_LEVEL": "log_level",
     "PATHWAYS_DETENTION_WINDOW_HOURS": "detention_window_hours",
     "PATHWAYS_KIND_CAP": "kind_cap",
+    "PATHWAYS_NEAR_MISS_MINUTES": "near_miss_minutes",
     "PATHWAYS_ONLINE_GEOCODER": "online_geocoder",
     "PATHWAYS_GEOCODER_USER_AGENT": "geocoder_user_agent",
     "PATHWAYS_CORS_ORIGINS": "cors_origins",
@@ -111,6 +120,8 @@ ENV: dict[str, str] = {
     "PATHWAYS_WEB_ASSETS_DIR": "web_assets_dir",
 }
 
+MAX_NEAR_MISS_MINUTES = 240
+"""Four hours' travel is as far as a near miss could mean anything (and bounds the grid cells examined)."""
 ZERO_ALLOWED = {"PATHWAYS_RATE_LIMIT_PER_MINUTE", "PATHWAYS_AUTH_FAILURES_PER_MINUTE"}
 """0 switches the limit off."""
 _TRUE = {"1", "true", "yes", "on"}

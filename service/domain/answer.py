@@ -100,9 +100,13 @@ class Explanation(Struct, frozen=True, kw_only=True):
     by_reason: dict[str, int]
     """How many services each reason excluded (a service failing two rules counts under both). Services whose
     catchment does not hold the origin count under OUTSIDE_CATCHMENT; their other reasons are worked out only for
-    those within `near_km` of the origin."""
+    those worth listing: within `near_minutes` of the origin, or serving an area bordering the origin's."""
     listed: int
+    near_minutes: int
+    """The travel limit within which a service outside its catchment may be listed as a near miss."""
     near_km: float
+    """The same limit as a straight-line distance in this context (by the travel estimate's speed and road
+    factor)."""
 
 
 class Gap(Struct, frozen=True, kw_only=True):

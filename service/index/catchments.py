@@ -143,9 +143,13 @@ class Catchments:
         self.generation += 1
 
     def listing(self, codes: frozenset[str]) -> Ints:
-        """Rows whose catchment is national or names one of these areas."""
+        """Rows whose catchment is national or names one of these areas (sorted)."""
         parts = [self.national.array(None), *(self.areas.array(c) for c in codes)]
         return np.unique(np.concatenate(parts))
+
+    def naming(self, codes: frozenset[str]) -> Ints:
+        """Rows whose catchment names one of these areas (sorted)."""
+        return np.unique(np.concatenate([NONE, *(self.areas.array(c) for c in codes)]))
 
     def drawn_around(self, point: Point, c: ColumnValues) -> Ints:
         """Rows with a radius or polygon catchment holding the point."""

@@ -25,6 +25,7 @@ from service.domain import reasons
 from service.domain.answer import Fallback, PathwayStep, ReferralAnswer, ResolvedOrigin
 from service.domain.errors import FieldProblem, InvalidInput
 from service.domain.model import Area, Service, Site, Taxonomies
+from service.domain.near import NEAR_MISS_MINUTES
 from service.domain.pathway import ROLES, steps_for
 from service.domain.routing import Person, ReferralRequest, Situation
 from service.domain.types import Context, PathwayRole
@@ -55,6 +56,7 @@ from service.index.timeline import Spans, Timeline, spans_of
 class IndexConfig:
     detention_window: dt.timedelta = dt.timedelta(hours=24)
     kind_cap: int = 3
+    near_miss_minutes: int = NEAR_MISS_MINUTES
 
 
 @dataclass(frozen=True)
@@ -80,7 +82,7 @@ class DirectoryIndex:
         self.columns = Columns(empty)
         self.slugs = SlugOrder([])
         self.catchments = Catchments()
-        self.candidates = Candidates(self.columns, self.catchments)
+        self.candidates = Candidates(self.columns, self.catchments, config.near_miss_minutes)
         self.services: list[Service | None] = []
         self.answers = Answers(self.columns, self.services, self.vocab)
         self.by_slug: dict[str, Service] = {}

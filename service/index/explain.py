@@ -4,11 +4,12 @@ Every service is counted: those whose catchment holds the origin by each rule th
 their catchment. Rules are worked out for the two groups of rows whose catchment holds the origin, each gathered
 once and cached with what it has worked out (ranking.Candidates): the rows listing an area that holds the origin,
 and the rows drawn around it (failures.py: a row's failures are one small integer, a bit per rule, remembered per
-group in parts with their counts by reason code, so a search combines a few remembered parts). The rows located
-within NEAR_KM of the origin whose catchment does not hold it (a service just over a catchment border is a near
-miss worth showing; one across the country is not) are filtered as the ranking filters. Only the most relevant
-few are listed, in words: the eligible ones the ranking left below the cut, then those failing the fewest rules,
-nearest first; only the rows that could be listed are measured.
+group in parts with their counts by reason code, so a search combines a few remembered parts). The rows whose
+catchment does not hold the origin but which are worth listing (domain/near.py: within the travel limit for near
+misses, or serving a bordering area; a service just over a catchment border is a near miss worth showing, one
+across the country is not) are filtered as the ranking filters. Only the most relevant few are listed, in words:
+the eligible ones the ranking left below the cut, then those failing the fewest rules, nearest first; only the
+rows that could be listed are measured.
 """
 
 from __future__ import annotations
@@ -28,9 +29,9 @@ from service.domain.schedule import OpeningState
 from service.index.answers import Answers
 from service.index.columns import Floats, Ints
 from service.index.failures import BIT, CATCHMENT, Failures, Moment, failed_rules, failures
-from service.index.masks import READS, Measures, Query, Rows
+from service.index.masks import READS, Measures, Query, Rows, travel_minutes
 from service.index.places import Resolution
-from service.index.ranking import NEAR_KM, Candidates, among, eligible_rows, judged, measure
+from service.index.ranking import Candidates, among, eligible_rows, judged, measure
 from service.index.timeline import Opening, Timeline, opening_state
 
 
@@ -82,7 +83,7 @@ def explain(
         # Few services fail at most one rule: the list goes on to those failing more, nearby ones outside their
         # catchment included, so their rules are worked out too (a small or sparse directory). They come after
         # every position found so far, which stand.
-        near = Rows.of(c, _outside_nearby(candidates, where, groups[-1].idx))
+        near = Rows.of(c, _outside_nearby(candidates, where, q, groups[-1].idx))
         groups.append(failures(near, False, q, ctx)[0])
         bits = np.concatenate((bits, groups[-1].bits))
         idx = np.concatenate((idx, groups[-1].idx))
@@ -129,7 +130,8 @@ def explain(
         near_misses_total=len(near_pos),
         by_reason=counts,
         listed=listed,
-        near_km=NEAR_KM,
+        near_minutes=candidates.near_minutes,
+        near_km=round(candidates.near_km[q.context], 3),
     )
     return tuple(excluded + entries(more)), tuple(entries(near_list)), explanation
 
@@ -139,20 +141,23 @@ CLOSED = np.uint16(BIT["is_active"])
 
 
 def _outside_but_eligible(candidates: Candidates, where: Resolution, q: Query, ctx: Moment) -> Failures:
-    """Services within NEAR_KM of the origin that fail only the catchment rule: the rows located near the origin
-    whose catchment does not list its areas (one group per cells, context and area set, with its masks), filtered as
-    the ranking filters (eligible_rows, then judged for the few left), less the drawn catchments that hold it."""
-    rows = candidates.nearby_outside(where, q)
+    """Services worth listing outside their catchment (domain/near.py) that fail only the catchment rule: the rows
+    near the origin whose catchment does not list its areas (one group per cells, context and area set, with its
+    masks), filtered as the ranking filters (eligible_rows, then judged for the few left), less the drawn
+    catchments that hold it."""
+    rows, bordering = candidates.nearby_outside(where, q)
     idx = eligible_rows([rows], ctx.timeline, ctx.n, q)
     cosine = np.take(ctx.c.unit, idx, axis=0) @ ctx.origin
-    near = cosine > SURELY_FAR
-    idx, cosine = idx[near], cosine[near]
-    if (cosine < SURELY_NEAR).any():  # some within a metre of NEAR_KM: measured as the rules measure
+    km = candidates.near_km[q.context]
+    named = among(idx, bordering)
+    near = (cosine > math.cos((km + 0.001) / EARTH_RADIUS_KM)) | named
+    idx, cosine, named = idx[near], cosine[near], named[near]
+    unsure = ~named & (cosine < math.cos((km - 0.001) / EARTH_RADIUS_KM))
+    if unsure.any():  # within a metre of the limit's distance: measured as the rule measures
         c = ctx.c
-        near = (cosine >= SURELY_NEAR) | (
-            haversine_km_many(c.lon[idx], c.lat[idx], ctx.origin_lon, ctx.origin_lat) <= NEAR_KM
-        )
-        idx, cosine = idx[near], cosine[near]
+        far = travel_minutes(haversine_km_many(c.lon[idx], c.lat[idx], ctx.origin_lon, ctx.origin_lat), q.context)
+        keep = ~unsure | (far <= candidates.near_minutes)
+        idx, cosine = idx[keep], cosine[keep]
     if len(drawn := candidates.drawn(where.point)):
         keep = ~among(idx, drawn)
         idx, cosine = idx[keep], cosine[keep]
@@ -163,16 +168,12 @@ def _outside_but_eligible(candidates: Candidates, where: Resolution, q: Query, c
     return Failures(idx=m.idx, bits=np.full(len(m.idx), BIT[CATCHMENT], dtype=np.uint16), opening=m.opening)
 
 
-SURELY_NEAR = math.cos((NEAR_KM - 0.001) / EARTH_RADIUS_KM)
-SURELY_FAR = math.cos((NEAR_KM + 0.001) / EARTH_RADIUS_KM)
-"""The cosines of the angle at the Earth's centre a metre inside and a metre beyond NEAR_KM (a cosine's rounding is
-far finer than a metre here): only a row between them is measured, by haversine, to tell whether it is near."""
-
-
-def _outside_nearby(candidates: Candidates, where: Resolution, already: Ints) -> Ints:
-    """Every row located within NEAR_KM of the origin whose catchment does not hold it, but those in `already`."""
+def _outside_nearby(candidates: Candidates, where: Resolution, q: Query, already: Ints) -> Ints:
+    """Every row worth listing outside its catchment (within the near-miss distance, or naming a bordering area)
+    whose catchment does not hold the origin, but those in `already`."""
     c = candidates.columns.values
-    nearby = candidates.catchments.located_near(where.point, NEAR_KM, c)
+    located = candidates.catchments.located_near(where.point, candidates.near_km[q.context], c)
+    nearby = np.union1d(located, candidates.catchments.naming(where.adjacent))
     rows: Ints = nearby[candidates.outside(where, nearby) & ~among(nearby, np.sort(already))]
     return rows
 

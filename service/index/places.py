@@ -19,6 +19,9 @@ from service.domain.model import Area, Point, Site
 
 NEAREST_AREA_DEGREES = 0.05
 """A point in no area (a coastal centroid, say) takes the nearest area of each kind within about 5 km."""
+BORDERING_DEGREES = 0.0005
+"""Two areas of a kind border each other when their boundaries come within about 50 m (generalised boundaries
+need not share their vertices exactly)."""
 
 
 @dataclass(frozen=True)
@@ -26,6 +29,8 @@ class Resolution:
     point: Point
     areas: tuple[AreaRef, ...]
     codes: frozenset[str]
+    adjacent: frozenset[str] = frozenset()
+    """The areas bordering one that holds the point, of the same kind, less those that hold it (near misses)."""
 
     @property
     def force(self) -> AreaRef | None:
@@ -45,6 +50,7 @@ class Places:
         self.area_shapes = np.array(shapes, dtype=object)
         self.area_tree = shapely.STRtree(shapes)
         self.area_position = {a.code: i for i, a in enumerate(self.areas)}
+        self.neighbours = self._bordering()
         self.postcodes = postcodes
         self.sites: dict[str, Site] = {}
         for site in sites:
@@ -52,6 +58,17 @@ class Places:
             self.sites[str(site.id)] = site
         self._resolved: dict[tuple[float, float], Resolution] = {}
         self.site_resolutions = {site.slug: self.resolve_point(site.location.lon, site.location.lat) for site in sites}
+
+    def _bordering(self) -> dict[str, frozenset[str]]:
+        """Each area's bordering areas of the same kind (about 20 ms for the 43 forces and 318 districts)."""
+        near: dict[str, set[str]] = {a.code: set() for a in self.areas}
+        if self.areas:
+            one, other = self.area_tree.query(self.area_shapes, predicate="dwithin", distance=BORDERING_DEGREES)
+            for i, j in zip(one.tolist(), other.tolist(), strict=True):
+                a, b = self.areas[i], self.areas[j]
+                if i != j and a.kind == b.kind:
+                    near[a.code].add(b.code)
+        return {code: frozenset(codes) for code, codes in near.items()}
 
     def area_shape(self, code: str) -> Any:
         """The shapely boundary of a stored area, or None."""
@@ -89,7 +106,9 @@ class Places:
                 best[kind] = (distance, i)
         chosen |= {i for _, i in best.values()}
         refs = tuple(self.area_refs[i] for i in sorted(chosen))
-        return Resolution(point=Point(lon=lon, lat=lat), areas=refs, codes=frozenset(r.code for r in refs))
+        codes = frozenset(r.code for r in refs)
+        adjacent = frozenset().union(*(self.neighbours[code] for code in codes)) - codes
+        return Resolution(point=Point(lon=lon, lat=lat), areas=refs, codes=codes, adjacent=adjacent)
 
     def resolve_site(self, key: str) -> tuple[Site, Resolution]:
         site = self.sites.get(key)

@@ -17,6 +17,8 @@ import numpy as np
 
 from service.domain.geometry import haversine_km_many
 from service.domain.model import Point, Service
+from service.domain.near import NEAR_MISS_MINUTES, near_miss_km
+from service.domain.routing import SPEED_KMH
 from service.index.catchments import Catchments, Cell
 from service.index.columns import Bools, Columns, Floats, Ints
 from service.index.masks import (
@@ -61,12 +63,10 @@ boundaries overlap), so every one stays, in each of the four contexts."""
 POINTS = 4096
 """Points remembered (custody suites and other sites search from the same point again and again)."""
 NEARBY = 2048
-"""Groups of rows located near an origin remembered (per area set, context and the grid cells within NEAR_KM of
-the point; explanations' near misses; which of them each point uses is remembered per point). A group holds only
-rows whose catchment does not list the origin's areas: at 50,000 services a few hundred rows, about 1,400 in
-central London (about 80 KB with their masks)."""
-NEAR_KM = 10.0
-"""How far from the origin a service outside its catchment is still worth examining as a near miss."""
+"""Groups of rows near an origin remembered (per area set, context and the grid cells within the context's
+near-miss distance of the point; explanations' near misses; which of them each point uses is remembered per point):
+rows located near the point or naming a bordering area, whose catchment does not list the origin's areas. At 50,000
+services a few thousand rows (about 55 bytes each, with their masks)."""
 
 
 GROUPED_BY: tuple[str, ...] = (
@@ -103,8 +103,12 @@ class Candidates:
     a row each, at most masks.MEMO). A change to anything they read (GROUPED_BY, a catchment, a schedule) drops
     all of it, gathered again on demand; any other change (the capacity that live updates send) drops nothing."""
 
-    def __init__(self, columns: Columns, catchments: Catchments) -> None:
+    def __init__(self, columns: Columns, catchments: Catchments, near_minutes: int = NEAR_MISS_MINUTES) -> None:
         self.columns, self.catchments = columns, catchments
+        self.near_minutes = near_minutes
+        self.near_km = {context: near_miss_km(context, near_minutes) for context in SPEED_KMH}
+        """How far from the origin, in a straight line, a service outside its catchment is worth listing as a near
+        miss, per context (domain/near.py)."""
         self._listed: Bounded[frozenset[str], Ints] = Bounded(AREA_SETS)
         self._usable: Bounded[tuple[frozenset[str], str], Rows] = Bounded(AREA_SETS * 2)
         self._usable_drawn: Bounded[tuple[tuple[float, float], str], Rows] = Bounded(POINTS)
@@ -112,8 +116,8 @@ class Candidates:
         self._fallbacks: dict[str, Ints] = {}
         self._explaining: Bounded[frozenset[str], Rows] = Bounded(AREA_SETS // 4)
         self._explaining_drawn: Bounded[tuple[float, float], Rows] = Bounded(POINTS)
-        self._nearby: Bounded[tuple[tuple[Cell, ...], str, frozenset[str]], Rows] = Bounded(NEARBY)
-        self._nearby_at: Bounded[tuple[float, float, str], Rows] = Bounded(POINTS)
+        self._nearby: Bounded[tuple[tuple[Cell, ...], str, frozenset[str]], tuple[Rows, Ints]] = Bounded(NEARBY)
+        self._nearby_at: Bounded[tuple[float, float, str], tuple[Rows, Ints]] = Bounded(POINTS)
 
     def _caches(self) -> tuple[Bounded[Any, Any], ...]:
         return (
@@ -175,21 +179,24 @@ class Candidates:
         )
         return listing, drawn
 
-    def nearby_outside(self, where: Resolution, q: Query) -> Rows:
-        """Live, active rows serving the context, not full for good, located in the grid cells within NEAR_KM of the
-        origin, whose catchment does not list the origin's areas (drawn catchments are the caller's to check):
-        where near misses outside their catchment are found. One group per cells, context and area set."""
+    def nearby_outside(self, where: Resolution, q: Query) -> tuple[Rows, Ints]:
+        """Live, active rows serving the context, not full for good, whose catchment does not list the origin's
+        areas (drawn catchments are the caller's to check), located in the grid cells within the context's near-miss
+        distance of the origin or naming an area bordering the origin's: where near misses outside their catchment
+        are found. With them, the rows naming a bordering area (sorted), which are near misses wherever they are.
+        One group per cells, context and area set (the bordering areas follow from the area set)."""
 
-        def shared() -> Rows:
-            cells = self.catchments.cells_near(where.point, NEAR_KM)
-            return self._nearby.get((cells, q.context, where.codes), lambda: self._not_listing(cells, where.codes, q))
+        def shared() -> tuple[Rows, Ints]:
+            cells = self.catchments.cells_near(where.point, self.near_km[q.context])
+            return self._nearby.get((cells, q.context, where.codes), lambda: self._not_listing(cells, where, q))
 
         return self._nearby_at.get((where.point.lon, where.point.lat, q.context), shared)
 
-    def _not_listing(self, cells: tuple[Cell, ...], codes: frozenset[str], q: Query) -> Rows:
-        parts = [self.catchments.located_in(cell) for cell in cells]
-        located = np.sort(np.concatenate(parts)) if parts else np.zeros(0, dtype=np.int64)
-        return self._rows(located[~among(located, self.listed(codes))], q)
+    def _not_listing(self, cells: tuple[Cell, ...], where: Resolution, q: Query) -> tuple[Rows, Ints]:
+        bordering = self.catchments.naming(where.adjacent)
+        rows = np.unique(np.concatenate([self.catchments.located_in(cell) for cell in cells] + [bordering]))
+        rows = rows[~among(rows, self.listed(where.codes))]
+        return self._rows(rows, q), bordering
 
     def outside(self, where: Resolution, rows: Ints) -> Bools:
         """Which of these rows' catchments do not hold the origin."""

@@ -4,6 +4,7 @@ better-matching services first, and answers the same request the same way every 
 from __future__ import annotations
 
 import datetime as dt
+import math
 import uuid
 from typing import Any
 
@@ -13,13 +14,13 @@ from hypothesis import strategies as st
 
 from service.domain.answer import ReferralAnswer
 from service.domain.geometry import haversine_km
-from service.domain.model import Area, Service, Taxonomies, Taxonomy, TaxonomyTerm
+from service.domain.model import Area, RadiusCatchment, Service, Taxonomies, Taxonomy, TaxonomyTerm
+from service.domain.near import NEAR_MISS_MINUTES, worth_listing_outside
 from service.domain.pathway import ROLES, role_of, steps_for
 from service.domain.routing import NO_PRIORITY, Person, PointOrigin, ReferralRequest, Situation, exclusion_reasons
 from service.domain.schedule import state_at
 from service.index.engine import DirectoryIndex, IndexConfig
 from service.index.places import Resolution
-from service.index.ranking import NEAR_KM
 
 AT = dt.datetime(2026, 11, 23, 9, 30, tzinfo=dt.UTC)
 NEEDS = ("mental_health", "mental_health_crisis", "alcohol", "housing")
@@ -46,7 +47,9 @@ def _box(code: str, west: float, east: float) -> Area:
     )
 
 
-AREAS = [_box("WEST", -1.0, -0.5), _box("EAST", -0.5, 0.0)]
+AREAS = [_box("WEST", -1.0, -0.5), _box("EAST", -0.5, 0.0), _box("FAR", 1.0, 1.5)]
+BORDERING = {"WEST": {"EAST"}, "EAST": {"WEST"}, "FAR": set()}
+"""Which areas border which: the reference's own reading of AREAS, for near misses."""
 SCHEDULES = [
     {"open_24_7": True},
     {"weekly": [{"day": d, "opens": "09:00", "closes": "17:00"} for d in ("mon", "tue", "wed", "thu", "fri")]},
@@ -76,7 +79,7 @@ def services(draw: st.DrawFn, slug: str) -> dict[str, Any]:
     location = draw(st.none() | st.builds(lambda x, y: {"lon": x, "lat": y}, lons, lats))
     if location is None and {"handover", "walk_in"} & set(modes):
         location = {"lon": -0.5, "lat": 52.5}
-    catchments = [{"type": "national"}, {"type": "areas", "codes": ["WEST"]}, {"type": "areas", "codes": ["EAST"]}]
+    catchments = [{"type": "national"}, *({"type": "areas", "codes": [a.code]} for a in AREAS)]
     if location is not None:
         catchments.append({"type": "radius", "km": draw(st.floats(1, 60))})
     low = draw(st.sampled_from([None, None, None, 0, 16, 18, 25]))
@@ -142,9 +145,16 @@ people = st.builds(
 )
 
 
-def build(svcs: list[Service]) -> DirectoryIndex:
+def build(svcs: list[Service], config: IndexConfig | None = None) -> DirectoryIndex:
     return DirectoryIndex.build(
-        services=svcs, areas=AREAS, sites=[], postcodes={}, vocab=VOCAB, version=1, config=IndexConfig(), now=AT
+        services=svcs,
+        areas=AREAS,
+        sites=[],
+        postcodes={},
+        vocab=VOCAB,
+        version=1,
+        config=config or IndexConfig(),
+        now=AT,
     )
 
 
@@ -248,6 +258,7 @@ def test_an_explanation_counts_every_service_by_the_reference_reasons_and_lists_
     answer = search(index, person, context, lon, lat, **kw)
     situation = situation_of(where, person, context, max_travel)
     offered = {o.service.slug for o in answer.options}
+    bordering = set().union(*(BORDERING[code] for code in where.codes)) - where.codes
     counts: dict[str, int] = {}
     listable: list[tuple[int, float, str, tuple[str, ...]]] = []
     beyond: list[tuple[int, float, str, tuple[str, ...]]] = []  # listed only when too few fail at most one rule
@@ -265,7 +276,7 @@ def test_an_explanation_counts_every_service_by_the_reference_reasons_and_lists_
                 listable.append(entry)
         else:
             counts["OUTSIDE_CATCHMENT"] = counts.get("OUTSIDE_CATCHMENT", 0) + 1
-            if km is not None and km <= NEAR_KM and not closed:
+            if worth_listing_outside(km, context, NEAR_MISS_MINUTES, s.catchment, bordering) and not closed:
                 (listable if len(codes) == 1 else beyond).append(entry)
     if sum(1 for e in listable if e[0] <= 1) < listed:
         listable += beyond
@@ -281,6 +292,64 @@ def test_an_explanation_counts_every_service_by_the_reference_reasons_and_lists_
     assert [(e.service.slug, tuple(r.code for r in e.reasons)) for e in answer.near_misses] == [
         (slug, codes) for _, _, slug, codes in near[:listed]
     ]
+
+
+@settings(max_examples=100, deadline=None, derandomize=True)
+@given(
+    placed=st.lists(
+        st.tuples(
+            st.floats(0, 60),  # km from the origin
+            st.floats(0, 2 * math.pi),  # bearing
+            st.sampled_from(["FAR", "EAST", "radius"]),
+            st.booleans(),  # located (a phone line has no location)
+            st.sampled_from(["active", "active", "temporarily_closed"]),
+        ),
+        max_size=10,
+    ),
+    context=st.sampled_from(CONTEXTS),
+    minutes=st.sampled_from([NEAR_MISS_MINUTES, 1, 10, 45, 240]),
+)
+def test_a_service_outside_its_catchment_is_listed_only_within_the_travel_limit_or_serving_a_bordering_area(
+    placed: list[tuple[float, float, str, bool, str]], context: str, minutes: int
+) -> None:
+    origin = (-0.75, 52.5)  # in WEST, which borders EAST only
+    svcs = []
+    for i, (km, bearing, catchment, located, status) in enumerate(placed):
+        lon = origin[0] + km * math.sin(bearing) / (111.32 * math.cos(math.radians(origin[1])))
+        lat = origin[1] + km * math.cos(bearing) / 111.32
+        s = welcoming(f"n{i}", lon, lat)
+        serves = {"type": "radius", "km": 0.5} if catchment == "radius" else {"type": "areas", "codes": [catchment]}
+        modes = ["walk_in"] if located or catchment == "radius" else ["phone"]
+        location = {"lon": lon, "lat": lat} if located or catchment == "radius" else None
+        svcs.append(
+            msgspec.convert(
+                {
+                    **msgspec.to_builtins(s),
+                    "catchment": serves,
+                    "access_modes": modes,
+                    "location": location,
+                    "status": status,
+                },
+                Service,
+            )
+        )
+    index = build(svcs, IndexConfig(near_miss_minutes=minutes))
+    person = Person(age=30, gender="female", needs=("housing",))
+    answer = search(index, person, context, *origin, explain=True, explain_limit=50)
+    where = index.resolve_point(*origin)
+    assert where.adjacent == {"EAST"}
+    outside, expected = set(), set()
+    for s in svcs:
+        away = haversine_km(s.location.lon, s.location.lat, *origin) if s.location else None
+        if isinstance(s.catchment, RadiusCatchment) and away is not None and away <= s.catchment.km:
+            continue
+        outside.add(s.slug)
+        if s.status == "active" and worth_listing_outside(away, context, minutes, s.catchment, {"EAST"}):
+            expected.add(s.slug)
+    assert answer.near_misses is not None and answer.explanation is not None
+    assert {e.service.slug for e in answer.near_misses} == expected
+    assert answer.explanation.by_reason.get("OUTSIDE_CATCHMENT", 0) == len(outside)
+    assert answer.explanation.near_minutes == minutes
 
 
 @settings(max_examples=100, deadline=None, derandomize=True)

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from typing import get_args
 
+from service.domain.model import AreaCatchment, NationalCatchment, RadiusCatchment
+from service.domain.near import near_miss_km, worth_listing_outside
 from service.domain.pathway import DEFAULT_ROLES, ROLES, role_of, steps_for
 from service.domain.reasons import GAP_PHRASES, gap_text
+from service.domain.routing import travel_minutes
 from service.domain.types import Context, PathwayRole, ServiceKind
 
 
@@ -58,3 +61,34 @@ def test_every_reason_a_step_can_be_empty_for_has_words_for_a_gap() -> None:
 
     codes = {*CODES.values(), *(c for pair in SPLIT.values() for c in pair), "CLOSED_NOW", "CLOSED_IN_WINDOW"}
     assert codes <= set(GAP_PHRASES)
+
+
+# --- near misses outside their catchment (service/domain/near.py) ---------------------------------------------
+
+
+def test_a_service_outside_its_catchment_within_the_travel_limit_is_worth_listing() -> None:
+    far_side = AreaCatchment(codes=("E23000005",))
+    km = near_miss_km("street", 30)
+    assert travel_minutes(km, "street") == 30
+    assert worth_listing_outside(km, "street", 30, far_side, frozenset())
+    assert not worth_listing_outside(km + 0.05, "street", 30, far_side, frozenset())
+
+
+def test_the_travel_limit_is_as_far_as_the_travel_estimate_goes_in_that_many_minutes_in_each_context() -> None:
+    for context in get_args(Context):
+        for minutes in (1, 10, 30, 240):
+            assert travel_minutes(near_miss_km(context, minutes) * 0.999, context) <= minutes
+            assert travel_minutes(near_miss_km(context, minutes) * 1.001, context) > minutes
+    assert near_miss_km("street", 30) > near_miss_km("community", 30)  # street conveyance is faster
+
+
+def test_a_service_serving_a_bordering_area_is_worth_listing_however_far_away_it_is() -> None:
+    next_door = AreaCatchment(codes=("E23000023", "E23000099"))
+    assert worth_listing_outside(300.0, "custody", 30, next_door, frozenset({"E23000099"}))
+    assert worth_listing_outside(None, "custody", 30, next_door, frozenset({"E23000023"}))
+
+
+def test_a_line_with_no_location_far_from_the_origins_areas_is_counted_not_listed() -> None:
+    assert not worth_listing_outside(None, "street", 30, AreaCatchment(codes=("E23000005",)), frozenset({"E23000023"}))
+    assert not worth_listing_outside(None, "street", 30, NationalCatchment(), frozenset({"E23000023"}))
+    assert not worth_listing_outside(200.0, "street", 30, RadiusCatchment(km=5), frozenset({"E23000023"}))

@@ -73,10 +73,20 @@ def test_decode_errors_name_the_field(message: str, field: str) -> None:
 def test_settings_come_from_the_environment_with_defaults() -> None:
     s = Settings.from_env({"PATHWAYS_PORT": "9000", "PATHWAYS_LOAD_DEMO": "false", "DATABASE_URL": ""})
     assert (s.port, s.load_demo, s.database_url, s.host) == (9000, False, None, "127.0.0.1")
+    assert s.near_miss_minutes == 30
+    assert Settings.from_env({"PATHWAYS_NEAR_MISS_MINUTES": "45"}).near_miss_minutes == 45
 
 
 @pytest.mark.parametrize(
-    "env", [{"PATHWAYS_PORT": "eighty"}, {"PATHWAYS_PORT": "70000"}, {"PATHWAYS_LOAD_DEMO": "maybe"}]
+    "env",
+    [
+        {"PATHWAYS_PORT": "eighty"},
+        {"PATHWAYS_PORT": "70000"},
+        {"PATHWAYS_LOAD_DEMO": "maybe"},
+        {"PATHWAYS_NEAR_MISS_MINUTES": "0"},
+        {"PATHWAYS_NEAR_MISS_MINUTES": "241"},
+        {"PATHWAYS_NEAR_MISS_MINUTES": "half an hour"},
+    ],
 )
 def test_bad_settings_are_refused_with_the_variable_named(env: dict[str, str]) -> None:
     with pytest.raises(SettingsError, match=next(iter(env))):

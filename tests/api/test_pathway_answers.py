@@ -1,0 +1,185 @@
+"""The answer shaped as the pathway, on the demo directory: its steps, the gaps that say why a step is empty, the
+fallbacks, group pathways, and near misses that mean something."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+import shapely
+from shapely.geometry import mapping, shape
+
+from service.domain.geometry import haversine_km
+from service.domain.routing import travel_minutes
+from service.settings import PROJECT_ROOT
+from tests.api.helpers import assert_problem
+from tests.api.test_referral_options import HULL, Client, demo, options, request, slugs
+
+__all__ = ["demo"]  # the fixture, shared with the flat answer's tests
+DEMO: dict[str, Any] = json.loads((PROJECT_ROOT / "geodata" / "demo" / "directory.json").read_text())
+
+
+def step(answer: dict[str, Any], role: str) -> dict[str, Any]:
+    found: dict[str, Any] = next(s for s in answer["steps"] if s["role"] == role)
+    return found
+
+
+async def test_a_street_crisis_answer_has_a_consult_step_then_a_place_of_safety_step(demo: Client) -> None:
+    street = {"type": "point", "lat": 52.136, "lon": -0.466}
+    answer = await options(demo, request(street, "street", age=35, needs=["mental_health_crisis"]))
+    assert [s["role"] for s in answer["steps"]] == ["consult", "place_of_safety", "refer_on"]
+    consult = step(answer, "consult")["options"]
+    assert [o["service"]["slug"] for o in consult] == ["bedfordshire-mental-health-hub"]
+    assert "bedford-place-of-safety" not in slugs({"options": consult})
+    places = step(answer, "place_of_safety")["options"]
+    assert [o["service"]["slug"] for o in places] == ["bedford-place-of-safety"]
+    assert all(o["service"]["kind"] == "place_of_safety" for o in places)
+    assert step(answer, "place_of_safety")["gap"] is None
+
+
+async def test_a_16_year_old_in_crisis_where_no_place_of_safety_takes_under_18s_gets_a_gap_that_says_so_and_the_a_and_e(
+    demo: Client,
+) -> None:
+    manchester = {"type": "point", "lat": 53.4808, "lon": -2.2426}
+    answer = await options(demo, request(manchester, "street", age=16, needs=["mental_health_crisis"]))
+    places = step(answer, "place_of_safety")
+    assert places["options"] == []
+    gap = places["gap"]
+    assert gap["code"] == "NONE_CAN_TAKE"
+    assert gap["serving"] == 2  # the adults-only suite, and A&E (which meets no need given here)
+    assert gap["by_reason"]["S136_AGE_NOT_ACCEPTED"] == 1 and gap["by_reason"]["NO_NEED_MET"] == 1
+    assert gap["text"].startswith("2 places of safety serve here; none can take this person now: ")
+    assert [f["service"]["slug"] for f in places["fallbacks"]] == ["manchester-royal-infirmary-emergency-department"]
+    assert places["fallbacks"][0]["label"] == "Catch-all: no place of safety here can take this person"
+    adult = await options(demo, request(manchester, "street", age=35, needs=["mental_health_crisis"]))
+    assert step(adult, "place_of_safety")["fallbacks"] == []
+
+
+async def test_a_step_no_service_serves_here_says_so(demo: Client) -> None:
+    street = {"type": "point", "lat": 52.136, "lon": -0.466}
+    answer = await options(demo, request(street, "street", age=35, needs=["mental_health_crisis"]))
+    refer_on = step(answer, "refer_on")
+    assert refer_on["options"] == []
+    assert refer_on["gap"]["code"] == "NONE_SERVE_HERE"
+    assert refer_on["gap"]["text"] == "No services to refer on to in the directory serve this area."
+
+
+async def test_each_step_lists_at_most_step_limit_options_and_a_step_limit_out_of_range_is_refused_by_name(
+    demo: Client,
+) -> None:
+    body = request(HULL, "custody", age=30, gender="female", needs=["mental_health", "alcohol"])
+    answer = await options(demo, {**body, "step_limit": 1})
+    assert all(len(s["options"]) <= 1 for s in answer["steps"])
+    assert any(s["options"] for s in answer["steps"])
+    for bad in (0, 51, "five"):
+        r = await demo.post("/v1/referral-options", json={**body, "step_limit": bad})
+        assert_problem(r, 400, "step_limit")
+    r = await demo.get(
+        "/v1/referral-options", params={"site": "hull-custody-suite", "context": "custody", "age": 30, "step_limit": 0}
+    )
+    assert r.status_code in (400, 422) and "step_limit" in r.text
+
+
+async def test_a_19_year_old_known_to_yos_in_bridgend_custody_with_no_need_given_gets_the_yos_link_back(
+    demo: Client,
+) -> None:
+    bridgend = {"type": "site", "site": "bridgend-custody-suite"}
+    answer = await options(demo, request(bridgend, "custody", age=19, circumstances=["known_to_yos"]))
+    assert "bridgend-young-adult-triage" in slugs(answer)
+    offered = next(o for o in answer["options"] if o["service"]["slug"] == "bridgend-young-adult-triage")
+    assert "GROUP_PATHWAY" in [r["code"] for r in offered["reasons"]]
+    divert = [o["service"]["slug"] for o in step(answer, "divert")["options"]]
+    assert divert[:1] == ["bridgend-young-adult-triage"]
+    older = await options(demo, request(bridgend, "custody", age=26, circumstances=["known_to_yos"]))
+    assert "bridgend-young-adult-triage" not in slugs(older)
+
+
+async def test_a_man_of_35_of_no_fixed_abode_with_drug_and_housing_needs_in_manchester_custody_is_never_a_dead_end(
+    demo: Client,
+) -> None:
+    manchester = {"type": "site", "site": "manchester-central-park-custody-suite"}
+    profile: dict[str, Any] = {"needs": ["drugs", "housing"], "circumstances": ["no_fixed_abode"]}
+    answer = await options(demo, request(manchester, "custody", age=35, gender="male", **profile))
+    assert {"national-drugs-advice-line", "national-housing-advice-line"} <= set(slugs(answer))
+    assert [s["role"] for s in answer["steps"]] == ["assess", "divert", "refer_on"]
+    for s in answer["steps"]:
+        assert s["options"] or (s["gap"] and s["gap"]["text"]), s
+    refer_on = step(answer, "refer_on")
+    assert refer_on["options"] == [] and refer_on["gap"]["code"] == "NONE_SERVE_HERE"
+    assert [f["service"]["slug"] for f in refer_on["fallbacks"]] == ["national-drugs-advice-line"]
+
+
+async def test_a_closed_service_is_counted_but_never_listed_as_a_near_miss_or_an_exclusion(demo: Client) -> None:
+    r = await demo.patch("/v1/services/bedford-place-of-safety", json={"status": "temporarily_closed"})
+    assert r.status_code == 200
+    street = {"type": "point", "lat": 52.136, "lon": -0.466}
+    body = {**request(street, "street", age=35, needs=["mental_health_crisis"]), "explain_limit": 200}
+    for _ in range(40):  # the change feed makes it visible within a second
+        answer = await options(demo, body)
+        if "bedford-place-of-safety" not in slugs(answer):
+            break
+        await asyncio.sleep(0.05)
+    assert "bedford-place-of-safety" not in slugs(answer)
+    listed = {e["service"]["slug"] for e in answer["near_misses"] + answer["excluded"]}
+    assert "bedford-place-of-safety" not in listed
+    assert answer["explanation"]["by_reason"]["NOT_ACTIVE"] >= 1
+
+
+async def test_near_misses_outside_their_catchment_are_within_the_travel_limit_or_serve_a_bordering_area(
+    demo: Client,
+) -> None:
+    bedfordshire = shape(next(a for a in DEMO["areas"] if a["code"] == "E23000026")["boundary"])
+    west, south, east, north = bedfordshire.bounds
+    ring = shapely.box(west - 0.5, south - 0.5, east + 0.5, north + 0.5).difference(bedfordshire)
+    neighbour = {"kind": "police_force_area", "name": "Next door", "boundary": mapping(ring)}
+    assert (await demo.put("/v1/areas/E23999999", json=neighbour)).status_code == 201
+    street = {"lat": 52.136, "lon": -0.466}
+
+    def line(slug: str, codes: list[str], lon: float | None = None, lat: float | None = None) -> dict[str, Any]:
+        return {
+            "slug": slug,
+            "name": slug,
+            "organisation": "Test",
+            "kind": "street_triage",
+            "contexts": ["street"],
+            "access_modes": ["phone"],
+            "location": None if lon is None else {"lon": lon, "lat": lat},
+            "catchment": {"type": "areas", "codes": codes},
+            "eligibility": {"needs": ["mental_health_crisis"]},
+            "schedule": {"open_24_7": True},
+        }
+
+    made = [
+        line("next-door-triage-far-off", ["E23999999"], -0.466, 51.6),  # 60 km off, but serves the next force
+        line("london-line-8-km-away", ["E23000001"], -0.466, 52.064),  # another force's, within 30 minutes
+        line("london-line-in-london", ["E23000001"], -0.1, 51.5),  # another force's, far off
+    ]
+    for body in made:
+        assert (await demo.post("/v1/services", json=body)).status_code == 201, body
+    crisis = request({"type": "point", **street}, "street", age=35, needs=["mental_health_crisis"])
+    body = {**crisis, "explain_limit": 200}
+    for _ in range(40):  # visible through the change feed within a second
+        answer = await options(demo, body)
+        if "london-line-8-km-away" in {e["service"]["slug"] for e in answer["near_misses"]}:
+            break
+        await asyncio.sleep(0.05)
+    near = {e["service"]["slug"] for e in answer["near_misses"]}
+    listed = near | {e["service"]["slug"] for e in answer["excluded"]}
+    assert {"next-door-triage-far-off", "london-line-8-km-away"} <= near
+    assert "london-line-in-london" not in listed
+    assert not listed & {"gm-mental-health-triage-line", "manchester-place-of-safety-adults"}
+    assert answer["explanation"]["near_minutes"] == 30
+    assert answer["explanation"]["by_reason"]["OUTSIDE_CATCHMENT"] >= 6
+    services = {s["slug"]: s for s in DEMO["services"]} | {s["slug"]: s for s in made}
+    for entry in answer["near_misses"] + answer["excluded"]:
+        s = services.get(entry["service"]["slug"])
+        if s is None or "OUTSIDE_CATCHMENT" not in [r["code"] for r in entry["reasons"]]:
+            continue
+        borders = s["catchment"].get("codes") == ["E23999999"]
+        at = s.get("location")
+        close = (
+            at is not None
+            and travel_minutes(haversine_km(at["lon"], at["lat"], street["lon"], street["lat"]), "street") <= 30
+        )
+        assert borders or close, entry

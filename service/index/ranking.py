@@ -116,6 +116,8 @@ class Candidates:
         self._fallbacks: dict[str, Ints] = {}
         self._explaining: Bounded[frozenset[str], Rows] = Bounded(AREA_SETS // 4)
         self._explaining_drawn: Bounded[tuple[float, float], Rows] = Bounded(POINTS)
+        self._playing: Bounded[tuple[frozenset[str], int], Rows] = Bounded(AREA_SETS)
+        self._playing_drawn: Bounded[tuple[float, float, int], Rows] = Bounded(POINTS)
         self._nearby: Bounded[tuple[tuple[Cell, ...], str, frozenset[str]], tuple[Rows, Ints]] = Bounded(NEARBY)
         self._nearby_at: Bounded[tuple[float, float, str], tuple[Rows, Ints]] = Bounded(POINTS)
 
@@ -127,6 +129,8 @@ class Candidates:
             self._drawn,
             self._explaining,
             self._explaining_drawn,
+            self._playing,
+            self._playing_drawn,
             self._nearby,
             self._nearby_at,
         )
@@ -178,6 +182,20 @@ class Candidates:
             (where.point.lon, where.point.lat), lambda: Rows.of(c, self.drawn(where.point))
         )
         return listing, drawn
+
+    def playing(self, where: Resolution, role: int) -> tuple[Rows, Rows]:
+        """The rows of `explaining` whose pathway role is `role` (columns.role), in the same two groups, each cached
+        on its own: a step's gap reads only its role's rows."""
+        c = self.columns.values
+
+        def of_role(group: Rows) -> Rows:
+            return Rows.of(c, group.idx[c.role[group.idx] == role])
+
+        listing, drawn = self.explaining(where)
+        return (
+            self._playing.get((where.codes, role), lambda: of_role(listing)),
+            self._playing_drawn.get((where.point.lon, where.point.lat, role), lambda: of_role(drawn)),
+        )
 
     def nearby_outside(self, where: Resolution, q: Query) -> tuple[Rows, Ints]:
         """Live, active rows serving the context, not full for good, whose catchment does not list the origin's

@@ -4,7 +4,6 @@ counted from the same failures an explanation counts (failures.py)."""
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Sequence
 from itertools import accumulate
 
@@ -15,8 +14,8 @@ from service.domain.answer import Gap
 from service.domain.model import Service
 from service.domain.pathway import ROLES
 from service.domain.types import PathwayRole
-from service.index.columns import Columns, ColumnValues, Ints
-from service.index.failures import BIT, Fails, Moment, by_code, failed_rules, failures
+from service.index.columns import Columns, Ints
+from service.index.failures import Moment, failures
 from service.index.masks import Measures, Query
 from service.index.places import Resolution
 from service.index.ranking import Candidates, first, ordered
@@ -56,22 +55,21 @@ def gaps(
     roles: Sequence[PathwayRole],
 ) -> dict[PathwayRole, Gap]:
     """Why no service of these roles is an option: how many of each serve here (their catchment holds the
-    origin), and how many each reason excluded. Each group's failures are worked out once for all of them."""
+    origin), and how many each reason excluded. Each role's rows here are a group of their own (Candidates.playing),
+    whose failures are worked out, and remembered, apart from the rest."""
     columns = candidates.columns
     c = columns.values
     ctx = Moment(c, timeline, services, columns.n, columns.any_until, columns.changes, where.point.lon, where.point.lat)
     serving = dict.fromkeys(roles, 0)
     counts: dict[PathwayRole, dict[str, int]] = {role: {} for role in roles}
-    for rows in candidates.explaining(where):
-        role_of_row = c.role[rows.idx]
-        f = None
-        for role in roles:
-            mine = role_of_row == ROLES.index(role)
-            if not mine.any():
-                continue
-            f = f or failures(rows, True, q, ctx)[0]
-            serving[role] += int(np.count_nonzero(mine))
-            _count(counts[role], f.idx[mine], f.bits[mine], q, c)
+    for role in roles:
+        for rows in candidates.playing(where, ROLES.index(role)):
+            if len(rows.idx):
+                serving[role] += len(rows.idx)
+                tallies = counts[role]
+                for _, tally in failures(rows, True, q, ctx)[1]:  # each part's counts by reason code, remembered
+                    for code, total in tally:
+                        tallies[code] = tallies.get(code, 0) + total
     return {
         role: Gap(
             code="NONE_CAN_TAKE" if serving[role] else "NONE_SERVE_HERE",
@@ -81,15 +79,3 @@ def gaps(
         )
         for role in roles
     }
-
-
-def _count(counts: dict[str, int], idx: Ints, bits: Fails, q: Query, c: ColumnValues) -> None:
-    """Add these rows' failures to the counts by reason code, as an explanation counts them."""
-    by_rule: Counter[str] = Counter()
-    for value, n in Counter(bits.tolist()).items():  # the role's rows here are few, and fail alike
-        for name in failed_rules(value):
-            by_rule[name] += n
-    for name, total in by_rule.items():
-        failed = (bits & BIT[name]) != 0
-        for code, n in by_code(name, failed, total, c.age_min[idx], c.required[idx], q):
-            counts[code] = counts.get(code, 0) + n

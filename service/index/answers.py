@@ -47,7 +47,10 @@ class Parts:
     lead: tuple[Reason, ...]
     tail: tuple[Reason, ...]
     needs: frozenset[str]
-    capacities: dict[str, CapacityOut]
+    capacities: tuple[CapacityOut, ...]
+    """By capacity code (columns.CAPACITY_NAMES)."""
+    capacity_reasons: tuple[Reason | None, ...]
+    """The same; a full service is never an option, so has no reason."""
     no_travel: Reason
     verified_at: dt.datetime | None
 
@@ -91,10 +94,11 @@ def parts_of(s: Service, context: str) -> Parts:
         lead=lead,
         tail=tail,
         needs=frozenset(s.eligibility.needs),
-        capacities={
-            name: CapacityOut(status=name, until=s.capacity.until if name != "unknown" else None, note=s.capacity.note)
-            for name in CAPACITY_NAMES.values()
-        },
+        capacities=tuple(
+            CapacityOut(status=name, until=s.capacity.until if name != "unknown" else None, note=s.capacity.note)
+            for _, name in sorted(CAPACITY_NAMES.items())
+        ),
+        capacity_reasons=tuple(reasons.CAPACITY.get(name) for _, name in sorted(CAPACITY_NAMES.items())),
         no_travel=reasons.no_travel(s.access_modes),
         verified_at=s.verification.verified_at if s.verification else None,
     )
@@ -198,30 +202,31 @@ class Answers:
             (self.columns.values.needs[rows] & asked).tolist(),
             strict=True,
         )
-        meeting: dict[int, tuple[tuple[str, ...], Reason | None]] = {}  # the needs met, by their bits
+        meeting: dict[int, tuple[tuple[str, ...], tuple[Reason, ...]]] = {}  # the needs met, by their bits
+        known_parts, openings = self._parts, self._openings  # looked up inline: this loop is a search's hottest
         out = []
         for rank, (row, open_now, always, closes, next_open, distance, travel, capacity, met_bits) in enumerate(
             columns, 1
         ):
-            fixed = self.parts(row, context)
-            opening, opening_reason = self.opening(open_now, always, closes, next_open)
+            fixed = known_parts.get((row, context)) or self.parts(row, context)
+            key = (  # as Answers.opening keys it
+                open_now,
+                always,
+                closes if closes == closes else None,
+                next_open if next_open == next_open else None,
+            )
+            opening, opening_reason = openings.get(key) or self.opening(open_now, always, closes, next_open)
             if (found := meeting.get(met_bits)) is None:
                 met = tuple(n for n in person.needs if need_bits[n] & met_bits)
-                found = meeting[met_bits] = (met, self._needs_reason(met, len(person.needs)) if met else None)
-            met, needs_reason = found
-            capacity_name = CAPACITY_NAMES[capacity]
-            said = list(fixed.lead)
-            if needs_reason is not None:
-                said.append(needs_reason)
-            said += fixed.tail
-            said.append(opening_reason)
-            said.append(reasons.CAPACITY[capacity_name])
+                found = meeting[met_bits] = (met, (self._needs_reason(met, len(person.needs)),) if met else ())
+            met, needs_said = found
             if distance == distance:  # not NaN: the service has a location
                 km, minutes = round(distance, 2), int(travel)
-                said.append(reasons.distance(km, minutes))
+                travel_said = reasons.distance(km, minutes)
             else:
-                km, minutes = None, None
-                said.append(fixed.no_travel)
+                km, minutes, travel_said = None, None, fixed.no_travel
+            capacity_said = fixed.capacity_reasons[capacity]
+            assert capacity_said is not None, "a full service is never an option"
             out.append(
                 Option(
                     rank=rank,
@@ -229,9 +234,9 @@ class Answers:
                     distance_km=km,
                     travel_minutes=minutes,
                     opening=opening,
-                    capacity=fixed.capacities[capacity_name],
+                    capacity=fixed.capacities[capacity],
                     needs_met=met,
-                    reasons=tuple(said),
+                    reasons=(*fixed.lead, *needs_said, *fixed.tail, opening_reason, capacity_said, travel_said),
                     referral=fixed.referral,
                     phones=fixed.phones,
                     verified_at=fixed.verified_at,

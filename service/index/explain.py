@@ -27,9 +27,9 @@ from service.domain.model import Service
 from service.domain.routing import Situation
 from service.domain.schedule import OpeningState
 from service.index.answers import Answers
-from service.index.columns import Floats, Ints
+from service.index.columns import FULL, Floats, Ints
 from service.index.failures import BIT, CATCHMENT, Failures, Moment, failed_rules, failures
-from service.index.masks import READS, Measures, Query, Rows, travel_minutes
+from service.index.masks import READS, Measures, Query, Rows, capacity_at, travel_minutes
 from service.index.places import Resolution
 from service.index.ranking import Candidates, among, eligible_rows, judged, measure
 from service.index.timeline import Opening, Timeline, opening_state
@@ -142,30 +142,34 @@ CLOSED = np.uint16(BIT["is_active"])
 
 def _outside_but_eligible(candidates: Candidates, where: Resolution, q: Query, ctx: Moment) -> Failures:
     """Services worth listing outside their catchment (domain/near.py) that fail only the catchment rule: the rows
-    near the origin whose catchment does not list its areas (one group per cells, context and area set, with its
-    masks), filtered as the ranking filters (eligible_rows, then judged for the few left), less the drawn
-    catchments that hold it."""
-    rows, bordering = candidates.nearby_outside(where, q)
-    idx = eligible_rows([rows], ctx.timeline, ctx.n, q)
-    cosine = np.take(ctx.c.unit, idx, axis=0) @ ctx.origin
-    km = candidates.near_km[q.context]
-    named = among(idx, bordering)
-    near = (cosine > math.cos((km + 0.001) / EARTH_RADIUS_KM)) | named
-    idx, cosine, named = idx[near], cosine[near], named[near]
-    unsure = ~named & (cosine < math.cos((km - 0.001) / EARTH_RADIUS_KM))
-    if unsure.any():  # within a metre of the limit's distance: measured as the rule measures
-        c = ctx.c
-        far = travel_minutes(haversine_km_many(c.lon[idx], c.lat[idx], ctx.origin_lon, ctx.origin_lat), q.context)
-        keep = ~unsure | (far <= candidates.near_minutes)
-        idx, cosine = idx[keep], cosine[keep]
+    located near the origin whose catchment does not list its areas (one group per cells, context and area set,
+    with its masks) within the limit's distance, and those serving a bordering area (one group per area set and
+    context), filtered as the ranking filters (eligible_rows, then judged for the few left), less the drawn
+    catchments that hold the origin."""
+    idx = eligible_rows([candidates.nearby_outside(where, q)], ctx.timeline, ctx.n, q)
+    if len(idx):  # located near: near only when within the limit's distance
+        c, km = ctx.c, candidates.near_km[q.context]
+        cosine = np.take(c.unit, idx, axis=0) @ ctx.origin
+        within = cosine > math.cos((km + 0.001) / EARTH_RADIUS_KM)
+        unsure = within & (cosine < math.cos((km - 0.001) / EARTH_RADIUS_KM))
+        if unsure.any():  # within a metre of the limit's distance: measured as the rule measures
+            at = idx[unsure]
+            far = travel_minutes(haversine_km_many(c.lon[at], c.lat[at], ctx.origin_lon, ctx.origin_lat), q.context)
+            within[unsure] = far <= candidates.near_minutes
+        idx = idx[within]
+    named = eligible_rows([candidates.bordering(where, q)], ctx.timeline, ctx.n, q)  # near wherever they are
+    idx = np.concatenate((idx, named)) if len(named) else idx
     if len(drawn := candidates.drawn(where.point)):
-        keep = ~among(idx, drawn)
-        idx, cosine = idx[keep], cosine[keep]
-    # The distance only feeds a travel limit; without one, the angle's is as good as the haversine's.
-    distance = None if q.max_travel is not None else np.arccos(np.fmin(cosine, 1.0)) * EARTH_RADIUS_KM
-    m = measure(candidates.columns, ctx.timeline, ctx.services, idx, q, where.point, distance)
-    m = judged(candidates.columns, ctx.timeline, m, q)
-    return Failures(idx=m.idx, bits=np.full(len(m.idx), BIT[CATCHMENT], dtype=np.uint16), opening=m.opening)
+        at = np.flatnonzero(among(idx, drawn))
+        idx = np.delete(idx, at) if len(at) else idx
+    if q.max_travel is None and ctx.timeline.covers(q.t):  # of the moment's rules, only capacity is left to apply
+        idx = idx[capacity_at(ctx.c, idx, q.t, candidates.columns.any_until) != FULL]
+        opening = ctx.timeline.every_row_at(q.t, ctx.n).take(idx)
+    else:
+        m = measure(candidates.columns, ctx.timeline, ctx.services, idx, q, where.point)
+        m = judged(candidates.columns, ctx.timeline, m, q)
+        idx, opening = m.idx, m.opening
+    return Failures(idx=idx, bits=np.full(len(idx), BIT[CATCHMENT], dtype=np.uint16), opening=opening)
 
 
 def _outside_nearby(candidates: Candidates, where: Resolution, q: Query, already: Ints) -> Ints:
@@ -173,7 +177,7 @@ def _outside_nearby(candidates: Candidates, where: Resolution, q: Query, already
     whose catchment does not hold the origin, but those in `already`."""
     c = candidates.columns.values
     located = candidates.catchments.located_near(where.point, candidates.near_km[q.context], c)
-    nearby = np.union1d(located, candidates.catchments.naming(where.adjacent))
+    nearby = np.union1d(located, candidates.naming_bordering(where))
     rows: Ints = nearby[candidates.outside(where, nearby) & ~among(nearby, np.sort(already))]
     return rows
 
@@ -196,16 +200,18 @@ def _first(rows: Ints, key: Floats, slack: float, count: Ints | None, slug_rank:
         pos = np.arange(len(rows))
     chosen = rows[pos]
     c = ctx.c
-    failing = [0] * len(pos) if count is None else count[pos].tolist()
-    measured: dict[tuple[float, float], float] = {}  # services often share a place
-    distance = []
-    for place in zip(c.lon[chosen].tolist(), c.lat[chosen].tolist(), strict=True):
-        if (km := measured.get(place)) is None:
-            x, y = place
-            km = measured[place] = 0.0 if x != x else haversine_km(x, y, ctx.origin_lon, ctx.origin_lat)
-        distance.append(km)
-    order = sorted(zip(failing, distance, slug_rank[chosen].tolist(), pos.tolist(), strict=True))
-    return np.array([p for *_, p in order[:k]], dtype=np.int64)
+    lon, lat = c.lon[chosen], c.lat[chosen]
+    distance = np.zeros(len(pos))  # a phone line, with no location, needs no travel
+    located = np.flatnonzero(lon == lon)
+    if len(located):
+        measured: dict[tuple[float, float], float] = {}  # services often share a place
+        for j, x, y in zip(located.tolist(), lon[located].tolist(), lat[located].tolist(), strict=True):
+            if (km := measured.get((x, y))) is None:
+                km = measured[x, y] = haversine_km(x, y, ctx.origin_lon, ctx.origin_lat)
+            distance[j] = km
+    failing = np.zeros(len(pos), dtype=np.int64) if count is None else count[pos]
+    order: Ints = pos[np.lexsort((slug_rank[chosen], distance, failing))[:k]]
+    return order
 
 
 def _farness(rows: Ints, ctx: Moment) -> Floats:

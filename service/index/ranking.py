@@ -63,10 +63,11 @@ boundaries overlap), so every one stays, in each of the four contexts."""
 POINTS = 4096
 """Points remembered (custody suites and other sites search from the same point again and again)."""
 NEARBY = 2048
-"""Groups of rows near an origin remembered (per area set, context and the grid cells within the context's
-near-miss distance of the point; explanations' near misses; which of them each point uses is remembered per point):
-rows located near the point or naming a bordering area, whose catchment does not list the origin's areas. At 50,000
-services a few thousand rows (about 55 bytes each, with their masks)."""
+"""Groups of rows located near an origin remembered (per area set, context and the grid cells within the context's
+near-miss distance of the point; explanations' near misses; which of them each point uses is remembered per point).
+A group holds only rows whose catchment neither lists the origin's areas nor names a bordering one: at 50,000
+services a few hundred rows, about 1,400 in central London (about 80 KB with their masks). The rows naming a
+bordering area are a group per area set and context (Candidates.bordering), shared by every point there."""
 
 
 GROUPED_BY: tuple[str, ...] = (
@@ -118,8 +119,10 @@ class Candidates:
         self._explaining_drawn: Bounded[tuple[float, float], Rows] = Bounded(POINTS)
         self._playing: Bounded[tuple[frozenset[str], int], Rows] = Bounded(AREA_SETS)
         self._playing_drawn: Bounded[tuple[float, float, int], Rows] = Bounded(POINTS)
-        self._nearby: Bounded[tuple[tuple[Cell, ...], str, frozenset[str]], tuple[Rows, Ints]] = Bounded(NEARBY)
-        self._nearby_at: Bounded[tuple[float, float, str], tuple[Rows, Ints]] = Bounded(POINTS)
+        self._nearby: Bounded[tuple[tuple[Cell, ...], str, frozenset[str]], Rows] = Bounded(NEARBY)
+        self._nearby_at: Bounded[tuple[float, float, str], Rows] = Bounded(POINTS)
+        self._bordering: Bounded[tuple[frozenset[str], str], Rows] = Bounded(AREA_SETS)
+        self._naming_bordering: Bounded[frozenset[str], Ints] = Bounded(AREA_SETS)
 
     def _caches(self) -> tuple[Bounded[Any, Any], ...]:
         return (
@@ -133,6 +136,8 @@ class Candidates:
             self._playing_drawn,
             self._nearby,
             self._nearby_at,
+            self._bordering,
+            self._naming_bordering,
         )
 
     def forget(self) -> None:
@@ -197,24 +202,38 @@ class Candidates:
             self._playing_drawn.get((where.point.lon, where.point.lat, role), lambda: of_role(drawn)),
         )
 
-    def nearby_outside(self, where: Resolution, q: Query) -> tuple[Rows, Ints]:
-        """Live, active rows serving the context, not full for good, whose catchment does not list the origin's
-        areas (drawn catchments are the caller's to check), located in the grid cells within the context's near-miss
-        distance of the origin or naming an area bordering the origin's: where near misses outside their catchment
-        are found. With them, the rows naming a bordering area (sorted), which are near misses wherever they are.
-        One group per cells, context and area set (the bordering areas follow from the area set)."""
+    def nearby_outside(self, where: Resolution, q: Query) -> Rows:
+        """Live, active rows serving the context, not full for good, located in the grid cells within the context's
+        near-miss distance of the origin, whose catchment neither lists the origin's areas nor names a bordering
+        one (drawn catchments are the caller's to check): where near misses outside their catchment are found, with
+        `bordering`. One group per cells, context and area set."""
 
-        def shared() -> tuple[Rows, Ints]:
+        def shared() -> Rows:
             cells = self.catchments.cells_near(where.point, self.near_km[q.context])
             return self._nearby.get((cells, q.context, where.codes), lambda: self._not_listing(cells, where, q))
 
         return self._nearby_at.get((where.point.lon, where.point.lat, q.context), shared)
 
-    def _not_listing(self, cells: tuple[Cell, ...], where: Resolution, q: Query) -> tuple[Rows, Ints]:
-        bordering = self.catchments.naming(where.adjacent)
-        rows = np.unique(np.concatenate([self.catchments.located_in(cell) for cell in cells] + [bordering]))
-        rows = rows[~among(rows, self.listed(where.codes))]
-        return self._rows(rows, q), bordering
+    def _not_listing(self, cells: tuple[Cell, ...], where: Resolution, q: Query) -> Rows:
+        parts = [self.catchments.located_in(cell) for cell in cells]
+        located = np.sort(np.concatenate(parts)) if parts else np.zeros(0, dtype=np.int64)
+        elsewhere = ~among(located, self.listed(where.codes)) & ~among(located, self.naming_bordering(where))
+        return self._rows(located[elsewhere], q)
+
+    def naming_bordering(self, where: Resolution) -> Ints:
+        """Every row whose catchment names an area bordering the origin's (sorted)."""
+        return self._naming_bordering.get(where.codes, lambda: self.catchments.naming(where.adjacent))
+
+    def bordering(self, where: Resolution, q: Query) -> Rows:
+        """Live, active rows serving the context, not full for good, whose catchment names an area bordering the
+        origin's but lists none of the origin's own: near misses wherever they are (domain/near.py). One group per
+        area set and context."""
+
+        def gather() -> Rows:
+            rows = self.naming_bordering(where)
+            return self._rows(rows[~among(rows, self.listed(where.codes))], q)
+
+        return self._bordering.get((where.codes, q.context), gather)
 
     def outside(self, where: Resolution, rows: Ints) -> Bools:
         """Which of these rows' catchments do not hold the origin."""
@@ -289,15 +308,20 @@ def survivors(
     return judged(candidates.columns, timeline, m, q)
 
 
+def eligible_in(rows: Rows, timeline: Timeline, n: int, q: Query) -> Bools | None:
+    """Which of a group's rows pass the person's rules and (within the timeline) are open when needed; None: all."""
+    ok = eligible(rows, q)
+    if timeline.covers(q.t):
+        ready = open_when_needed_in(rows, timeline, n, q)
+        ok = ready if ok is None else ok if ready is None else ok & ready
+    return ok
+
+
 def eligible_rows(groups: list[Rows], timeline: Timeline, n: int, q: Query) -> Ints:
     """The rows of these groups that pass the person's rules and (within the timeline) are open when needed."""
-    covered = timeline.covers(q.t)
     parts = []
     for rows in groups:
-        ok = eligible(rows, q)
-        if covered:
-            ready = open_when_needed_in(rows, timeline, n, q)
-            ok = ready if ok is None else ok if ready is None else ok & ready
+        ok = eligible_in(rows, timeline, n, q)
         parts.append(rows.idx if ok is None else rows.idx[ok])
     if len(parts) == 2 and not len(parts[1]):
         return parts[0]

@@ -72,7 +72,7 @@ def explain(
     groups.append(_outside_but_eligible(candidates, where, q, ctx))
     bits = np.concatenate([f.bits for f in groups])
     idx = np.concatenate([f.idx for f in groups])
-    near_pos = np.flatnonzero((np.bitwise_count(bits) == 1) & ((bits & CLOSED) == 0))
+    near_pos = np.flatnonzero(NEAR[bits])
     left = np.ones(len(found.idx), dtype=bool)
     left[chosen] = False
     below = np.flatnonzero(left)
@@ -138,6 +138,10 @@ def explain(
 
 CLOSED = np.uint16(BIT["is_active"])
 """A closed or temporarily closed service is counted, never listed: not as a near miss, nor as an exclusion."""
+_EVERY = np.arange(1 << len(BIT), dtype=np.uint32)
+NEAR = (np.bitwise_count(_EVERY) == 1) & ((_EVERY & CLOSED) == 0)
+"""For each value of a row's failure bits, whether it is a near miss (one rule failed, and not closed): a search
+looks its rows up in one pass."""
 
 
 def _outside_but_eligible(candidates: Candidates, where: Resolution, q: Query, ctx: Moment) -> Failures:
@@ -157,11 +161,10 @@ def _outside_but_eligible(candidates: Candidates, where: Resolution, q: Query, c
             far = travel_minutes(haversine_km_many(c.lon[at], c.lat[at], ctx.origin_lon, ctx.origin_lat), q.context)
             within[unsure] = far <= candidates.near_minutes
         idx = idx[within]
+        if len(idx) and len(drawn := candidates.drawn(where.point)):  # a drawn catchment may hold the point
+            idx = idx[~among(idx, drawn)]
     named = eligible_rows([candidates.bordering(where, q)], ctx.timeline, ctx.n, q)  # near wherever they are
-    idx = np.concatenate((idx, named)) if len(named) else idx
-    if len(drawn := candidates.drawn(where.point)):
-        at = np.flatnonzero(among(idx, drawn))
-        idx = np.delete(idx, at) if len(at) else idx
+    idx = np.concatenate((idx, named)) if len(named) else idx  # (an areas catchment, never drawn)
     if q.max_travel is None and ctx.timeline.covers(q.t):  # of the moment's rules, only capacity is left to apply
         idx = idx[capacity_at(ctx.c, idx, q.t, candidates.columns.any_until) != FULL]
         opening = ctx.timeline.every_row_at(q.t, ctx.n).take(idx)

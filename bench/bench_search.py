@@ -387,7 +387,16 @@ def measured_commit() -> str:
     def git(*args: str) -> str:
         return subprocess.run(["git", *args], capture_output=True, text=True, cwd=PROJECT_ROOT).stdout.strip()
 
-    changed = git("status", "--porcelain", "--untracked-files=no", "--", "service", "bench", "schema")
+    changed = git(
+        "status",
+        "--porcelain",
+        "--untracked-files=no",
+        "--",
+        "service",
+        "bench",
+        "schema",
+        ":(exclude)bench/RESULTS.md",
+    )
     return f"`{git('rev-parse', '--short', 'HEAD')}`" + (" with uncommitted changes to the code" if changed else "")
 
 

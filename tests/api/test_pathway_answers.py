@@ -183,3 +183,25 @@ async def test_near_misses_outside_their_catchment_are_within_the_travel_limit_o
             and travel_minutes(haversine_km(at["lon"], at["lat"], street["lon"], street["lat"]), "street") <= 30
         )
         assert borders or close, entry
+
+
+async def test_the_lookup_page_shows_the_pathway_step_by_step_with_each_gap_and_fallback(demo: Client) -> None:
+    r = await demo.get(
+        "/",
+        params={
+            "site": "manchester-central-park-custody-suite",
+            "context": "street",
+            "age": 16,
+            "needs": "mental_health_crisis",
+        },
+    )
+    assert r.status_code == 200
+    page = r.text
+    assert "The pathway, step by step" in page
+    consult, place, refer = page.split('class="app-step" data-role=')[1:]
+    assert consult.startswith('"consult"') and "Consult a health professional before detaining" in consult
+    assert place.startswith('"place_of_safety"') and "Take to a place of safety" in place
+    assert "2 places of safety serve here; none can take this person now" in place
+    assert "Catch-all: no place of safety here can take this person" in place
+    assert 'href="/services/manchester-royal-infirmary-emergency-department"' in place
+    assert refer.startswith('"refer_on"')

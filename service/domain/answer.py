@@ -132,7 +132,8 @@ class PathwayStep(Struct, frozen=True, kw_only=True):
     """When the step has no option: why."""
     fallbacks: tuple[Fallback, ...] = ()
     """When the step has no option: the catch-all the data declares for it (`fallback_for_steps`), if one can take
-    the person (every rule but the needs rule holds)."""
+    the person (every rule but the needs rule holds), then the answer's catch-alls for unmet needs
+    (`fallback_for_needs`) whose service plays this step's role."""
 
 
 class ReferralAnswer(Struct, frozen=True, kw_only=True):

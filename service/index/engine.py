@@ -254,22 +254,27 @@ class DirectoryIndex:
             self.columns, self.slugs.rank, m, q, roles, (request.limit, request.step_limit), self.config.kind_cap
         )
         options, *stepped = self.answers.ranked(m, [chosen, *per_step], person, context)
+        met = {n for o in options for n in o.needs_met}
+        unmet = tuple(n for n in person.needs if n not in met)
+        found: tuple[Fallback, ...] = ()
+        found_roles: list[PathwayRole] = []
+        if unmet:
+            wanted = {n: self.vocab.need_bits[n] for n in unmet}
+            fm, covers = fallbacks(self.candidates, self.timeline, self.services, self.slugs.rank, where, q, wanted)
+            found = tuple(self.answers.fallback(int(fm.idx[j]), j, fm, need, context) for j, need in covers.items())
+            found_roles = [ROLES[self.columns.values.role[fm.idx[j]]] for j in covers]
         empty = [s.role for s, picked in zip(plan, stepped, strict=True) if not picked]
         gap = gaps(self.candidates, self.timeline, self.services, q, where, empty) if empty else {}
         caught = self._step_fallbacks(where, q, empty, context) if empty else {}
+        for fallback, role in zip(found, found_roles, strict=True):  # a need's catch-all, under its role's step
+            if role in gap and all(f.service.id != fallback.service.id for f in caught.get(role, ())):
+                caught[role] = (*caught.get(role, ()), fallback)
         steps = tuple(
             PathwayStep(
                 role=s.role, title=s.title, options=picked, gap=gap.get(s.role), fallbacks=caught.get(s.role, ())
             )
             for s, picked in zip(plan, stepped, strict=True)
         )
-        met = {n for o in options for n in o.needs_met}
-        unmet = tuple(n for n in person.needs if n not in met)
-        found: tuple[Fallback, ...] = ()
-        if unmet:
-            wanted = {n: self.vocab.need_bits[n] for n in unmet}
-            fm, covers = fallbacks(self.candidates, self.timeline, self.services, self.slugs.rank, where, q, wanted)
-            found = tuple(self.answers.fallback(int(fm.idx[j]), j, fm, need, context) for j, need in covers.items())
         origin = ResolvedOrigin(
             point=where.point, resolved_from=resolved_from, label=origin_label, areas=where.areas, force=where.force
         )

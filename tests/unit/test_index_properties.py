@@ -103,6 +103,7 @@ def services(draw: st.DrawFn, slug: str) -> dict[str, Any]:
         "pathway_role": draw(st.none() | st.none() | st.sampled_from(ROLES)),
         "group_pathway": draw(st.sampled_from([False, False, False, True])),
         "fallback_for_steps": draw(mostly_empty(ROLES)),
+        "fallback_for_needs": draw(st.one_of(st.just([]), subsets(NEEDS))),
         "police_station": draw(st.sampled_from([False, False, True])),
         "contexts": contexts,
         "general_entry_for": draw(st.lists(st.sampled_from(contexts), unique=True)),
@@ -431,6 +432,11 @@ def test_the_same_request_on_the_same_directory_always_gets_the_same_answer(
     assert search(index, person, context, lon, lat, explain=True) == first
 
 
+def failing_but_needs(s: Service, situation: Situation) -> list[str]:
+    """The reference's reasons a service is not offered, but the needs rule's (a catch-all's test)."""
+    return [r.code for r in exclusion_reasons(s, situation, state_at(s.schedule, AT)) if r.code != "NO_NEED_MET"]
+
+
 @settings(max_examples=150, deadline=None, derandomize=True)
 @given(
     svcs=directories(),
@@ -447,8 +453,22 @@ def test_every_step_offers_the_services_of_its_role_the_reference_rules_allow_or
     where = index.resolve_point(lon, lat)
     answer = search(index, person, context, lon, lat, step_limit=step_limit)
     situation = situation_of(where, person, context, None)
+    roles = {s.slug: role_of(s.kind, s.pathway_role) for s in svcs}
     assert [s.role for s in answer.steps] == [s.role for s in steps_for(context, person.needs)]  # type: ignore[arg-type]
     cap = IndexConfig().kind_cap
+    met = {n for o in answer.options for n in o.needs_met}
+    unmet = [n for n in person.needs if n not in met]
+    by_need = {  # the reference's catch-all for each unmet need: every rule holds but the needs rule
+        need: min(
+            (s for s in svcs if need in s.fallback_for_needs and not failing_but_needs(s, situation)),
+            key=lambda s: (s.pathway_priority or NO_PRIORITY, s.slug),
+            default=None,
+        )
+        for need in unmet
+    }
+    assert [(f.service.slug, f.for_needs) for f in answer.fallbacks] == [
+        (s.slug, tuple(n for n in unmet if by_need[n] is s)) for s in dict.fromkeys(by_need.values()) if s is not None
+    ]
     for step in answer.steps:
         mine = [s for s in svcs if role_of(s.kind, s.pathway_role) == step.role]
         codes = {s.slug: [r.code for r in exclusion_reasons(s, situation, state_at(s.schedule, AT))] for s in mine}
@@ -468,14 +488,11 @@ def test_every_step_offers_the_services_of_its_role_the_reference_rules_allow_or
                 counts[code] = counts.get(code, 0) + 1
         assert step.gap is not None
         assert step.gap.code == ("NONE_CAN_TAKE" if serving else "NONE_SERVE_HERE")
-        catch_alls = [
-            s
-            for s in svcs
-            if step.role in s.fallback_for_steps
-            and not [r for r in exclusion_reasons(s, situation, state_at(s.schedule, AT)) if r.code != "NO_NEED_MET"]
-        ]
+        catch_alls = [s for s in svcs if step.role in s.fallback_for_steps and not failing_but_needs(s, situation)]
         best = min(catch_alls, key=lambda s: (s.pathway_priority or NO_PRIORITY, s.slug), default=None)
-        assert [f.service.slug for f in step.fallbacks] == ([best.slug] if best else [])
+        for_needs = [f.service.slug for f in answer.fallbacks if roles[f.service.slug] == step.role]
+        expected = [best.slug] if best else []
+        assert [f.service.slug for f in step.fallbacks] == expected + [x for x in for_needs if x not in expected]
         assert step.gap.serving == len(serving)
         assert step.gap.by_reason == counts
         assert step.gap.text
@@ -507,3 +524,23 @@ def test_all_else_equal_a_local_service_never_ranks_below_a_national_one_whateve
     order = [o.service.slug for o in answer.options]
     if "a-national" in order and "z-local" in order:
         assert order.index("z-local") < order.index("a-national")
+
+
+def test_a_needs_catch_all_is_offered_under_the_empty_step_of_its_own_role_too() -> None:
+    line = msgspec.convert(
+        {
+            **msgspec.to_builtins(welcoming("housing-line", -0.75, 52.5)),
+            "access_modes": ["phone"],
+            "location": None,
+            "eligibility": {"needs": ["alcohol"]},
+            "general_entry_for": [],
+            "fallback_for_needs": ["housing"],
+        },
+        Service,
+    )
+    answer = search(build([line]), Person(age=30, gender="male", needs=("housing",)), "community", -0.75, 52.5)
+    assert answer.options == () and [f.service.slug for f in answer.fallbacks] == ["housing-line"]
+    refer_on = next(s for s in answer.steps if s.role == "refer_on")
+    assert refer_on.options == () and refer_on.gap is not None
+    assert [(f.service.slug, f.for_needs) for f in refer_on.fallbacks] == [("housing-line", ("housing",))]
+    assert all(not s.fallbacks for s in answer.steps if s.role != "refer_on")

@@ -120,6 +120,8 @@ class Gap(Struct, frozen=True, kw_only=True):
     """Services of this role whose catchment holds the origin, whatever their status."""
     by_reason: dict[str, int]
     """How many of those each reason excluded (a service failing two rules counts under both)."""
+    full_until: dt.datetime | None = None
+    """When some of them are full and said until when: the first time one of them has room again."""
 
 
 class PathwayStep(Struct, frozen=True, kw_only=True):

@@ -222,14 +222,22 @@ GAP_REASONS_SAID = 3
 """How many of a gap's reasons its text names (the most frequent); by_reason holds them all."""
 
 
-def gap_text(role: str, serving: int, by_reason: dict[str, int]) -> str:
+def gap_text(role: str, serving: int, by_reason: dict[str, int], full_until: dt.datetime | None = None) -> str:
     """A gap in words: how many services of the role serve here, and the commonest reasons none can take the
     person (for example "2 places of safety serve here; none can take this person now: 2 do not take this age under
-    s136, 1 is full")."""
+    s136, 1 is full until Mon 23 Nov 20:00"). `full_until`: the first time a full one has room again."""
     one, many = ROLE_NOUNS[role]
     if not serving:
         return f"No {many} in the directory serve this area."
     said = sorted(by_reason.items(), key=lambda item: (-item[1], item[0]))[:GAP_REASONS_SAID]
-    why = ", ".join(f"{n} {GAP_PHRASES[code][n != 1]}" for code, n in said)
+
+    def phrase(code: str, n: int) -> str:
+        words = GAP_PHRASES[code][n != 1]
+        if code == "FULL" and full_until is not None:
+            until = local_time(full_until)
+            return f"{words} until {until}" if n == 1 else f"{words}, the first until {until}"
+        return words
+
+    why = ", ".join(f"{n} {phrase(code, n)}" for code, n in said)
     serve = f"1 {one} serves here" if serving == 1 else f"{serving} {many} serve here"
     return f"{serve}; none can take this person now: {why}."

@@ -4,6 +4,8 @@ counted from the same failures an explanation counts (failures.py)."""
 
 from __future__ import annotations
 
+import datetime as dt
+import math
 from collections.abc import Sequence
 from itertools import accumulate
 
@@ -15,7 +17,7 @@ from service.domain.model import Service
 from service.domain.pathway import ROLES
 from service.domain.types import PathwayRole
 from service.index.columns import Columns, Ints
-from service.index.failures import Moment, failures
+from service.index.failures import BIT, Moment, failures
 from service.index.masks import Measures, Query
 from service.index.places import Resolution
 from service.index.ranking import Candidates, first, ordered
@@ -62,20 +64,30 @@ def gaps(
     ctx = Moment(c, timeline, services, columns.n, columns.any_until, columns.changes, where.point.lon, where.point.lat)
     serving = dict.fromkeys(roles, 0)
     counts: dict[PathwayRole, dict[str, int]] = {role: {} for role in roles}
+    room: dict[PathwayRole, float] = dict.fromkeys(roles, math.inf)  # the first time a full one has room again
     for role in roles:
         for rows in candidates.playing(where, ROLES.index(role)):
             if len(rows.idx):
                 serving[role] += len(rows.idx)
                 tallies = counts[role]
-                for _, tally in failures(rows, True, q, ctx)[1]:  # each part's counts by reason code, remembered
+                f, parts = failures(rows, True, q, ctx)
+                for _, tally in parts:  # each part's counts by reason code, remembered
                     for code, total in tally:
                         tallies[code] = tallies.get(code, 0) + total
+                if "FULL" in tallies:
+                    full = f.idx[(f.bits & np.uint16(BIT["has_capacity"])) != 0]
+                    room[role] = min(room[role], float(np.min(c.capacity_until[full], initial=math.inf)))
     return {
         role: Gap(
             code="NONE_CAN_TAKE" if serving[role] else "NONE_SERVE_HERE",
-            text=reasons.gap_text(role, serving[role], counts[role]),
+            text=reasons.gap_text(role, serving[role], counts[role], _moment(room[role])),
             serving=serving[role],
             by_reason=counts[role],
+            full_until=_moment(room[role]),
         )
         for role in roles
     }
+
+
+def _moment(epoch: float) -> dt.datetime | None:
+    return dt.datetime.fromtimestamp(epoch, dt.UTC) if math.isfinite(epoch) else None

@@ -205,3 +205,22 @@ async def test_the_lookup_page_shows_the_pathway_step_by_step_with_each_gap_and_
     assert "Catch-all: no place of safety here can take this person" in place
     assert 'href="/services/manchester-royal-infirmary-emergency-department"' in place
     assert refer.startswith('"refer_on"')
+
+
+async def test_when_the_only_place_of_safety_that_can_take_the_person_is_full_the_gap_says_until_when(
+    demo: Client,
+) -> None:
+    until = "2026-11-23T20:00:00Z"  # 20:00 in London on the search's day
+    full = {"capacity": {"status": "full", "until": until, "note": "both beds taken"}}
+    assert (await demo.patch("/v1/services/bedford-place-of-safety", json=full)).status_code == 200
+    street = {"type": "point", "lat": 52.136, "lon": -0.466}
+    for _ in range(40):  # the change feed makes it visible within a second
+        answer = await options(demo, request(street, "street", age=35, needs=["mental_health_crisis"]))
+        if "bedford-place-of-safety" not in slugs(answer):
+            break
+        await asyncio.sleep(0.05)
+    places = next(s for s in answer["steps"] if s["role"] == "place_of_safety")
+    assert places["options"] == [] and places["gap"]["code"] == "NONE_CAN_TAKE"
+    assert places["gap"]["by_reason"]["FULL"] == 1
+    assert places["gap"]["full_until"] == until
+    assert "1 is full until Mon 23 Nov 20:00" in places["gap"]["text"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import get_args
 
 from service.domain.model import AreaCatchment, NationalCatchment, RadiusCatchment
@@ -54,6 +55,17 @@ def test_a_gap_says_how_many_serve_here_and_the_commonest_reasons_none_can_take_
         "2 places of safety serve here; none can take this person now: 2 do not take this age under s136, 1 is full."
     )
     assert gap_text("consult", 0, {}) == "No services to consult in the directory serve this area."
+
+
+def test_a_gap_says_when_a_full_service_has_room_again_in_local_time() -> None:
+    at = dt.datetime(2026, 11, 23, 20, 0, tzinfo=dt.UTC)  # 20:00 in London in November
+    assert gap_text("place_of_safety", 1, {"FULL": 1}, at) == (
+        "1 place of safety serves here; none can take this person now: 1 is full until Mon 23 Nov 20:00."
+    )
+    summer = dt.datetime(2026, 7, 6, 19, 0, tzinfo=dt.UTC)  # 20:00 in London, on summer time
+    assert gap_text("place_of_safety", 3, {"FULL": 2, "NOT_ACTIVE": 1}, summer).endswith(
+        ": 2 are full, the first until Mon 06 Jul 20:00, 1 is closed."
+    )
 
 
 def test_every_reason_a_step_can_be_empty_for_has_words_for_a_gap() -> None:

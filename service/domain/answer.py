@@ -136,6 +136,9 @@ class PathwayStep(Struct, frozen=True, kw_only=True):
     """When the step has no option: the catch-all the data declares for it (`fallback_for_steps`), if one can take
     the person (every rule but the needs rule holds), then the answer's catch-alls for unmet needs
     (`fallback_for_needs`) whose service plays this step's role."""
+    notes: tuple[Reason, ...] = ()
+    """What the step says besides its options, with a code: why a legal step is there (APPROPRIATE_ADULT_REQUIRED),
+    a transition coming up."""
 
 
 class ReferralAnswer(Struct, frozen=True, kw_only=True):

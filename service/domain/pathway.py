@@ -8,11 +8,23 @@ list of steps (steps_for), each made of one role and ranked on its own.
 
 from __future__ import annotations
 
+from typing import Protocol
+
 from msgspec import Struct
 
+from service.domain.answer import Reason
+from service.domain.appropriate_adult import appropriate_adult_required, required_in_words
 from service.domain.types import Context, PathwayRole, ServiceKind
 
-ROLES: tuple[PathwayRole, ...] = ("consult", "assess", "place_of_safety", "divert", "refer_on", "advice")
+ROLES: tuple[PathwayRole, ...] = (
+    "consult",
+    "assess",
+    "place_of_safety",
+    "divert",
+    "refer_on",
+    "advice",
+    "appropriate_adult",
+)
 """Every pathway role, in a fixed order (the index numbers them by it)."""
 
 DEFAULT_ROLES: dict[ServiceKind, PathwayRole] = {
@@ -25,6 +37,9 @@ DEFAULT_ROLES: dict[ServiceKind, PathwayRole] = {
     "place_of_safety": "place_of_safety",
     # Who identifies, screens and assesses vulnerabilities in custody and at court: the L&D team.
     "liaison_diversion": "assess",
+    # Who supports a child or a mentally vulnerable adult through detention and interview (PACE Code C): the YOS's
+    # scheme for children, a commissioned scheme for adults.
+    "appropriate_adult": "appropriate_adult",
     # Where a person can be diverted from the criminal justice system.
     "diversion_scheme": "divert",
     "womens_centre": "divert",
@@ -63,6 +78,7 @@ ASSESS = Step(role="assess", title="Assess: liaison and diversion")
 DIVERT = Step(role="divert", title="Divert")
 REFER_ON = Step(role="refer_on", title="Refer on")
 ADVICE = Step(role="advice", title="Advice and helplines")
+APPROPRIATE_ADULT = Step(role="appropriate_adult", title="Appropriate adult")
 
 STEPS: dict[tuple[Context, bool], tuple[Step, ...]] = {
     # Mental Health Act 1983 s136, as amended by the Policing and Crime Act 2017: before removing a person in crisis
@@ -84,6 +100,33 @@ STEPS: dict[tuple[Context, bool], tuple[Step, ...]] = {
 }
 
 
-def steps_for(context: Context, needs: tuple[str, ...]) -> tuple[Step, ...]:
-    """The steps of the pathway for this context, in order; in the street, a mental-health crisis is s136's."""
-    return STEPS[(context, "mental_health_crisis" in needs)]
+def steps_for(
+    context: Context, needs: tuple[str, ...], circumstances: tuple[str, ...] = (), age: float | None = None
+) -> tuple[Step, ...]:
+    """The steps of the pathway for this context, in order; in the street, a mental-health crisis is s136's. In
+    custody, a child or a possibly mentally vulnerable adult first needs an appropriate adult (PACE Code C: to be
+    secured as soon as practicable, before interview), then the rest (service/domain/appropriate_adult.py). An
+    unknown age is taken as an adult's."""
+    steps = STEPS[(context, "mental_health_crisis" in needs)]
+    if appropriate_adult_required(context, 99.0 if age is None else age, needs, circumstances):
+        return (APPROPRIATE_ADULT, *steps)
+    return steps
+
+
+class Profile(Protocol):
+    """What the steps read of the person (routing.Person)."""
+
+    @property
+    def age(self) -> float: ...
+    @property
+    def needs(self) -> tuple[str, ...]: ...
+    @property
+    def circumstances(self) -> tuple[str, ...]: ...
+
+
+def step_notes(role: PathwayRole, person: Profile) -> tuple[Reason, ...]:
+    """What a step says besides its options: why a legal step is there."""
+    if role == "appropriate_adult":
+        text = required_in_words(person.age, person.needs, person.circumstances)
+        return (Reason(code="APPROPRIATE_ADULT_REQUIRED", text=text),)
+    return ()

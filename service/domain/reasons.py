@@ -78,6 +78,10 @@ def gender_not_accepted(allowed: Iterable[str]) -> Reason:
 
 
 NO_NEED_MET = Reason(code="NO_NEED_MET", text="meets none of the person's needs")
+APPROPRIATE_ADULT_NOT_REQUIRED = Reason(
+    code="APPROPRIATE_ADULT_NOT_REQUIRED",
+    text="an appropriate adult scheme, for children and mentally vulnerable adults in police custody (PACE Code C)",
+)
 
 
 def missing_circumstance(missing: Iterable[str]) -> Reason:
@@ -191,6 +195,7 @@ ROLE_NOUNS = {
     "divert": ("diversion service", "diversion services"),
     "refer_on": ("service to refer on to", "services to refer on to"),
     "advice": ("helpline", "helplines"),
+    "appropriate_adult": ("appropriate adult scheme", "appropriate adult schemes"),
 }
 GAP_PHRASES = {
     "NOT_ACTIVE": ("is closed", "are closed"),
@@ -208,6 +213,10 @@ GAP_PHRASES = {
     ),
     "GENDER_NOT_ACCEPTED": ("does not take this gender", "do not take this gender"),
     "NO_NEED_MET": ("meets none of the needs given", "meet none of the needs given"),
+    "APPROPRIATE_ADULT_NOT_REQUIRED": (
+        "is an appropriate adult scheme, not needed here",
+        "are appropriate adult schemes, not needed here",
+    ),
     "MISSING_CIRCUMSTANCE": (
         "takes only people in a circumstance not given",
         "take only people in a circumstance not given",

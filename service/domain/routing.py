@@ -15,6 +15,7 @@ from msgspec import Meta, Struct
 
 from service.domain import reasons
 from service.domain.answer import Reason
+from service.domain.appropriate_adult import appropriate_adult_required
 from service.domain.errors import FieldProblem, InvalidInput
 from service.domain.geometry import contains, haversine_km
 from service.domain.model import (
@@ -28,6 +29,7 @@ from service.domain.model import (
     RadiusCatchment,
     Service,
 )
+from service.domain.pathway import role_of
 from service.domain.schedule import LONDON, OpeningState, open_within
 from service.domain.types import (
     AgeYears,
@@ -237,14 +239,30 @@ def is_general_entry(s: Service, context: str) -> bool:
     return context in s.general_entry_for
 
 
+def is_appropriate_adult_scheme(s: Service) -> bool:
+    return role_of(s.kind, s.pathway_role) == "appropriate_adult"
+
+
 def meets_a_need(s: Service, sit: Situation, _: OpeningState) -> Reason | None:
     """Meets one of the person's needs, or takes anyone here whatever their needs: a general entry point in the
-    context, or a group pathway (its other rules say who the group is)."""
-    if is_general_entry(s, sit.context) or s.group_pathway:
+    context, a group pathway (its other rules say who the group is), or an appropriate adult scheme (the law says
+    who needs one: appropriate_adult_only_when_required)."""
+    if is_general_entry(s, sit.context) or s.group_pathway or is_appropriate_adult_scheme(s):
         return None
     if not set(sit.person.needs).isdisjoint(s.eligibility.needs):
         return None
     return reasons.NO_NEED_MET
+
+
+def appropriate_adult_only_when_required(s: Service, sit: Situation, _: OpeningState) -> Reason | None:
+    """PACE Code C: an appropriate adult scheme is offered in police custody for a child or a possibly mentally
+    vulnerable adult (service/domain/appropriate_adult.py), and to no one else."""
+    if not is_appropriate_adult_scheme(s):
+        return None
+    p = sit.person
+    if appropriate_adult_required(sit.context, p.age, p.needs, p.circumstances):
+        return None
+    return reasons.APPROPRIATE_ADULT_NOT_REQUIRED
 
 
 def circumstances_allow(s: Service, sit: Situation, _: OpeningState) -> Reason | None:
@@ -297,6 +315,7 @@ HARD_RULES: tuple[Rule, ...] = (
     police_station_only_in_exceptional_cases,
     accepts_gender,
     meets_a_need,
+    appropriate_adult_only_when_required,
     circumstances_allow,
     has_capacity,
     open_when_needed,

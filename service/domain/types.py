@@ -84,6 +84,7 @@ ServiceKind = Literal[
     "womens_centre",
     "young_adult_transition",
     "youth_justice",
+    "appropriate_adult",
     "probation",
     "substance_misuse",
     "housing",
@@ -97,7 +98,7 @@ ServiceKind = Literal[
     "other",
 ]
 Context = Literal["custody", "street", "court", "community"]
-PathwayRole = Literal["consult", "assess", "place_of_safety", "divert", "refer_on", "advice"]
+PathwayRole = Literal["consult", "assess", "place_of_safety", "divert", "refer_on", "advice", "appropriate_adult"]
 """The step of a referral pathway a service is for (service/domain/pathway.py)."""
 AccessMode = Literal["handover", "walk_in", "phone", "outreach", "appointment"]
 Gender = Literal["female", "male", "non_binary", "other"]

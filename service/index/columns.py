@@ -19,7 +19,14 @@ from numpy.typing import NDArray
 
 from service.domain.model import Service, Taxonomies
 from service.domain.pathway import ROLES, role_of
-from service.domain.routing import CAPACITY_ORDER, IMMEDIATE_ACCESS, NO_PRIORITY, catchment_specificity, is_tailored
+from service.domain.routing import (
+    CAPACITY_ORDER,
+    IMMEDIATE_ACCESS,
+    NO_PRIORITY,
+    catchment_specificity,
+    is_appropriate_adult_scheme,
+    is_tailored,
+)
 from service.domain.schedule import LONDON
 from service.domain.types import CapacityStatus, ServiceKind
 
@@ -112,6 +119,8 @@ class ColumnValues:
     kind: Ints
     role: Ints
     """The pathway role (its position in pathway.ROLES)."""
+    appropriate_adult: Bools
+    """An appropriate adult scheme (its role): offered only where PACE Code C requires one, whatever the needs."""
     specificity: Ints
     """How local the catchment is (routing.catchment_specificity): local before national when all else ties."""
     immediate: Bools
@@ -149,7 +158,15 @@ def column_values(services: Sequence[Service], vocab: Vocabulary) -> ColumnValue
         live=np.ones(len(s), dtype=bool),
         active=array((x.status == "active" for x in s), bool),
         contexts=array((bits(x.contexts, CONTEXT_BITS) for x in s), i8),
-        general=array((EVERY_CONTEXT if x.group_pathway else bits(x.general_entry_for, CONTEXT_BITS) for x in s), i8),
+        general=array(
+            (
+                EVERY_CONTEXT
+                if x.group_pathway or is_appropriate_adult_scheme(x)
+                else bits(x.general_entry_for, CONTEXT_BITS)
+                for x in s
+            ),
+            i8,
+        ),
         age_min=array((-math.inf if x.eligibility.age.min is None else x.eligibility.age.min for x in s), f8),
         age_max=array((math.inf if x.eligibility.age.max is None else x.eligibility.age.max for x in s), f8),
         genders=array((bits(x.eligibility.genders, GENDER_BITS) or ALL_GENDERS for x in s), i8),
@@ -168,6 +185,7 @@ def column_values(services: Sequence[Service], vocab: Vocabulary) -> ColumnValue
         standing=(priority << 8) | (63 << 2) | ((~tailored).astype(i8) << 1),
         kind=array((KINDS.index(x.kind) for x in s), i8),
         role=array((ROLES.index(role_of(x.kind, x.pathway_role)) for x in s), i8),
+        appropriate_adult=array((is_appropriate_adult_scheme(x) for x in s), bool),
         specificity=array((catchment_specificity(x.catchment, vocab.area_kinds) for x in s), i8),
         immediate=array((not IMMEDIATE_ACCESS.isdisjoint(x.access_modes) for x in s), bool),
         travel_limited=array(

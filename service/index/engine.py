@@ -23,10 +23,11 @@ import numpy as np
 
 from service.domain import reasons
 from service.domain.answer import Fallback, PathwayStep, ReferralAnswer, ResolvedOrigin
+from service.domain.appropriate_adult import appropriate_adult_required
 from service.domain.errors import FieldProblem, InvalidInput
 from service.domain.model import Area, Service, Site, Taxonomies
 from service.domain.near import NEAR_MISS_MINUTES
-from service.domain.pathway import ROLES, steps_for
+from service.domain.pathway import ROLES, step_notes, steps_for
 from service.domain.routing import Person, ReferralRequest, Situation
 from service.domain.types import Context, PathwayRole
 from service.index.answers import Answers
@@ -210,6 +211,7 @@ class DirectoryIndex:
             need_bits=tuple(self.vocab.need_bits[n] for n in person.needs),
             street_crisis=context == "street" and "mental_health_crisis" in person.needs,
             exceptional="imminent_serious_harm" in person.circumstances,
+            appropriate_adult=appropriate_adult_required(context, person.age, person.needs, person.circumstances),
             t=at.timestamp(),
             window=self.config.detention_window.total_seconds(),
             max_travel=max_travel_minutes,
@@ -248,7 +250,7 @@ class DirectoryIndex:
         person, context = request.person, request.context
         q = self.query(person, context, at, request.max_travel_minutes)
         m = survivors(self.candidates, self.timeline, self.services, where, q)
-        plan = steps_for(context, person.needs)
+        plan = steps_for(context, person.needs, person.circumstances, person.age)
         roles = tuple(ROLES.index(s.role) for s in plan)
         chosen, per_step = by_step(
             self.columns, self.slugs.rank, m, q, roles, (request.limit, request.step_limit), self.config.kind_cap
@@ -271,7 +273,12 @@ class DirectoryIndex:
                 caught[role] = (*caught.get(role, ()), fallback)
         steps = tuple(
             PathwayStep(
-                role=s.role, title=s.title, options=picked, gap=gap.get(s.role), fallbacks=caught.get(s.role, ())
+                role=s.role,
+                title=s.title,
+                options=picked,
+                gap=gap.get(s.role),
+                fallbacks=caught.get(s.role, ()),
+                notes=step_notes(s.role, person),
             )
             for s, picked in zip(plan, stepped, strict=True)
         )

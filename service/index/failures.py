@@ -36,6 +36,7 @@ CODES = {
     "police_station_only_in_exceptional_cases": "S136_POLICE_STATION_NOT_EXCEPTIONAL",
     "accepts_gender": "GENDER_NOT_ACCEPTED",
     "meets_a_need": "NO_NEED_MET",
+    "appropriate_adult_only_when_required": "APPROPRIATE_ADULT_NOT_REQUIRED",
     "has_capacity": "FULL",
     "within_travel_time": "TOO_FAR",
 }
@@ -90,6 +91,10 @@ def failures(rows: Rows, inside: bool, q: Query, ctx: Moment) -> tuple[Failures,
         ),
         _unmet(rows, q),
         rows.remembered(("circumstance_failures", q.circumstances), lambda: _person(rows, q, ("circumstances_allow",))),
+        rows.remembered(
+            ("appropriate_adult_failures", q.appropriate_adult),
+            lambda: _person(rows, q, ("appropriate_adult_only_when_required",)),
+        ),
         _closed(rows, opening, q, ctx),
         _full(rows, q, ctx),
         _too_far(rows, q, ctx),

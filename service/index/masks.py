@@ -40,6 +40,8 @@ class Query:
     """In the street with a mental health crisis: the s136 rules about places of safety apply."""
     exceptional: bool
     """An imminent risk of serious harm: the only case in which an adult may be taken to a police station."""
+    appropriate_adult: bool
+    """PACE Code C requires an appropriate adult here (service/domain/appropriate_adult.py)."""
     t: float
     window: float
     """The detention window in seconds (custody and court: open within it)."""
@@ -102,6 +104,7 @@ class Rows:
     place_of_safety: Bools
     police_station: Bools
     immediate: Bools
+    appropriate_adult: Bools
     memo: dict[Hashable, Any] = field(default_factory=dict)
 
     @classmethod
@@ -120,6 +123,7 @@ class Rows:
             c.place_of_safety[idx],
             c.police_station[idx],
             c.immediate[idx],
+            c.appropriate_adult[idx],
         )
 
     def remembered(self, key: Hashable, work: Callable[[], T], fresh: Callable[[T], bool] | None = None) -> T:
@@ -198,6 +202,10 @@ def meets_a_need(r: Rows, q: Query) -> Bools | None:
     for bit in q.need_bits:
         mask = mask | r.having("needs", bit)
     return mask
+
+
+def appropriate_adult_only_when_required(r: Rows, q: Query) -> Bools | None:
+    return None if q.appropriate_adult else r.remembered("not_appropriate_adult", lambda: ~r.appropriate_adult)
 
 
 def circumstances_allow(r: Rows, q: Query) -> Bools | None:
@@ -281,6 +289,7 @@ PROFILE_MASKS: dict[str, ProfileMask] = {
     "police_station_only_in_exceptional_cases": police_station_only_in_exceptional_cases,
     "accepts_gender": accepts_gender,
     "meets_a_need": meets_a_need,
+    "appropriate_adult_only_when_required": appropriate_adult_only_when_required,
     "circumstances_allow": circumstances_allow,
 }
 READS: dict[str, Callable[[Query], Hashable]] = {
@@ -292,6 +301,7 @@ READS: dict[str, Callable[[Query], Hashable]] = {
     "police_station_only_in_exceptional_cases": lambda q: (q.age < 18, q.exceptional),
     "accepts_gender": lambda q: q.gender_bit,
     "meets_a_need": lambda q: (q.needs, q.context_bit),
+    "appropriate_adult_only_when_required": lambda q: q.appropriate_adult,
     "circumstances_allow": lambda q: q.circumstances,
 }
 """What each of the person's rules reads of the query: two searches alike in it get the same mask."""
@@ -302,6 +312,7 @@ MOMENT_MASKS: dict[str, MomentMask] = {
 }
 FILTER_ORDER = (
     "meets_a_need",
+    "appropriate_adult_only_when_required",
     "circumstances_allow",
     "accepts_gender",
     "accepts_age",
@@ -311,5 +322,5 @@ FILTER_ORDER = (
 )
 """The person's rules the ranking applies. (Being active and serving the context are applied once per area set and
 context, and cached.)"""
-VARIED_RULES = ("meets_a_need", "circumstances_allow")
+VARIED_RULES = ("meets_a_need", "appropriate_adult_only_when_required", "circumstances_allow")
 STEADY_RULES = tuple(name for name in FILTER_ORDER if name not in VARIED_RULES)

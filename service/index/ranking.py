@@ -90,6 +90,7 @@ GROUPED_BY: tuple[str, ...] = (
     "lon",
     "lat",
     "radius_km",
+    "appropriate_adult",
 )
 """The columns the cached look-ups read (which rows a group holds, what Rows gathers, the fallback pool). With
 the catchments and the schedules (the opening masks a group remembers), a change that leaves all of them as they

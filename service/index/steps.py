@@ -13,6 +13,7 @@ import numpy as np
 
 from service.domain import reasons
 from service.domain.answer import Gap
+from service.domain.appropriate_adult import none_here_in_words
 from service.domain.model import Service
 from service.domain.pathway import ROLES
 from service.domain.types import PathwayRole
@@ -80,7 +81,8 @@ def gaps(
     return {
         role: Gap(
             code="NONE_CAN_TAKE" if serving[role] else "NONE_SERVE_HERE",
-            text=reasons.gap_text(role, serving[role], counts[role], _moment(room[role])),
+            text=reasons.gap_text(role, serving[role], counts[role], _moment(room[role]))
+            + (f" {none_here_in_words(q.age)}" if role == "appropriate_adult" else ""),
             serving=serving[role],
             by_reason=counts[role],
             full_until=_moment(room[role]),

@@ -23,8 +23,8 @@ from service.index.engine import DirectoryIndex, IndexConfig
 from service.index.places import Resolution
 
 AT = dt.datetime(2026, 11, 23, 9, 30, tzinfo=dt.UTC)
-NEEDS = ("mental_health", "mental_health_crisis", "alcohol", "housing")
-CIRCS = ("admits_offence", "intoxicated", "known_to_yos", "imminent_serious_harm")
+NEEDS = ("mental_health", "mental_health_crisis", "alcohol", "housing", "learning_disability")
+CIRCS = ("admits_offence", "intoxicated", "known_to_yos", "imminent_serious_harm", "mentally_vulnerable")
 CONTEXTS = ("custody", "street", "court", "community")
 VOCAB = Taxonomies(
     needs=Taxonomy(name="needs", version=1, terms=tuple(TaxonomyTerm(code=c, label=c, definition=c) for c in NEEDS)),
@@ -97,7 +97,15 @@ def services(draw: st.DrawFn, slug: str) -> dict[str, Any]:
         "organisation": "o",
         "kind": draw(
             st.sampled_from(
-                ["place_of_safety", "triage_line", "housing", "womens_centre", "liaison_diversion", "street_triage"]
+                [
+                    "place_of_safety",
+                    "triage_line",
+                    "housing",
+                    "womens_centre",
+                    "liaison_diversion",
+                    "street_triage",
+                    "appropriate_adult",
+                ]
             )
         ),
         "pathway_role": draw(st.none() | st.none() | st.sampled_from(ROLES)),
@@ -454,7 +462,8 @@ def test_every_step_offers_the_services_of_its_role_the_reference_rules_allow_or
     answer = search(index, person, context, lon, lat, step_limit=step_limit)
     situation = situation_of(where, person, context, None)
     roles = {s.slug: role_of(s.kind, s.pathway_role) for s in svcs}
-    assert [s.role for s in answer.steps] == [s.role for s in steps_for(context, person.needs)]  # type: ignore[arg-type]
+    plan = steps_for(context, person.needs, person.circumstances, person.age)  # type: ignore[arg-type]
+    assert [s.role for s in answer.steps] == [s.role for s in plan]
     cap = IndexConfig().kind_cap
     met = {n for o in answer.options for n in o.needs_met}
     unmet = [n for n in person.needs if n not in met]

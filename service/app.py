@@ -85,6 +85,7 @@ def create_app(settings: Settings, extra_handlers: Sequence[Any] = ()) -> Litest
                 detention_window=dt.timedelta(hours=settings.detention_window_hours),
                 kind_cap=settings.kind_cap,
                 near_miss_minutes=settings.near_miss_minutes,
+                transition_window_months=settings.transition_window_months,
             )
             keeper = IndexKeeper(db, vocab, config)
             await keeper.start()

@@ -8,6 +8,7 @@ from pathlib import Path
 from msgspec import Struct
 
 from service.domain.near import NEAR_MISS_MINUTES
+from service.domain.transitions import TRANSITION_WINDOW_MONTHS
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -41,6 +42,8 @@ class Settings(Struct, frozen=True, kw_only=True):
     detention_window_hours: int = 24
     kind_cap: int = 3
     near_miss_minutes: int = NEAR_MISS_MINUTES
+    transition_window_months: int = TRANSITION_WINDOW_MONTHS
+    """Months before the 18th birthday in which an answer flags the coming transfer from youth justice to probation."""
     """Minutes of travel within which a service outside its catchment may be listed as a near miss."""
     online_geocoder: str = ""
     geocoder_user_agent: str = "ld-pathways"
@@ -78,6 +81,10 @@ class Settings(Struct, frozen=True, kw_only=True):
             raise SettingsError(
                 f"PATHWAYS_NEAR_MISS_MINUTES={settings.near_miss_minutes}: expected 1 to {MAX_NEAR_MISS_MINUTES}"
             )
+        if not 1 <= settings.transition_window_months <= 24:
+            raise SettingsError(
+                f"PATHWAYS_TRANSITION_WINDOW_MONTHS={settings.transition_window_months}: expected 1 to 24"
+            )
         if settings.read_access not in ("open", "key"):
             raise SettingsError(f"PATHWAYS_READ_ACCESS={settings.read_access!r}: expected open or key")
         return settings
@@ -103,6 +110,7 @@ ENV: dict[str, str] = {
     "PATHWAYS_DETENTION_WINDOW_HOURS": "detention_window_hours",
     "PATHWAYS_KIND_CAP": "kind_cap",
     "PATHWAYS_NEAR_MISS_MINUTES": "near_miss_minutes",
+    "PATHWAYS_TRANSITION_WINDOW_MONTHS": "transition_window_months",
     "PATHWAYS_ONLINE_GEOCODER": "online_geocoder",
     "PATHWAYS_GEOCODER_USER_AGENT": "geocoder_user_agent",
     "PATHWAYS_CORS_ORIGINS": "cors_origins",

@@ -14,6 +14,7 @@ from msgspec import Struct
 
 from service.domain.answer import Reason
 from service.domain.appropriate_adult import appropriate_adult_required, required_in_words
+from service.domain.transitions import transition_notes
 from service.domain.types import Context, PathwayRole, ServiceKind
 
 ROLES: tuple[PathwayRole, ...] = (
@@ -124,9 +125,12 @@ class Profile(Protocol):
     def circumstances(self) -> tuple[str, ...]: ...
 
 
-def step_notes(role: PathwayRole, person: Profile) -> tuple[Reason, ...]:
-    """What a step says besides its options: why a legal step is there."""
+def step_notes(role: PathwayRole, person: Profile, transition_window_months: int) -> tuple[Reason, ...]:
+    """What a step says besides its options: why a legal step is there; on `divert`, the youth-to-adult transition
+    (service/domain/transitions.py)."""
     if role == "appropriate_adult":
         text = required_in_words(person.age, person.needs, person.circumstances)
         return (Reason(code="APPROPRIATE_ADULT_REQUIRED", text=text),)
+    if role == "divert":
+        return transition_notes(person.age, person.needs, person.circumstances, transition_window_months)
     return ()

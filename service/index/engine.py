@@ -29,6 +29,7 @@ from service.domain.model import Area, Service, Site, Taxonomies
 from service.domain.near import NEAR_MISS_MINUTES
 from service.domain.pathway import ROLES, step_notes, steps_for
 from service.domain.routing import Person, ReferralRequest, Situation
+from service.domain.transitions import TRANSITION_WINDOW_MONTHS, with_implied
 from service.domain.types import Context, PathwayRole
 from service.index.answers import Answers
 from service.index.catchments import Catchments, Drawn, drawn
@@ -58,6 +59,7 @@ class IndexConfig:
     detention_window: dt.timedelta = dt.timedelta(hours=24)
     kind_cap: int = 3
     near_miss_minutes: int = NEAR_MISS_MINUTES
+    transition_window_months: int = TRANSITION_WINDOW_MONTHS
 
 
 @dataclass(frozen=True)
@@ -247,7 +249,9 @@ class DirectoryIndex:
         origin_label: str,
         resolved_from: Literal["point", "site", "postcode"],
     ) -> ReferralAnswer:
-        person, context = request.person, request.context
+        context = request.context
+        given = request.person.circumstances
+        person = msgspec.structs.replace(request.person, circumstances=with_implied(given, self.vocab.circ_bits))
         q = self.query(person, context, at, request.max_travel_minutes)
         m = survivors(self.candidates, self.timeline, self.services, where, q)
         plan = steps_for(context, person.needs, person.circumstances, person.age)
@@ -278,7 +282,7 @@ class DirectoryIndex:
                 options=picked,
                 gap=gap.get(s.role),
                 fallbacks=caught.get(s.role, ()),
-                notes=step_notes(s.role, person),
+                notes=step_notes(s.role, person, self.config.transition_window_months),
             )
             for s, picked in zip(plan, stepped, strict=True)
         )

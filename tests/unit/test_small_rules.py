@@ -75,6 +75,10 @@ def test_settings_come_from_the_environment_with_defaults() -> None:
     assert (s.port, s.load_demo, s.database_url, s.host) == (9000, False, None, "127.0.0.1")
     assert s.near_miss_minutes == 30
     assert Settings.from_env({"PATHWAYS_NEAR_MISS_MINUTES": "45"}).near_miss_minutes == 45
+    assert (
+        s.transition_window_months,
+        Settings.from_env({"PATHWAYS_TRANSITION_WINDOW_MONTHS": "3"}).transition_window_months,
+    ) == (6, 3)
 
 
 @pytest.mark.parametrize(
@@ -86,6 +90,8 @@ def test_settings_come_from_the_environment_with_defaults() -> None:
         {"PATHWAYS_NEAR_MISS_MINUTES": "0"},
         {"PATHWAYS_NEAR_MISS_MINUTES": "241"},
         {"PATHWAYS_NEAR_MISS_MINUTES": "half an hour"},
+        {"PATHWAYS_TRANSITION_WINDOW_MONTHS": "0"},
+        {"PATHWAYS_TRANSITION_WINDOW_MONTHS": "25"},
     ],
 )
 def test_bad_settings_are_refused_with_the_variable_named(env: dict[str, str]) -> None:

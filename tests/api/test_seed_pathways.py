@@ -238,7 +238,7 @@ async def test_hull_womens_custody_triage_books_a_together_women_appointment_wit
 
 
 async def test_the_lookup_page_shows_the_appropriate_adult_step_and_the_coming_transfer(demo: Client) -> None:
-    params = {"site": "bridgend-custody-suite", "context": "custody", "age": 17.8, "circumstances": "known_to_yos"}
+    params = {"site": "bridgend-custody-suite", "context": "custody", "age": "17.8", "circumstances": "known_to_yos"}
     page = (await demo.get("/", params=params)).text
     assert 'data-role="appropriate_adult"' in page and "Required by law (PACE Code C)" in page
     assert "South Wales appropriate adult service" in page

@@ -338,11 +338,13 @@ def needs_met(s: Service, person: Person) -> tuple[str, ...]:
 
 
 def is_tailored(s: Service) -> bool:
-    """Made for the person's group: gender-specific, a narrow age band (≤ 10 years), or requiring a circumstance
-    the person has (e.g. previously known to YOS)."""
+    """Made for the person's group: gender-specific, a narrow age band (≤ 10 years), requiring a circumstance
+    the person has (e.g. previously known to YOS), or a young-adult service (T2A's maturity approach: made for
+    young adults, up to 25, whatever its age limits say; transitions.py)."""
     el = s.eligibility
     narrow_age = el.age.min is not None and el.age.max is not None and el.age.max - el.age.min <= 10
-    return bool(el.genders) or narrow_age or bool(el.circumstances_required)
+    young_adult = s.kind == "young_adult_transition"
+    return bool(el.genders) or narrow_age or bool(el.circumstances_required) or young_adult
 
 
 AREA_SPECIFICITY: dict[str, int] = {"local_authority": 1, "custom": 1, "police_force_area": 2}

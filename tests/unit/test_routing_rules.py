@@ -207,6 +207,11 @@ def test_tailored_means_gender_specific_a_narrow_age_band_or_a_required_circumst
     assert not is_tailored(service(eligibility={"age": {"min": 18}}))
 
 
+def test_t2a_a_young_adult_service_is_tailored_whatever_its_age_limits_say() -> None:
+    assert is_tailored(service(kind="young_adult_transition", eligibility={"needs": ["young_adult_maturity"]}))
+    assert not is_tailored(service(kind="probation", eligibility={"needs": ["young_adult_maturity"]}))
+
+
 def test_the_rank_key_orders_priority_then_needs_then_tailoring_then_opening_then_capacity_then_travel() -> None:
     person = Person(age=30, needs=("mental_health", "alcohol"))
     one_need = service(slug="a", eligibility={"needs": ["mental_health"]})

@@ -243,3 +243,12 @@ async def test_the_lookup_page_shows_the_appropriate_adult_step_and_the_coming_t
     assert 'data-role="appropriate_adult"' in page and "Required by law (PACE Code C)" in page
     assert "South Wales appropriate adult service" in page
     assert "Turns 18 in about 3 months" in page
+
+
+async def test_a_control_room_sees_the_one_hour_handover_target_beside_each_place_of_safety_on_the_page(
+    demo: Client,
+) -> None:
+    params = {"lat": "52.136", "lon": "-0.466", "context": "street", "age": "35", "needs": "mental_health_crisis"}
+    page = (await demo.get("/", params=params)).text
+    place = page.split('data-role="place_of_safety"')[1].split("</li>")[0]
+    assert "Bedford" in place and "hand over within 60 minutes" in place

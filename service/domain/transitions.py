@@ -39,7 +39,7 @@ a service for those known to the YOS takes them."""
 def with_implied(circumstances: tuple[str, ...], known: Container[str]) -> tuple[str, ...]:
     """The circumstances given, and those they imply (IMPLIED) that the vocabulary `known` has, each once."""
     implied = tuple(IMPLIED[c] for c in circumstances if c in IMPLIED and IMPLIED[c] in known)
-    return tuple(dict.fromkeys(circumstances + implied))
+    return tuple(dict.fromkeys(circumstances + implied)) if implied else circumstances
 
 
 def in_youth_justice(circumstances: Iterable[str]) -> bool:
@@ -70,6 +70,8 @@ def transition_notes(
     age: float, needs: Iterable[str], circumstances: Iterable[str], window_months: int = TRANSITION_WINDOW_MONTHS
 ) -> tuple[Reason, ...]:
     """What the `divert` step says about the youth-to-adult transition, with a code for each."""
+    if age >= YOUNG_ADULT_UNTIL:
+        return ()
     needs, circumstances = tuple(needs), tuple(circumstances)
     notes = []
     if youth_justice_for_a_child(age, circumstances):

@@ -250,8 +250,9 @@ class DirectoryIndex:
         resolved_from: Literal["point", "site", "postcode"],
     ) -> ReferralAnswer:
         context = request.context
-        given = request.person.circumstances
-        person = msgspec.structs.replace(request.person, circumstances=with_implied(given, self.vocab.circ_bits))
+        person, given = request.person, request.person.circumstances
+        if (implied := with_implied(given, self.vocab.circ_bits)) is not given:
+            person = msgspec.structs.replace(person, circumstances=implied)
         q = self.query(person, context, at, request.max_travel_minutes)
         m = survivors(self.candidates, self.timeline, self.services, where, q)
         plan = steps_for(context, person.needs, person.circumstances, person.age)

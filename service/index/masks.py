@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any, Literal, TypeVar
 
 import numpy as np
@@ -106,6 +107,10 @@ class Rows:
     immediate: Bools
     appropriate_adult: Bools
     memo: dict[Hashable, Any] = field(default_factory=dict)
+
+    @cached_property
+    def any_appropriate_adult(self) -> bool:
+        return bool(self.appropriate_adult.any())
 
     @classmethod
     def of(cls, c: ColumnValues, idx: Ints) -> Rows:
@@ -205,7 +210,9 @@ def meets_a_need(r: Rows, q: Query) -> Bools | None:
 
 
 def appropriate_adult_only_when_required(r: Rows, q: Query) -> Bools | None:
-    return None if q.appropriate_adult else r.remembered("not_appropriate_adult", lambda: ~r.appropriate_adult)
+    if q.appropriate_adult or not r.any_appropriate_adult:  # nothing to refuse
+        return None
+    return r.remembered("not_appropriate_adult", lambda: ~r.appropriate_adult)
 
 
 def circumstances_allow(r: Rows, q: Query) -> Bools | None:

@@ -35,24 +35,21 @@ from service.search import find, query_field, search_query
 from service.store import services as service_store
 from service.store.db import Connection
 from service.web import svgmap, words
+from service.web.form_errors import FormError, in_words, missing
 
 SITE_COOKIE = "ld_site"
 Conn = NamedDependency[Connection]
 ServiceSlug = Annotated[str, PathParameter(pattern=REFERENCE)]
 Text = FromQuery[str | None]
 Codes = FromQuery[list[str] | None]
-# Where each request field appears in the form, so an error links to the right input.
+# The input each form group's error links to (its first input); needs and circumstances: their first checkbox.
 FIELD_IDS = {
     "site": "site",
     "postcode": "postcode",
-    "lat": "postcode",
-    "lon": "postcode",
-    "origin": "site",
     "age": "age",
     "gender": "gender",
-    "needs": "needs",
-    "circumstances": "circumstances",
-    "context": "context",
+    "context": "context-custody",
+    "at": "at",
 }
 
 
@@ -139,14 +136,23 @@ async def _lookup(
     index = runtime.index
     submitted = params["age"] is not None or params["context"] is not None
     site = params["site"] if params["site"] is not None else (None if submitted else request.cookies.get(SITE_COOKIE))
-    errors: list[FieldProblem] = []
+    errors: list[FormError] = []
     answer: ReferralAnswer | None = None
+    instead_of_site = None
     if submitted:
-        try:
-            query = search_query({"context": "custody", **{k: v for k, v in params.items() if v is not None}})
-            answer = await find(index, query.request(), runtime.geocoder)
-        except InvalidInput as e:
-            errors = [FieldProblem(field=query_field(p.field).split("[")[0], reason=p.reason) for p in e.problems]
+        given = {k: v for k, v in params.items() if v is not None and v != ""}
+        # A typed postcode, then the device's location, wins over a chosen or remembered site.
+        if given.get("postcode"):
+            given.pop("lat", None), given.pop("lon", None)
+        if given.get("site") and (given.get("postcode") or (given.get("lat") and given.get("lon"))):
+            instead_of_site = index.places.sites.get(given.pop("site"))
+        errors = missing(given)
+        if not errors:
+            try:
+                query = search_query({"context": "custody", **given})
+                answer = await find(index, query.request(), runtime.geocoder)
+            except InvalidInput as e:
+                errors = in_words([FieldProblem(field=query_field(p.field), reason=p.reason) for p in e.problems])
     cookies = []
     if answer is not None and answer.origin.resolved_from == "site" and params["site"]:
         # The remembered site is the only thing kept; nothing about the person is.
@@ -168,7 +174,17 @@ async def _lookup(
         "answer": answer,
         "map": _results_map(index, answer) if answer else "",
         "errors": errors,
-        "field_ids": FIELD_IDS,
+        "error_for": {e.group: e.message for e in reversed(errors)},
+        "field_ids": {
+            **FIELD_IDS,
+            "needs": f"need-{runtime.vocab.needs.terms[0].code}" if runtime.vocab.needs.terms else "find",
+            "circumstances": (
+                f"circumstance-{runtime.vocab.circumstances.terms[0].code}"
+                if runtime.vocab.circumstances.terms and template == "lookup.html"
+                else "find"
+            ),
+        },
+        "instead_of_site": instead_of_site,
         "local": _local,
         "show_needs": ",".join(show_needs or []),
         "searched_at": _local(answer.at, "%-d %B %Y at %H:%M") if answer else "",

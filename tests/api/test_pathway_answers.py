@@ -224,3 +224,21 @@ async def test_when_the_only_place_of_safety_that_can_take_the_person_is_full_th
     assert places["gap"]["by_reason"]["FULL"] == 1
     assert places["gap"]["full_until"] == until
     assert "1 is full until Mon 23 Nov 20:00" in places["gap"]["text"]
+
+
+async def test_a_typed_postcode_wins_over_the_chosen_site_and_the_page_says_which_origin_it_used(demo: Client) -> None:
+    params = {"site": "hull-custody-suite", "postcode": "HU1", "context": "custody", "age": "30"}
+    r = await demo.get("/", params=params)
+    assert r.status_code == 200 and "There is a problem" not in r.text
+    assert "Searched from the postcode you gave, not Hull custody suite (Clough Road)." in r.text
+
+
+async def test_the_page_says_every_problem_in_plain_words_on_its_field_and_links_to_it(demo: Client) -> None:
+    page = (await demo.get("/", params={"context": "custody", "gender": "female"})).text
+    assert "There is a problem" in page
+    assert '<a href="#site">Choose a custody suite or site, or enter a postcode</a>' in page
+    assert '<a href="#age">Enter the person&#39;s age in years</a>' in page
+    assert 'id="age-error"' in page and 'aria-describedby="age-hint age-error"' in page
+    bad = (await demo.get("/", params={"site": "hull-custody-suite", "age": "abc", "needs": "made_up"})).text
+    assert "Enter the age as a number of years, like 30 or 17.5" in bad
+    assert "origin" not in bad.split("There is a problem")[1].split("</ul>")[0]  # no developer's field names

@@ -156,6 +156,18 @@ async def test_the_whole_search_can_be_done_with_the_keyboard_alone(browser: Any
     await page.close()
 
 
+async def test_the_error_summary_links_move_focus_to_the_field_they_are_about(browser: Any, server: str) -> None:
+    page = await browser.new_page()
+    await page.goto(server + "/?context=custody&gender=female")
+    assert await page.locator(".govuk-error-summary").count() == 1
+    await page.click(".govuk-error-summary a[href='#age']")
+    assert await page.evaluate("document.activeElement.id") == "age"
+    await page.click(".govuk-error-summary a[href='#site']")
+    assert await page.evaluate("document.activeElement.id") == "site"
+    await shot(page, "errors")
+    await page.close()
+
+
 @pytest.mark.parametrize(
     ("name", "path"),
     [
@@ -163,6 +175,8 @@ async def test_the_whole_search_can_be_done_with_the_keyboard_alone(browser: Any
         ("results", HULL_SEARCH),
         ("detail", "/services/hull-womens-custody-triage"),
         ("embed", "/embed?site=hull-custody-suite&age=30&needs=mental_health"),
+        ("errors", "/?context=custody&age=abc"),
+        ("appropriate-adult", "/?site=bridgend-custody-suite&context=custody&age=17.8&circumstances=known_to_yos"),
     ],
 )
 async def test_axe_finds_no_serious_or_critical_accessibility_problems(

@@ -169,6 +169,8 @@ CAPACITY = {c: Reason(code=f"CAPACITY_{c.upper()}", text=f"capacity {c}") for c 
 
 @functools.lru_cache(maxsize=65536)
 def distance(km: float, minutes: int) -> Reason:
+    if km < 0.05:  # under 50 m: where the search is made
+        return Reason(code="DISTANCE", text="at the place searched from: no travel")
     return Reason(code="DISTANCE", text=f"{km:.1f} km, about {minutes} min by road")
 
 

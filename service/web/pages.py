@@ -185,11 +185,24 @@ async def _lookup(
             ),
         },
         "instead_of_site": instead_of_site,
+        "kind_words": words.KIND_WORDS,
+        "capacity_words": words.CAPACITY_WORDS,
+        "distance_words": words.distance_words,
+        "site_kind": _site_kind(index, answer, params),
+        "gender_not_stated": (params["gender"] or "not_stated") == "not_stated",
         "local": _local,
         "show_needs": ",".join(show_needs or []),
         "searched_at": _local(answer.at, "%-d %B %Y at %H:%M") if answer else "",
     }
     return Template(template_name=template, context=context, cookies=cookies)
+
+
+def _site_kind(index: DirectoryIndex, answer: ReferralAnswer | None, params: dict[str, Any]) -> str | None:
+    """The kind of site searched from (a custody suite, a court), for "At this suite"; None from a point."""
+    if answer is None or answer.origin.resolved_from != "site" or not params["site"]:
+        return None
+    site = index.places.sites.get(params["site"])
+    return site.kind if site else None
 
 
 def _params(

@@ -11,6 +11,47 @@ from service.domain.model import (
     Service,
 )
 
+KIND_WORDS: dict[str, str] = {
+    "place_of_safety": "Place of safety",
+    "street_triage": "Street triage",
+    "triage_line": "Triage line",
+    "liaison_diversion": "Liaison and diversion",
+    "diversion_scheme": "Diversion scheme",
+    "womens_centre": "Women's centre",
+    "young_adult_transition": "Young adult service",
+    "youth_justice": "Youth justice service (YOS)",
+    "appropriate_adult": "Appropriate adult scheme",
+    "probation": "Probation",
+    "substance_misuse": "Drugs and alcohol",
+    "housing": "Housing",
+    "learning_disability": "Learning disability service",
+    "domestic_abuse": "Domestic abuse service",
+    "crisis_house": "Crisis house",
+    "mental_health": "Mental health service",
+    "peer_support": "Peer support",
+    "victim_support": "Victim support",
+    "employment": "Employment and training",
+    "other": "Other service",
+}
+"""Each kind of service as people say it (every kind has words: a test holds it to that)."""
+CAPACITY_WORDS = {
+    "available": "Has capacity",
+    "limited": "Limited capacity",
+    "unknown": "Capacity not known",
+    "full": "Full",
+}
+
+
+HERE = {"custody_suite": "At this suite", "court": "At this court"}
+
+
+def distance_words(km: float, minutes: int, site_kind: str | None) -> str:
+    """How far an option is, as an officer says it: "At this suite" when it is where they are (under 50 m)."""
+    if km < 0.05:
+        return HERE.get(site_kind or "", "At this site" if site_kind else "Here")
+    return f"{km:.1f} km, about {minutes} min by road"
+
+
 DAY_NAMES = {
     "mon": "Monday",
     "tue": "Tuesday",

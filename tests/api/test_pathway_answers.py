@@ -242,3 +242,18 @@ async def test_the_page_says_every_problem_in_plain_words_on_its_field_and_links
     bad = (await demo.get("/", params={"site": "hull-custody-suite", "age": "abc", "needs": "made_up"})).text
     assert "Enter the age as a number of years, like 30 or 17.5" in bad
     assert "origin" not in bad.split("There is a problem")[1].split("</ul>")[0]  # no developer's field names
+
+
+async def test_the_page_speaks_of_kinds_places_and_capacity_in_words_whose_tags_never_contradict(demo: Client) -> None:
+    params = {"site": "hull-custody-suite", "context": "custody", "age": "30", "gender": "female", "needs": "alcohol"}
+    at_night = {**params, "at": "2026-11-24T02:00:00Z"}
+    page = (await demo.get("/", params=params)).text
+    assert "Liaison and diversion ·" in page and "Liaison diversion" not in page
+    assert "At this suite" in page and "0.0 km" not in page
+    assert "app-gender-hint" not in page
+    unstated = (await demo.get("/", params={**params, "gender": "not_stated"})).text
+    assert "Gender not stated: services for one gender only, such as women's centres, are not shown." in unstated
+    for html in (page, (await demo.get("/", params=at_night)).text):
+        for option in html.split('class="app-option"')[1:]:
+            closed = "Closed now" in option or "By appointment" in option
+            assert not (closed and "govuk-tag--green" in option), option[:300]

@@ -115,3 +115,18 @@ def test_a_rate_limit_of_zero_switches_it_off_and_negative_is_refused() -> None:
         Settings.from_env({"PATHWAYS_RATE_LIMIT_PER_MINUTE": "-1"})
     with pytest.raises(SettingsError, match="PATHWAYS_READ_ACCESS"):
         Settings.from_env({"PATHWAYS_READ_ACCESS": "closed"})
+
+
+def test_every_kind_of_service_has_words_for_people() -> None:
+    from typing import get_args
+
+    from service.domain.types import ServiceKind
+    from service.web.words import KIND_WORDS, distance_words
+
+    assert set(KIND_WORDS) == set(get_args(ServiceKind))
+    assert (
+        KIND_WORDS["liaison_diversion"] == "Liaison and diversion" and KIND_WORDS["womens_centre"] == "Women's centre"
+    )
+    assert distance_words(0.0, 0, "custody_suite") == "At this suite"
+    assert distance_words(0.02, 1, None) == "Here"
+    assert distance_words(2.94, 8, "custody_suite") == "2.9 km, about 8 min by road"

@@ -7,6 +7,7 @@ plain GET forms, so every result page is a shareable URL and nothing is lost wit
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Sequence
 from typing import Annotated, Any
 
@@ -190,11 +191,19 @@ async def _lookup(
         "distance_words": words.distance_words,
         "site_kind": _site_kind(index, answer, params),
         "gender_not_stated": (params["gender"] or "not_stated") == "not_stated",
+        "window_end": _window_end(runtime.settings.detention_window_hours, answer),
         "local": _local,
         "show_needs": ",".join(show_needs or []),
         "searched_at": _local(answer.at, "%-d %B %Y at %H:%M") if answer else "",
     }
     return Template(template_name=template, context=context, cookies=cookies)
+
+
+def _window_end(hours: int, answer: ReferralAnswer | None) -> dt.datetime | None:
+    """In custody or at court, the end of the expected detention window: an option opening later is flagged."""
+    if answer is None or answer.context not in ("custody", "court"):
+        return None
+    return answer.at + dt.timedelta(hours=hours)
 
 
 def _site_kind(index: DirectoryIndex, answer: ReferralAnswer | None, params: dict[str, Any]) -> str | None:
@@ -203,6 +212,14 @@ def _site_kind(index: DirectoryIndex, answer: ReferralAnswer | None, params: dic
         return None
     site = index.places.sites.get(params["site"])
     return site.kind if site else None
+
+
+LOCAL_MINUTE = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}")
+
+
+def _minute(at: str | None) -> str | None:
+    """A browser's date-and-time field gives a local minute (2026-11-24T14:00); the search reads it with seconds."""
+    return f"{at}:00" if at is not None and LOCAL_MINUTE.fullmatch(at) else at
 
 
 def _params(
@@ -215,8 +232,10 @@ def _params(
     gender: str | None,
     needs: list[str] | None,
     circumstances: list[str] | None,
+    at: str | None = None,
 ) -> dict[str, Any]:
     return {
+        "at": _minute(at),
         "site": site,
         "postcode": postcode,
         "lat": lat,
@@ -248,9 +267,10 @@ class PageController(Controller):
         gender: Text = None,
         needs: Codes = None,
         circumstances: Codes = None,
+        at: Text = None,
     ) -> Template:
         """The custody lookup: pick the suite, describe the person, get ranked options."""
-        params = _params(site, postcode, lat, lon, context, age, gender, needs, circumstances)
+        params = _params(site, postcode, lat, lon, context, age, gender, needs, circumstances, at)
         return await _lookup(request, state, "lookup.html", params)
 
     @get("/embed")
@@ -267,10 +287,11 @@ class PageController(Controller):
         gender: Text = None,
         needs: Codes = None,
         circumstances: Codes = None,
+        at: Text = None,
         show_needs: Text = None,
     ) -> Template:
         """The compact search for partner sites, made to sit in an iframe."""
-        params = _params(site, postcode, lat, lon, context, age, gender, needs, circumstances)
+        params = _params(site, postcode, lat, lon, context, age, gender, needs, circumstances, at)
         shown = [n.strip() for n in (show_needs or "").split(",") if n.strip()] or None
         return await _lookup(request, state, "embed.html", params, shown)
 

@@ -257,3 +257,18 @@ async def test_the_page_speaks_of_kinds_places_and_capacity_in_words_whose_tags_
         for option in html.split('class="app-option"')[1:]:
             closed = "Closed now" in option or "By appointment" in option
             assert not (closed and "govuk-tag--green" in option), option[:300]
+
+
+async def test_the_page_answers_for_a_time_given_and_flags_options_opening_after_the_detention_window(
+    demo: Client,
+) -> None:
+    woman = {"site": "hull-custody-suite", "context": "custody", "age": "30", "gender": "female"}
+    params = {**woman, "needs": "mental_health", "circumstances": "admits_offence", "at": "2026-11-27T20:00"}
+    page = (await demo.get("/", params=params)).text  # a Friday evening release; the window ends Saturday 20:00
+    assert "27 November 2026 at 20:00" in page and 'value="2026-11-27T20:00"' in page
+    together = page.split("Together Women Project")[1].split('class="app-option"')[0]
+    assert "Opens after the detention window" in together
+    monday = (await demo.get("/", params={**params, "at": "2026-11-23T10:00"})).text
+    assert "Opens after the detention window" not in monday
+    bad = (await demo.get("/", params={**params, "at": "1900-01-01T00:00"})).text
+    assert '<a href="#at">Enter a date and time between 2000 and 2100, or leave it blank for now</a>' in bad

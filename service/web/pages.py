@@ -160,6 +160,8 @@ async def _lookup(
         cookies.append(
             Cookie(key=SITE_COOKIE, value=params["site"], max_age=365 * 86400, httponly=True, samesite="lax", path="/")
         )
+    needs_by_code = {t.code: t.label for t in runtime.vocab.needs.terms}
+    circumstances_by_code = {t.code: t.label for t in runtime.vocab.circumstances.terms}
     context = {
         "params": {
             **params,
@@ -192,6 +194,16 @@ async def _lookup(
         "site_kind": _site_kind(index, answer, params),
         "gender_not_stated": (params["gender"] or "not_stated") == "not_stated",
         "window_end": _window_end(runtime.settings.detention_window_hours, answer),
+        "summary": words.search_summary(
+            answer.origin.label,
+            answer.context,
+            params["age"] or "",
+            params["gender"],
+            [needs_by_code.get(n, n) for n in params["needs"] or []],
+            [circumstances_by_code.get(c, c) for c in params["circumstances"] or []],
+        )
+        if answer
+        else "",
         "local": _local,
         "show_needs": ",".join(show_needs or []),
         "searched_at": _local(answer.at, "%-d %B %Y at %H:%M") if answer else "",

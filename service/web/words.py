@@ -42,6 +42,43 @@ CAPACITY_WORDS = {
 }
 
 
+CONTEXT_WORDS = {
+    "custody": "in custody",
+    "street": "on the street",
+    "court": "at court",
+    "community": "in the community",
+}
+GENDER_WORDS = {"female": ("woman", "girl"), "male": ("man", "boy"), "non_binary": ("non-binary", "non-binary")}
+
+
+def search_summary(
+    origin: str, context: str, age: str, gender: str | None, needs: list[str], circumstances: list[str]
+) -> str:
+    """The search in one line, above its answer: "Hull custody suite, in custody; woman, age 30; Mental health,
+    Alcohol use; Admits the offence." (needs and circumstances as their labels)."""
+    adult = _number(age) >= 18
+    who = GENDER_WORDS.get(gender or "")
+    person = (
+        f"{who[0 if adult else 1]}, age {age}"
+        if who
+        else f"age {age}"
+        + (", gender not stated" if (gender or "not_stated") == "not_stated" else f", gender {gender}")
+    )
+    parts = [f"{origin}, {CONTEXT_WORDS.get(context, context)}", person]
+    if needs:
+        parts.append(", ".join(needs))
+    if circumstances:
+        parts.append(", ".join(circumstances))
+    return "; ".join(parts) + "."
+
+
+def _number(text: str) -> float:
+    try:
+        return float(text)
+    except ValueError:
+        return 0.0
+
+
 HERE = {"custody_suite": "At this suite", "court": "At this court"}
 
 

@@ -156,6 +156,25 @@ async def test_the_whole_search_can_be_done_with_the_keyboard_alone(browser: Any
     await page.close()
 
 
+@pytest.mark.parametrize(("width", "height"), [(390, 844), (1280, 800)])
+async def test_after_a_search_the_first_steps_first_option_and_its_phone_are_on_the_first_screen(
+    browser: Any, server: str, width: int, height: int
+) -> None:
+    page = await browser.new_page(viewport={"width": width, "height": height})
+    await page.goto(server + HULL_SEARCH)
+    first = page.locator(".app-step").first
+    option, phone = first.locator("a").nth(0), first.locator("a[href^='tel:']").first
+    for element in (option, phone):
+        box = await element.bounding_box()
+        assert box is not None and box["y"] + box["height"] <= height, (width, box)
+    assert await page.evaluate("document.activeElement.id") == "results-title"
+    assert not await page.locator("#change").evaluate("d => d.open")  # the form is one click away
+    await page.click("#change-link")
+    assert await page.locator("#change").evaluate("d => d.open")
+    await shot(page, f"results-{width}")
+    await page.close()
+
+
 async def test_the_error_summary_links_move_focus_to_the_field_they_are_about(browser: Any, server: str) -> None:
     page = await browser.new_page()
     await page.goto(server + "/?context=custody&gender=female")

@@ -17,7 +17,7 @@ from litestar.di import NamedDependency
 from litestar.params import FromQuery, PathParameter
 from litestar.response import Template
 
-from service.domain.answer import ReferralAnswer
+from service.domain.answer import Excluded, ReferralAnswer
 from service.domain.errors import FieldProblem, InvalidInput, NotFound
 from service.domain.geometry import circle, to_shape
 from service.domain.model import (
@@ -28,6 +28,7 @@ from service.domain.model import (
     Service,
     Taxonomies,
 )
+from service.domain.pathway import role_of
 from service.domain.schedule import LONDON
 from service.domain.types import REFERENCE
 from service.index.engine import DirectoryIndex
@@ -150,7 +151,7 @@ async def _lookup(
         errors = missing(given)
         if not errors:
             try:
-                query = search_query({"context": "custody", **given})
+                query = search_query({"context": "custody", **given, "explain": "true"})
                 answer = await find(index, query.request(), runtime.geocoder)
             except InvalidInput as e:
                 errors = in_words([FieldProblem(field=query_field(p.field), reason=p.reason) for p in e.problems])
@@ -194,6 +195,7 @@ async def _lookup(
         "site_kind": _site_kind(index, answer, params),
         "gender_not_stated": (params["gender"] or "not_stated") == "not_stated",
         "window_end": _window_end(runtime.settings.detention_window_hours, answer),
+        "near_by_role": _near_by_role(index, answer),
         "summary": words.search_summary(
             answer.origin.label,
             answer.context,
@@ -209,6 +211,16 @@ async def _lookup(
         "searched_at": _local(answer.at, "%-d %B %Y at %H:%M") if answer else "",
     }
     return Template(template_name=template, context=context, cookies=cookies)
+
+
+def _near_by_role(index: DirectoryIndex, answer: ReferralAnswer | None) -> dict[str, list[Excluded]]:
+    """The answer's near misses under the step of their role ("Also nearby, but full until 20:00")."""
+    grouped: dict[str, list[Excluded]] = {}
+    for e in (answer.near_misses or ()) if answer else ():
+        service = index.by_slug.get(e.service.slug)
+        if service is not None:
+            grouped.setdefault(role_of(service.kind, service.pathway_role), []).append(e)
+    return grouped
 
 
 def _window_end(hours: int, answer: ReferralAnswer | None) -> dt.datetime | None:

@@ -266,9 +266,34 @@ async def test_the_page_answers_for_a_time_given_and_flags_options_opening_after
     params = {**woman, "needs": "mental_health", "circumstances": "admits_offence", "at": "2026-11-27T20:00"}
     page = (await demo.get("/", params=params)).text  # a Friday evening release; the window ends Saturday 20:00
     assert "27 November 2026 at 20:00" in page and 'value="2026-11-27T20:00"' in page
-    together = page.split("Together Women Project")[1].split('class="app-option"')[0]
-    assert "Opens after the detention window" in together
+    cards = page.split('class="app-option"')[1:]
+    triage = next(c for c in cards if "/services/hull-womens-custody-triage" in c)  # by appointment
+    assert "Opens after the detention window" in triage
+    assert "opens Mon 30 Nov 09:00, after the detention window" in page
     monday = (await demo.get("/", params={**params, "at": "2026-11-23T10:00"})).text
     assert "Opens after the detention window" not in monday
     bad = (await demo.get("/", params={**params, "at": "1900-01-01T00:00"})).text
     assert '<a href="#at">Enter a date and time between 2000 and 2100, or leave it blank for now</a>' in bad
+
+
+async def test_a_full_place_of_safety_shows_under_its_step_as_a_near_miss_and_the_rest_say_why_not_listed(
+    demo: Client,
+) -> None:
+    full = {"capacity": {"status": "full", "until": "2026-11-23T20:00:00Z"}}
+    assert (await demo.patch("/v1/services/bedford-place-of-safety", json=full)).status_code == 200
+    params = {"lat": "52.136", "lon": "-0.466", "context": "street", "age": "35", "needs": "mental_health_crisis"}
+    params["at"] = "2026-11-23T10:00"
+    for _ in range(40):  # the change feed makes it visible within a second
+        page = (await demo.get("/", params=params)).text
+        if "Also nearby, but full until" in page:
+            break
+        await asyncio.sleep(0.05)
+    place = page.split('data-role="place_of_safety"')[1].split("</section>")[0]
+    assert "Also nearby, but full until Mon 23 Nov 20:00" in place and "Bedford health-based place of safety" in place
+
+
+async def test_why_is_a_service_not_listed_names_an_excluded_womens_service_and_its_reason(demo: Client) -> None:
+    man = {"site": "hull-custody-suite", "context": "custody", "age": "30", "gender": "male", "needs": "mental_health"}
+    page = (await demo.get("/", params={**man, "circumstances": "admits_offence"})).text
+    why = page.split("Why is a service not listed?")[1].split("</details>")[0]
+    assert "Hull Women&#39;s Custody Triage</a>: only for female people" in why

@@ -43,6 +43,9 @@ class Settings(Struct, frozen=True, kw_only=True):
     kind_cap: int = 3
     near_miss_minutes: int = NEAR_MISS_MINUTES
     transition_window_months: int = TRANSITION_WINDOW_MONTHS
+    pages_for_staff: bool = False
+    """The lookup page is for staff (a custody desk, a control room): it shows professionals-only numbers to anyone.
+    Off, it shows them only to a key holder. The embed never shows them (service/domain/audience.py)."""
     """Months before the 18th birthday in which an answer flags the coming transfer from youth justice to probation."""
     """Minutes of travel within which a service outside its catchment may be listed as a near miss."""
     online_geocoder: str = ""
@@ -111,6 +114,7 @@ ENV: dict[str, str] = {
     "PATHWAYS_KIND_CAP": "kind_cap",
     "PATHWAYS_NEAR_MISS_MINUTES": "near_miss_minutes",
     "PATHWAYS_TRANSITION_WINDOW_MONTHS": "transition_window_months",
+    "PATHWAYS_PAGES_FOR_STAFF": "pages_for_staff",
     "PATHWAYS_ONLINE_GEOCODER": "online_geocoder",
     "PATHWAYS_GEOCODER_USER_AGENT": "geocoder_user_agent",
     "PATHWAYS_CORS_ORIGINS": "cors_origins",

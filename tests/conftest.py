@@ -207,8 +207,8 @@ async def serving(admin_dsn: str, **env_overrides: str) -> AsyncIterator[LiveSer
 
 @pytest.fixture(scope="module")
 async def live_server(admin_dsn: str) -> AsyncIterator[LiveServer]:
-    """`pathways serve` with the demo directory, in a database of its own."""
-    async with serving(admin_dsn) as server:
+    """`pathways serve` with the demo directory, in a database of its own, its pages for staff (as `make run`)."""
+    async with serving(admin_dsn, PATHWAYS_PAGES_FOR_STAFF="true") as server:
         yield server
 
 

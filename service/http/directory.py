@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
+import msgspec
 from litestar import Controller, Response, get, post
 from litestar.datastructures import State
 from litestar.params import RawBody
 
 from service.domain.access import Forbidden, Identity, may_write_service
+from service.domain.audience import public_record
 from service.domain.model import ServiceBody, Taxonomy
 from service.http.access import EDIT, READ, Reach
 from service.http.deps import Actor, Conn, Ident, SnapshotConn, Vocab
@@ -59,9 +61,11 @@ class DirectoryController(Controller):
         return await import_directory(conn, body, actor=actor, vocab=vocab, scope=_scope(state, conn, identity))
 
     @get("/directory/export", operation_id="exportDirectory", responses=problem_responses())
-    async def export(self, snapshot_conn: SnapshotConn) -> Response[DirectoryDocument]:
+    async def export(self, snapshot_conn: SnapshotConn, identity: Ident) -> Response[DirectoryDocument]:
         """Export the whole directory as one document; X-Directory-Version says which version it is."""
         document, version = await export_snapshot(snapshot_conn)
+        if identity.kind == "anonymous":  # the public's copy: no professionals-only numbers
+            document = msgspec.structs.replace(document, services=tuple(public_record(s) for s in document.services))
         return Response(document, headers={"X-Directory-Version": str(version)})
 
     @get(

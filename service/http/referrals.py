@@ -12,10 +12,13 @@ from litestar import Controller, Request, get, post
 from litestar.datastructures import State
 from litestar.params import JSONBody
 
+from service.domain.access import Identity
 from service.domain.answer import ReferralAnswer
+from service.domain.audience import public_answer
 from service.domain.errors import InvalidInput
 from service.domain.routing import ReferralRequest
 from service.http.access import READ
+from service.http.deps import Ident
 from service.http.problems import problem_responses
 from service.runtime import runtime_of
 from service.search import find, renamed, search_query
@@ -27,17 +30,22 @@ class ReferralController(Controller):
     guards = READ
 
     @post("/", operation_id="findReferralOptions", status_code=200, responses=problem_responses(400, 413, 422))
-    async def find(self, data: JSONBody[ReferralRequest], state: State) -> ReferralAnswer:
+    async def find(self, data: JSONBody[ReferralRequest], state: State, identity: Ident) -> ReferralAnswer:
         """Rank the services that can take this person here and now, and say why."""
         runtime = runtime_of(state)
-        return await find(runtime.index, data, runtime.geocoder)
+        return for_audience(await find(runtime.index, data, runtime.geocoder), identity)
 
     @get("/", operation_id="findReferralOptionsByQuery", responses=problem_responses(400, 422))
-    async def find_by_query(self, request: Request[Any, Any, Any], state: State) -> ReferralAnswer:
+    async def find_by_query(self, request: Request[Any, Any, Any], state: State, identity: Ident) -> ReferralAnswer:
         """The same search with query parameters, for simple clients and shareable links."""
         runtime = runtime_of(state)
         params = {name: request.query_params.getall(name) for name in request.query_params}
         try:
-            return await find(runtime.index, search_query(params).request(), runtime.geocoder)
+            return for_audience(await find(runtime.index, search_query(params).request(), runtime.geocoder), identity)
         except InvalidInput as e:  # name the query parameter, keeping the status (400 or 422)
             raise renamed(e) from e
+
+
+def for_audience(answer: ReferralAnswer, identity: Identity) -> ReferralAnswer:
+    """Without a key, the public's copy: no professionals-only numbers (service/domain/audience.py)."""
+    return public_answer(answer) if identity.kind == "anonymous" else answer

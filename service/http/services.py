@@ -11,6 +11,7 @@ from litestar.datastructures import State
 from litestar.params import FromQuery, JSONBody, QueryParameter
 
 from service.domain.access import Identity, may_update_capacity, may_write_service
+from service.domain.audience import public_history, public_record
 from service.domain.errors import InvalidInput
 from service.domain.model import Capacity, Change, Service, ServiceBody, ServicePatch
 from service.domain.types import AwareDateTime, CapacityStatus, Code, Context, ServiceKind, ServiceStatus, ShortText
@@ -67,6 +68,7 @@ class ServiceController(Controller):
     async def list_services(
         self,
         conn: Conn,
+        identity: Ident,
         kind: FromQuery[ServiceKind | None] = None,
         area: AreaFilter = None,
         need: Annotated[Code | None, QueryParameter(description="Needs-taxonomy code.")] = None,
@@ -83,6 +85,8 @@ class ServiceController(Controller):
                 kind=kind, area=area, need=need, context=context, status=status, text=q, limit=limit, offset=offset
             ),
         )
+        if identity.kind == "anonymous":
+            items = [public_record(s) for s in items]
         return ServicePage(items=tuple(items), total=total, limit=limit, offset=offset)
 
     @post(
@@ -102,9 +106,10 @@ class ServiceController(Controller):
         return _with_etag(service, 201)
 
     @get("/{key:str}", operation_id="getService", response_headers=ETAG, responses=problem_responses(401, 404))
-    async def get_service(self, conn: Conn, key: Key) -> Response[Service]:
+    async def get_service(self, conn: Conn, key: Key, identity: Ident) -> Response[Service]:
         """Get one service by id or slug."""
-        return _with_etag(await store.get_service(conn, key))
+        service = await store.get_service(conn, key)
+        return _with_etag(public_record(service) if identity.kind == "anonymous" else service)
 
     @put(
         "/{key:str}",
@@ -222,6 +227,7 @@ class ServiceController(Controller):
         return _with_etag(service)
 
     @get("/{key:str}/history", operation_id="getServiceHistory", responses=problem_responses(404))
-    async def history(self, conn: Conn, key: Key) -> list[Change]:
+    async def history(self, conn: Conn, key: Key, identity: Ident) -> list[Change]:
         """Every change to a service: when, by whom, and each field old -> new."""
-        return await store.service_history(conn, key)
+        changes = await store.service_history(conn, key)
+        return public_history(changes) if identity.kind == "anonymous" else changes

@@ -17,7 +17,9 @@ from litestar.di import NamedDependency
 from litestar.params import FromQuery, PathParameter
 from litestar.response import Template
 
+from service.domain.access import Identity
 from service.domain.answer import Excluded, ReferralAnswer
+from service.domain.audience import public_answer
 from service.domain.errors import FieldProblem, InvalidInput, NotFound
 from service.domain.geometry import circle, to_shape
 from service.domain.model import (
@@ -34,6 +36,7 @@ from service.domain.types import REFERENCE
 from service.index.engine import DirectoryIndex
 from service.runtime import runtime_of
 from service.search import find, query_field, search_query
+from service.settings import Settings
 from service.store import services as service_store
 from service.store.db import Connection
 from service.web import svgmap, words
@@ -155,6 +158,8 @@ async def _lookup(
                 answer = await find(index, query.request(), runtime.geocoder)
             except InvalidInput as e:
                 errors = in_words([FieldProblem(field=query_field(p.field), reason=p.reason) for p in e.problems])
+    if answer is not None and (template == "embed.html" or not _for_staff(request, runtime.settings)):
+        answer = public_answer(answer)  # the public's copy: no professionals-only numbers
     cookies = []
     if answer is not None and answer.origin.resolved_from == "site" and params["site"]:
         # The remembered site is the only thing kept; nothing about the person is.
@@ -211,6 +216,13 @@ async def _lookup(
         "searched_at": _local(answer.at, "%-d %B %Y at %H:%M") if answer else "",
     }
     return Template(template_name=template, context=context, cookies=cookies)
+
+
+def _for_staff(request: Request[Any, Any, Any], settings: Settings) -> bool:
+    """Whether the lookup page may show professionals-only numbers: a deployment for staff, or a key holder (the
+    identity the app's authentication resolved for this request; the pages sit behind the read guard)."""
+    identity: Identity | None = request.scope.get("state", {}).get("identity")
+    return settings.pages_for_staff or (identity is not None and identity.kind != "anonymous")
 
 
 def _near_by_role(index: DirectoryIndex, answer: ReferralAnswer | None) -> dict[str, list[Excluded]]:

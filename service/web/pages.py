@@ -136,6 +136,7 @@ async def _lookup(
     template: str,
     params: dict[str, Any],
     show_needs: Sequence[str] | None = None,
+    shown: tuple[bool, bool] = (True, True),
 ) -> Template:
     runtime = runtime_of(state)
     index = runtime.index
@@ -189,7 +190,7 @@ async def _lookup(
             "needs": f"need-{runtime.vocab.needs.terms[0].code}" if runtime.vocab.needs.terms else "find",
             "circumstances": (
                 f"circumstance-{runtime.vocab.circumstances.terms[0].code}"
-                if runtime.vocab.circumstances.terms and template == "lookup.html"
+                if runtime.vocab.circumstances.terms and shown[0]
                 else "find"
             ),
         },
@@ -213,6 +214,8 @@ async def _lookup(
         else "",
         "local": _local,
         "show_needs": ",".join(show_needs or []),
+        "show_circumstances": shown[0],
+        "show_when": shown[1],
         "searched_at": _local(answer.at, "%-d %B %Y at %H:%M") if answer else "",
     }
     return Template(template_name=template, context=context, cookies=cookies)
@@ -325,11 +328,15 @@ class PageController(Controller):
         circumstances: Codes = None,
         at: Text = None,
         show_needs: Text = None,
+        show_circumstances: Text = None,
+        show_when: Text = None,
     ) -> Template:
-        """The compact search for partner sites, made to sit in an iframe."""
+        """The compact search for partner sites, made to sit in an iframe: the lookup's inputs, each of the optional
+        ones shown unless the partner says "off"; the same answer, minus professionals-only numbers."""
         params = _params(site, postcode, lat, lon, context, age, gender, needs, circumstances, at)
-        shown = [n.strip() for n in (show_needs or "").split(",") if n.strip()] or None
-        return await _lookup(request, state, "embed.html", params, shown)
+        needs_shown = [n.strip() for n in (show_needs or "").split(",") if n.strip()] or None
+        optional = (show_circumstances != "off", show_when != "off")
+        return await _lookup(request, state, "embed.html", params, needs_shown, optional)
 
     @get("/services/{slug:str}")
     async def service(self, state: State, conn: Conn, slug: ServiceSlug) -> Template:
@@ -369,6 +376,8 @@ EMBED_JS = """(function () {
   if (script.dataset.site) { query.set("site", script.dataset.site); }
   if (script.dataset.context) { query.set("context", script.dataset.context); }
   if (script.dataset.needs) { query.set("show_needs", script.dataset.needs); }
+  if (script.dataset.circumstances === "off") { query.set("show_circumstances", "off"); }
+  if (script.dataset.when === "off") { query.set("show_when", "off"); }
   var frame = document.createElement("iframe");
   frame.src = origin + "/embed?" + query.toString();
   frame.title = script.dataset.title || "Find referral options";

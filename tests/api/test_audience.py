@@ -86,3 +86,23 @@ async def test_the_lookup_page_shows_professionals_only_numbers_only_to_staff(
     staff = Settings(database_url=settings.database_url, load_demo=True, pages_for_staff=True)
     async with AsyncTestClient(app=create_app(staff)) as desk:
         assert HUMBER_DUTY_LINE in (await desk.get("/", params=HULL)).text
+
+
+async def test_the_embed_takes_the_lookups_inputs_and_gives_the_same_services_in_the_same_order(public: Client) -> None:
+    person = {
+        **HULL,
+        "gender": "female",
+        "needs": "alcohol",
+        "circumstances": "admits_offence",
+        "at": "2026-11-23T10:00",
+    }
+    lookup, embed = (await public.get("/", params=person)).text, (await public.get("/embed", params=person)).text
+
+    def order(page: str) -> list[str]:
+        cards = page.split('class="app-option"')[1:]
+        return [c.split('href="/services/')[1].split('"')[0] for c in cards]
+
+    assert order(embed) == order(lookup) and "hull-womens-custody-triage" in order(embed)  # circumstances count
+    assert 'name="circumstances"' in embed and 'name="at"' in embed
+    trimmed = (await public.get("/embed", params={**person, "show_circumstances": "off", "show_when": "off"})).text
+    assert 'name="circumstances"' not in trimmed and 'name="at"' not in trimmed

@@ -228,10 +228,18 @@ def _for_staff(request: Request[Any, Any, Any], settings: Settings) -> bool:
     return settings.pages_for_staff or (identity is not None and identity.kind != "anonymous")
 
 
+AVAILABILITY = frozenset({"FULL", "CLOSED_NOW", "CLOSED_IN_WINDOW", "OUTSIDE_CATCHMENT", "TOO_FAR"})
+"""Near misses worth showing under a step: services that could take the person but for where or when (full now,
+closed, just over a border, beyond the travel limit); one that is for someone else (another need, age or gender)
+is listed under "Why is a service not listed?" instead."""
+
+
 def _near_by_role(index: DirectoryIndex, answer: ReferralAnswer | None) -> dict[str, list[Excluded]]:
     """The answer's near misses under the step of their role ("Also nearby, but full until 20:00")."""
     grouped: dict[str, list[Excluded]] = {}
     for e in (answer.near_misses or ()) if answer else ():
+        if not AVAILABILITY.issuperset(r.code for r in e.reasons):
+            continue
         service = index.by_slug.get(e.service.slug)
         if service is not None:
             grouped.setdefault(role_of(service.kind, service.pathway_role), []).append(e)

@@ -168,11 +168,31 @@ async def test_after_a_search_the_first_steps_first_option_and_its_phone_are_on_
         box = await element.bounding_box()
         assert box is not None and box["y"] + box["height"] <= height, (width, box)
     assert await page.evaluate("document.activeElement.id") == "results-title"
+    ARTIFACTS.mkdir(exist_ok=True)  # the first screen as the officer sees it (docs/ keeps a copy for the README)
+    await page.screenshot(path=str(ARTIFACTS / f"first-screen-{width}.png"))
     assert not await page.locator("#change").evaluate("d => d.open")  # the form is one click away
     await page.click("#change-link")
     assert await page.locator("#change").evaluate("d => d.open")
     await shot(page, f"results-{width}")
     await page.close()
+
+
+async def test_a_remembered_site_and_a_typed_postcode_search_from_the_postcode_and_say_so(
+    browser: Any, server: str
+) -> None:
+    context = await browser.new_context()
+    page = await context.new_page()
+    await page.goto(server + HULL_SEARCH)  # remembers the site
+    await page.goto(server + "/")
+    assert await page.input_value("#site") == "hull-custody-suite"
+    await page.fill("#postcode", "HU1")
+    await page.fill("#age", "30")
+    await page.click("#find")
+    await page.wait_for_selector("#results-title")
+    used = await page.locator(".app-origin-used").inner_text()
+    assert used == "Searched from the postcode you gave, not Hull custody suite (Clough Road)."
+    await shot(page, "postcode-over-site")
+    await context.close()
 
 
 async def test_the_error_summary_links_move_focus_to_the_field_they_are_about(browser: Any, server: str) -> None:
@@ -187,21 +207,28 @@ async def test_the_error_summary_links_move_focus_to_the_field_they_are_about(br
     await page.close()
 
 
-@pytest.mark.parametrize(
-    ("name", "path"),
-    [
-        ("lookup", "/"),
-        ("results", HULL_SEARCH),
-        ("detail", "/services/hull-womens-custody-triage"),
-        ("embed", "/embed?site=hull-custody-suite&age=30&needs=mental_health"),
-        ("errors", "/?context=custody&age=abc"),
-        ("appropriate-adult", "/?site=bridgend-custody-suite&context=custody&age=17.8&circumstances=known_to_yos"),
-    ],
-)
+STATES = [
+    ("lookup", "/"),
+    ("results", HULL_SEARCH),
+    ("detail", "/services/hull-womens-custody-triage"),
+    ("embed", "/embed?site=hull-custody-suite&age=30&needs=mental_health&circumstances=admits_offence"),
+    ("errors", "/?context=custody&age=abc"),
+    ("appropriate-adult", "/?site=bridgend-custody-suite&context=custody&age=17.8&circumstances=known_to_yos"),
+    ("gap-and-catch-all", "/?lat=53.4808&lon=-2.2426&context=street&age=16&needs=mental_health_crisis"),
+    ("gender-not-stated", "/?site=hull-custody-suite&context=custody&age=30&needs=mental_health"),
+    ("release-time", HULL_SEARCH + "&at=2026-11-27T20:00"),
+    ("postcode-over-site", "/?site=hull-custody-suite&postcode=HU1&context=custody&age=30&needs=alcohol"),
+]
+"""Every page state the issues name, each checked by axe at a phone's width and a desktop's."""
+
+
+@pytest.mark.parametrize("width", [390, 1280])
+@pytest.mark.parametrize(("name", "path"), STATES)
 async def test_axe_finds_no_serious_or_critical_accessibility_problems(
-    browser: Any, server: str, name: str, path: str
+    browser: Any, server: str, name: str, path: str, width: int
 ) -> None:
-    context = await browser.new_context(bypass_csp=True)  # axe is injected inline; the pages forbid that
+    # axe is injected inline; the pages forbid that
+    context = await browser.new_context(bypass_csp=True, viewport={"width": width, "height": 844})
     page = await context.new_page()
     await page.goto(server + path)
     await page.add_script_tag(path=str(AXE))
@@ -214,8 +241,7 @@ async def test_axe_finds_no_serious_or_critical_accessibility_problems(
         if v["impact"] in ("serious", "critical")
     ]
     assert bad == [], json.dumps(bad, indent=1)
-    if name == "detail":
-        await shot(page, "detail")
+    await shot(page, f"{name}-{width}")
     await context.close()
 
 

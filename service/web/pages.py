@@ -19,7 +19,7 @@ from litestar.response import Template
 
 from service.domain.access import Identity
 from service.domain.answer import Excluded, ReferralAnswer
-from service.domain.audience import public_answer
+from service.domain.audience import public_answer, public_history, public_record
 from service.domain.errors import FieldProblem, InvalidInput, NotFound
 from service.domain.geometry import circle, to_shape
 from service.domain.model import (
@@ -347,7 +347,7 @@ class PageController(Controller):
         return await _lookup(request, state, "embed.html", params, needs_shown, optional)
 
     @get("/services/{slug:str}")
-    async def service(self, state: State, conn: Conn, slug: ServiceSlug) -> Template:
+    async def service(self, request: Request[Any, Any, Any], state: State, conn: Conn, slug: ServiceSlug) -> Template:
         """Everything about one service, in words, with its catchment map and history."""
         runtime = runtime_of(state)
         index = runtime.index
@@ -356,6 +356,8 @@ class PageController(Controller):
         except NotFound:
             return Template(template_name="not_found.html", context={"slug": slug}, status_code=404)
         history = await service_store.service_history(conn, slug)
+        if not _for_staff(request, runtime.settings):  # as the lookup page: no professionals-only numbers
+            service, history = public_record(service), public_history(history)
         context = {
             "s": service,
             "schedule": words.schedule_lines(service.schedule),

@@ -106,3 +106,11 @@ async def test_the_embed_takes_the_lookups_inputs_and_gives_the_same_services_in
     assert 'name="circumstances"' in embed and 'name="at"' in embed
     trimmed = (await public.get("/embed", params={**person, "show_circumstances": "off", "show_when": "off"})).text
     assert 'name="circumstances"' not in trimmed and 'name="at"' not in trimmed
+
+
+async def test_the_service_page_shows_professionals_only_numbers_only_to_staff(
+    public: Client, conn: Connection
+) -> None:
+    assert HUMBER_DUTY_LINE not in (await public.get("/services/humber-liaison-and-diversion")).text
+    keyed = await authorised(public, conn)
+    assert HUMBER_DUTY_LINE in (await keyed.get("/services/humber-liaison-and-diversion")).text

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Callable, Hashable, Sequence
-from typing import Any, Generic, Literal, TypeVar
+from collections.abc import Sequence
+from typing import Any, Literal
 
 import numpy as np
 
@@ -19,6 +19,7 @@ from service.domain.geometry import haversine_km_many
 from service.domain.model import Point, Service
 from service.domain.near import NEAR_MISS_MINUTES, near_miss_km
 from service.domain.routing import SPEED_KMH
+from service.index.bounded import Bounded
 from service.index.catchments import Catchments, Cell
 from service.index.columns import Bools, Columns, Floats, Ints
 from service.index.masks import (
@@ -33,29 +34,6 @@ from service.index.masks import (
 )
 from service.index.places import Resolution
 from service.index.timeline import Opening, Timeline, opening_slowly
-
-K = TypeVar("K", bound=Hashable)
-V = TypeVar("V")
-
-
-class Bounded(Generic[K, V]):
-    """A cache of at most `size` entries; when full, the oldest entry makes room (no cliff where all go at once)."""
-
-    def __init__(self, size: int) -> None:
-        self.size = size
-        self.entries: dict[K, V] = {}
-
-    def get(self, key: K, make: Callable[[], V]) -> V:
-        found = self.entries.get(key)
-        if found is None:
-            if len(self.entries) >= self.size:
-                del self.entries[next(iter(self.entries))]
-            found = self.entries[key] = make()
-        return found
-
-    def clear(self) -> None:
-        self.entries.clear()
-
 
 AREA_SETS = 2048
 """Area sets remembered: England and Wales have about 340 (a district and its force, and a few more where

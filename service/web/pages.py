@@ -17,8 +17,7 @@ from litestar.di import NamedDependency
 from litestar.params import FromQuery, PathParameter
 from litestar.response import Template
 
-from service.domain.access import Identity
-from service.domain.answer import Excluded, ReferralAnswer
+from service.domain.answer import ReferralAnswer
 from service.domain.audience import public_answer, public_history, public_record
 from service.domain.errors import FieldProblem, InvalidInput, NotFound
 from service.domain.geometry import circle, to_shape
@@ -30,16 +29,14 @@ from service.domain.model import (
     Service,
     Taxonomies,
 )
-from service.domain.pathway import role_of
 from service.domain.schedule import LONDON
 from service.domain.types import REFERENCE
 from service.index.engine import DirectoryIndex
 from service.runtime import runtime_of
 from service.search import find, query_field, search_query
-from service.settings import Settings
 from service.store import services as service_store
 from service.store.db import Connection
-from service.web import svgmap, words
+from service.web import results, svgmap, words
 from service.web.form_errors import FormError, in_words, missing
 
 SITE_COOKIE = "ld_site"
@@ -159,7 +156,7 @@ async def _lookup(
                 answer = await find(index, query.request(), runtime.geocoder)
             except InvalidInput as e:
                 errors = in_words([FieldProblem(field=query_field(p.field), reason=p.reason) for p in e.problems])
-    if answer is not None and (template == "embed.html" or not _for_staff(request, runtime.settings)):
+    if answer is not None and (template == "embed.html" or not results.for_staff(request, runtime.settings)):
         answer = public_answer(answer)  # the public's copy: no professionals-only numbers
     cookies = []
     if answer is not None and answer.origin.resolved_from == "site" and params["site"]:
@@ -198,10 +195,10 @@ async def _lookup(
         "kind_words": words.KIND_WORDS,
         "capacity_words": words.CAPACITY_WORDS,
         "distance_words": words.distance_words,
-        "site_kind": _site_kind(index, answer, params),
+        "site_kind": results.site_kind(index, answer, params),
         "gender_not_stated": (params["gender"] or "not_stated") == "not_stated",
-        "window_end": _window_end(runtime.settings.detention_window_hours, answer),
-        "near_by_role": _near_by_role(index, answer),
+        "window_end": results.window_end(runtime.settings.detention_window_hours, answer),
+        "near_by_role": results.near_by_role(index, answer),
         "summary": words.search_summary(
             answer.origin.label,
             answer.context,
@@ -219,46 +216,6 @@ async def _lookup(
         "searched_at": _local(answer.at, "%-d %B %Y at %H:%M") if answer else "",
     }
     return Template(template_name=template, context=context, cookies=cookies)
-
-
-def _for_staff(request: Request[Any, Any, Any], settings: Settings) -> bool:
-    """Whether the lookup page may show professionals-only numbers: a deployment for staff, or a key holder (the
-    identity the app's authentication resolved for this request; the pages sit behind the read guard)."""
-    identity: Identity | None = request.scope.get("state", {}).get("identity")
-    return settings.pages_for_staff or (identity is not None and identity.kind != "anonymous")
-
-
-AVAILABILITY = frozenset({"FULL", "CLOSED_NOW", "CLOSED_IN_WINDOW", "OUTSIDE_CATCHMENT", "TOO_FAR"})
-"""Near misses worth showing under a step: services that could take the person but for where or when (full now,
-closed, just over a border, beyond the travel limit); one that is for someone else (another need, age or gender)
-is listed under "Why is a service not listed?" instead."""
-
-
-def _near_by_role(index: DirectoryIndex, answer: ReferralAnswer | None) -> dict[str, list[Excluded]]:
-    """The answer's near misses under the step of their role ("Also nearby, but full until 20:00")."""
-    grouped: dict[str, list[Excluded]] = {}
-    for e in (answer.near_misses or ()) if answer else ():
-        if not AVAILABILITY.issuperset(r.code for r in e.reasons):
-            continue
-        service = index.by_slug.get(e.service.slug)
-        if service is not None:
-            grouped.setdefault(role_of(service.kind, service.pathway_role), []).append(e)
-    return grouped
-
-
-def _window_end(hours: int, answer: ReferralAnswer | None) -> dt.datetime | None:
-    """In custody or at court, the end of the expected detention window: an option opening later is flagged."""
-    if answer is None or answer.context not in ("custody", "court"):
-        return None
-    return answer.at + dt.timedelta(hours=hours)
-
-
-def _site_kind(index: DirectoryIndex, answer: ReferralAnswer | None, params: dict[str, Any]) -> str | None:
-    """The kind of site searched from (a custody suite, a court), for "At this suite"; None from a point."""
-    if answer is None or answer.origin.resolved_from != "site" or not params["site"]:
-        return None
-    site = index.places.sites.get(params["site"])
-    return site.kind if site else None
 
 
 LOCAL_MINUTE = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}")
@@ -356,7 +313,7 @@ class PageController(Controller):
         except NotFound:
             return Template(template_name="not_found.html", context={"slug": slug}, status_code=404)
         history = await service_store.service_history(conn, slug)
-        if not _for_staff(request, runtime.settings):  # as the lookup page: no professionals-only numbers
+        if not results.for_staff(request, runtime.settings):  # as the lookup page: no professionals-only numbers
             service, history = public_record(service), public_history(history)
         context = {
             "s": service,

@@ -167,9 +167,13 @@ def opens_later(next_opens_at: dt.datetime) -> Reason:
 CAPACITY = {c: Reason(code=f"CAPACITY_{c.upper()}", text=f"capacity {c}") for c in ("available", "unknown", "limited")}
 
 
+HERE_KM = 0.05
+"""Under 50 m from the origin a service is where the search is made: no travel (the pages say "At this suite")."""
+
+
 @functools.lru_cache(maxsize=65536)
 def distance(km: float, minutes: int) -> Reason:
-    if km < 0.05:  # under 50 m: where the search is made
+    if km < HERE_KM:
         return Reason(code="DISTANCE", text="at the place searched from: no travel")
     return Reason(code="DISTANCE", text=f"{km:.1f} km, about {minutes} min by road")
 

@@ -105,6 +105,13 @@ def parts_of(s: Service, context: str) -> Parts:
 
 
 OpeningKey = tuple[bool, bool, float | None, float | None]
+
+
+def opening_key(open_now: bool, always: bool, closes: float, next_open: float) -> OpeningKey:
+    """What an opening state is remembered under (a NaN time, "none", as None: NaN never equals itself)."""
+    return (open_now, always, closes if closes == closes else None, next_open if next_open == next_open else None)
+
+
 WORDINGS = 4096
 """Wordings of exclusions numbered (Answers.wording) before the numbering starts afresh."""
 
@@ -143,7 +150,7 @@ class Answers:
 
     def opening(self, open_now: bool, always: bool, closes: float, next_open: float) -> tuple[OpeningState, Reason]:
         """The opening state and its reason; many services share the same times, so both are cached."""
-        key = (open_now, always, closes if closes == closes else None, next_open if next_open == next_open else None)
+        key = opening_key(open_now, always, closes, next_open)
         found = self._openings.get(key)
         if found is None:
             state = opening_state(open_now, always, closes, next_open)
@@ -209,13 +216,8 @@ class Answers:
             columns, 1
         ):
             fixed = known_parts.get((row, context)) or self.parts(row, context)
-            key = (  # as Answers.opening keys it
-                open_now,
-                always,
-                closes if closes == closes else None,
-                next_open if next_open == next_open else None,
-            )
-            opening, opening_reason = openings.get(key) or self.opening(open_now, always, closes, next_open)
+            known = openings.get(opening_key(open_now, always, closes, next_open))
+            opening, opening_reason = known or self.opening(open_now, always, closes, next_open)
             if (found := meeting.get(met_bits)) is None:
                 met = tuple(n for n in person.needs if need_bits[n] & met_bits)
                 found = meeting[met_bits] = (met, (self._needs_reason(met, len(person.needs)),) if met else ())

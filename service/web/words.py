@@ -10,6 +10,7 @@ from service.domain.model import (
     Schedule,
     Service,
 )
+from service.domain.reasons import HERE_KM
 
 KIND_WORDS: dict[str, str] = {
     "place_of_safety": "Place of safety",
@@ -84,7 +85,7 @@ HERE = {"custody_suite": "At this suite", "court": "At this court"}
 
 def distance_words(km: float, minutes: int, site_kind: str | None) -> str:
     """How far an option is, as an officer says it: "At this suite" when it is where they are (under 50 m)."""
-    if km < 0.05:
+    if km < HERE_KM:
         return HERE.get(site_kind or "", "At this site" if site_kind else "Here")
     return f"{km:.1f} km, about {minutes} min by road"
 

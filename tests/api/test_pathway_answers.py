@@ -14,7 +14,7 @@ from service.domain.geometry import haversine_km
 from service.domain.routing import travel_minutes
 from service.settings import PROJECT_ROOT
 from tests.api.helpers import assert_problem
-from tests.api.test_referral_options import HULL, Client, demo, options, request, slugs
+from tests.api.test_referral_options import HULL, Client, demo, options, options_once, request, slugs
 
 __all__ = ["demo"]  # the fixture, shared with the flat answer's tests
 DEMO: dict[str, Any] = json.loads((PROJECT_ROOT / "geodata" / "demo" / "directory.json").read_text())
@@ -115,11 +115,7 @@ async def test_a_closed_service_is_counted_but_never_listed_as_a_near_miss_or_an
     assert r.status_code == 200
     street = {"type": "point", "lat": 52.136, "lon": -0.466}
     body = {**request(street, "street", age=35, needs=["mental_health_crisis"]), "explain_limit": 200}
-    for _ in range(40):  # the change feed makes it visible within a second
-        answer = await options(demo, body)
-        if "bedford-place-of-safety" not in slugs(answer):
-            break
-        await asyncio.sleep(0.05)
+    answer = await options_once(demo, body, lambda a: "bedford-place-of-safety" not in slugs(a))
     assert "bedford-place-of-safety" not in slugs(answer)
     listed = {e["service"]["slug"] for e in answer["near_misses"] + answer["excluded"]}
     assert "bedford-place-of-safety" not in listed
@@ -159,11 +155,9 @@ async def test_near_misses_outside_their_catchment_are_within_the_travel_limit_o
         assert (await demo.post("/v1/services", json=body)).status_code == 201, body
     crisis = request({"type": "point", **street}, "street", age=35, needs=["mental_health_crisis"])
     body = {**crisis, "explain_limit": 200}
-    for _ in range(40):  # visible through the change feed within a second
-        answer = await options(demo, body)
-        if "london-line-8-km-away" in {e["service"]["slug"] for e in answer["near_misses"]}:
-            break
-        await asyncio.sleep(0.05)
+    answer = await options_once(
+        demo, body, lambda a: "london-line-8-km-away" in {e["service"]["slug"] for e in a["near_misses"]}
+    )
     near = {e["service"]["slug"] for e in answer["near_misses"]}
     listed = near | {e["service"]["slug"] for e in answer["excluded"]}
     assert {"next-door-triage-far-off", "london-line-8-km-away"} <= near
@@ -214,11 +208,8 @@ async def test_when_the_only_place_of_safety_that_can_take_the_person_is_full_th
     full = {"capacity": {"status": "full", "until": until, "note": "both beds taken"}}
     assert (await demo.patch("/v1/services/bedford-place-of-safety", json=full)).status_code == 200
     street = {"type": "point", "lat": 52.136, "lon": -0.466}
-    for _ in range(40):  # the change feed makes it visible within a second
-        answer = await options(demo, request(street, "street", age=35, needs=["mental_health_crisis"]))
-        if "bedford-place-of-safety" not in slugs(answer):
-            break
-        await asyncio.sleep(0.05)
+    crisis = request(street, "street", age=35, needs=["mental_health_crisis"])
+    answer = await options_once(demo, crisis, lambda a: "bedford-place-of-safety" not in slugs(a))
     places = next(s for s in answer["steps"] if s["role"] == "place_of_safety")
     assert places["options"] == [] and places["gap"]["code"] == "NONE_CAN_TAKE"
     assert places["gap"]["by_reason"]["FULL"] == 1

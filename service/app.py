@@ -31,6 +31,7 @@ from service.http.bodies import StrictBodies
 from service.http.changes import ChangeController
 from service.http.deps import DEPENDENCIES
 from service.http.directory import DirectoryController
+from service.http.fhir import FhirController
 from service.http.hardening import (
     BoundedMemoryStore,
     FallbackStore,
@@ -42,7 +43,9 @@ from service.http.hardening import (
 )
 from service.http.health import live, ready
 from service.http.keys import KeyController
+from service.http.open_reads import open_reads
 from service.http.openapi import finish_openapi
+from service.http.openreferral import OpenReferralController
 from service.http.outage import Outage
 from service.http.problems import ERROR_MAP
 from service.http.referrals import ReferralController
@@ -50,6 +53,7 @@ from service.http.services import ServiceController
 from service.http.sites import SiteController
 from service.index.engine import IndexConfig
 from service.index.keeper import IndexKeeper
+from service.index.published import Published
 from service.runtime import Runtime
 from service.search import make_geocoder
 from service.settings import Settings
@@ -100,6 +104,7 @@ def create_app(settings: Settings, extra_handlers: Sequence[Any] = ()) -> Litest
                 outage=Outage(db),
                 territories=Territories(),
                 geocoder=make_geocoder(settings.online_geocoder, settings.geocoder_user_agent),
+                published=Published(vocab),
             )
             log.info("database: %s", f"embedded ({settings.data_dir})" if db.embedded else "DATABASE_URL")
             try:
@@ -132,6 +137,8 @@ def create_app(settings: Settings, extra_handlers: Sequence[Any] = ()) -> Litest
             SiteController,
             DirectoryController,
             ReferralController,
+            OpenReferralController,
+            FhirController,
             Router(path="/", route_handlers=[PageController], guards=READ),
             KeyController,
             ChangeController,
@@ -184,6 +191,7 @@ def create_app(settings: Settings, extra_handlers: Sequence[Any] = ()) -> Litest
         ),
     )
     finish_openapi(app.openapi_schema)
+    app.asgi_handler = open_reads(app.asgi_handler, settings.read_access == "open")
     return app
 
 

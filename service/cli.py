@@ -118,6 +118,30 @@ def cmd_import(args: argparse.Namespace) -> int:
     return _run_import(args, load)
 
 
+def cmd_import_openreferral(args: argparse.Namespace) -> int:
+    """FILE_OR_DIR: one saved feed file, or a folder of them (every *.json in it, by name)."""
+    from service.store.oruk import import_openreferral
+    from service.store.taxonomy import current_taxonomies
+
+    settings = _settings()
+    path = Path(args.path)
+    paths = sorted(path.glob("*.json")) if path.is_dir() else [path]
+    files = [(p.name, p.read_bytes()) for p in paths]
+    actor = args.actor or settings.default_actor
+
+    async def work(conn: Connection) -> int:
+        try:
+            async with conn.transaction():
+                vocab = await current_taxonomies(conn)
+                report = await import_openreferral(conn, files, actor=actor, vocab=vocab, dry_run=args.dry_run)
+        except (ImportRejected, InvalidInput) as e:
+            return _report_rejection(e)
+        print(json.dumps(msgspec.to_builtins(report), indent=2))
+        return 0
+
+    return asyncio.run(_with_connection(settings, work))
+
+
 def cmd_import_areas(args: argparse.Namespace) -> int:
     from service.store.area_import import import_areas
 
@@ -235,6 +259,13 @@ def _parser() -> argparse.ArgumentParser:
     imp.add_argument("file")
     imp.add_argument("--actor", help="who the change log names (default: PATHWAYS_DEFAULT_ACTOR)")
     imp.set_defaults(run=cmd_import)
+    oruk = sub.add_parser(
+        "import-openreferral", help="import an Open Referral (HSDS 3.0 / ORUK) feed saved as files, all or nothing"
+    )
+    oruk.add_argument("path", metavar="FILE_OR_DIR")
+    oruk.add_argument("--actor", help="who the change log names (default: PATHWAYS_DEFAULT_ACTOR)")
+    oruk.add_argument("--dry-run", action="store_true", help="check and report, but write nothing")
+    oruk.set_defaults(run=cmd_import_openreferral)
     areas = sub.add_parser("import-areas", help="import areas from a GeoJSON FeatureCollection or {areas: [...]}")
     areas.add_argument("file")
     areas.add_argument("--code-property", default="code")

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 from service.domain.model import Taxonomies
 from service.index.engine import DirectoryIndex
 from service.index.keeper import IndexKeeper
+from service.index.published import Published
 from service.search import Geocoder
 from service.settings import Settings
 from service.store.areas import Territories
@@ -29,6 +30,7 @@ class Runtime:
     outage: Outage
     territories: Territories
     geocoder: Geocoder | None
+    published: Published
 
     @property
     def index(self) -> DirectoryIndex:

@@ -66,6 +66,9 @@ class Settings(Struct, frozen=True, kw_only=True):
     redis_url: str = ""
     redis_namespace: str = "ld-pathways"
     cors_origins: str = ""
+    public_url: str = ""
+    """The deployment's public base URL (https://pathways.example.org): FHIR CodeSystem URLs and fullUrls are under
+    it. Unset: the base URL each request came to."""
     """Comma-separated origins allowed to call the API from browsers; empty allows none."""
     web_assets_dir: str = str(PROJECT_ROOT / "node_modules" / "govuk-frontend" / "dist" / "govuk")
 
@@ -118,6 +121,7 @@ ENV: dict[str, str] = {
     "PATHWAYS_ONLINE_GEOCODER": "online_geocoder",
     "PATHWAYS_GEOCODER_USER_AGENT": "geocoder_user_agent",
     "PATHWAYS_CORS_ORIGINS": "cors_origins",
+    "PATHWAYS_PUBLIC_URL": "public_url",
     "PATHWAYS_READ_ACCESS": "read_access",
     "PATHWAYS_JWT_SECRET": "jwt_secret",
     "PATHWAYS_JWT_ALGORITHM": "jwt_algorithm",

@@ -332,6 +332,7 @@ class Taxonomy(Model, frozen=True, kw_only=True):
     name: str
     version: int
     terms: tuple[TaxonomyTerm, ...]
+    published: dt.date | None = None
 
     def codes(self) -> frozenset[str]:
         return frozenset(t.code for t in self.terms)

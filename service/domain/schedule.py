@@ -116,3 +116,9 @@ def state_at(schedule: Schedule, at: dt.datetime) -> OpeningState:
 
 def open_within(state: OpeningState, at: dt.datetime, window: dt.timedelta) -> bool:
     return state.open_now or (state.next_opens_at is not None and state.next_opens_at <= at + window)
+
+
+def bank_holidays_between(start: dt.date, end: dt.date) -> list[tuple[dt.date, str]]:
+    """England and Wales bank holidays from `start` to `end` inclusive, with their names, in date order."""
+    calendar = holidays.country_holidays("GB", subdiv="ENG", years=range(start.year, end.year + 1))
+    return sorted((day, str(name)) for day, name in calendar.items() if start <= day <= end)

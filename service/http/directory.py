@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 import msgspec
 from litestar import Controller, Response, get, post
 from litestar.datastructures import State
-from litestar.params import RawBody
+from litestar.params import QueryParameter, RawBody
 
 from service.domain.access import Forbidden, Identity, may_write_service
 from service.domain.audience import public_record
 from service.domain.model import ServiceBody, Taxonomy
-from service.http.access import EDIT, READ, Reach
+from service.http.access import ADMIN, EDIT, READ, Reach
 from service.http.deps import Actor, Conn, Ident, SnapshotConn, Vocab
 from service.http.problems import problem_responses
 from service.store.directory import (
@@ -23,6 +23,7 @@ from service.store.directory import (
     export_snapshot,
     import_directory,
 )
+from service.store.oruk import OpenReferralReport, import_openreferral
 
 
 def _scope(state: State, conn: Conn, identity: Identity) -> Scope | None:
@@ -59,6 +60,25 @@ class DirectoryController(Controller):
         """Import a directory document, all or nothing, with a report of every bad record (an editor: services
         within its areas only)."""
         return await import_directory(conn, body, actor=actor, vocab=vocab, scope=_scope(state, conn, identity))
+
+    @post(
+        "/directory/import-openreferral",
+        guards=ADMIN,
+        operation_id="importOpenReferral",
+        status_code=200,
+        responses=problem_responses(403, 400, 413, 422),
+    )
+    async def import_openreferral(
+        self,
+        conn: Conn,
+        actor: Actor,
+        vocab: Vocab,
+        body: RawBody,
+        dry_run: Annotated[bool, QueryParameter(description="Check and report, but write nothing.")] = False,
+    ) -> OpenReferralReport:
+        """Import an Open Referral (HSDS 3.0 / ORUK) feed: a paging envelope or an array of full services, all or
+        nothing, reporting what could not be mapped, what was left behind and what was assumed (admins)."""
+        return await import_openreferral(conn, [("body", body)], actor=actor, vocab=vocab, dry_run=dry_run)
 
     @get("/directory/export", operation_id="exportDirectory", responses=problem_responses())
     async def export(self, snapshot_conn: SnapshotConn, identity: Ident) -> Response[DirectoryDocument]:

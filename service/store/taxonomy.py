@@ -12,6 +12,7 @@ async def current_taxonomy(conn: Connection, name: str) -> Taxonomy:
     return Taxonomy(
         name=name,
         version=rows[0]["version"] if rows else 0,
+        published=rows[0]["published"] if rows else None,
         terms=tuple(
             TaxonomyTerm(code=r["code"], label=r["label"], definition=r["definition"], theme=r["theme"]) for r in rows
         ),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from service.domain.codes import CAPACITY_WORDS as CAPACITY_WORDS  # re-exported for the templates
+from service.domain.codes import KIND_WORDS as KIND_WORDS
 from service.domain.model import (
     AreaCatchment,
     NationalCatchment,
@@ -11,37 +13,6 @@ from service.domain.model import (
     Service,
 )
 from service.domain.reasons import HERE_KM
-
-KIND_WORDS: dict[str, str] = {
-    "place_of_safety": "Place of safety",
-    "street_triage": "Street triage",
-    "triage_line": "Triage line",
-    "liaison_diversion": "Liaison and diversion",
-    "diversion_scheme": "Diversion scheme",
-    "womens_centre": "Women's centre",
-    "young_adult_transition": "Young adult service",
-    "youth_justice": "Youth justice service (YOS)",
-    "appropriate_adult": "Appropriate adult scheme",
-    "probation": "Probation",
-    "substance_misuse": "Drugs and alcohol",
-    "housing": "Housing",
-    "learning_disability": "Learning disability service",
-    "domestic_abuse": "Domestic abuse service",
-    "crisis_house": "Crisis house",
-    "mental_health": "Mental health service",
-    "peer_support": "Peer support",
-    "victim_support": "Victim support",
-    "employment": "Employment and training",
-    "other": "Other service",
-}
-"""Each kind of service as people say it (every kind has words: a test holds it to that)."""
-CAPACITY_WORDS = {
-    "available": "Has capacity",
-    "limited": "Limited capacity",
-    "unknown": "Capacity not known",
-    "full": "Full",
-}
-
 
 CONTEXT_WORDS = {
     "custody": "in custody",

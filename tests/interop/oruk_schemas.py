@@ -75,3 +75,68 @@ def problems(document: Any, compiled: str, entity: str) -> list[str]:
     schema = oruk_schema(compiled, entity)
     validator = jsonschema.validators.validator_for(schema)(schema, format_checker=jsonschema.FormatChecker())
     return [f"{'/'.join(map(str, e.absolute_path))}: {e.message}" for e in validator.iter_errors(document)]
+
+
+SCHEMA = OPENREFERRAL / "hsds-3.0" / "schema"
+
+
+def _inline(node: Any) -> Any:
+    """Relative `$ref`s to other HSDS schema files ("taxonomy_term.json"), replaced by that entity's patched schema
+    (or taken out, with the property holding it, when the profile removes the entity)."""
+    if isinstance(node, list):
+        return [v for v in (_inline(item) for item in node) if v is not _DROP]
+    if not isinstance(node, dict):
+        return node
+    ref = node.get("$ref")
+    if isinstance(ref, str) and ref.endswith(".json") and "/" not in ref:
+        return entity_schema(ref[: -len(".json")])
+    out = {}
+    for key, value in node.items():
+        inlined = _inline(value)
+        if inlined is _DROP:
+            if key == "items":
+                return _DROP
+            continue
+        out[key] = inlined
+    return out
+
+
+@cache
+def entity_schema(entity: str) -> Any:
+    """An HSDS entity's own schema file (schema/{entity}.json) with the UK profile's patch, its references inlined."""
+    patch = _patches().get(entity)
+    if entity in _patches() and patch is None:
+        return _DROP
+    schema = json.loads((SCHEMA / f"{entity}.json").read_text())
+    return _inline(merge_patch(schema, patch) if patch is not None else schema)
+
+
+def oruk_openapi(path: str = "/openreferral") -> dict[str, Any]:
+    """The profile's own openapi30.json, made usable offline: its references to the profile's schemas on GitHub are
+    replaced by the same schemas from ../shared (patched as above), its two parameters of the non-type "time" are
+    strings of the time format, and its server is `path` (where we mount the API)."""
+    document: dict[str, Any] = json.loads((OPENREFERRAL / "oruk-profile" / "openapi30.json").read_text())
+    compiled = {
+        "compiled/service.json": ("service.json", "service"),
+        "compiled/service_list.json": ("service_list.json", "service"),
+        "compiled/service_at_location_list.json": ("service_at_location_list.json", "service_at_location"),
+    }
+
+    def resolve(node: Any) -> Any:
+        if isinstance(node, list):
+            return [resolve(v) for v in node]
+        if not isinstance(node, dict):
+            return node
+        ref = node.get("$ref")
+        if isinstance(ref, str) and ref.startswith("https://"):
+            tail = ref.split("/schema/", 1)[1]
+            if tail in compiled:
+                return oruk_schema(*compiled[tail])
+            return entity_schema(tail.removesuffix(".json"))
+        if node.get("type") == "time":
+            return {**node, "type": "string", "format": "time"}
+        return {k: resolve(v) for k, v in node.items()}
+
+    resolved: dict[str, Any] = resolve(document)
+    resolved["servers"] = [{"url": path}]
+    return resolved

@@ -1,4 +1,4 @@
-select t.version, tt.code, tt.label, tt.definition, tt.theme
+select t.version, t.published, tt.code, tt.label, tt.definition, tt.theme
 from taxonomies t
 join taxonomy_terms tt on tt.taxonomy = t.name and tt.version = t.version
 where t.name = $1

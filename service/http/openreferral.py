@@ -1,0 +1,418 @@
+"""/openreferral: the directory as an Open Referral UK 3.0 read API (the profile's openapi30.json, every operation).
+
+Served from the in-memory index (service/index/published.py): no database read. Reads are open to anyone, CORS
+included, when PATHWAYS_READ_ACCESS is open (service/http/open_reads.py); anonymous readers never see
+professionals-only numbers.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any
+
+import msgspec
+from litestar import Controller, Response, get
+from litestar.datastructures import State
+from litestar.openapi.datastructures import ResponseSpec
+from litestar.params import PathParameter, QueryParameter
+
+from service.domain import hsds, oruk_export
+from service.domain.errors import FieldProblem, InvalidInput, NotFound
+from service.domain.geometry import haversine_km
+from service.domain.model import Service
+from service.domain.oruk_terms import stable_id
+from service.http.access import READ
+from service.http.deps import Ident
+from service.http.problems import problem_responses
+from service.index.published import Audience, Listing, Published, page_json
+from service.runtime import runtime_of
+
+JSON = "application/json"
+OPENAPI_URL = "https://raw.githubusercontent.com/openreferral/uk-profile/main/openapi30.json"
+PROFILE_URL = "https://github.com/openreferral/uk-profile"
+MAX_PER_PAGE = 1000
+DAYS = {"mo": "mon", "tu": "tue", "we": "wed", "th": "thu", "fr": "fri", "sa": "sat", "su": "sun"}
+
+Page = Annotated[int, QueryParameter(ge=1, le=1_000_000, description="Page number, from 1.")]
+PerPage = Annotated[int, QueryParameter(ge=1, le=MAX_PER_PAGE, description="Results per page (at most 1,000).")]
+Text = Annotated[str | None, QueryParameter(max_length=200, description="Words in the name or description.")]
+TermId = Annotated[str | None, QueryParameter(max_length=100, description="Services with this taxonomy term.")]
+TaxonomyId = Annotated[str | None, QueryParameter(max_length=100, description="Services with a term of this taxonomy.")]
+OrganizationId = Annotated[str | None, QueryParameter(max_length=100, description="Services of this organization.")]
+ModifiedAfter = Annotated[
+    str | None,
+    QueryParameter(
+        pattern=r"^[0-9]{4}-[0-9]{2}-[0-9]{2}"
+        r"([Tt ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)?([Zz]|[+-][0-9]{2}:?[0-9]{2})?)?$",
+        description="Services modified on or after this time (RFC 3339; a date alone is its midnight, UTC).",
+    ),
+]
+MinAge = Annotated[float | None, QueryParameter(description="Minimum age at least this.")]
+MaxAge = Annotated[float | None, QueryParameter(description="Maximum age at most this.")]
+Clock = Annotated[str | None, QueryParameter(max_length=8, pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9])?$")]
+Day = Annotated[
+    str | None,
+    QueryParameter(
+        pattern="^(MO|TU|WE|TH|FR|SA|SU|mo|tu|we|th|fr|sa|su|[Mm]onday|[Tt]uesday|[Ww]ednesday|[Tt]hursday|[Ff]riday"
+        "|[Ss]aturday|[Ss]unday)$",
+        description="A day: MO to SU, or its name (Monday).",
+    ),
+]
+Full = Annotated[bool, QueryParameter(description="Fully nested services.")]
+Postcode = Annotated[str | None, QueryParameter(max_length=10, description="Covering this postcode.")]
+Id = Annotated[str, PathParameter(max_length=100, description="The record's id (a UUID).")]
+Proximity = Annotated[float | None, QueryParameter(description="With postcode: within this many metres.")]
+
+
+class ServicePage(msgspec.Struct, frozen=True, kw_only=True):
+    total_items: int
+    total_pages: int
+    page_number: int
+    size: int
+    first_page: bool
+    last_page: bool
+    empty: bool
+    contents: list[hsds.Service]
+
+
+class ServiceAtLocationPage(msgspec.Struct, frozen=True, kw_only=True):
+    total_items: int
+    total_pages: int
+    page_number: int
+    size: int
+    first_page: bool
+    last_page: bool
+    empty: bool
+    contents: list[hsds.ServiceAtLocationFull]
+
+
+class TaxonomyPage(msgspec.Struct, frozen=True, kw_only=True):
+    total_items: int
+    total_pages: int
+    page_number: int
+    size: int
+    first_page: bool
+    last_page: bool
+    empty: bool
+    contents: list[hsds.Taxonomy]
+
+
+class TermPage(msgspec.Struct, frozen=True, kw_only=True):
+    total_items: int
+    total_pages: int
+    page_number: int
+    size: int
+    first_page: bool
+    last_page: bool
+    empty: bool
+    contents: list[hsds.TaxonomyTerm]
+
+
+def _ok(kind: type[Any], description: str) -> dict[int, ResponseSpec]:
+    return {200: ResponseSpec(data_container=kind, description=description, generate_examples=False)}
+
+
+def _json(body: bytes) -> Response[bytes]:
+    return Response(content=body, media_type=JSON)
+
+
+def _audience(identity: Ident) -> Audience:
+    return "public" if identity.kind == "anonymous" else "staff"
+
+
+class OpenReferralController(Controller):
+    path = "/openreferral"
+    tags = ["open referral uk"]
+    guards = READ
+
+    @get("/", operation_id="getOpenReferralAbout", responses=problem_responses())
+    async def about(self) -> hsds.About:
+        """Which HSDS version and profile this API follows."""
+        return hsds.About(version="3.0", profile=PROFILE_URL, openapi_url=OPENAPI_URL)
+
+    @get(
+        "/services",
+        operation_id="listOpenReferralServices",
+        responses={**_ok(ServicePage, "A page of services."), **problem_responses(422)},
+    )
+    async def services(
+        self,
+        state: State,
+        identity: Ident,
+        search: Text = None,
+        text: Text = None,
+        taxonomy_term_id: TermId = None,
+        taxonomy_id: TaxonomyId = None,
+        organization_id: OrganizationId = None,
+        modified_after: ModifiedAfter = None,
+        minimum_age: MinAge = None,
+        maximum_age: MaxAge = None,
+        start_time: Clock = None,
+        end_time: Clock = None,
+        day: Day = None,
+        full: Full = False,
+        page: Page = 1,
+        per_page: PerPage = 50,
+    ) -> Response[bytes]:
+        """Services, a page at a time, filtered as the ORUK profile describes; `full` nests each one whole."""
+        published, listing = _listing(state)
+        wanted = _Filters(
+            published.listed,
+            listing,
+            search or text,
+            taxonomy_term_id,
+            taxonomy_id,
+            organization_id,
+            modified_after,
+            minimum_age,
+            maximum_age,
+            start_time,
+            end_time,
+            _day(day),
+        )
+        chosen = [s for s in listing.services if wanted(s)]
+        shown = chosen[(page - 1) * per_page : page * per_page]
+        audience = _audience(identity)
+        items = [published.full(s, listing, audience) if full else published.listed(s, listing)[0] for s in shown]
+        return _json(page_json(items, len(chosen), page, per_page))
+
+    @get(
+        "/services/{id:str}",
+        operation_id="getOpenReferralService",
+        responses={**_ok(hsds.Service, "The service, fully nested."), **problem_responses(404)},
+    )
+    async def service(self, state: State, identity: Ident, id: Id) -> Response[bytes]:
+        """One service, fully nested."""
+        published, listing = _listing(state)
+        found = listing.by_id.get(id.lower())
+        if found is None:
+            raise NotFound("service", id)
+        return _json(published.full(found, listing, _audience(identity)))
+
+    @get(
+        "/service_at_locations",
+        operation_id="listOpenReferralServiceAtLocations",
+        responses={**_ok(ServiceAtLocationPage, "A page of services at their locations."), **problem_responses(422)},
+    )
+    async def service_at_locations(
+        self,
+        state: State,
+        identity: Ident,
+        search: Text = None,
+        text: Text = None,
+        taxonomy_term_id: TermId = None,
+        taxonomy_id: TaxonomyId = None,
+        organization_id: OrganizationId = None,
+        modified_after: ModifiedAfter = None,
+        minimum_age: MinAge = None,
+        maximum_age: MaxAge = None,
+        start_time: Clock = None,
+        end_time: Clock = None,
+        day: Day = None,
+        postcode: Postcode = None,
+        proximity: Proximity = None,
+        full: Full = False,
+        page: Page = 1,
+        per_page: PerPage = 50,
+    ) -> Response[bytes]:
+        """Each service at its location, filtered as /services is, and by postcode: its catchment covers the
+        postcode's centroid, or with `proximity`, it is within that many metres of it."""
+        published, listing = _listing(state)
+        wanted = _Filters(
+            published.listed,
+            listing,
+            search or text,
+            taxonomy_term_id,
+            taxonomy_id,
+            organization_id,
+            modified_after,
+            minimum_age,
+            maximum_age,
+            start_time,
+            end_time,
+            _day(day),
+        )
+        located = [s for s in listing.by_location.values() if wanted(s)]
+        if postcode is not None:
+            located = _near(state, listing, located, postcode, proximity)
+        located.sort(key=lambda s: (s.name, str(s.id)))
+        shown = located[(page - 1) * per_page : page * per_page]
+        audience = _audience(identity)
+        items = [msgspec.json.encode(_at_location(published, s, listing, audience, full)) for s in shown]
+        return _json(page_json(items, len(located), page, per_page))
+
+    @get(
+        "/service_at_locations/{id:str}",
+        operation_id="getOpenReferralServiceAtLocation",
+        responses={**_ok(hsds.ServiceAtLocationFull, "The service at its location."), **problem_responses(404)},
+    )
+    async def service_at_location(self, state: State, identity: Ident, id: Id) -> hsds.ServiceAtLocationFull:
+        """One service at its location, fully nested."""
+        published, listing = _listing(state)
+        found = listing.by_location.get(id.lower())
+        if found is None:
+            raise NotFound("service_at_location", id)
+        return _at_location(published, found, listing, _audience(identity), True)
+
+    @get(
+        "/taxonomies",
+        operation_id="listOpenReferralTaxonomies",
+        responses={**_ok(TaxonomyPage, "A page of taxonomies."), **problem_responses()},
+    )
+    async def taxonomies(self, state: State, page: Page = 1, per_page: PerPage = 50) -> Response[bytes]:
+        """Our needs, circumstances and code lists as HSDS taxonomies (without their terms: see /taxonomy_terms)."""
+        published = runtime_of(state).published
+        bare = [msgspec.structs.replace(t, taxonomy_terms=None) for t in published.taxonomies]
+        items = [msgspec.json.encode(t) for t in bare[(page - 1) * per_page : page * per_page]]
+        return _json(page_json(items, len(bare), page, per_page))
+
+    @get(
+        "/taxonomies/{id:str}",
+        operation_id="getOpenReferralTaxonomy",
+        responses={**_ok(hsds.Taxonomy, "The taxonomy with its terms."), **problem_responses(404)},
+    )
+    async def taxonomy(self, state: State, id: Id) -> hsds.Taxonomy:
+        """One taxonomy, with its terms."""
+        for t in runtime_of(state).published.taxonomies:
+            if t.id == id.lower():
+                return t
+        raise NotFound("taxonomy", id)
+
+    @get(
+        "/taxonomy_terms",
+        operation_id="listOpenReferralTaxonomyTerms",
+        responses={**_ok(TermPage, "A page of taxonomy terms."), **problem_responses()},
+    )
+    async def taxonomy_terms(
+        self, state: State, taxonomy_id: TaxonomyId = None, page: Page = 1, per_page: PerPage = 50
+    ) -> Response[bytes]:
+        """Every term of our taxonomies (or of one, with taxonomy_id)."""
+        terms = [
+            term
+            for t in runtime_of(state).published.taxonomies
+            if taxonomy_id is None or t.id == taxonomy_id.lower() or t.name == taxonomy_id
+            for term in t.taxonomy_terms or ()
+        ]
+        items = [msgspec.json.encode(t) for t in terms[(page - 1) * per_page : page * per_page]]
+        return _json(page_json(items, len(terms), page, per_page))
+
+    @get(
+        "/taxonomy_terms/{id:str}",
+        operation_id="getOpenReferralTaxonomyTerm",
+        responses={**_ok(hsds.TaxonomyTerm, "The taxonomy term."), **problem_responses(404)},
+    )
+    async def taxonomy_term(self, state: State, id: Id) -> hsds.TaxonomyTerm:
+        """One taxonomy term."""
+        for t in runtime_of(state).published.taxonomies:
+            for term in t.taxonomy_terms or ():
+                if term.id == id.lower():
+                    return term
+        raise NotFound("taxonomy_term", id)
+
+
+def _listing(state: State) -> tuple[Published, Listing]:
+    runtime = runtime_of(state)
+    listing = runtime.published.listing(runtime.index)
+    return runtime.published, listing
+
+
+def _at_location(
+    published: Published, s: Service, listing: Listing, audience: Audience, full: bool
+) -> hsds.ServiceAtLocationFull:
+    location = oruk_export.service_location(s, with_address=full)
+    assert location is not None
+    service: Any = published.record(s, listing, audience) if full else oruk_export.listed(s, listing.publishing)
+    if full:
+        service = msgspec.structs.replace(service, service_at_locations=None)
+    return hsds.ServiceAtLocationFull(
+        id=oruk_export.service_at_location_id(s),
+        service_id=str(s.id),
+        location_id=location.id,
+        location=location,
+        service=service,
+    )
+
+
+def _day(day: str | None) -> str | None:
+    """MO to SU, or a day's name (the parameter's pattern admits nothing else)."""
+    return None if day is None else DAYS[day.lower()[:2]]
+
+
+def _near(state: State, listing: Listing, located: list[Service], postcode: str, metres: float | None) -> list[Service]:
+    index = runtime_of(state).index
+    found = index.places.locate_postcode(postcode)
+    if found is None:
+        raise InvalidInput((FieldProblem(field="postcode", reason=f"no centroid known for {postcode!r}"),))
+    _, (lon, lat) = found
+    if metres is not None:
+        km = metres / 1000
+        return [s for s in located if s.location and haversine_km(lon, lat, s.location.lon, s.location.lat) <= km]
+    rows = index.candidates.everywhere(index.resolve_point(lon, lat))
+    covering = {found.id for r in rows.tolist() if (found := index.services[r]) is not None}
+    return [s for s in located if s.id in covering]
+
+
+def _moment(text: str | None) -> dt.datetime | None:
+    """modified_after as an aware time (the pattern has checked its shape; a date alone is its midnight, UTC)."""
+    if text is None:
+        return None
+    try:
+        when = dt.datetime.fromisoformat(text.replace("z", "Z").replace("Z", "+00:00"))
+    except ValueError:
+        raise InvalidInput((FieldProblem(field="modified_after", reason=f"{text!r} is not a date-time"),)) from None
+    return when if when.tzinfo is not None else when.replace(tzinfo=dt.UTC)
+
+
+class _Filters:
+    """The profile's filters over services, as one predicate (each one left out when not asked for)."""
+
+    def __init__(
+        self,
+        listed: Any,
+        listing: Listing,
+        text: str | None,
+        term: str | None,
+        taxonomy: str | None,
+        organization: str | None,
+        modified_after: str | None,
+        minimum_age: float | None,
+        maximum_age: float | None,
+        start_time: str | None,
+        end_time: str | None,
+        day: str | None,
+    ) -> None:
+        self.listed, self.listing = listed, listing
+        self.words = text.lower().split() if text else []
+        self.terms = {x.lower() for x in (term, taxonomy) if x}
+        self.organization = organization.lower() if organization else None
+        self.modified_after, self.minimum_age, self.maximum_age = _moment(modified_after), minimum_age, maximum_age
+        self.start, self.end, self.day = (start_time or "")[:5], (end_time or "")[:5], day
+        self.sessions = bool(start_time or end_time or day)
+
+    def __call__(self, s: Service) -> bool:
+        if self.words:
+            haystack = f"{s.name} {s.description} {s.organisation}".lower()
+            if not all(w in haystack for w in self.words):
+                return False
+        if self.terms and not self.terms <= self.listed(s, self.listing)[1]:
+            return False
+        if self.organization and stable_id("organization", s.organisation) != self.organization:
+            return False
+        if self.modified_after and oruk_export.last_modified(s, self.listing.publishing) < self.modified_after:
+            return False
+        age = s.eligibility.age
+        if self.minimum_age is not None and (age.min or 0) < self.minimum_age:
+            return False
+        if self.maximum_age is not None and (age.max is None or age.max - 1 > self.maximum_age):
+            return False
+        return not self.sessions or self._open(s)
+
+    def _open(self, s: Service) -> bool:
+        if s.schedule.open_24_7:
+            return (not self.start or self.start == "00:00") and not self.end
+        return any(
+            (self.day is None or x.day == self.day)
+            and (not self.start or x.opens >= self.start)
+            and (not self.end or x.closes <= self.end or (x.closes == "24:00" and self.end == "24:00"))
+            for x in s.schedule.weekly
+        )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import logging
 from collections.abc import AsyncIterator, Sequence
@@ -107,9 +108,12 @@ def create_app(settings: Settings, extra_handlers: Sequence[Any] = ()) -> Litest
                 published=Published(vocab),
             )
             log.info("database: %s", f"embedded ({settings.data_dir})" if db.embedded else "DATABASE_URL")
+            # Open Referral records are encoded once each, in a thread, rather than by the first reader to filter.
+            warming = asyncio.create_task(asyncio.to_thread(app.state.runtime.published.warm, keeper.index))
             try:
                 yield
             finally:
+                warming.cancel()
                 await identities.stop()
                 await keeper.stop()
                 store = app.stores.get("rate_limit")

@@ -128,6 +128,14 @@ class Published:
         shown = public_record(s) if audience == "public" else s
         return oruk_export.full(shown, listing.publishing)
 
+    def warm(self, index: DirectoryIndex) -> int:
+        """Encode every service's one-to-one record and terms ahead of the first filtered read (about 4 s at 50,000
+        services): run off the event loop at start-up. A race with a request only repeats work."""
+        listing = self.listing(index)
+        for s in listing.services:
+            self.listed(s, listing)
+        return len(listing.services)
+
     def per_listing(self, listing: Listing, name: str, make: Callable[[], Any]) -> Any:
         """`make()`, remembered for this directory version (what a FHIR search looks through, say)."""
         held, memo = self._memo

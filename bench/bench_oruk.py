@@ -27,7 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_search import _drop, _vocab_and_fill, load_geography, measured_commit, replace_block, synthetic
 
 from service.domain.model import Service
-from service.http.openreferral import _Filters
+from service.http.oruk_query import Filters as _Filters
 from service.index.engine import DirectoryIndex, IndexConfig
 from service.index.published import Published, page_json
 

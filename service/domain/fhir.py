@@ -14,9 +14,30 @@ from collections.abc import Mapping
 
 import msgspec
 import shapely
-from msgspec import Struct
 
 from service.domain.codes import FIXED
+from service.domain.fhir_types import (
+    Address,
+    Attachment,
+    AvailableTime,
+    CodeableConcept,
+    CodeSystem,
+    Coding,
+    Concept,
+    ContactPoint,
+    Eligibility,
+    Extension,
+    HealthcareService,
+    Identifier,
+    Location,
+    Meta,
+    NotAvailable,
+    Organization,
+    Period,
+    Position,
+    Reference,
+    Resource,
+)
 from service.domain.geometry import circle, to_shape
 from service.domain.model import (
     AreaCatchment,
@@ -28,158 +49,17 @@ from service.domain.model import (
     Session,
     Taxonomies,
 )
-from service.domain.oruk_export import ENGLAND_AND_WALES, service_at_location_id, stamp
+from service.domain.oruk_attributes import stamp
+from service.domain.oruk_export import ENGLAND_AND_WALES, service_at_location_id
 from service.domain.oruk_terms import stable_id
 from service.domain.pathway import role_of
-from service.domain.schedule import bank_holidays_between
+from service.domain.schedule import bank_holiday_days
 
 REFERRAL_METHOD = "http://terminology.hl7.org/CodeSystem/service-referral-method"
 HL7_METHODS = {"phone": "phone", "email": "semail", "form": "elec"}
 BOUNDARY = "http://hl7.org/fhir/StructureDefinition/location-boundary-geojson"
 GSS_SYSTEM = "http://statistics.data.gov.uk/id/statistical-geography"
 LOCATION_TYPE = "http://terminology.hl7.org/CodeSystem/location-physical-type"
-BANK_HOLIDAY_MONTHS = 13
-
-
-class Fhir(Struct, frozen=True, kw_only=True, omit_defaults=True, gc=False):
-    """Base for FHIR data types and resources: absent elements are left out."""
-
-
-class Coding(Fhir, frozen=True, kw_only=True):
-    system: str | None = None
-    code: str | None = None
-    display: str | None = None
-
-
-class CodeableConcept(Fhir, frozen=True, kw_only=True):
-    coding: tuple[Coding, ...] | None = None
-    text: str | None = None
-
-
-class Reference(Fhir, frozen=True, kw_only=True):
-    reference: str
-    display: str | None = None
-
-
-class ContactPoint(Fhir, frozen=True, kw_only=True):
-    system: str
-    value: str
-    use: str | None = None
-
-
-class Period(Fhir, frozen=True, kw_only=True):
-    start: str | None = None
-    end: str | None = None
-
-
-class Identifier(Fhir, frozen=True, kw_only=True):
-    system: str
-    value: str
-
-
-class Meta(Fhir, frozen=True, kw_only=True):
-    lastUpdated: str | None = None
-
-
-class Eligibility(Fhir, frozen=True, kw_only=True):
-    code: CodeableConcept | None = None
-    comment: str | None = None
-
-
-class AvailableTime(Fhir, frozen=True, kw_only=True):
-    daysOfWeek: tuple[str, ...] | None = None
-    allDay: bool | None = None
-    availableStartTime: str | None = None
-    availableEndTime: str | None = None
-
-
-class NotAvailable(Fhir, frozen=True, kw_only=True):
-    description: str
-    during: Period | None = None
-
-
-class Attachment(Fhir, frozen=True, kw_only=True):
-    contentType: str
-    data: str
-
-
-class Extension(Fhir, frozen=True, kw_only=True):
-    url: str
-    valueAttachment: Attachment | None = None
-
-
-class Address(Fhir, frozen=True, kw_only=True):
-    line: tuple[str, ...] | None = None
-    city: str | None = None
-    postalCode: str | None = None
-    country: str | None = None
-
-
-class Position(Fhir, frozen=True, kw_only=True):
-    longitude: float
-    latitude: float
-
-
-class HealthcareService(Fhir, tag="HealthcareService", tag_field="resourceType", frozen=True, kw_only=True):
-    id: str
-    meta: Meta | None = None
-    active: bool | None = None
-    providedBy: Reference | None = None
-    category: tuple[CodeableConcept, ...] | None = None
-    type: tuple[CodeableConcept, ...] | None = None
-    location: tuple[Reference, ...] | None = None
-    name: str | None = None
-    comment: str | None = None
-    extraDetails: str | None = None
-    telecom: tuple[ContactPoint, ...] | None = None
-    coverageArea: tuple[Reference, ...] | None = None
-    eligibility: tuple[Eligibility, ...] | None = None
-    characteristic: tuple[CodeableConcept, ...] | None = None
-    referralMethod: tuple[CodeableConcept, ...] | None = None
-    appointmentRequired: bool | None = None
-    availableTime: tuple[AvailableTime, ...] | None = None
-    notAvailable: tuple[NotAvailable, ...] | None = None
-    availabilityExceptions: str | None = None
-
-
-class Location(Fhir, tag="Location", tag_field="resourceType", frozen=True, kw_only=True):
-    id: str
-    extension: tuple[Extension, ...] | None = None
-    identifier: tuple[Identifier, ...] | None = None
-    status: str | None = None
-    name: str | None = None
-    description: str | None = None
-    mode: str | None = None
-    physicalType: CodeableConcept | None = None
-    address: Address | None = None
-    position: Position | None = None
-    managingOrganization: Reference | None = None
-
-
-class Organization(Fhir, tag="Organization", tag_field="resourceType", frozen=True, kw_only=True):
-    id: str
-    active: bool
-    name: str
-
-
-class Concept(Fhir, frozen=True, kw_only=True):
-    code: str
-    display: str
-    definition: str | None = None
-
-
-class CodeSystem(Fhir, tag="CodeSystem", tag_field="resourceType", frozen=True, kw_only=True):
-    id: str
-    url: str
-    version: str
-    name: str
-    title: str
-    status: str
-    content: str
-    concept: tuple[Concept, ...]
-
-
-Resource = HealthcareService | Location | Organization | CodeSystem
 
 
 # --- code systems -----------------------------------------------------------------------------------------
@@ -273,6 +153,19 @@ def coverage(s: Service, area_names: Mapping[str, str]) -> tuple[Location, ...]:
             if s.location is None:
                 return ()
             return (_drawn(s, shapely.to_geojson(circle(s.location.lon, s.location.lat, km)), f"Within {km:g} km"),)
+
+
+def coverage_ids(s: Service) -> frozenset[str]:
+    """The ids of the Locations `coverage` gives, without drawing them (for searches by coverage area)."""
+    match s.catchment:
+        case NationalCatchment():
+            return frozenset((area_location_id(ENGLAND_AND_WALES).lower(),))
+        case AreaCatchment(codes=codes):
+            return frozenset(area_location_id(c).lower() for c in codes)
+        case RadiusCatchment() if s.location is None:
+            return frozenset()
+        case _:
+            return frozenset((f"catchment-{s.id}",))
 
 
 def area_location(code: str, name: str) -> Location:
@@ -399,13 +292,7 @@ def _split(x: Session) -> list[tuple[str, str, str]]:
 def not_available(s: Service, today: dt.date) -> tuple[NotAvailable, ...]:
     """Dated exceptions, and each bank holiday of the next 13 months when the service closes or keeps other hours."""
     out = [_dated(e.date, e.hours, e.note) for e in s.schedule.exceptions]
-    rule = s.schedule.bank_holidays
-    if rule.mode != "normal" and not s.schedule.open_24_7:
-        excepted = {e.date for e in s.schedule.exceptions}
-        end = today + dt.timedelta(days=31 * BANK_HOLIDAY_MONTHS)
-        for day, name in bank_holidays_between(today, end):
-            if day not in excepted:
-                out.append(_dated(day, rule.hours if rule.mode == "special" else (), f"Bank holiday: {name}"))
+    out += [_dated(day, hours, f"Bank holiday: {name}") for day, name, hours in bank_holiday_days(s.schedule, today)]
     return tuple(out)
 
 

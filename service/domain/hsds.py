@@ -132,37 +132,6 @@ class ServiceAtLocation(Hsds, frozen=True, kw_only=True):
     location: Location | None = None
 
 
-class Service(Hsds, frozen=True, kw_only=True):
-    id: str
-    name: str
-    status: str
-    organization_id: str | None = None
-    description: str | None = None
-    url: str | None = None
-    email: str | None = None
-    minimum_age: float | None = None
-    maximum_age: float | None = None
-    assured_date: str | None = None
-    alert: str | None = None
-    last_modified: str | None = None
-    schedules: tuple[Schedule, ...] | None = None
-    service_areas: tuple[ServiceArea, ...] | None = None
-    service_at_locations: tuple[ServiceAtLocation, ...] | None = None
-    organization: Organization | None = None
-    contacts: tuple[Contact, ...] | None = None
-    attributes: tuple[Attribute, ...] | None = None
-
-
-class ServiceAtLocationFull(Hsds, frozen=True, kw_only=True):
-    """/service_at_locations/{id}: the location with its service, fully nested."""
-
-    id: str
-    service_id: str | None = None
-    location_id: str | None = None
-    location: Location | None = None
-    service: Service | None = None
-
-
 class ListedService(Hsds, frozen=True, kw_only=True):
     """A service in a /services page without `full`: its one-to-one fields (HSDS's service_list)."""
 
@@ -179,6 +148,22 @@ class ListedService(Hsds, frozen=True, kw_only=True):
     alert: str | None = None
     last_modified: str | None = None
     organization: Organization | None = None
+
+
+class Service(ListedService, frozen=True, kw_only=True):
+    """A service fully nested (/services/{id}, and pages with `full=true`), and a feed's service as read."""
+
+    schedules: tuple[Schedule, ...] | None = None
+    service_areas: tuple[ServiceArea, ...] | None = None
+    service_at_locations: tuple[ServiceAtLocation, ...] | None = None
+    contacts: tuple[Contact, ...] | None = None
+    attributes: tuple[Attribute, ...] | None = None
+
+
+class ServiceAtLocationFull(ServiceAtLocation, frozen=True, kw_only=True):
+    """/service_at_locations: the location with its service (its one-to-one fields, or fully nested)."""
+
+    service: Service | None = None
 
 
 class About(Struct, frozen=True, kw_only=True):

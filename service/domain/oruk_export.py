@@ -9,7 +9,6 @@ service's id and what they are, so they are the same in every export.
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -20,7 +19,6 @@ from service.domain import hsds
 from service.domain.geometry import circle
 from service.domain.model import (
     AreaCatchment,
-    Catchment,
     Hours,
     NationalCatchment,
     PolygonCatchment,
@@ -28,8 +26,9 @@ from service.domain.model import (
     Schedule,
     Service,
 )
-from service.domain.oruk_terms import coded_term, stable_id, value_term
-from service.domain.schedule import bank_holidays_between
+from service.domain.oruk_attributes import attributes, stamp
+from service.domain.oruk_terms import stable_id
+from service.domain.schedule import bank_holiday_days
 
 STATUS: Mapping[str, str] = {"active": "active", "temporarily_closed": "temporarily closed", "closed": "inactive"}
 """Our status to HSDS's (the importer reads "inactive" and "defunct" as closed)."""
@@ -39,8 +38,6 @@ GSS_URI = "http://statistics.data.gov.uk/id/statistical-geography/"
 AREA_URN = "urn:ld-pathways:area:"
 """The service area's `uri` for an area whose code is not a GSS code (a custom area)."""
 ENGLAND_AND_WALES = "K04000001"
-BANK_HOLIDAY_MONTHS = 13
-"""How far ahead a bank-holiday rule is spelt out as dated schedules."""
 
 
 @dataclass(frozen=True)
@@ -59,10 +56,6 @@ class Publishing:
 def gss_uri(code: str) -> str:
     is_gss = len(code) == 9 and code[0] in "EWSNK" and code[1:].isdigit()
     return f"{GSS_URI}{code}" if is_gss else f"{AREA_URN}{code}"
-
-
-def stamp(at: dt.datetime) -> str:
-    return at.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
 
 
 def last_modified(s: Service, p: Publishing) -> dt.datetime:
@@ -108,7 +101,7 @@ def full(s: Service, p: Publishing) -> hsds.Service:
         schedules=tuple(schedules(s, p.today)) or None,
         service_areas=tuple(service_areas(s, p)) or None,
         service_at_locations=(service_at_location(s, location),) if location else None,
-        attributes=tuple(attributes(s, p)) or None,
+        attributes=tuple(attributes(s, p.terms)) or None,
     )
 
 
@@ -256,16 +249,10 @@ def _dated(sid: str, day: dt.date, hours: tuple[Hours, ...], note: str, prefix: 
 
 
 def _bank_holidays(sid: str, schedule: Schedule, today: dt.date) -> list[hsds.Schedule]:
-    rule = schedule.bank_holidays
-    if rule.mode == "normal" or schedule.open_24_7:
-        return []
-    excepted = {e.date for e in schedule.exceptions}
-    end = today + dt.timedelta(days=31 * BANK_HOLIDAY_MONTHS)
+    prefix = derived_schedule_id(sid, "bank_holiday")
     out: list[hsds.Schedule] = []
-    for day, name in bank_holidays_between(today, end):
-        if day not in excepted:  # a dated exception takes precedence over the bank-holiday rule
-            hours = rule.hours if rule.mode == "special" else ()
-            out += _dated(sid, day, hours, f"Bank holiday: {name}", derived_schedule_id(sid, "bank_holiday"))
+    for day, name, hours in bank_holiday_days(schedule, today):
+        out += _dated(sid, day, hours, f"Bank holiday: {name}", prefix)
     return out
 
 
@@ -322,105 +309,3 @@ def service_areas(s: Service, p: Publishing) -> list[hsds.ServiceArea]:
                     extent_type="geojson" if extent else None,
                 )
             ]
-
-
-# --- attributes -------------------------------------------------------------------------------------------
-
-
-def attributes(s: Service, p: Publishing) -> list[hsds.Attribute]:
-    """Every field of ours that HSDS has no place for, as attributes (service/domain/oruk_terms.py)."""
-    sid = str(s.id)
-    out: list[hsds.Attribute] = []
-
-    def coded(link_type: str, codes: tuple[str, ...] | list[str]) -> None:
-        for code in codes:
-            term = coded_term(p.terms, link_type, code)
-            out.append(_attribute(sid, link_type, term))
-
-    def valued(link_type: str, value: str, description: str = "") -> None:
-        out.append(_attribute(sid, link_type, value_term(link_type, value, description or value)))
-
-    e, r, c = s.eligibility, s.referral, s.capacity
-    valued("slug", s.slug)
-    coded("kind", [s.kind])
-    if s.pathway_role is not None:
-        coded("pathway_role", [s.pathway_role])
-    coded("context", s.contexts)
-    coded("access_mode", s.access_modes)
-    coded("gender", e.genders)
-    coded("need", e.needs)
-    coded("circumstance_required", e.circumstances_required)
-    coded("circumstance_excluded", e.circumstances_excluded)
-    coded("referrer", r.referrers)
-    coded("referral_method", r.methods)
-    if r.instructions:
-        valued("referral_instructions", r.instructions)
-    if r.handover_target_minutes is not None:
-        valued("handover_target_minutes", str(r.handover_target_minutes))
-    for phone in s.contacts.phones:
-        words = phone.number + (" (24 hours)" if phone.twenty_four_hour else "")
-        words += " for professionals only" if phone.professionals_only else ""
-        valued("phone", _compact(msgspec.to_builtins(phone)), f"{phone.label}: {words}" if phone.label else words)
-    coded("capacity", [c.status])
-    if c.until is not None:
-        valued("capacity_until", stamp(c.until))
-    if c.note:
-        valued("capacity_note", c.note)
-    if s.pathway_priority is not None:
-        valued("pathway_priority", str(s.pathway_priority))
-    if s.verification is not None:
-        valued("verified_at", stamp(s.verification.verified_at))
-        valued("verified_by", s.verification.verified_by)
-    if s.external_ids.ods_code:
-        valued("ods_code", s.external_ids.ods_code)
-    if s.external_ids.open_referral_id:
-        valued("open_referral_id", s.external_ids.open_referral_id)
-    if s.police_station:
-        valued("police_station", "true")
-    if s.group_pathway:
-        valued("group_pathway", "true")
-    coded("general_entry_for", s.general_entry_for)
-    coded("fallback_for_need", s.fallback_for_needs)
-    coded("fallback_for_step", s.fallback_for_steps)
-    if s.schedule.open_24_7:
-        valued("open_24_7", "true")
-    if s.schedule.bank_holidays.mode != "normal":
-        rule = s.schedule.bank_holidays
-        valued("bank_holidays", _compact(msgspec.to_builtins(rule)), f"Bank holidays: {rule.mode}")
-    valued("catchment", _catchment_value(s.catchment), _catchment_words(s.catchment))
-    return out
-
-
-def _attribute(sid: str, link_type: str, term: hsds.TaxonomyTerm) -> hsds.Attribute:
-    return hsds.Attribute(
-        id=stable_id("attribute", sid, link_type, term.id),
-        link_id=sid,
-        link_type=link_type,
-        taxonomy_term_id=term.id,
-        taxonomy_term=term,
-    )
-
-
-def _compact(value: object) -> str:
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False, sort_keys=True)
-
-
-def _catchment_value(catchment: Catchment) -> str:
-    """Which kind of catchment; the areas and the polygon themselves are in service_areas."""
-    match catchment:
-        case RadiusCatchment(km=km):
-            return _compact({"type": "radius", "km": km})
-        case _:
-            return _compact({"type": msgspec.to_builtins(catchment)["type"]})
-
-
-def _catchment_words(catchment: Catchment) -> str:
-    match catchment:
-        case NationalCatchment():
-            return "Anywhere in England and Wales"
-        case AreaCatchment():
-            return "The areas listed in service_areas"
-        case PolygonCatchment():
-            return "Inside the area drawn (service_areas)"
-        case RadiusCatchment(km=km):
-            return f"Within {km:g} km of the service's location"

@@ -12,7 +12,6 @@ import datetime as dt
 import json
 import re
 import uuid
-from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -22,6 +21,7 @@ from service.domain import hsds
 from service.domain.decoding import convert
 from service.domain.errors import FieldProblem, MalformedInput
 from service.domain.oruk_export import AREA_URN, BYDAY, ENGLAND_AND_WALES, GSS_URI, derived_schedule_id
+from service.domain.oruk_feed import left_behind
 from service.domain.oruk_terms import CODED, NAMESPACE, PREFIX, VALUED, stable_id
 from service.domain.types import whole
 
@@ -30,18 +30,6 @@ STATUS = {"active": "active", "temporarily closed": "temporarily_closed", "inact
 ALL_CONTEXTS = ("custody", "street", "court", "community")
 POSTCODE = re.compile(whole(r"[A-Za-z]{1,2}[0-9][A-Za-z0-9]? ?(?:[0-9][A-Za-z]{2})?"))
 TIME = re.compile(r"^([01][0-9]|2[0-4]):([0-5][0-9])(?::([0-5][0-9])(?:\.[0-9]+)?)?(?:Z|[+-][0-9]{2}:?[0-9]{2})?$")
-
-SERVICE_FIELDS = {
-    *("id", "name", "status", "description", "url", "email", "minimum_age", "maximum_age", "assured_date"),
-    *("assurer_email", "last_modified", "schedules", "service_areas", "service_at_locations", "organization"),
-    *("organization_id", "attributes", "alert"),
-}
-SCHEDULE_FIELDS = {"id", "service_id", "valid_from", "valid_to", "dtstart", "freq", "interval", "byday"}
-SCHEDULE_FIELDS |= {"opens_at", "closes_at", "description", "notes", "service_at_location_id"}
-AREA_FIELDS = {"id", "service_id", "name", "extent", "extent_type", "uri", "service_area"}
-LOCATION_FIELDS = {"id", "location_type", "name", "latitude", "longitude", "addresses"}
-ADDRESS_FIELDS = {"id", "location_id", "address_1", "city", "state_province", "postal_code", "country", "address_type"}
-ORGANIZATION_FIELDS = {"id", "name", "description"}
 
 
 @dataclass
@@ -54,34 +42,6 @@ class Mapped:
     problems: list[FieldProblem] = field(default_factory=list)
     left_behind: list[FieldProblem] = field(default_factory=list)
     assumed: list[FieldProblem] = field(default_factory=list)
-
-
-def feed_records(document: Any) -> Iterator[tuple[str, Any]]:
-    """The records of one saved feed file: ("service", record) for each service, whether the file is a paging
-    envelope, a plain array, one service, a service at a location (its service) or an organization (its
-    services); ("other", record) for what is not a service (taxonomies, terms)."""
-    if isinstance(document, dict) and isinstance(document.get("contents"), list):
-        items: list[Any] = document["contents"]
-    elif isinstance(document, list):
-        items = document
-    else:
-        items = [document]
-    for item in items:
-        if not isinstance(item, dict):
-            yield "other", item
-        elif isinstance(item.get("service"), dict):  # a service at a location
-            service = dict(item["service"])
-            if "service_at_locations" not in service and isinstance(item.get("location"), dict):
-                service["service_at_locations"] = [{k: v for k, v in item.items() if k != "service"}]
-            yield "service", service
-        elif isinstance(item.get("services"), list):  # an organization with its services
-            organization = {k: v for k, v in item.items() if k != "services"}
-            for service in item["services"]:
-                yield "service", {"organization": organization, **service} if isinstance(service, dict) else service
-        elif "status" in item or "service_areas" in item or "schedules" in item:
-            yield "service", item
-        else:
-            yield "other", item
 
 
 def map_service(raw: Any, index: int) -> Mapped:
@@ -115,7 +75,7 @@ class _Reader:
 
     def read(self) -> None:
         s = self.s
-        self._left_behind()
+        self.m.left_behind += left_behind(self.raw)
         self._attributes()
         service_id, source_id = _our_id(s.id)
         organisation = s.organization.name if s.organization and s.organization.name else ""
@@ -165,45 +125,6 @@ class _Reader:
         return value
 
     # --- what we do not hold ------------------------------------------------------------------------------
-
-    def _left_behind(self) -> None:
-        raw = self.raw
-        for name in sorted(set(raw) - SERVICE_FIELDS):
-            if _has_value(raw[name]):
-                self.behind(name, "HSDS field not held in ld-pathways")
-        if _has_value(raw.get("alert")) and raw.get("status") != "temporarily closed":
-            self.behind("alert", "HSDS field not held in ld-pathways")
-        for i, schedule in enumerate(_dicts(raw.get("schedules"))):
-            for name in sorted(set(schedule) - SCHEDULE_FIELDS):
-                if _has_value(schedule[name]):
-                    self.behind(f"schedules[{i}].{name}", "schedule field not held")
-        for i, area in enumerate(_dicts(raw.get("service_areas"))):
-            for name in sorted(set(area) - AREA_FIELDS):
-                if _has_value(area[name]):
-                    self.behind(f"service_areas[{i}].{name}", "service area field not held")
-        organization = raw.get("organization")
-        if isinstance(organization, dict):
-            for name in sorted(set(organization) - ORGANIZATION_FIELDS):
-                if _has_value(organization[name]):
-                    self.behind(f"organization.{name}", "we hold the organisation's name only")
-            if _has_value(organization.get("description")):
-                self.behind("organization.description", "we hold the organisation's name only")
-        for i, sal in enumerate(_dicts(raw.get("service_at_locations"))):
-            where = f"service_at_locations[{i}]"
-            if i > 0:
-                self.behind(where, "we hold one location per service: the first")
-                continue
-            location: dict[str, Any] = sal["location"] if isinstance(sal.get("location"), dict) else {}
-            for name in sorted(set(location) - LOCATION_FIELDS):
-                if _has_value(location[name]):
-                    self.behind(f"{where}.location.{name}", "location field not held")
-            for j, address in enumerate(_dicts(location.get("addresses"))):
-                if j > 0:
-                    self.behind(f"{where}.location.addresses[{j}]", "we hold one address: the first")
-                    continue
-                for name in sorted(set(address) - ADDRESS_FIELDS):
-                    if _has_value(address[name]):
-                        self.behind(f"{where}.location.addresses[0].{name}", "address field not held")
 
     # --- attributes ---------------------------------------------------------------------------------------
 
@@ -466,11 +387,3 @@ def _is_bank_holiday_copy(sid: str, schedule: hsds.Schedule) -> bool:
         return False
     prefix, day = derived_schedule_id(sid, "bank_holiday"), schedule.valid_from
     return schedule.id in {stable_id(prefix, day), *(stable_id(prefix, day, str(i)) for i in range(100))}
-
-
-def _has_value(value: Any) -> bool:
-    return value not in (None, "", [], {})
-
-
-def _dicts(value: Any) -> Iterable[dict[str, Any]]:
-    return [v for v in value if isinstance(v, dict)] if isinstance(value, list) else []

@@ -118,6 +118,22 @@ def open_within(state: OpeningState, at: dt.datetime, window: dt.timedelta) -> b
     return state.open_now or (state.next_opens_at is not None and state.next_opens_at <= at + window)
 
 
+BANK_HOLIDAY_MONTHS = 13
+"""How far ahead a bank-holiday rule is spelt out as dated days, where a standard cannot state the rule itself."""
+
+
+def bank_holiday_days(schedule: Schedule, today: dt.date) -> list[tuple[dt.date, str, tuple[Hours, ...]]]:
+    """Each bank holiday of the next 13 months on which the rule changes the hours (closed: none; special: its
+    hours), with its name; a day with a dated exception is left out, as the exception takes precedence."""
+    rule = schedule.bank_holidays
+    if rule.mode == "normal" or schedule.open_24_7:
+        return []
+    excepted = {e.date for e in schedule.exceptions}
+    hours = rule.hours if rule.mode == "special" else ()
+    end = today + dt.timedelta(days=31 * BANK_HOLIDAY_MONTHS)
+    return [(day, name, hours) for day, name in bank_holidays_between(today, end) if day not in excepted]
+
+
 def bank_holidays_between(start: dt.date, end: dt.date) -> list[tuple[dt.date, str]]:
     """England and Wales bank holidays from `start` to `end` inclusive, with their names, in date order."""
     calendar = holidays.country_holidays("GB", subdiv="ENG", years=range(start.year, end.year + 1))

@@ -7,22 +7,38 @@ professionals-only numbers.
 
 from __future__ import annotations
 
-import datetime as dt
-from typing import Annotated, Any
+from typing import Any
 
 import msgspec
 from litestar import Controller, Response, get
 from litestar.datastructures import State
 from litestar.openapi.datastructures import ResponseSpec
-from litestar.params import PathParameter, QueryParameter
 
 from service.domain import hsds, oruk_export
 from service.domain.errors import FieldProblem, InvalidInput, NotFound
 from service.domain.geometry import haversine_km
 from service.domain.model import Service
-from service.domain.oruk_terms import stable_id
 from service.http.access import READ
 from service.http.deps import Ident
+from service.http.oruk_query import (
+    Clock,
+    Day,
+    Filters,
+    Full,
+    Id,
+    MaxAge,
+    MinAge,
+    ModifiedAfter,
+    OrganizationId,
+    Page,
+    PerPage,
+    Postcode,
+    Proximity,
+    TaxonomyId,
+    TermId,
+    Text,
+    day_of,
+)
 from service.http.problems import problem_responses
 from service.index.published import Audience, Listing, Published, page_json
 from service.runtime import runtime_of
@@ -31,40 +47,11 @@ JSON = "application/json"
 OPENAPI_URL = "https://raw.githubusercontent.com/openreferral/uk-profile/main/openapi30.json"
 PROFILE_URL = "https://github.com/openreferral/uk-profile"
 MAX_PER_PAGE = 1000
-DAYS = {"mo": "mon", "tu": "tue", "we": "wed", "th": "thu", "fr": "fri", "sa": "sat", "su": "sun"}
-
-Page = Annotated[int, QueryParameter(ge=1, le=1_000_000, description="Page number, from 1.")]
-PerPage = Annotated[int, QueryParameter(ge=1, le=MAX_PER_PAGE, description="Results per page (at most 1,000).")]
-Text = Annotated[str | None, QueryParameter(max_length=200, description="Words in the name or description.")]
-TermId = Annotated[str | None, QueryParameter(max_length=100, description="Services with this taxonomy term.")]
-TaxonomyId = Annotated[str | None, QueryParameter(max_length=100, description="Services with a term of this taxonomy.")]
-OrganizationId = Annotated[str | None, QueryParameter(max_length=100, description="Services of this organization.")]
-ModifiedAfter = Annotated[
-    str | None,
-    QueryParameter(
-        pattern=r"^[0-9]{4}-[0-9]{2}-[0-9]{2}"
-        r"([Tt ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)?([Zz]|[+-][0-9]{2}:?[0-9]{2})?)?$",
-        description="Services modified on or after this time (RFC 3339; a date alone is its midnight, UTC).",
-    ),
-]
-MinAge = Annotated[float | None, QueryParameter(description="Minimum age at least this.")]
-MaxAge = Annotated[float | None, QueryParameter(description="Maximum age at most this.")]
-Clock = Annotated[str | None, QueryParameter(max_length=8, pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9])?$")]
-Day = Annotated[
-    str | None,
-    QueryParameter(
-        pattern="^(MO|TU|WE|TH|FR|SA|SU|mo|tu|we|th|fr|sa|su|[Mm]onday|[Tt]uesday|[Ww]ednesday|[Tt]hursday|[Ff]riday"
-        "|[Ss]aturday|[Ss]unday)$",
-        description="A day: MO to SU, or its name (Monday).",
-    ),
-]
-Full = Annotated[bool, QueryParameter(description="Fully nested services.")]
-Postcode = Annotated[str | None, QueryParameter(max_length=10, description="Covering this postcode.")]
-Id = Annotated[str, PathParameter(max_length=100, description="The record's id (a UUID).")]
-Proximity = Annotated[float | None, QueryParameter(description="With postcode: within this many metres.")]
 
 
-class ServicePage(msgspec.Struct, frozen=True, kw_only=True):
+class PageHead(msgspec.Struct, frozen=True, kw_only=True):
+    """The profile's paging envelope; each page below adds its `contents`."""
+
     total_items: int
     total_pages: int
     page_number: int
@@ -72,39 +59,21 @@ class ServicePage(msgspec.Struct, frozen=True, kw_only=True):
     first_page: bool
     last_page: bool
     empty: bool
+
+
+class ServicePage(PageHead, frozen=True, kw_only=True):
     contents: list[hsds.Service]
 
 
-class ServiceAtLocationPage(msgspec.Struct, frozen=True, kw_only=True):
-    total_items: int
-    total_pages: int
-    page_number: int
-    size: int
-    first_page: bool
-    last_page: bool
-    empty: bool
+class ServiceAtLocationPage(PageHead, frozen=True, kw_only=True):
     contents: list[hsds.ServiceAtLocationFull]
 
 
-class TaxonomyPage(msgspec.Struct, frozen=True, kw_only=True):
-    total_items: int
-    total_pages: int
-    page_number: int
-    size: int
-    first_page: bool
-    last_page: bool
-    empty: bool
+class TaxonomyPage(PageHead, frozen=True, kw_only=True):
     contents: list[hsds.Taxonomy]
 
 
-class TermPage(msgspec.Struct, frozen=True, kw_only=True):
-    total_items: int
-    total_pages: int
-    page_number: int
-    size: int
-    first_page: bool
-    last_page: bool
-    empty: bool
+class TermPage(PageHead, frozen=True, kw_only=True):
     contents: list[hsds.TaxonomyTerm]
 
 
@@ -156,7 +125,7 @@ class OpenReferralController(Controller):
     ) -> Response[bytes]:
         """Services, a page at a time, filtered as the ORUK profile describes; `full` nests each one whole."""
         published, listing = _listing(state)
-        wanted = _Filters(
+        wanted = Filters(
             published.listed,
             listing,
             search or text,
@@ -168,7 +137,7 @@ class OpenReferralController(Controller):
             maximum_age,
             start_time,
             end_time,
-            _day(day),
+            day_of(day),
         )
         chosen = [s for s in listing.services if wanted(s)]
         shown = chosen[(page - 1) * per_page : page * per_page]
@@ -218,7 +187,7 @@ class OpenReferralController(Controller):
         """Each service at its location, filtered as /services is, and by postcode: its catchment covers the
         postcode's centroid, or with `proximity`, it is within that many metres of it."""
         published, listing = _listing(state)
-        wanted = _Filters(
+        wanted = Filters(
             published.listed,
             listing,
             search or text,
@@ -230,7 +199,7 @@ class OpenReferralController(Controller):
             maximum_age,
             start_time,
             end_time,
-            _day(day),
+            day_of(day),
         )
         located = [s for s in listing.by_location.values() if wanted(s)]
         if postcode is not None:
@@ -321,9 +290,10 @@ def _at_location(
 ) -> hsds.ServiceAtLocationFull:
     location = oruk_export.service_location(s, with_address=full)
     assert location is not None
-    service: Any = published.record(s, listing, audience) if full else oruk_export.listed(s, listing.publishing)
-    if full:
-        service = msgspec.structs.replace(service, service_at_locations=None)
+    if full:  # the service whole, less its locations (the record is one of them)
+        service = msgspec.structs.replace(published.record(s, listing, audience), service_at_locations=None)
+    else:  # its one-to-one fields: the same JSON as a /services page item
+        service = hsds.Service(**msgspec.structs.asdict(oruk_export.listed(s, listing.publishing)))
     return hsds.ServiceAtLocationFull(
         id=oruk_export.service_at_location_id(s),
         service_id=str(s.id),
@@ -331,11 +301,6 @@ def _at_location(
         location=location,
         service=service,
     )
-
-
-def _day(day: str | None) -> str | None:
-    """MO to SU, or a day's name (the parameter's pattern admits nothing else)."""
-    return None if day is None else DAYS[day.lower()[:2]]
 
 
 def _near(state: State, listing: Listing, located: list[Service], postcode: str, metres: float | None) -> list[Service]:
@@ -350,69 +315,3 @@ def _near(state: State, listing: Listing, located: list[Service], postcode: str,
     rows = index.candidates.everywhere(index.resolve_point(lon, lat))
     covering = {found.id for r in rows.tolist() if (found := index.services[r]) is not None}
     return [s for s in located if s.id in covering]
-
-
-def _moment(text: str | None) -> dt.datetime | None:
-    """modified_after as an aware time (the pattern has checked its shape; a date alone is its midnight, UTC)."""
-    if text is None:
-        return None
-    try:
-        when = dt.datetime.fromisoformat(text.replace("z", "Z").replace("Z", "+00:00"))
-    except ValueError:
-        raise InvalidInput((FieldProblem(field="modified_after", reason=f"{text!r} is not a date-time"),)) from None
-    return when if when.tzinfo is not None else when.replace(tzinfo=dt.UTC)
-
-
-class _Filters:
-    """The profile's filters over services, as one predicate (each one left out when not asked for)."""
-
-    def __init__(
-        self,
-        listed: Any,
-        listing: Listing,
-        text: str | None,
-        term: str | None,
-        taxonomy: str | None,
-        organization: str | None,
-        modified_after: str | None,
-        minimum_age: float | None,
-        maximum_age: float | None,
-        start_time: str | None,
-        end_time: str | None,
-        day: str | None,
-    ) -> None:
-        self.listed, self.listing = listed, listing
-        self.words = text.lower().split() if text else []
-        self.terms = {x.lower() for x in (term, taxonomy) if x}
-        self.organization = organization.lower() if organization else None
-        self.modified_after, self.minimum_age, self.maximum_age = _moment(modified_after), minimum_age, maximum_age
-        self.start, self.end, self.day = (start_time or "")[:5], (end_time or "")[:5], day
-        self.sessions = bool(start_time or end_time or day)
-
-    def __call__(self, s: Service) -> bool:
-        if self.words:
-            haystack = f"{s.name} {s.description} {s.organisation}".lower()
-            if not all(w in haystack for w in self.words):
-                return False
-        if self.terms and not self.terms <= self.listed(s, self.listing)[1]:
-            return False
-        if self.organization and stable_id("organization", s.organisation) != self.organization:
-            return False
-        if self.modified_after and oruk_export.last_modified(s, self.listing.publishing) < self.modified_after:
-            return False
-        age = s.eligibility.age
-        if self.minimum_age is not None and (age.min or 0) < self.minimum_age:
-            return False
-        if self.maximum_age is not None and (age.max is None or age.max - 1 > self.maximum_age):
-            return False
-        return not self.sessions or self._open(s)
-
-    def _open(self, s: Service) -> bool:
-        if s.schedule.open_24_7:
-            return (not self.start or self.start == "00:00") and not self.end
-        return any(
-            (self.day is None or x.day == self.day)
-            and (not self.start or x.opens >= self.start)
-            and (not self.end or x.closes <= self.end or (x.closes == "24:00" and self.end == "24:00"))
-            for x in s.schedule.weekly
-        )

@@ -19,6 +19,7 @@ import shapely
 from service.domain import hsds, oruk_export
 from service.domain.audience import public_record
 from service.domain.model import Service, Taxonomies
+from service.domain.oruk_attributes import attributes
 from service.domain.oruk_terms import published_taxonomies, terms_by_taxonomy
 from service.index.bounded import Bounded
 from service.index.engine import DirectoryIndex
@@ -88,6 +89,7 @@ class Published:
             by_location={oruk_export.service_at_location_id(s): s for s in services if _located(s)},
             publishing=publishing,
         )
+        self._forget_removed(current)
         return current
 
     def _area_extents(self, index: DirectoryIndex) -> dict[str, str]:
@@ -110,7 +112,7 @@ class Published:
             record = oruk_export.listed(s, listing.publishing)
             terms = frozenset(
                 i
-                for a in oruk_export.attributes(s, listing.publishing)
+                for a in attributes(s, listing.publishing.terms)
                 if a.taxonomy_term is not None and a.taxonomy_term.taxonomy != "ld-pathways-values"
                 for i in (a.taxonomy_term.id, a.taxonomy_term.taxonomy_id or "")
             )
@@ -146,7 +148,7 @@ class Published:
             memo[name] = make()
         return memo[name]
 
-    def forget_removed(self, listing: Listing) -> None:
+    def _forget_removed(self, listing: Listing) -> None:
         """Drop what is remembered for services no longer in the directory (after a listing is worked out)."""
         if len(self._listed) > len(listing.by_id):
             for service_id in [k for k in self._listed if str(k) not in listing.by_id]:
@@ -170,7 +172,3 @@ def page_json(items: list[bytes], total: int, page: int, per_page: int) -> bytes
         "empty": not items,
     }
     return msgspec.json.encode(head)[:-1] + b',"contents":[' + b",".join(items) + b"]}"
-
-
-def matching(services: tuple[Service, ...], keep: Callable[[Service], bool]) -> list[Service]:
-    return [s for s in services if keep(s)]

@@ -12,7 +12,8 @@ import msgspec
 from service.domain.decoding import DECODE_ERRORS, problem_from
 from service.domain.errors import ImportRejected, RecordProblem
 from service.domain.model import Taxonomies
-from service.domain.oruk_import import Mapped, feed_records, map_service
+from service.domain.oruk_feed import feed_records
+from service.domain.oruk_import import Mapped, map_service
 from service.store.db import Connection
 from service.store.directory import ImportReport, Scope, import_directory
 

@@ -13,6 +13,7 @@ import pytest
 
 from service.domain import oruk_export
 from service.domain.model import Service, ServiceBody, Taxonomies, Taxonomy, TaxonomyTerm
+from service.domain.oruk_attributes import attributes
 from service.domain.oruk_import import map_service
 from service.domain.oruk_terms import published_taxonomies, terms_by_taxonomy
 from service.settings import PROJECT_ROOT
@@ -124,5 +125,5 @@ def test_a_professionals_only_number_is_an_attribute_with_its_flags_and_hsds_has
     service = stored({**BASE, "contacts": {"phones": [{"number": "01632 960101", "professionals_only": True}]}})
     encoded = msgspec.json.encode(oruk_export.full(service, PUBLISHING)).decode()
     assert '"phones"' not in encoded
-    (phone,) = [a for a in oruk_export.attributes(service, PUBLISHING) if a.link_type == "phone"]
+    (phone,) = [a for a in attributes(service, PUBLISHING.terms) if a.link_type == "phone"]
     assert phone.taxonomy_term is not None and json.loads(phone.taxonomy_term.term or "")["professionals_only"]

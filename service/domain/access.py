@@ -12,7 +12,9 @@ from service.domain.errors import DomainError, RecordProblem
 from service.domain.scope import Verdict
 from service.domain.types import AreaCode, Name
 
-Role = Literal["reader", "editor", "provider", "admin"]
+Role = Literal["reader", "editor", "provider", "admin", "analyst", "referrer"]
+AREA_ROLES: frozenset[str] = frozenset({"editor", "analyst", "referrer"})
+"""Roles whose keys are scoped to areas (at least one)."""
 KEY_PREFIX = "ldp_"
 
 
@@ -22,7 +24,8 @@ class Identity(Struct, frozen=True, kw_only=True):
     name: str
     role: Role | None = None
     areas: frozenset[str] = frozenset()
-    """An editor's scope: the area codes whose services it may write."""
+    """An editor's, analyst's or referrer's scope: the area codes whose services it may write, whose reports it may
+    read, or from which it may record referrals."""
     services: frozenset[str] = frozenset()
     """A provider's services (ids) whose capacity it may update."""
 
@@ -116,3 +119,41 @@ def may_update_capacity(identity: Identity, service_id: str, reach: Verdict | No
             raise Forbidden("this provider key is not linked to this service")
         return
     may_write_service(identity, reach)
+
+
+def may_record_referral(identity: Identity, areas: frozenset[str]) -> None:
+    """Referrers (and editors) record referrals made in their areas (`areas`: the origin's district and force, as
+    the record keeps them); admins anywhere. A referral is judged by the reports it reaches: its origin's areas."""
+    require_role(identity, "referrer", "editor", "admin")
+    if identity.role != "admin" and identity.areas.isdisjoint(areas):
+        raise Forbidden("this key may record referrals only from its own areas")
+
+
+def may_record_outcome(identity: Identity, service_id: str, reach: Verdict | None) -> None:
+    """The receiving service's provider key records what became of a referral; editors whose scope covers the
+    service, and admins, may too (the same rule as live capacity)."""
+    may_update_capacity(identity, service_id, reach)
+
+
+def report_scope(identity: Identity, open_reports: bool = False) -> frozenset[str] | None:
+    """The areas whose reports this identity reads (None: every area): an analyst its areas, an admin all. With
+    PATHWAYS_REPORTS_ACCESS=open (a demo or an internal deployment) anyone reads every area."""
+    if identity.role == "analyst":
+        return identity.areas
+    if open_reports:
+        return None
+    require_role(identity, "analyst", "admin")
+    return None if identity.role == "admin" else identity.areas
+
+
+def referral_scope(identity: Identity) -> tuple[frozenset[str] | None, frozenset[str] | None]:
+    """Which referrals this identity may read, as (areas, services); None in both: all (admins). Providers read
+    referrals to their services; referrers, editors and analysts those made in their areas."""
+    require_role(identity, "referrer", "editor", "analyst", "provider", "admin")
+    match identity.role:
+        case "admin":
+            return None, None
+        case "provider":
+            return frozenset(), identity.services
+        case _:
+            return identity.areas, frozenset()

@@ -122,6 +122,10 @@ class Gap(Struct, frozen=True, kw_only=True):
     """How many of those each reason excluded (a service failing two rules counts under both)."""
     full_until: dt.datetime | None = None
     """When some of them are full and said until when: the first time one of them has room again."""
+    reason: str | None = None
+    """The main reason, as gap maps and demand counters give it: the first rule, in a fixed order, after which none
+    of this role's services is left (service/domain/gapmap.py FUNNEL), e.g. AGE_NOT_ACCEPTED or CLOSED; NO_SERVICE
+    or OUTSIDE_CATCHMENT when none here meets a need."""
 
 
 class PathwayStep(Struct, frozen=True, kw_only=True):

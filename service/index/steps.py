@@ -14,12 +14,13 @@ import numpy as np
 from service.domain import reasons
 from service.domain.answer import Gap
 from service.domain.appropriate_adult import none_here_in_words
+from service.domain.gapmap import FUNNEL
 from service.domain.model import Service
 from service.domain.pathway import ROLES
 from service.domain.types import PathwayRole
 from service.index.columns import Columns, Ints
-from service.index.failures import BIT, Moment, failures
-from service.index.masks import Measures, Query
+from service.index.failures import BIT, Fails, Moment, failures
+from service.index.masks import Measures, Query, Rows, meets_a_need
 from service.index.places import Resolution
 from service.index.ranking import Candidates, first, ordered
 from service.index.timeline import Timeline
@@ -66,18 +67,23 @@ def gaps(
     serving = dict.fromkeys(roles, 0)
     counts: dict[PathwayRole, dict[str, int]] = {role: {} for role in roles}
     room: dict[PathwayRole, float] = dict.fromkeys(roles, math.inf)  # the first time a full one has room again
+    main: dict[PathwayRole, str] = {}
     for role in roles:
+        failed: list[Fails] = []
         for rows in candidates.playing(where, ROLES.index(role)):
             if len(rows.idx):
                 serving[role] += len(rows.idx)
                 tallies = counts[role]
                 f, parts = failures(rows, True, q, ctx)
+                failed.append(f.bits)
                 for _, tally in parts:  # each part's counts by reason code, remembered
                     for code, total in tally:
                         tallies[code] = tallies.get(code, 0) + total
                 if "FULL" in tallies:
                     full = f.idx[(f.bits & np.uint16(BIT["has_capacity"])) != 0]
                     room[role] = min(room[role], float(np.min(c.capacity_until[full], initial=math.inf)))
+        near = funnel_reason(failed) is None and _near(candidates, where, q, role)
+        main[role] = funnel_reason(failed) or ("OUTSIDE_CATCHMENT" if near else "NO_SERVICE")
     return {
         role: Gap(
             code="NONE_CAN_TAKE" if serving[role] else "NONE_SERVE_HERE",
@@ -86,9 +92,40 @@ def gaps(
             serving=serving[role],
             by_reason=counts[role],
             full_until=_moment(room[role]),
+            reason=main[role],
         )
         for role in roles
     }
+
+
+STAGES = tuple((reason, sum(BIT[name] for name in names)) for reason, names in FUNNEL)
+
+
+def funnel_reason(failed: Sequence[Fails]) -> str | None:
+    """The first stage of FUNNEL after which none of these rows (their failures, BIT) is left; None when no row
+    meets a need (or there are none), which the caller tells apart as NO_SERVICE or OUTSIDE_CATCHMENT."""
+    bits = np.concatenate(failed) if failed else np.zeros(0, dtype=np.uint16)
+    alive = np.ones(len(bits), dtype=bool)
+    for i, (reason, mask) in enumerate(STAGES):
+        alive &= (bits & np.uint16(mask)) == 0
+        if not alive.any():
+            return None if i == 0 else reason
+    return None
+
+
+def _near(candidates: Candidates, where: Resolution, q: Query, role: PathwayRole) -> bool:
+    """Whether a service of this role meeting the need (active, in the context) lies within the near-miss distance
+    or serves a bordering area, though its catchment does not hold the origin."""
+    role_bit = ROLES.index(role)
+    for rows in (candidates.nearby_outside(where, q), candidates.bordering(where, q)):
+        if len(rows.idx) and _meeting(rows, q, candidates.columns.values.role[rows.idx] == role_bit).any():
+            return True
+    return False
+
+
+def _meeting(rows: Rows, q: Query, of_role: np.ndarray) -> np.ndarray:
+    need = meets_a_need(rows, q)
+    return of_role if need is None else of_role & need
 
 
 def _moment(epoch: float) -> dt.datetime | None:

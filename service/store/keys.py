@@ -8,7 +8,7 @@ import uuid
 import asyncpg
 import msgspec
 
-from service.domain.access import Identity, Role, hash_key, new_key
+from service.domain.access import AREA_ROLES, Identity, Role, hash_key, new_key
 from service.domain.errors import NotFound
 from service.store.areas import existing_codes
 from service.store.db import Connection
@@ -55,8 +55,12 @@ async def create_key(
         FieldProblem(field="area_codes", reason=f"unknown area code {c!r}")
         for c in sorted(set(area_codes) - await existing_codes(conn, list(area_codes)))
     ]
-    if role == "editor" and not area_codes:
-        problems.append(FieldProblem(field="area_codes", reason="an editor key needs at least one area"))
+    if role in AREA_ROLES and not area_codes:
+        problems.append(
+            FieldProblem(
+                field="area_codes", reason=f"{'an' if role[0] in 'aeiou' else 'a'} {role} key needs at least one area"
+            )
+        )
     if role == "provider" and not service_ids:
         problems.append(FieldProblem(field="service_ids", reason="a provider key needs at least one service"))
     if service_ids:

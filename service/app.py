@@ -26,6 +26,8 @@ from litestar.stores.redis import RedisStore
 from litestar.template.config import TemplateConfig
 from redis.asyncio import Redis
 
+from service.demand import DemandCounter
+from service.gaps import GapMaps
 from service.http.access import READ, Identities, authenticate
 from service.http.areas import AreaController
 from service.http.bodies import StrictBodies
@@ -49,12 +51,15 @@ from service.http.openapi import finish_openapi
 from service.http.openreferral import OpenReferralController
 from service.http.outage import Outage
 from service.http.problems import ERROR_MAP
+from service.http.referral_records import ReferralRecordController
 from service.http.referrals import ReferralController
+from service.http.reports import ReportController
 from service.http.services import ServiceController
 from service.http.sites import SiteController
 from service.index.engine import IndexConfig
 from service.index.keeper import IndexKeeper
 from service.index.published import Published
+from service.retention import add_synthetic_outcomes, keep_retention
 from service.runtime import Runtime
 from service.search import make_geocoder
 from service.settings import Settings
@@ -64,6 +69,8 @@ from service.store.demo import load_demo_if_empty
 from service.store.migrate import migrate
 from service.store.taxonomy import current_taxonomies
 from service.web.pages import PageController
+from service.web.record import record_referral
+from service.web.reports import ReportPageController
 
 log = logging.getLogger("service")
 SWAGGER_ASSETS = "/schema/assets"
@@ -82,6 +89,7 @@ def create_app(settings: Settings, extra_handlers: Sequence[Any] = ()) -> Litest
                 if applied:
                     log.info("applied migrations: %s", ", ".join(f"{m.version:04d}_{m.name}" for m in applied))
                 vocab = await current_taxonomies(conn)
+                report = None
                 if settings.load_demo:
                     report = await load_demo_if_empty(conn, settings.demo_file, vocab)
                     if report is not None:
@@ -96,6 +104,8 @@ def create_app(settings: Settings, extra_handlers: Sequence[Any] = ()) -> Litest
             await keeper.start()
             identities = Identities(db, settings, app.stores.get("rate_limit"))
             identities.start()
+            demand = DemandCounter(db)
+            demand.start()
             app.state.runtime = Runtime(
                 settings=settings,
                 db=db,
@@ -106,7 +116,13 @@ def create_app(settings: Settings, extra_handlers: Sequence[Any] = ()) -> Litest
                 territories=Territories(),
                 geocoder=make_geocoder(settings.online_geocoder, settings.geocoder_user_agent),
                 published=Published(vocab),
+                demand=demand,
+                gap_maps=GapMaps(),
             )
+            if report is not None and settings.synthetic_outcomes:
+                made = await add_synthetic_outcomes(db, keeper.index, settings.synthetic_outcomes)
+                log.info("added %d synthetic outcome records to the demo (marked synthetic)", made)
+            retention = asyncio.create_task(keep_retention(db, settings.referral_retention_months))
             log.info("database: %s", f"embedded ({settings.data_dir})" if db.embedded else "DATABASE_URL")
             # Open Referral records are encoded once each, in a thread, rather than by the first reader to filter.
             warming = asyncio.create_task(asyncio.to_thread(app.state.runtime.published.warm, keeper.index))
@@ -114,6 +130,8 @@ def create_app(settings: Settings, extra_handlers: Sequence[Any] = ()) -> Litest
                 yield
             finally:
                 warming.cancel()
+                retention.cancel()
+                await demand.stop()
                 await identities.stop()
                 await keeper.stop()
                 store = app.stores.get("rate_limit")
@@ -141,9 +159,12 @@ def create_app(settings: Settings, extra_handlers: Sequence[Any] = ()) -> Litest
             SiteController,
             DirectoryController,
             ReferralController,
+            ReferralRecordController,
+            ReportController,
             OpenReferralController,
             FhirController,
-            Router(path="/", route_handlers=[PageController], guards=READ),
+            Router(path="/", route_handlers=[PageController, record_referral], guards=READ),
+            ReportPageController,
             KeyController,
             ChangeController,
             create_static_files_router(path="/static", directories=[WEB_STATIC], include_in_schema=False),

@@ -16,6 +16,8 @@ from service.store.areas import Territories
 from service.store.db import Database
 
 if TYPE_CHECKING:
+    from service.demand import DemandCounter
+    from service.gaps import GapMaps
     from service.http.access import Identities
     from service.http.outage import Outage
 
@@ -31,6 +33,8 @@ class Runtime:
     territories: Territories
     geocoder: Geocoder | None
     published: Published
+    demand: DemandCounter
+    gap_maps: GapMaps
 
     @property
     def index(self) -> DirectoryIndex:

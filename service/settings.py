@@ -71,6 +71,13 @@ class Settings(Struct, frozen=True, kw_only=True):
     it. Unset: the base URL each request came to."""
     """Comma-separated origins allowed to call the API from browsers; empty allows none."""
     web_assets_dir: str = str(PROJECT_ROOT / "node_modules" / "govuk-frontend" / "dist" / "govuk")
+    referral_retention_months: int = 24
+    """Referral records made longer ago than this are deleted (by `pathways purge` and an hourly job)."""
+    reports_access: str = "key"
+    """key: reports need an analyst's (or an admin's) key; open: anyone reads every area's (a demo, or a deployment
+    inside one organisation's network). An analyst key is held to its areas either way."""
+    synthetic_outcomes: int = 300
+    """Synthetic outcome records added with the demo directory (clearly marked as synthetic); 0 adds none."""
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> Settings:
@@ -90,6 +97,12 @@ class Settings(Struct, frozen=True, kw_only=True):
         if not 1 <= settings.transition_window_months <= 24:
             raise SettingsError(
                 f"PATHWAYS_TRANSITION_WINDOW_MONTHS={settings.transition_window_months}: expected 1 to 24"
+            )
+        if settings.reports_access not in ("open", "key"):
+            raise SettingsError(f"PATHWAYS_REPORTS_ACCESS={settings.reports_access!r}: expected open or key")
+        if not 1 <= settings.referral_retention_months <= 120:
+            raise SettingsError(
+                f"PATHWAYS_REFERRAL_RETENTION_MONTHS={settings.referral_retention_months}: expected 1 to 120"
             )
         if settings.read_access not in ("open", "key"):
             raise SettingsError(f"PATHWAYS_READ_ACCESS={settings.read_access!r}: expected open or key")
@@ -134,11 +147,14 @@ ENV: dict[str, str] = {
     "REDIS_URL": "redis_url",
     "PATHWAYS_REDIS_NAMESPACE": "redis_namespace",
     "PATHWAYS_WEB_ASSETS_DIR": "web_assets_dir",
+    "PATHWAYS_REFERRAL_RETENTION_MONTHS": "referral_retention_months",
+    "PATHWAYS_REPORTS_ACCESS": "reports_access",
+    "PATHWAYS_SYNTHETIC_OUTCOMES": "synthetic_outcomes",
 }
 
 MAX_NEAR_MISS_MINUTES = 240
 """Four hours' travel is as far as a near miss could mean anything (and bounds the grid cells examined)."""
-ZERO_ALLOWED = {"PATHWAYS_RATE_LIMIT_PER_MINUTE", "PATHWAYS_AUTH_FAILURES_PER_MINUTE"}
+ZERO_ALLOWED = {"PATHWAYS_RATE_LIMIT_PER_MINUTE", "PATHWAYS_AUTH_FAILURES_PER_MINUTE", "PATHWAYS_SYNTHETIC_OUTCOMES"}
 """0 switches the limit off."""
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off"}

@@ -32,7 +32,7 @@ from service.store.migrate import migrate
 SHARED = PROJECT_ROOT.parent / "shared"
 SHARED_GEODATA = SHARED / "geodata"
 DEMO_FILE = PROJECT_ROOT / "geodata" / "demo" / "directory.json"
-TABLES = "services, sites, areas, changes, postcode_centroids, api_keys"
+TABLES = "services, sites, areas, changes, postcode_centroids, api_keys, referrals, referral_events, gap_demand"
 _TEST_DB = re.compile(r"^pathways_t_(\d+)_[0-9a-f]+$")
 
 
@@ -208,7 +208,7 @@ async def serving(admin_dsn: str, **env_overrides: str) -> AsyncIterator[LiveSer
 @pytest.fixture(scope="module")
 async def live_server(admin_dsn: str) -> AsyncIterator[LiveServer]:
     """`pathways serve` with the demo directory, in a database of its own, its pages for staff (as `make run`)."""
-    async with serving(admin_dsn, PATHWAYS_PAGES_FOR_STAFF="true") as server:
+    async with serving(admin_dsn, PATHWAYS_PAGES_FOR_STAFF="true", PATHWAYS_REPORTS_ACCESS="open") as server:
         yield server
 
 

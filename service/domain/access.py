@@ -147,13 +147,13 @@ def report_scope(identity: Identity, open_reports: bool = False) -> frozenset[st
 
 
 def referral_scope(identity: Identity) -> tuple[frozenset[str] | None, frozenset[str] | None]:
-    """Which referrals this identity may read, as (areas, services); None in both: all (admins). Providers read
-    referrals to their services; referrers, editors and analysts those made in their areas."""
+    """Which referrals this identity may read, as (areas, services), None being no limit on that side: admins
+    read all; providers the referrals to their services; referrers, editors and analysts those made in their areas."""
     require_role(identity, "referrer", "editor", "analyst", "provider", "admin")
     match identity.role:
         case "admin":
             return None, None
         case "provider":
-            return frozenset(), identity.services
+            return None, identity.services
         case _:
-            return identity.areas, frozenset()
+            return identity.areas, None

@@ -155,3 +155,17 @@ class GapMap(Struct, frozen=True, kw_only=True):
     """How many cells there are in all (covered included)."""
     by_status: dict[str, int]
     by_reason: dict[str, int]
+
+
+def gap_csv(gap_map: GapMap) -> str:
+    """The cells that are not covered, one a line (every other cell of the lists is covered)."""
+    import csv
+    import io
+
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(["site", "step", "need", "age_band", "gender", "time_band", "status", "no_option_share", "reason"])
+    for c in gap_map.cells:
+        row = [c.site, c.step, c.need, c.age_band, c.gender, c.time_band, c.status, f"{c.no_option_share:.3f}"]
+        writer.writerow([*row, c.reason or ""])
+    return out.getvalue()

@@ -163,6 +163,23 @@ class Placed(Struct, frozen=True, kw_only=True):
         return frozenset(c for c in (self.force_code, self.district_code) if c)
 
 
+class NewRecord(Struct, frozen=True, kw_only=True):
+    """A referral as the store writes it: already banded and placed."""
+
+    service_id: uuid.UUID
+    service_slug: str
+    service_name: str
+    placed: Placed
+    context: str
+    made_at: dt.datetime
+    age_band: str
+    gender: str
+    needs: tuple[str, ...]
+    circumstances: tuple[str, ...]
+    repeat_contact: str
+    synthetic: bool = False
+
+
 def outcome_problem(current: Outcome, reason: DeclineReason | None, change: OutcomeChange) -> str | None:
     """Why this change cannot be recorded, or None. A correction is allowed (the history keeps both); recording the
     outcome a referral already has, or a decline without its coded reason, is not."""

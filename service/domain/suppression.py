@@ -50,13 +50,21 @@ def suppress(cells: Sequence[Sequence[int]]) -> list[list[int | None]]:
 
 def _partner(grid: Grid, hidden: set[Cell], i: int, j: int) -> Cell | None:
     """Another cell to suppress with (i, j): the smallest published one sharing its row or column, inner cells
-    before totals (a total tells readers most)."""
-    last_row, last_col = len(grid) - 1, len(grid[0]) - 1
-    line = [(i, k) for k in range(len(grid[0])) if k != j] + [(k, j) for k in range(len(grid)) if k != i]
-    choices = [c for c in line if c not in hidden]
-    if not choices:
-        return None
-    return min(choices, key=lambda c: (c[0] == last_row or c[1] == last_col, grid[c[0]][c[1]], c))
+    before totals (a total tells readers most); when those are all suppressed, the smallest sharing a line with any
+    suppressed cell (which can close a cycle through it), and failing that any."""
+    n_rows, n_cols = len(grid), len(grid[0])
+
+    def key(c: Cell) -> tuple[bool, int, Cell]:
+        return (c[0] == n_rows - 1 or c[1] == n_cols - 1, grid[c[0]][c[1]], c)
+
+    line = [(i, k) for k in range(n_cols) if k != j] + [(k, j) for k in range(n_rows) if k != i]
+    rows, cols = {r for r, _ in hidden}, {c for _, c in hidden}
+    every = [(r, c) for r in range(n_rows) for c in range(n_cols)]
+    for choices in (line, [(r, c) for r, c in every if r in rows or c in cols], every):
+        free = [c for c in choices if c not in hidden]
+        if free:
+            return min(free, key=key)
+    return None
 
 
 def _pinned(grid: Grid, hidden: set[Cell]) -> list[Cell]:

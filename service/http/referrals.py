@@ -33,7 +33,9 @@ class ReferralController(Controller):
     async def find(self, data: JSONBody[ReferralRequest], state: State, identity: Ident) -> ReferralAnswer:
         """Rank the services that can take this person here and now, and say why."""
         runtime = runtime_of(state)
-        return for_audience(await find(runtime.index, data, runtime.geocoder), identity)
+        answer = await find(runtime.index, data, runtime.geocoder)
+        runtime.demand.count(answer)
+        return for_audience(answer, identity)
 
     @get("/", operation_id="findReferralOptionsByQuery", responses=problem_responses(400, 422))
     async def find_by_query(self, request: Request[Any, Any, Any], state: State, identity: Ident) -> ReferralAnswer:
@@ -41,9 +43,11 @@ class ReferralController(Controller):
         runtime = runtime_of(state)
         params = {name: request.query_params.getall(name) for name in request.query_params}
         try:
-            return for_audience(await find(runtime.index, search_query(params).request(), runtime.geocoder), identity)
+            answer = await find(runtime.index, search_query(params).request(), runtime.geocoder)
         except InvalidInput as e:  # name the query parameter, keeping the status (400 or 422)
             raise renamed(e) from e
+        runtime.demand.count(answer)
+        return for_audience(answer, identity)
 
 
 def for_audience(answer: ReferralAnswer, identity: Identity) -> ReferralAnswer:

@@ -36,7 +36,7 @@ from service.runtime import runtime_of
 from service.search import find, query_field, search_query
 from service.store import services as service_store
 from service.store.db import Connection
-from service.web import results, svgmap, words
+from service.web import record, results, svgmap, words
 from service.web.form_errors import FormError, in_words, missing
 
 SITE_COOKIE = "ld_site"
@@ -154,6 +154,7 @@ async def _lookup(
             try:
                 query = search_query({"context": "custody", **given, "explain": "true"})
                 answer = await find(index, query.request(), runtime.geocoder)
+                runtime.demand.count(answer)
             except InvalidInput as e:
                 errors = in_words([FieldProblem(field=query_field(p.field), reason=p.reason) for p in e.problems])
     if answer is not None and (template == "embed.html" or not results.for_staff(request, runtime.settings)):
@@ -199,6 +200,7 @@ async def _lookup(
         "gender_not_stated": (params["gender"] or "not_stated") == "not_stated",
         "window_end": results.window_end(runtime.settings.detention_window_hours, answer),
         "near_by_role": results.near_by_role(index, answer),
+        "record": record.form_for(request, answer, params),
         "summary": words.search_summary(
             answer.origin.label,
             answer.context,

@@ -39,11 +39,12 @@ def draw(
     origin: Marker | None,
     markers: Sequence[Marker],
     shaded: Sequence[BaseGeometry] = (),
+    filled: Sequence[tuple[BaseGeometry, str, str]] = (),
 ) -> str:
     """An accessible SVG: a title and description, the area outlines, shaded catchments, the origin, numbered
     markers. Longitude is scaled by the cosine of the mean latitude so that shapes keep their proportions."""
     points = [(m.lon, m.lat) for m in markers] + ([(origin.lon, origin.lat)] if origin else [])
-    bounds = [g.bounds for g in [*areas, *shaded]] + [(x, y, x, y) for x, y in points]
+    bounds = [g.bounds for g in [*areas, *shaded, *(f[0] for f in filled)]] + [(x, y, x, y) for x, y in points]
     if not bounds:
         return ""
     minx, miny = min(b[0] for b in bounds), min(b[1] for b in bounds)
@@ -75,6 +76,10 @@ def draw(
         f'<desc id="map-desc">{escape(description)}</desc>',
     ]
     out += [f'<path class="app-map__catchment" d="{path(g)}" fill-rule="evenodd"/>' for g in shaded]
+    out += [
+        f'<path class="{escape(css)}" d="{path(g)}" fill-rule="evenodd"><title>{escape(label)}</title></path>'
+        for g, css, label in filled
+    ]
     out += [f'<path class="app-map__area" d="{path(g)}" fill-rule="evenodd"/>' for g in areas]
     # The origin first, so that numbered markers at the same place stay visible on top of it.
     if origin is not None:
@@ -90,5 +95,56 @@ def draw(
             f'<circle cx="{x}" cy="{y}" r="11"/>'
             f'<text x="{x}" y="{y + 4.5}" text-anchor="middle">{escape(m.label)}</text></g>'
         )
+    out.append("</svg>")
+    return "".join(out)
+
+
+BANDS = 5
+"""Shades of a heat map or choropleth: none, then four quarters of the largest value."""
+
+
+def band(value: int, most: int) -> int:
+    """0 for nothing; 1 to 4 by quarters of `most`."""
+    if value <= 0 or most <= 0:
+        return 0
+    return min(BANDS - 1, 1 + (value * 4 - 1) // most)
+
+
+def heatmap(
+    *,
+    title: str,
+    description: str,
+    rows: Sequence[str],
+    columns: Sequence[str],
+    values: Sequence[Sequence[int]],
+    most: int,
+) -> str:
+    """A grid of shaded cells (rows x columns), each with its value as a tooltip; the page gives the same figures
+    as a table beside it."""
+    cell, left, top = 22, 340, 150
+    width, height = left + cell * len(columns) + 10, top + cell * len(rows) + 10
+    out = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" class="app-heatmap" role="img" viewBox="0 0 {width} {height}" '
+        'aria-labelledby="heat-title heat-desc">',
+        f'<title id="heat-title">{escape(title)}</title>',
+        f'<desc id="heat-desc">{escape(description)}</desc>',
+    ]
+    for j, name in enumerate(columns):
+        x = left + j * cell + cell / 2
+        out.append(
+            f'<text class="app-heatmap__label" transform="translate({x + 4} {top - 6}) rotate(-60)">'
+            f"{escape(name)}</text>"
+        )
+    for i, name in enumerate(rows):
+        y = top + i * cell
+        out.append(
+            f'<text class="app-heatmap__label" x="{left - 6}" y="{y + 15}" text-anchor="end">{escape(name)}</text>'
+        )
+        for j, value in enumerate(values[i]):
+            shade = band(value, most)
+            out.append(
+                f'<rect class="app-heatmap__cell app-shade-{shade}" x="{left + j * cell}" y="{y}" width="{cell - 2}" '
+                f'height="{cell - 2}"><title>{escape(name)}, {escape(columns[j])}: {value}</title></rect>'
+            )
     out.append("</svg>")
     return "".join(out)

@@ -218,6 +218,8 @@ STATES = [
     ("gender-not-stated", "/?site=hull-custody-suite&context=custody&age=30&needs=mental_health"),
     ("release-time", HULL_SEARCH + "&at=2026-11-27T20:00"),
     ("postcode-over-site", "/?site=hull-custody-suite&postcode=HU1&context=custody&age=30&needs=alcohol"),
+    ("reports", "/reports?area=E23000012&context=custody"),
+    ("reports-street", "/reports?area=E23000026&context=street"),
 ]
 """Every page state the issues name, each checked by axe at a phone's width and a desktop's."""
 
@@ -313,3 +315,25 @@ async def test_the_service_page_shows_schedule_catchment_map_eligibility_and_his
     assert await page.locator("svg.app-map .app-map__catchment").count() == 1
     assert await page.locator("table.govuk-table tbody tr").count() >= 1
     await page.close()
+
+
+async def test_the_reports_page_shows_the_gap_matrix_heat_map_choropleth_outcome_tables_and_csv(
+    browser: Any, server: str
+) -> None:
+    page = await browser.new_page(viewport={"width": 1280, "height": 900})
+    await page.goto(server + "/reports?area=E23000012&context=custody")
+    assert await page.locator("#gap-matrix tbody tr").count() > 0
+    assert await page.locator("#heatmap svg .app-heatmap__cell").count() > 0
+    assert await page.locator("#choropleth svg path").count() > 0
+    assert await page.locator("#synthetic-warning").is_visible()  # the demo outcomes say they are synthetic
+    assert await page.locator("table.app-outcomes").count() == 3
+    cells = await page.locator("table.app-outcomes td").all_inner_texts()
+    assert not any(t.strip() in {"1", "2", "3", "4"} for t in cells)  # small numbers never shown
+    href = await page.locator("#gaps-csv").get_attribute("href")
+    csv = await page.request.get(server + href)
+    assert csv.headers["content-type"].startswith("text/csv") and (await csv.text()).startswith("site,step,need")
+    await page.select_option("#area", "E23000026")
+    await page.click("#show")
+    await page.wait_for_selector("#gap-matrix")
+    assert "Bedfordshire" in await page.locator("#gaps").inner_text()
+    await shot(page, "reports")

@@ -1,0 +1,118 @@
+"""/v1/referrals: anonymous referral records and their outcomes (service/domain/outcomes.py)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Annotated
+
+import msgspec
+from litestar import Controller, Response, get, post
+from litestar.datastructures import State
+from litestar.params import FromQuery, JSONBody, PathParameter
+
+from service.domain.access import Forbidden, Identity, may_record_outcome, may_record_referral, referral_scope
+from service.domain.errors import NotFound
+from service.domain.outcomes import NewReferral, Outcome, OutcomeChange, Referral
+from service.http.access import Reach, needs
+from service.http.deps import Actor, Conn, Ident
+from service.http.problems import problem_responses
+from service.http.schemas import Limit, Offset
+from service.recording import new_record
+from service.runtime import runtime_of
+from service.store import referrals as store
+from service.store import services as service_store
+
+ReferralId = Annotated[uuid.UUID, PathParameter(description="The referral's id.")]
+
+
+class ReferralPage(msgspec.Struct, frozen=True, kw_only=True):
+    items: tuple[Referral, ...]
+    total: int
+    limit: int
+    offset: int
+
+
+def readable(identity: Identity, referral: Referral) -> None:
+    areas, services = referral_scope(identity)
+    placed = {c for c in (referral.force_code, referral.district_code) if c}
+    if services is not None and str(referral.service_id) not in services:
+        raise Forbidden("this key may read only the referrals to its services")
+    if areas is not None and areas.isdisjoint(placed):
+        raise Forbidden("this key may read only the referrals made in its areas")
+
+
+class ReferralRecordController(Controller):
+    path = "/v1/referrals"
+    tags = ["referral outcomes"]
+
+    @post(
+        "/",
+        operation_id="recordReferral",
+        guards=[needs("referrer", "editor", "admin")],
+        responses=problem_responses(400, 403, 413, 422),
+    )
+    async def record(
+        self, state: State, conn: Conn, identity: Ident, actor: Actor, data: JSONBody[NewReferral]
+    ) -> Response[Referral]:
+        """Record that a referral was made: codes and an age band only, nothing that identifies the person."""
+        runtime = runtime_of(state)
+        record = await new_record(runtime.index, data, runtime.geocoder, dt.datetime.now(dt.UTC))
+        may_record_referral(identity, record.placed.areas)
+        made = await store.record_referral(conn, record, actor)
+        return Response(made, status_code=201, headers={"Location": f"/v1/referrals/{made.id}"})
+
+    @get("/", operation_id="listReferrals", responses=problem_responses(403))
+    async def list_referrals(
+        self,
+        conn: Conn,
+        identity: Ident,
+        service: FromQuery[uuid.UUID | None] = None,
+        outcome: FromQuery[Outcome | None] = None,
+        limit: Limit = 50,
+        offset: Offset = 0,
+    ) -> ReferralPage:
+        """The referrals this key may see, newest first: a provider's to its services, others' in their areas."""
+        areas, services = referral_scope(identity)
+        items, total = await store.list_referrals(
+            conn, areas=areas, services=services, service_id=service, outcome=outcome, limit=limit, offset=offset
+        )
+        return ReferralPage(items=tuple(items), total=total, limit=limit, offset=offset)
+
+    @get("/{referral_id:uuid}", operation_id="getReferral", responses=problem_responses(403, 404))
+    async def get_referral(self, conn: Conn, identity: Ident, referral_id: ReferralId) -> Referral:
+        """One referral, with the history of its outcome (who changed it, and when)."""
+        referral = await store.get_referral(conn, referral_id)
+        readable(identity, referral)
+        return referral
+
+    @post(
+        "/{referral_id:uuid}/outcome",
+        operation_id="recordOutcome",
+        status_code=200,
+        guards=[needs("provider", "editor", "admin")],
+        responses=problem_responses(400, 403, 404, 409, 413, 422),
+    )
+    async def record_outcome(
+        self,
+        state: State,
+        conn: Conn,
+        identity: Ident,
+        actor: Actor,
+        referral_id: ReferralId,
+        data: JSONBody[OutcomeChange],
+    ) -> Referral:
+        """Record what became of a referral: the receiving service's provider key, an editor in scope, or an admin."""
+        reach = Reach(state, conn, identity)
+
+        async def allowed(referral: Referral) -> None:
+            verdict = None
+            if identity.role == "editor":
+                try:
+                    current = await service_store.get_service(conn, str(referral.service_id))
+                except NotFound:  # a deleted service: only its provider or an admin
+                    raise Forbidden("the service no longer exists: only an admin can record this outcome") from None
+                verdict = await reach(service_store.body_of(current))
+            may_record_outcome(identity, str(referral.service_id), verdict)
+
+        return await store.change_outcome(conn, referral_id, data, actor, allowed)

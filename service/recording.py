@@ -1,0 +1,129 @@
+"""From a referral as sent (NewReferral) to the record kept (NewRecord): the service found, the origin placed as a
+site or as the district and force of a point (never the point), the age banded, the codes checked, the time kept to
+the hour. The API and the page's "Record referral" both come through here."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from service.domain.errors import FieldProblem, InvalidInput
+from service.domain.model import Service
+from service.domain.outcomes import (
+    AreaOrigin,
+    BandedPerson,
+    NewRecord,
+    NewReferral,
+    Placed,
+    ReferralOrigin,
+    age_band,
+    to_the_hour,
+)
+from service.domain.routing import SiteOrigin
+from service.domain.schedule import LONDON
+from service.domain.validation import EARLIEST
+from service.index.engine import DirectoryIndex
+from service.index.places import Resolution
+from service.search import Geocoder, resolve_origin
+
+FUTURE_SLACK = dt.timedelta(minutes=10)
+"""A referral may be dated a little ahead (clocks differ), not later."""
+
+
+def find_service(index: DirectoryIndex, key: str) -> Service:
+    service = index.by_slug.get(key)
+    if service is None:
+        service = next((s for s in index.services if s is not None and str(s.id) == key), None)
+    if service is None:
+        raise InvalidInput((FieldProblem(field="service", reason=f"unknown service {key!r}"),))
+    return service
+
+
+def _placed(where: Resolution, site_id: object = None, site_slug: str | None = None) -> Placed:
+    district = next((a.code for a in where.areas if a.kind == "local_authority"), None)
+    force = where.force.code if where.force else None
+    return Placed(site_id=site_id, site_slug=site_slug, force_code=force, district_code=district)  # type: ignore[arg-type]
+
+
+def _area(index: DirectoryIndex, origin: AreaOrigin) -> Placed:
+    area = next((a for a in index.places.areas if a.code == origin.code), None)
+    shape = index.places.area_shape(origin.code)
+    if area is None or shape is None:
+        raise InvalidInput((FieldProblem(field="origin.code", reason=f"unknown area {origin.code!r}"),))
+    if area.kind == "police_force_area":
+        return Placed(force_code=area.code)
+    inside = shape.representative_point()
+    where = index.places.resolve_point(float(inside.x), float(inside.y))
+    return Placed(force_code=where.force.code if where.force else None, district_code=area.code)
+
+
+async def new_record(
+    index: DirectoryIndex, body: NewReferral, geocoder: Geocoder | None, now: dt.datetime
+) -> NewRecord:
+    """The record to keep, or InvalidInput naming the field (422)."""
+    given = (body.origin is not None, body.context is not None, body.person is not None)
+    if body.search is not None and any(given):
+        raise InvalidInput((FieldProblem(field="search", reason="give either search, or origin, context and person"),))
+    service = find_service(index, body.service)
+    origin: ReferralOrigin
+    if body.search is not None:
+        search = body.search
+        origin, context, at = search.origin, search.context, search.at or body.at
+        p = search.person
+        person = BandedPerson(age_band=age_band(p.age), gender=p.gender, needs=p.needs, circumstances=p.circumstances)
+        prefix = "search."
+    else:
+        missing = [name for name, there in zip(("origin", "context", "person"), given, strict=True) if not there]
+        if missing:
+            raise InvalidInput(tuple(FieldProblem(field=m, reason="required (or give search)") for m in missing))
+        assert body.origin is not None and body.context is not None and body.person is not None
+        origin, context, person, at, prefix = body.origin, body.context, body.person, body.at, ""
+    _check_codes(index, person, prefix + "person")
+    when = _when(at, now, "search.at" if body.search is not None and body.search.at else "at")
+    match origin:
+        case AreaOrigin():
+            placed = _area(index, origin)
+        case SiteOrigin(site=key):
+            site, where = index.places.resolve_site(key)
+            placed = _placed(where, site.id, site.slug)
+        case _:
+            where, _, _ = await resolve_origin(index, origin, geocoder)
+            placed = _placed(where)
+    return NewRecord(
+        service_id=service.id,
+        service_slug=service.slug,
+        service_name=service.name,
+        placed=placed,
+        context=context,
+        made_at=to_the_hour(when),
+        age_band=person.age_band,
+        gender=person.gender,
+        needs=person.needs,
+        circumstances=person.circumstances,
+        repeat_contact=body.repeat_contact,
+    )
+
+
+def _check_codes(index: DirectoryIndex, person: BandedPerson, field: str) -> None:
+    problems = [
+        FieldProblem(field=f"{field}.needs[{i}]", reason=f"unknown need {code!r}")
+        for i, code in enumerate(person.needs)
+        if code not in index.vocab.need_bits
+    ] + [
+        FieldProblem(field=f"{field}.circumstances[{i}]", reason=f"unknown circumstance {code!r}")
+        for i, code in enumerate(person.circumstances)
+        if code not in index.vocab.circ_bits
+    ]
+    if problems:
+        raise InvalidInput(tuple(problems))
+
+
+def _when(at: dt.datetime | None, now: dt.datetime, field: str) -> dt.datetime:
+    if at is None:
+        return now
+    if at.year < EARLIEST.year or at.year > 2100:
+        raise InvalidInput((FieldProblem(field=field, reason="must be between 2000 and 2100"),))
+    if at.tzinfo is None:
+        at = at.replace(tzinfo=LONDON)  # as a search reads it
+    if at > now + FUTURE_SLACK:
+        raise InvalidInput((FieldProblem(field=field, reason="a referral cannot be recorded ahead of time"),))
+    return at

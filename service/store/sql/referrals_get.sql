@@ -1,0 +1,1 @@
+select * from referrals where id = $1

@@ -1,0 +1,90 @@
+"""The lookup page's "Record referral": shown on each option to a key holder who may record referrals (a referrer,
+an editor or an admin), posting the option's service and the search's inputs, with the age as its band. The key
+comes in a header, never a cookie, so another site cannot post this form on the user's behalf."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import msgspec
+from litestar import Request, post
+from litestar.datastructures import State
+from litestar.response import Template
+
+from service.domain.access import Forbidden, Identity, Unauthorised, may_record_referral
+from service.domain.answer import ReferralAnswer
+from service.domain.errors import InvalidInput
+from service.domain.outcomes import AGE_BAND_WORDS, NewReferral, age_band
+from service.http.access import identity_of
+from service.http.deps import Actor, Conn
+from service.recording import new_record
+from service.runtime import runtime_of
+from service.store import referrals as store
+
+RECORDERS = frozenset({"referrer", "editor", "admin"})
+
+
+def form_for(request: Request[Any, Any, Any], answer: ReferralAnswer | None, params: dict[str, Any]) -> dict[str, Any]:
+    """What each option's form carries besides the service; empty when this user may not record."""
+    identity: Identity | None = request.scope.get("state", {}).get("identity")
+    if answer is None or identity is None or identity.role not in RECORDERS:
+        return {}
+    try:
+        band = age_band(float(params["age"]))
+    except (TypeError, ValueError):
+        return {}
+    origin = (
+        {"site": params["site"]}
+        if answer.origin.resolved_from == "site"
+        else {"lat": f"{answer.origin.point.lat:.5f}", "lon": f"{answer.origin.point.lon:.5f}"}
+    )
+    return {
+        **origin,
+        "context": answer.context,
+        "age_band": band,
+        "age_band_words": AGE_BAND_WORDS[band],
+        "gender": params["gender"] or "not_stated",
+        "needs": params["needs"] or [],
+        "circumstances": params["circumstances"] or [],
+    }
+
+
+@post("/referrals/record", include_in_schema=False, status_code=200)
+async def record_referral(request: Request[Any, Any, Any], state: State, conn: Conn, actor: Actor) -> Template:
+    """Record a referral from the lookup page, and say so."""
+    runtime = runtime_of(state)
+    form = await request.form()
+    origin: dict[str, Any] = (
+        {"type": "site", "site": form.get("site")}
+        if form.get("site")
+        else {"type": "point", "lat": _number(form.get("lat")), "lon": _number(form.get("lon"))}
+    )
+    body = {
+        "service": form.get("service"),
+        "repeat_contact": form.get("repeat_contact") or "unknown",
+        "origin": origin,
+        "context": form.get("context"),
+        "person": {
+            "age_band": form.get("age_band"),
+            "gender": form.get("gender") or "not_stated",
+            "needs": form.getall("needs") if "needs" in form else [],
+            "circumstances": form.getall("circumstances") if "circumstances" in form else [],
+        },
+    }
+    try:
+        referral = msgspec.convert(body, NewReferral)
+        record = await new_record(runtime.index, referral, runtime.geocoder, dt.datetime.now(dt.UTC))
+        may_record_referral(await identity_of(request), record.placed.areas)
+    except (msgspec.ValidationError, InvalidInput, Forbidden, Unauthorised) as e:
+        status = 403 if isinstance(e, Forbidden) else 401 if isinstance(e, Unauthorised) else 422
+        return Template(template_name="recorded.html", context={"error": str(e)}, status_code=status)
+    made = await store.record_referral(conn, record, actor)
+    return Template(template_name="recorded.html", context={"referral": made})
+
+
+def _number(value: object) -> float | None:
+    try:
+        return float(str(value))
+    except ValueError:
+        return None

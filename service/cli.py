@@ -14,6 +14,7 @@ from typing import TextIO
 import msgspec
 
 from service.domain.errors import ImportRejected, InvalidInput
+from service.index.engine import IndexConfig
 from service.settings import Settings, SettingsError
 from service.store.db import Connection, open_database
 from service.store.migrate import migrate
@@ -233,6 +234,50 @@ def cmd_keys(args: argparse.Namespace) -> int:
     return asyncio.run(_with_connection(settings, work))
 
 
+def cmd_purge(args: argparse.Namespace) -> int:
+    """Delete referral records past the retention period (PATHWAYS_REFERRAL_RETENTION_MONTHS), with their history."""
+    from service.retention import purge
+
+    settings = _settings()
+    months = args.months or settings.referral_retention_months
+
+    async def work(conn: Connection) -> int:
+        async with conn.transaction():
+            referrals, counters = await purge(conn, months)
+        print(
+            f"deleted {referrals} referral record(s) made more than {months} months ago "
+            f"and {counters} demand counter(s)"
+        )
+        return 0
+
+    return asyncio.run(_with_connection(settings, work))
+
+
+def cmd_synthetic(args: argparse.Namespace) -> int:
+    """Add synthetic (made-up, marked) outcome records, made from searches of the directory (service/synthetic.py)."""
+    from service.index.keeper import IndexKeeper
+    from service.retention import add_synthetic_outcomes
+    from service.store.taxonomy import current_taxonomies
+
+    settings = _settings()
+
+    async def run() -> int:
+        async with open_database(settings) as db:
+            async with db.pool.acquire() as conn:
+                await migrate(conn, settings.schema_dir)
+                vocab = await current_taxonomies(conn)
+            keeper = IndexKeeper(db, vocab, IndexConfig())
+            await keeper.start()
+            try:
+                made = await add_synthetic_outcomes(db, keeper.index, args.count, args.seed)
+            finally:
+                await keeper.stop()
+        print(f"added {made} synthetic outcome record(s)" if made else "referral records exist already: none added")
+        return 0
+
+    return asyncio.run(run())
+
+
 def cmd_openapi(args: argparse.Namespace) -> int:
     from service.app import create_app, openapi_document
 
@@ -286,13 +331,21 @@ def _parser() -> argparse.ArgumentParser:
     keys_sub = keys.add_subparsers(dest="keys_command", required=True)
     create = keys_sub.add_parser("create", help="create a key; it is printed once")
     create.add_argument("--name", required=True)
-    create.add_argument("--role", required=True, choices=["reader", "editor", "provider", "admin"])
-    create.add_argument("--areas", help="an editor's area codes, comma-separated")
+    roles = ["reader", "editor", "provider", "admin", "analyst", "referrer"]
+    create.add_argument("--role", required=True, choices=roles)
+    create.add_argument("--areas", help="an editor's, analyst's or referrer's area codes, comma-separated")
     create.add_argument("--services", help="a provider's services (ids or slugs), comma-separated")
     keys_sub.add_parser("list", help="list keys (never their secrets)")
     revoke = keys_sub.add_parser("revoke", help="revoke a key by id")
     revoke.add_argument("id")
     keys.set_defaults(run=cmd_keys)
+    purge = sub.add_parser("purge", help="delete referral records past the retention period, with their history")
+    purge.add_argument("--months", type=int, default=0, help="keep this many months (default: the setting, 24)")
+    purge.set_defaults(run=cmd_purge)
+    synthetic = sub.add_parser("synthetic-outcomes", help="add synthetic outcome records (marked synthetic) for a demo")
+    synthetic.add_argument("--count", type=int, default=300)
+    synthetic.add_argument("--seed", type=int, default=14)
+    synthetic.set_defaults(run=cmd_synthetic)
     sub.add_parser("openapi", help="print the OpenAPI document").set_defaults(run=cmd_openapi)
     sub.add_parser("import-schema", help="print the directory document's JSON Schema").set_defaults(
         run=cmd_import_schema

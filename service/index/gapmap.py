@@ -267,8 +267,10 @@ def _site(
             continue
         mine = cols["role"][at] == ROLES.index(role)
         r = at[mine]
-        status, reason = _stages(g, r, mine, far, phone, moments, age_arr, crisis, aa_needed, ctx_bit, near_at, role)
-        found, counted = _cells(g, site.site.slug, role, status, reason, present[role])
+        status, reason, moment_of = _stages(
+            g, r, mine, far, phone, moments, age_arr, crisis, aa_needed, ctx_bit, near_at, role
+        )
+        found, counted = _cells(g, site.site.slug, role, (status, reason, moment_of), present[role])
         cells += found
         total += counted
     return cells, total
@@ -287,11 +289,11 @@ def _stages(
     ctx_bit: int,
     near_at: Ints,
     role: PathwayRole,
-) -> tuple[np.ndarray, np.ndarray]:
-    """For one site and step: each (need, age, gender, moment)'s status (index into STATUSES) and gap reason
-    (index into REASONS; -1 where there is an option)."""
+) -> tuple[np.ndarray, np.ndarray, Ints]:
+    """For one site and step: each (need, age, gender, distinct moment)'s status (index into STATUSES) and gap
+    reason (index into REASONS; -1 where there is an option), and which distinct moment each moment is."""
     cols = g.columns
-    n_need, n_age, n_gender, n_moment = len(g.needs), len(ages), len(GENDERS), len(g.moments)
+    n_need, n_age, n_gender = len(g.needs), len(ages), len(GENDERS)
     bits = np.array(g.need_bits, dtype=np.uint64)
     need = ((cols["general"][r] & ctx_bit) != 0)[:, None] | ((cols["needs"][r][:, None] & bits[None, :]) != 0)
     active = need & cols["active"][r][:, None]
@@ -308,7 +310,10 @@ def _stages(
     open_ok, room = moments.open_ok[r], moments.room[r]
     usable = open_ok & room
     reach = usable & ~far[mine][:, None]
-    side = np.concatenate([open_ok, usable, reach, reach & ~phone[r][:, None]], axis=1)
+    stacked = np.concatenate([open_ok, usable, reach, reach & ~phone[r][:, None]], axis=0)  # 4 rows a row
+    distinct, moment_of = _unique_columns(stacked)  # moments alike for these rows are worked out once
+    n_moment = distinct.shape[1]
+    side = np.concatenate(np.split(distinct, 4, axis=0), axis=1)
     any_of = _any_both(flat, side).reshape(n_need, n_age, n_gender, 4, n_moment)
     is_open, has, near, in_person = (any_of[:, :, :, i, :] for i in range(4))
     status = np.where(~has, 3, np.where(~near, 2, np.where(~in_person, 1, 0))).astype(np.int8)
@@ -335,50 +340,46 @@ def _stages(
         )
         outside = meets.any(axis=0)[:, None, None, None]
         reason = np.where((reason == 1) & outside, 0, reason)
-    return status, reason
+    return status, reason, moment_of
 
 
 def _cells(
-    g: Gathered, slug: str, role: PathwayRole, status: np.ndarray, reason: np.ndarray, present: Bools
+    g: Gathered, slug: str, role: PathwayRole, judged: tuple[np.ndarray, np.ndarray, Ints], present: Bools
 ) -> tuple[list[GapCell], int]:
-    """The cells of one site and step: the samples of each age band and time band together."""
-    bands = np.array([TIME_BANDS.index(time_band(m)) for m in g.moments])
+    """The cells of one site and step: the samples of each age band and time band together, counted at once by
+    summing one-hot statuses and reasons over indicator matrices of the bands."""
+    age_of = np.array([b for b, band_ages in enumerate(g.ages.values()) for _ in band_ages])
+    ages_in = np.eye(len(g.ages), dtype=np.float32)[age_of]  # sample age -> its band
+    status, reason, moment_of = judged
+    times_in = np.eye(len(TIME_BANDS), dtype=np.float32)[[TIME_BANDS.index(time_band(m)) for m in g.moments]]
+    times_in = np.eye(status.shape[3], dtype=np.float32)[moment_of].T @ times_in  # distinct moment -> bands
+    channels = np.concatenate(
+        [np.eye(len(STATUSES), dtype=np.float32)[status], np.eye(len(REASONS) + 1, dtype=np.float32)[reason + 1]],
+        axis=-1,
+    )  # need, age, gender, moment, channel
+    tally = np.einsum("nagmc,ab,mt->nbgtc", channels, ages_in, times_in, optimize=True)
+    samples = np.einsum("ab,mt->bt", ages_in, times_in)  # how many samples each band pair has
+    seen = tally[..., : len(STATUSES)] > 0
+    worst = len(STATUSES) - 1 - np.argmax(seen[..., ::-1], axis=-1)
+    band_present = (present.astype(np.float32) @ ages_in) > 0  # need, age band
+    has_moments = times_in.sum(axis=0) > 0
+    shown = band_present[:, :, None, None] & has_moments[None, None, None, :]
+    total = int(np.broadcast_to(shown, worst.shape).sum())
     cells: list[GapCell] = []
-    total = 0
-    start = 0
-    for band_name, band_ages in g.ages.items():
-        sl = slice(start, start + len(band_ages))
-        start += len(band_ages)
-        if not present[:, sl].any():
-            continue
-        for b, tb in enumerate(TIME_BANDS):
-            picked = bands == b
-            if not picked.any():
-                continue
-            st = status[:, sl, :, :][:, :, :, picked]  # need, age, gender, moment
-            rs = reason[:, sl, :, :][:, :, :, picked]
-            worst = st.max(axis=(1, 3))
-            share = (st == 3).mean(axis=(1, 3))
-            tally = np.stack([(rs == k).sum(axis=(1, 3)) for k in range(len(REASONS))], axis=-1)
-            for ni, need in enumerate(g.needs):
-                if not present[ni, sl].any():
-                    continue
-                for gi, gender in enumerate(GENDERS):
-                    total += 1
-                    if worst[ni, gi] == 0:
-                        continue
-                    counts = tally[ni, gi]
-                    cells.append(
-                        GapCell(
-                            site=slug,
-                            step=role,
-                            need=need,
-                            age_band=band_name,
-                            gender=gender,
-                            time_band=tb,
-                            status=STATUSES[int(worst[ni, gi])],
-                            no_option_share=round(float(share[ni, gi]), 3),
-                            reason=REASONS[int(np.argmax(counts))] if counts.any() else None,
-                        )
-                    )
+    bands = tuple(g.ages)
+    for ni, bi, gi, ti in zip(*np.nonzero(shown & (worst > 0)), strict=True):
+        counts = tally[ni, bi, gi, ti, len(STATUSES) + 1 :]
+        cells.append(
+            GapCell(
+                site=slug,
+                step=role,
+                need=g.needs[ni],
+                age_band=bands[bi],
+                gender=GENDERS[gi],
+                time_band=TIME_BANDS[ti],
+                status=STATUSES[int(worst[ni, bi, gi, ti])],
+                no_option_share=round(float(tally[ni, bi, gi, ti, 3] / samples[bi, ti]), 3),
+                reason=REASONS[int(np.argmax(counts))] if counts.any() else None,
+            )
+        )
     return cells, total

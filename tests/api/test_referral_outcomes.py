@@ -253,7 +253,8 @@ async def test_searches_count_the_gaps_they_meet_by_week_area_step_and_reason_an
 async def test_records_past_the_retention_period_are_purged_with_their_history(world: Keys, conn: Connection) -> None:
     await record(world, 2)
     old = await conn.fetchval("select id from referrals limit 1")
-    await conn.execute("update referrals set made_at = date_trunc('hour', now() - interval '25 months') where id = $1", old)
+    older = "update referrals set made_at = date_trunc('hour', now() - interval '25 months') where id = $1"
+    await conn.execute(older, old)
     referrals, _ = await purge(conn, 24)
     assert referrals == 1
     assert await conn.fetchval("select count(*) from referrals") == 1

@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 
-.PHONY: run test lint typecheck openapi import-schema clean install bench bench-search bench-oruk bench-replicas bench-scope chromium
+.PHONY: run test lint typecheck openapi import-schema clean install bench bench-search bench-oruk bench-gaps bench-replicas bench-scope chromium
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -67,6 +67,10 @@ bench-search: $(STAMP)
 ## Two replicas at national scale: write visibility, searches under writes, explain over HTTP (needs DATABASE_URL).
 bench-oruk: $(STAMP)
 	$(BIN)/python bench/bench_oruk.py
+
+## Gap maps at national scale: all 43 forces, 251 custody suites, 50,000 services, one core (no database).
+bench-gaps: $(STAMP)
+	$(BIN)/python bench/bench_gaps.py
 
 bench-replicas: $(STAMP)
 	@command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)

@@ -6,7 +6,7 @@ key still only its own)."""
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 import msgspec
 from litestar import Controller, Response, get
@@ -37,7 +37,6 @@ Month = Annotated[
     str | None, QueryParameter(pattern=r"^[0-9]{4}-(0[1-9]|1[0-2])$", description="A month, YYYY-MM (London).")
 ]
 Area = Annotated[str | None, QueryParameter(pattern=AREA_CODE, description="An area code (a force or a district).")]
-Format = Annotated[Literal["json", "csv"], QueryParameter(name="format", description="json (default) or csv.")]
 MONTHS_SHOWN = 12
 
 
@@ -123,9 +122,7 @@ def names(runtime: Runtime) -> Any:
 
 
 def as_csv(text: str, name: str) -> Response[str]:
-    return Response(
-        text, media_type="text/csv; charset=utf-8", headers={"Content-Disposition": f'attachment; filename="{name}"'}
-    )
+    return Response(text, media_type=CSV, headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
 
 async def outcomes_table(
@@ -167,6 +164,40 @@ async def repeat_table(
     )
 
 
+GapArea = Annotated[str, QueryParameter(pattern=AREA_CODE, description="A force or district code.")]
+TravelMinutes = Annotated[int, QueryParameter(ge=1, le=1440, description="The travel limit in minutes.")]
+WeekFrom = Annotated[dt.datetime | None, QueryParameter(description="Start of the week (default now).")]
+ServiceSlug = Annotated[str | None, QueryParameter(pattern=REFERENCE, description="A service's slug.")]
+CSV = "text/csv; charset=utf-8"
+
+
+async def gap_map(
+    state: State, identity: Identity, area: str, context: Context, travel: int, at: dt.datetime | None
+) -> GapMap:
+    runtime = runtime_of(state)
+    scope(runtime, identity, area)
+    if at is not None and not 2000 <= at.year <= 2100:
+        raise InvalidInput((FieldProblem(field="at", reason="must be between 2000 and 2100"),))
+    when = None if at is None else (at if at.tzinfo else at.replace(tzinfo=dt.UTC))
+    return await runtime.gap_maps.get(runtime.index, area, context, travel, when)
+
+
+async def outcome_report(
+    state: State,
+    conn: Connection,
+    identity: Identity,
+    dims: tuple[Dimension, Dimension],
+    months: tuple[str | None, str | None],
+    area: str | None,
+    service: str | None,
+    context: Context | None,
+) -> OutcomeTable:
+    runtime = runtime_of(state)
+    if dims[0] == dims[1]:
+        raise InvalidInput((FieldProblem(field="columns", reason="must differ from rows"),))
+    return await outcomes_table(runtime, conn, scope(runtime, identity, area), dims, months, service, context)
+
+
 class ReportController(Controller):
     path = "/v1/reports"
     tags = ["reports"]
@@ -182,20 +213,33 @@ class ReportController(Controller):
         from_: Annotated[Month, QueryParameter(name="from")] = None,
         to: Month = None,
         area: Area = None,
-        service: Annotated[str | None, QueryParameter(pattern=REFERENCE, description="A service's slug.")] = None,
+        service: ServiceSlug = None,
         context: FromQuery[Context | None] = None,
-        fmt: Format = "json",
-    ) -> Response[Any]:
+    ) -> OutcomeTable:
         """Referral counts by two of area, district, service, site, month, need, age band, gender, context, outcome."""
-        runtime = runtime_of(state)
-        if rows == columns:
-            raise InvalidInput((FieldProblem(field="columns", reason="must differ from rows"),))
-        table = await outcomes_table(
-            runtime, snapshot_conn, scope(runtime, identity, area), (rows, columns), (from_, to), service, context
+        return await outcome_report(
+            state, snapshot_conn, identity, (rows, columns), (from_, to), area, service, context
         )
-        if fmt == "csv":
-            return as_csv(table_csv(table), f"outcomes-by-{rows}-and-{columns}.csv")
-        return Response(table)
+
+    @get("/outcomes.csv", operation_id="reportOutcomesCsv", media_type=CSV, responses=problem_responses(403, 422))
+    async def outcomes_csv(
+        self,
+        state: State,
+        snapshot_conn: SnapshotConn,
+        identity: Ident,
+        rows: Annotated[Dimension, QueryParameter(description="What the rows are.")] = "area",
+        columns: Annotated[Dimension, QueryParameter(description="What the columns are.")] = "outcome",
+        from_: Annotated[Month, QueryParameter(name="from")] = None,
+        to: Month = None,
+        area: Area = None,
+        service: ServiceSlug = None,
+        context: FromQuery[Context | None] = None,
+    ) -> Response[str]:
+        """The same table as CSV, suppressed counts as [c]."""
+        table = await outcome_report(
+            state, snapshot_conn, identity, (rows, columns), (from_, to), area, service, context
+        )
+        return as_csv(table_csv(table), f"outcomes-by-{rows}-and-{columns}.csv")
 
     @get("/repeat-contact", operation_id="reportRepeatContact", responses=problem_responses(403, 422))
     async def repeat_contact(
@@ -206,34 +250,59 @@ class ReportController(Controller):
         from_: Annotated[Month, QueryParameter(name="from")] = None,
         to: Month = None,
         area: Area = None,
-        fmt: Format = "json",
-    ) -> Response[Any]:
+    ) -> RepeatContactTable:
         """Repeat contact without support: of the referrals flagged as repeat contact, the share not accepted or
         completed, by area and month."""
         runtime = runtime_of(state)
+        return await repeat_table(runtime, snapshot_conn, scope(runtime, identity, area), (from_, to))
+
+    @get(
+        "/repeat-contact.csv",
+        operation_id="reportRepeatContactCsv",
+        media_type=CSV,
+        responses=problem_responses(403, 422),
+    )
+    async def repeat_contact_csv(
+        self,
+        state: State,
+        snapshot_conn: SnapshotConn,
+        identity: Ident,
+        from_: Annotated[Month, QueryParameter(name="from")] = None,
+        to: Month = None,
+        area: Area = None,
+    ) -> Response[str]:
+        """The same table as CSV."""
+        runtime = runtime_of(state)
         table = await repeat_table(runtime, snapshot_conn, scope(runtime, identity, area), (from_, to))
-        return as_csv(repeat_csv(table), "repeat-contact.csv") if fmt == "csv" else Response(table)
+        return as_csv(repeat_csv(table), "repeat-contact.csv")
 
     @get("/gaps", operation_id="reportGaps", responses=problem_responses(403, 422))
     async def gaps(
         self,
         state: State,
         identity: Ident,
-        area: Annotated[str, QueryParameter(pattern=AREA_CODE, description="A force or district code.")],
+        area: GapArea,
         context: FromQuery[Context] = "custody",
-        travel_minutes: Annotated[int, QueryParameter(ge=1, le=1440)] = DEFAULT_TRAVEL_MINUTES,
-        at: Annotated[dt.datetime | None, QueryParameter(description="Start of the week (default now).")] = None,
-        fmt: Format = "json",
-    ) -> Response[Any]:
+        travel_minutes: TravelMinutes = DEFAULT_TRAVEL_MINUTES,
+        at: WeekFrom = None,
+    ) -> GapMap:
         """The gap map of an area: for each site, step, need, age band, gender and time band of the coming week,
         where there is no option, only options beyond the travel limit, or only phone lines, and why."""
-        runtime = runtime_of(state)
-        scope(runtime, identity, area)
-        if at is not None and not 2000 <= at.year <= 2100:
-            raise InvalidInput((FieldProblem(field="at", reason="must be between 2000 and 2100"),))
-        when = None if at is None else (at if at.tzinfo else at.replace(tzinfo=dt.UTC))
-        found: GapMap = await runtime.gap_maps.get(runtime.index, area, context, travel_minutes, when)
-        return as_csv(gap_csv(found), f"gaps-{area}-{context}.csv") if fmt == "csv" else Response(found)
+        return await gap_map(state, identity, area, context, travel_minutes, at)
+
+    @get("/gaps.csv", operation_id="reportGapsCsv", media_type=CSV, responses=problem_responses(403, 422))
+    async def gaps_csv(
+        self,
+        state: State,
+        identity: Ident,
+        area: GapArea,
+        context: FromQuery[Context] = "custody",
+        travel_minutes: TravelMinutes = DEFAULT_TRAVEL_MINUTES,
+        at: WeekFrom = None,
+    ) -> Response[str]:
+        """The gap map's cells that are not covered, as CSV."""
+        found = await gap_map(state, identity, area, context, travel_minutes, at)
+        return as_csv(gap_csv(found), f"gaps-{area}-{context}.csv")
 
     @get("/demand", operation_id="reportDemand", responses=problem_responses(403, 422))
     async def demand(

@@ -196,7 +196,7 @@ async def test_reports_suppress_counts_from_1_to_4_in_json_and_csv_and_analysts_
     assert table["totals"]["total"] == 10
     flat = [v for row in [*table["rows"], table["totals"]] for v in [*row["cells"], row["total"]]]
     assert not any(v is not None and 1 <= v <= 4 for v in flat)
-    csv = await c.get("/v1/reports/outcomes?rows=age_band&columns=gender&format=csv", headers=world.h("analyst"))
+    csv = await c.get("/v1/reports/outcomes.csv?rows=age_band&columns=gender", headers=world.h("analyst"))
     assert csv.headers["content-type"].startswith("text/csv") and "[c]" in csv.text
     refused(await c.get(f"/v1/reports/outcomes?area={BEDFORDSHIRE}", headers=world.h("analyst")), 403)
     refused(await c.get("/v1/reports/outcomes", headers=world.h("reader")), 403)
@@ -226,7 +226,7 @@ async def test_the_gap_map_of_an_area_names_empty_steps_with_their_reasons(world
     assert gaps["cells"] and {cell["status"] for cell in gaps["cells"]} <= {"no_option", "beyond_travel", "phone_only"}
     assert all(cell["reason"] for cell in gaps["cells"] if cell["status"] == "no_option")
     assert sum(gaps["by_status"].values()) == gaps["cells_total"]
-    csv = await c.get(f"/v1/reports/gaps?area={HULL}&format=csv", headers=world.h("analyst"))
+    csv = await c.get(f"/v1/reports/gaps.csv?area={HULL}", headers=world.h("analyst"))
     assert csv.text.startswith("site,step,need")
     refused(await c.get(f"/v1/reports/gaps?area={BEDFORDSHIRE}", headers=world.h("analyst")), 403)
     assert_problem(await c.get("/v1/reports/gaps?area=NOWHERE", headers=world.h("admin")), 422, "area")

@@ -30,7 +30,8 @@ install: $(STAMP) $(NODE_STAMP)
 
 ## Serve the API on http://$${PATHWAYS_HOST:-127.0.0.1}:$${PATHWAYS_PORT:-8000}, with the demo directory on first start.
 run: $(STAMP) $(NODE_STAMP)
-	PATHWAYS_PAGES_FOR_STAFF=$${PATHWAYS_PAGES_FOR_STAFF:-true} $(BIN)/pathways serve
+	PATHWAYS_PAGES_FOR_STAFF=$${PATHWAYS_PAGES_FOR_STAFF:-true} PATHWAYS_REPORTS_ACCESS=$${PATHWAYS_REPORTS_ACCESS:-open} \
+		$(BIN)/pathways serve
 
 ## The whole suite: lint, types, and the tests against real PostgreSQL.
 test: $(STAMP) $(NODE_STAMP) chromium

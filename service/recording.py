@@ -4,7 +4,9 @@ the hour. The API and the page's "Record referral" both come through here."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import uuid
 
 from service.domain.errors import FieldProblem, InvalidInput
 from service.domain.model import Service
@@ -21,6 +23,7 @@ from service.domain.outcomes import (
 from service.domain.routing import SiteOrigin
 from service.domain.schedule import LONDON
 from service.domain.validation import EARLIEST
+from service.index.columns import unknown_codes
 from service.index.engine import DirectoryIndex
 from service.index.places import Resolution
 from service.search import Geocoder, resolve_origin
@@ -32,7 +35,9 @@ FUTURE_SLACK = dt.timedelta(minutes=10)
 def find_service(index: DirectoryIndex, key: str) -> Service:
     service = index.by_slug.get(key)
     if service is None:
-        service = next((s for s in index.services if s is not None and str(s.id) == key), None)
+        with contextlib.suppress(ValueError):
+            row = index.row_of.get(uuid.UUID(key))
+            service = None if row is None else index.services[row]
     if service is None:
         raise InvalidInput((FieldProblem(field="service", reason=f"unknown service {key!r}"),))
     return service
@@ -77,7 +82,9 @@ async def new_record(
             raise InvalidInput(tuple(FieldProblem(field=m, reason="required (or give search)") for m in missing))
         assert body.origin is not None and body.context is not None and body.person is not None
         origin, context, person, at, prefix = body.origin, body.context, body.person, body.at, ""
-    _check_codes(index, person, prefix + "person")
+    problems = unknown_codes(index.vocab, person.needs, person.circumstances, prefix + "person")
+    if problems:
+        raise InvalidInput(tuple(problems))
     when = _when(at, now, "search.at" if body.search is not None and body.search.at else "at")
     match origin:
         case AreaOrigin():
@@ -101,20 +108,6 @@ async def new_record(
         circumstances=person.circumstances,
         repeat_contact=body.repeat_contact,
     )
-
-
-def _check_codes(index: DirectoryIndex, person: BandedPerson, field: str) -> None:
-    problems = [
-        FieldProblem(field=f"{field}.needs[{i}]", reason=f"unknown need {code!r}")
-        for i, code in enumerate(person.needs)
-        if code not in index.vocab.need_bits
-    ] + [
-        FieldProblem(field=f"{field}.circumstances[{i}]", reason=f"unknown circumstance {code!r}")
-        for i, code in enumerate(person.circumstances)
-        if code not in index.vocab.circ_bits
-    ]
-    if problems:
-        raise InvalidInput(tuple(problems))
 
 
 def _when(at: dt.datetime | None, now: dt.datetime, field: str) -> dt.datetime:

@@ -17,6 +17,7 @@ from typing import Any, get_args
 import numpy as np
 from numpy.typing import NDArray
 
+from service.domain.errors import FieldProblem
 from service.domain.model import Service, Taxonomies
 from service.domain.pathway import ROLES, role_of
 from service.domain.routing import (
@@ -73,6 +74,21 @@ class Vocabulary:
             need_labels={t.code: t.label for t in vocab.needs.terms},
             area_kinds=area_kinds,
         )
+
+
+def unknown_codes(
+    vocab: Vocabulary, needs: Sequence[str], circumstances: Sequence[str], field: str = "person"
+) -> list[FieldProblem]:
+    """Each need or circumstance code the vocabulary does not hold, named as `{field}.needs[i]` and so on."""
+    return [
+        FieldProblem(field=f"{field}.needs[{i}]", reason=f"unknown need {code!r}")
+        for i, code in enumerate(needs)
+        if code not in vocab.need_bits
+    ] + [
+        FieldProblem(field=f"{field}.circumstances[{i}]", reason=f"unknown circumstance {code!r}")
+        for i, code in enumerate(circumstances)
+        if code not in vocab.circ_bits
+    ]
 
 
 def until_epoch(service: Service) -> float:

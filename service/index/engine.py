@@ -24,7 +24,7 @@ import numpy as np
 from service.domain import reasons
 from service.domain.answer import Fallback, PathwayStep, ReferralAnswer, ResolvedOrigin
 from service.domain.appropriate_adult import appropriate_adult_required
-from service.domain.errors import FieldProblem, InvalidInput
+from service.domain.errors import InvalidInput
 from service.domain.model import Area, Service, Site, Taxonomies
 from service.domain.near import NEAR_MISS_MINUTES
 from service.domain.pathway import ROLES, step_notes, steps_for
@@ -43,6 +43,7 @@ from service.index.columns import (
     SlugOrder,
     Vocabulary,
     bits,
+    unknown_codes,
 )
 from service.index.columns import column_values as columns_of
 from service.index.explain import explain
@@ -191,15 +192,7 @@ class DirectoryIndex:
 
     def query(self, person: Person, context: Context, at: dt.datetime, max_travel_minutes: int | None = None) -> Query:
         """The search as the masks read it. The person's codes are checked here, once per search."""
-        unknown = [
-            FieldProblem(field=f"person.needs[{i}]", reason=f"unknown need {code!r}")
-            for i, code in enumerate(person.needs)
-            if code not in self.vocab.need_bits
-        ] + [
-            FieldProblem(field=f"person.circumstances[{i}]", reason=f"unknown circumstance {code!r}")
-            for i, code in enumerate(person.circumstances)
-            if code not in self.vocab.circ_bits
-        ]
+        unknown = unknown_codes(self.vocab, person.needs, person.circumstances)
         if unknown:
             raise InvalidInput(tuple(unknown))
         return Query(

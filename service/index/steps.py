@@ -82,8 +82,10 @@ def gaps(
                 if "FULL" in tallies:
                     full = f.idx[(f.bits & np.uint16(BIT["has_capacity"])) != 0]
                     room[role] = min(room[role], float(np.min(c.capacity_until[full], initial=math.inf)))
-        near = funnel_reason(failed) is None and _near(candidates, where, q, role)
-        main[role] = funnel_reason(failed) or ("OUTSIDE_CATCHMENT" if near else "NO_SERVICE")
+        reason = funnel_reason(failed)
+        if reason is None:
+            reason = "OUTSIDE_CATCHMENT" if _near(candidates, where, q, role) else "NO_SERVICE"
+        main[role] = reason
     return {
         role: Gap(
             code="NONE_CAN_TAKE" if serving[role] else "NONE_SERVE_HERE",

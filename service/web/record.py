@@ -10,25 +10,25 @@ from typing import Any
 import msgspec
 from litestar import Request, post
 from litestar.datastructures import State
+from litestar.di import NamedDependency
 from litestar.response import Template
 
-from service.domain.access import Forbidden, Identity, Unauthorised, may_record_referral
+from service.domain.access import Forbidden, Unauthorised, may_record_referral
 from service.domain.answer import ReferralAnswer
 from service.domain.errors import InvalidInput
 from service.domain.outcomes import AGE_BAND_WORDS, NewReferral, age_band
-from service.http.access import identity_of
-from service.http.deps import Actor, Conn
 from service.recording import new_record
 from service.runtime import runtime_of
 from service.store import referrals as store
+from service.store.db import Connection
+from service.web.results import identity_in
 
 RECORDERS = frozenset({"referrer", "editor", "admin"})
 
 
 def form_for(request: Request[Any, Any, Any], answer: ReferralAnswer | None, params: dict[str, Any]) -> dict[str, Any]:
     """What each option's form carries besides the service; empty when this user may not record."""
-    identity: Identity | None = request.scope.get("state", {}).get("identity")
-    if answer is None or identity is None or identity.role not in RECORDERS:
+    if answer is None or identity_in(request).role not in RECORDERS:
         return {}
     try:
         band = age_band(float(params["age"]))
@@ -51,7 +51,9 @@ def form_for(request: Request[Any, Any, Any], answer: ReferralAnswer | None, par
 
 
 @post("/referrals/record", include_in_schema=False, status_code=200)
-async def record_referral(request: Request[Any, Any, Any], state: State, conn: Conn, actor: Actor) -> Template:
+async def record_referral(
+    request: Request[Any, Any, Any], state: State, conn: NamedDependency[Connection], actor: NamedDependency[str]
+) -> Template:
     """Record a referral from the lookup page, and say so."""
     runtime = runtime_of(state)
     form = await request.form()
@@ -75,7 +77,7 @@ async def record_referral(request: Request[Any, Any, Any], state: State, conn: C
     try:
         referral = msgspec.convert(body, NewReferral)
         record = await new_record(runtime.index, referral, runtime.geocoder, dt.datetime.now(dt.UTC))
-        may_record_referral(await identity_of(request), record.placed.areas)
+        may_record_referral(identity_in(request), record.placed.areas)
     except (msgspec.ValidationError, InvalidInput, Forbidden, Unauthorised) as e:
         status = 403 if isinstance(e, Forbidden) else 401 if isinstance(e, Unauthorised) else 422
         return Template(template_name="recorded.html", context={"error": str(e)}, status_code=status)

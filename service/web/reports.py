@@ -8,6 +8,7 @@ from typing import Any
 
 from litestar import Controller, Request, get
 from litestar.datastructures import State
+from litestar.di import NamedDependency
 from litestar.params import FromQuery
 from litestar.response import Template
 
@@ -16,11 +17,11 @@ from service.domain.gapmap import DEFAULT_TRAVEL_MINUTES, REASON_WORDS, GapMap
 from service.domain.pathway import ROLES
 from service.domain.reports import OutcomeTable
 from service.domain.types import Context
-from service.http.access import identity_of
-from service.http.deps import SnapshotConn
-from service.http.reports import outcomes_table
+from service.reports import outcomes_table
 from service.runtime import Runtime, runtime_of
+from service.store.db import Connection
 from service.web import svgmap
+from service.web.results import identity_in
 
 CONTEXTS: tuple[Context, ...] = ("custody", "street", "court", "community")
 STEP_WORDS = {
@@ -121,7 +122,7 @@ class ReportPageController(Controller):
         self,
         request: Request[Any, Any, Any],
         state: State,
-        snapshot_conn: SnapshotConn,
+        snapshot_conn: NamedDependency[Connection],
         area: FromQuery[str | None] = None,
         context: FromQuery[str | None] = None,
     ) -> Template:
@@ -129,7 +130,7 @@ class ReportPageController(Controller):
         runtime = runtime_of(state)
         index = runtime.index
         try:
-            allowed = report_scope(await identity_of(request), runtime.settings.reports_access == "open")
+            allowed = report_scope(identity_in(request), runtime.settings.reports_access == "open")
         except (Unauthorised, Forbidden) as e:
             status = 401 if isinstance(e, Unauthorised) else 403
             return Template(template_name="reports_denied.html", context={"why": str(e)}, status_code=status)

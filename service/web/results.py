@@ -8,18 +8,23 @@ from typing import Any
 
 from litestar import Request
 
-from service.domain.access import Identity
+from service.domain.access import ANONYMOUS, Identity
 from service.domain.answer import Excluded, ReferralAnswer
 from service.domain.pathway import role_of
 from service.index.engine import DirectoryIndex
 from service.settings import Settings
 
 
+def identity_in(request: Request[Any, Any, Any]) -> Identity:
+    """The identity the app's authentication resolved for this request (the pages sit behind the read guard, which
+    raises a bad credential's error first); anonymous when none was given."""
+    return request.scope.get("state", {}).get("identity") or ANONYMOUS
+
+
 def for_staff(request: Request[Any, Any, Any], settings: Settings) -> bool:
     """Whether the lookup page may show professionals-only numbers: a deployment for staff, or a key holder (the
     identity the app's authentication resolved for this request; the pages sit behind the read guard)."""
-    identity: Identity | None = request.scope.get("state", {}).get("identity")
-    return settings.pages_for_staff or (identity is not None and identity.kind != "anonymous")
+    return settings.pages_for_staff or identity_in(request).kind != "anonymous"
 
 
 AVAILABILITY = frozenset({"FULL", "CLOSED_NOW", "CLOSED_IN_WINDOW", "OUTSIDE_CATCHMENT", "TOO_FAR"})

@@ -201,6 +201,7 @@ async def test_reports_suppress_counts_from_1_to_4_in_json_and_csv_and_analysts_
     refused(await c.get(f"/v1/reports/outcomes?area={BEDFORDSHIRE}", headers=world.h("analyst")), 403)
     refused(await c.get("/v1/reports/outcomes", headers=world.h("reader")), 403)
     refused(await c.get("/v1/reports/outcomes"), 401)
+    assert_problem(await c.get("/v1/reports/outcomes?from=2026-12&to=2026-01", headers=world.h("admin")), 422, "from")
     everywhere = (await c.get("/v1/reports/outcomes?rows=area", headers=world.h("admin"))).json()
     assert {row["key"] for row in everywhere["rows"]} == {HULL, BEDFORDSHIRE}
 

@@ -6,12 +6,15 @@ RUN npm ci --omit=dev --no-audit --no-fund
 
 FROM python:3.11-slim
 WORKDIR /app
+# Every dependency from the lock, pinned and hash-checked; then the project itself, resolving nothing.
+COPY requirements.lock ./
+RUN pip install --no-cache-dir --require-hashes --no-deps -r requirements.lock
 COPY pyproject.toml README.md ./
 COPY service ./service
 COPY schema ./schema
 COPY geodata ./geodata
 COPY --from=assets /build/node_modules/govuk-frontend/dist/govuk /app/govuk-frontend
-RUN pip install --no-cache-dir -e .
+RUN pip install --no-cache-dir --no-deps --no-build-isolation -e .
 ENV PATHWAYS_WEB_ASSETS_DIR=/app/govuk-frontend
 RUN useradd --system pathways
 USER pathways

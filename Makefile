@@ -2,16 +2,23 @@
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
+STAMP := $(VENV)/.installed-$(shell cat pyproject.toml requirements-dev.lock | cksum | cut -d' ' -f1)
+LOCK = $(BIN)/uv pip compile pyproject.toml - --generate-hashes --universal --python-version 3.11 \
+	--custom-compile-command "make lock" --quiet
 
-.PHONY: run test lint typecheck openapi import-schema clean install bench bench-search bench-oruk bench-gaps bench-replicas bench-scope chromium
-
-$(STAMP): pyproject.toml
+# Installs come from the lock (every package pinned, with its hashes); the project itself is then added without
+# resolving anything. `make lock` refreshes the lock after pyproject.toml changes.
+$(STAMP): pyproject.toml requirements-dev.lock
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --require-hashes --no-deps -r requirements-dev.lock
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
 	@rm -f $(VENV)/.installed-*
 	@touch $@
+
+## Refresh the locks from pyproject.toml: requirements-dev.lock (make, CI) and requirements.lock (the image's).
+lock: $(STAMP)
+	echo 'setuptools>=68' | $(LOCK) --extra dev -o requirements-dev.lock --upgrade
+	echo 'setuptools>=68' | $(LOCK) -c requirements-dev.lock -o requirements.lock
 
 NODE_STAMP := node_modules/.installed-$(shell cksum package-lock.json | cut -d' ' -f1)
 

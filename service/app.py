@@ -26,6 +26,7 @@ from litestar.stores.redis import RedisStore
 from litestar.template.config import TemplateConfig
 from redis.asyncio import Redis
 
+from service.answered import AnswerCache
 from service.demand import DemandCounter
 from service.gaps import GapMaps
 from service.http.access import READ, Identities, authenticate
@@ -46,6 +47,7 @@ from service.http.hardening import (
 )
 from service.http.health import live, ready
 from service.http.keys import KeyController
+from service.http.metrics import admin_metrics, open_metrics
 from service.http.open_reads import open_reads
 from service.http.openapi import finish_openapi
 from service.http.openreferral import OpenReferralController
@@ -59,6 +61,7 @@ from service.http.sites import SiteController
 from service.index.engine import IndexConfig
 from service.index.keeper import IndexKeeper
 from service.index.published import Published
+from service.logs import formatters
 from service.retention import add_synthetic_outcomes, keep_retention
 from service.runtime import Runtime
 from service.search import make_geocoder
@@ -68,6 +71,7 @@ from service.store.db import open_database
 from service.store.demo import load_demo_if_empty
 from service.store.migrate import migrate
 from service.store.taxonomy import current_taxonomies
+from service.telemetry import Telemetry, instrumented
 from service.web.pages import PageController
 from service.web.record import record_referral
 from service.web.reports import ReportPageController
@@ -80,6 +84,7 @@ WEB_STATIC = Path(__file__).parent / "web" / "static"
 
 def create_app(settings: Settings, extra_handlers: Sequence[Any] = ()) -> Litestar:
     """The app. `extra_handlers` are mounted beside the product's routes (the search benchmark adds its own)."""
+    telemetry = Telemetry()
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
@@ -100,7 +105,7 @@ def create_app(settings: Settings, extra_handlers: Sequence[Any] = ()) -> Litest
                 near_miss_minutes=settings.near_miss_minutes,
                 transition_window_months=settings.transition_window_months,
             )
-            keeper = IndexKeeper(db, vocab, config)
+            keeper = IndexKeeper(db, vocab, config, events=telemetry)
             await keeper.start()
             identities = Identities(db, settings, app.stores.get("rate_limit"))
             identities.start()
@@ -118,7 +123,10 @@ def create_app(settings: Settings, extra_handlers: Sequence[Any] = ()) -> Litest
                 published=Published(vocab),
                 demand=demand,
                 gap_maps=GapMaps(),
+                telemetry=telemetry,
+                answers=AnswerCache(settings.answer_cache_seconds),
             )
+            telemetry.runtime = app.state.runtime
             if report is not None and settings.synthetic_outcomes:
                 made = await add_synthetic_outcomes(db, keeper.index, settings.synthetic_outcomes)
                 log.info("added %d synthetic outcome records to the demo (marked synthetic)", made)
@@ -134,12 +142,15 @@ def create_app(settings: Settings, extra_handlers: Sequence[Any] = ()) -> Litest
                 await demand.stop()
                 await identities.stop()
                 await keeper.stop()
+                telemetry.runtime = None
                 store = app.stores.get("rate_limit")
                 if isinstance(store, FallbackStore):
                     await store.close()
 
     swagger_dir = Path(swagger_ui_bundle.swagger_ui_path)
     extra: list[Any] = list(extra_handlers)
+    if settings.metrics_access != "off":
+        extra.append(open_metrics if settings.metrics_access == "open" else admin_metrics)
     govuk = Path(settings.web_assets_dir)
     if (govuk / "govuk-frontend.min.css").is_file():
         # GOV.UK Frontend from npm (make installs it); its CSS refers to /assets/fonts and /assets/images.
@@ -207,6 +218,7 @@ def create_app(settings: Settings, extra_handlers: Sequence[Any] = ()) -> Litest
         ),
         logging_config=LoggingConfig(
             root={"level": settings.log_level, "handlers": ["queue_listener"]},
+            formatters=formatters(settings.log_format),
             # asyncpg's pool logs a traceback each time it retries its minimum size during an outage; the service
             # says once that the database is down, and once that it is back.
             loggers={"pgserver": {"level": "WARNING"}, "asyncpg.pool": {"level": "ERROR"}},
@@ -215,7 +227,9 @@ def create_app(settings: Settings, extra_handlers: Sequence[Any] = ()) -> Litest
         ),
     )
     finish_openapi(app.openapi_schema)
-    app.asgi_handler = open_reads(app.asgi_handler, settings.read_access == "open")
+    app.asgi_handler = instrumented(
+        open_reads(app.asgi_handler, settings.read_access == "open"), telemetry, settings.request_log
+    )
     return app
 
 
@@ -226,7 +240,7 @@ def _rate_limit(settings: Settings) -> list[Any]:
     config = RateLimitConfig(
         rate_limit=("minute", settings.rate_limit_per_minute),
         identifier_for_request=rate_limit_identity,
-        exclude=["/health", "/static", "/govuk", "/assets", "/schema"],
+        exclude=["/health", "/static", "/govuk", "/assets", "/schema", "/metrics"],
     )
     return [config.middleware]
 

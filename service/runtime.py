@@ -3,14 +3,18 @@ by handlers through `runtime_of`."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from service.answered import AnswerCache, Answered
+from service.domain.answer import ReferralAnswer
 from service.domain.model import Taxonomies
+from service.domain.routing import ReferralRequest
 from service.index.engine import DirectoryIndex
 from service.index.keeper import IndexKeeper
 from service.index.published import Published
-from service.search import Geocoder
+from service.search import Geocoder, find
 from service.settings import Settings
 from service.store.areas import Territories
 from service.store.db import Database
@@ -20,6 +24,7 @@ if TYPE_CHECKING:
     from service.gaps import GapMaps
     from service.http.access import Identities
     from service.http.outage import Outage
+    from service.telemetry import Telemetry
 
 
 @dataclass(frozen=True)
@@ -35,6 +40,28 @@ class Runtime:
     published: Published
     demand: DemandCounter
     gap_maps: GapMaps
+    telemetry: Telemetry
+    answers: AnswerCache = field(default_factory=lambda: AnswerCache(0))
+    """Repeats of a search within a second (PATHWAYS_ANSWER_CACHE_SECONDS)."""
+
+    async def search(self, request: ReferralRequest) -> Answered:
+        """One search, as every route and page makes it: timed by context, counted as demand, and taken from the
+        answers of the last second when the same request was answered then by the same index (service/answered.py)."""
+        started = time.perf_counter()
+        index = self.index
+        found = self.answers.lookup(index, request)
+        if found is None:
+            found = self.answers.keep(index, request, await find(index, request, self.geocoder))
+        self.telemetry.searched(request.context, time.perf_counter() - started)
+        self.demand.count(found.answer)
+        return found
+
+    async def find(self, request: ReferralRequest) -> ReferralAnswer:
+        return (await self.search(request)).answer
+
+    async def find_json(self, request: ReferralRequest, public: bool) -> bytes:
+        """The answer encoded as JSON, for the public (no professionals-only numbers) or for a key holder."""
+        return (await self.search(request)).encoded(public)
 
     @property
     def index(self) -> DirectoryIndex:

@@ -39,6 +39,16 @@ class Settings(Struct, frozen=True, kw_only=True):
     db_lock_timeout: int = 3
     """Seconds a write waits for a row another transaction holds (an import, say) before giving up with 503."""
     log_level: str = "INFO"
+    answer_cache_seconds: int = 1
+    """The same search repeated within this many seconds (the same whole second, at 1) gets the answer already
+    made, unless the directory changed meanwhile; 0 makes every search afresh."""
+    log_format: str = "json"
+    """json: one JSON object a line (production, log shippers); text: plain lines for a terminal."""
+    request_log: bool = True
+    """One line per request: method, route template, status, duration. Never the query string or a body."""
+    metrics_access: str = "open"
+    """open: /metrics for anyone who can reach the replica (keep it off the public proxy, as deploy/haproxy.cfg does);
+    key: an admin key; off: no /metrics."""
     detention_window_hours: int = 24
     kind_cap: int = 3
     near_miss_minutes: int = NEAR_MISS_MINUTES
@@ -104,6 +114,12 @@ class Settings(Struct, frozen=True, kw_only=True):
             raise SettingsError(
                 f"PATHWAYS_REFERRAL_RETENTION_MONTHS={settings.referral_retention_months}: expected 1 to 120"
             )
+        if settings.answer_cache_seconds > 10:
+            raise SettingsError(f"PATHWAYS_ANSWER_CACHE_SECONDS={settings.answer_cache_seconds}: expected 0 to 10")
+        if settings.log_format not in ("json", "text"):
+            raise SettingsError(f"PATHWAYS_LOG_FORMAT={settings.log_format!r}: expected json or text")
+        if settings.metrics_access not in ("open", "key", "off"):
+            raise SettingsError(f"PATHWAYS_METRICS_ACCESS={settings.metrics_access!r}: expected open, key or off")
         if settings.read_access not in ("open", "key"):
             raise SettingsError(f"PATHWAYS_READ_ACCESS={settings.read_access!r}: expected open or key")
         return settings
@@ -126,6 +142,10 @@ ENV: dict[str, str] = {
     "PATHWAYS_DB_TIMEOUT_SECONDS": "db_timeout",
     "PATHWAYS_DB_LOCK_TIMEOUT_SECONDS": "db_lock_timeout",
     "PATHWAYS_LOG_LEVEL": "log_level",
+    "PATHWAYS_ANSWER_CACHE_SECONDS": "answer_cache_seconds",
+    "PATHWAYS_LOG_FORMAT": "log_format",
+    "PATHWAYS_REQUEST_LOG": "request_log",
+    "PATHWAYS_METRICS_ACCESS": "metrics_access",
     "PATHWAYS_DETENTION_WINDOW_HOURS": "detention_window_hours",
     "PATHWAYS_KIND_CAP": "kind_cap",
     "PATHWAYS_NEAR_MISS_MINUTES": "near_miss_minutes",
@@ -154,7 +174,12 @@ ENV: dict[str, str] = {
 
 MAX_NEAR_MISS_MINUTES = 240
 """Four hours' travel is as far as a near miss could mean anything (and bounds the grid cells examined)."""
-ZERO_ALLOWED = {"PATHWAYS_RATE_LIMIT_PER_MINUTE", "PATHWAYS_AUTH_FAILURES_PER_MINUTE", "PATHWAYS_SYNTHETIC_OUTCOMES"}
+ZERO_ALLOWED = {
+    "PATHWAYS_ANSWER_CACHE_SECONDS",
+    "PATHWAYS_RATE_LIMIT_PER_MINUTE",
+    "PATHWAYS_AUTH_FAILURES_PER_MINUTE",
+    "PATHWAYS_SYNTHETIC_OUTCOMES",
+}
 """0 switches the limit off."""
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off"}

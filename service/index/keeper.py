@@ -17,8 +17,10 @@ import datetime as dt
 import gc
 import logging
 import sys
+import time
 import uuid
 from collections.abc import Iterator
+from typing import Protocol
 
 from service.domain.model import Taxonomies
 from service.index.engine import DirectoryIndex, IndexConfig, Prepared
@@ -60,9 +62,34 @@ def _gentle() -> Iterator[None]:
             gc.enable()
 
 
+class KeeperEvents(Protocol):
+    """What the keeper reports as it works (service/telemetry.py turns these into metrics)."""
+
+    def rebuilt(self, seconds: float) -> None: ...
+
+    def caught_up(self, lag_seconds: float) -> None: ...
+
+
+class _Unwatched:
+    def rebuilt(self, seconds: float) -> None:
+        pass
+
+    def caught_up(self, lag_seconds: float) -> None:
+        pass
+
+
 class IndexKeeper:
-    def __init__(self, db: Database, vocab: Taxonomies, config: IndexConfig) -> None:
+    def __init__(
+        self, db: Database, vocab: Taxonomies, config: IndexConfig, events: KeeperEvents | None = None
+    ) -> None:
         self.db, self.vocab, self.config = db, vocab, config
+        self.events: KeeperEvents = events or _Unwatched()
+        self.built_at = 0.0
+        """Wall-clock time of the last whole rebuild."""
+        self.current_at = 0.0
+        """Wall-clock time the index was last known to match the database (a rebuild, a change applied, a check)."""
+        self._oldest_notice = 0.0
+        """When the oldest change not yet served was logged in the database (0: none waiting)."""
         self.index: DirectoryIndex | None = None
         self._failing: str | None = None
         """The failure being suffered, logged once with its traceback; cleared (and said) on the next success."""
@@ -93,9 +120,14 @@ class IndexKeeper:
     async def rebuild(self) -> None:
         """The whole index from one snapshot, read, decoded and built in a thread, then swapped in."""
         self._whole = False
+        started, waiting = time.perf_counter(), self._oldest_notice
         index = await asyncio.to_thread(self._build)
         self.index = index
         self.rebuilds += 1
+        self.events.rebuilt(time.perf_counter() - started)
+        self.built_at = self.current_at = time.time()
+        if waiting and waiting == self._oldest_notice:  # nothing arrived meanwhile: everything waiting is served
+            self._served(waiting)
 
     def _build(self) -> DirectoryIndex:
         """Runs in a worker thread: the snapshot is read on an event loop of the thread's own."""
@@ -127,8 +159,8 @@ class IndexKeeper:
         thread, written in place on the loop."""
         index = self.index
         assert index is not None
-        ids, version = self._pending, self._pending_version
-        self._pending, self._pending_version = set(), 0
+        ids, version, waiting = self._pending, self._pending_version, self._oldest_notice
+        self._pending, self._pending_version, self._oldest_notice = set(), 0, 0.0
         if len(ids) > LARGEST_INCREMENT:
             await self.rebuild()
             return
@@ -138,6 +170,13 @@ class IndexKeeper:
         if self.index is index:  # a rebuild swapped in meanwhile: it has read these services itself
             index.apply(prepared)
             self.increments += 1
+        self.current_at = time.time()
+        if waiting:
+            self.events.caught_up(self.current_at - waiting)
+
+    def _served(self, waiting: float) -> None:
+        self._oldest_notice = 0.0
+        self.events.caught_up(time.time() - waiting)
 
     def _prepare(
         self, index: DirectoryIndex, rows: list[service_store.StoredText], ids: set[uuid.UUID], version: int
@@ -156,6 +195,8 @@ class IndexKeeper:
             self._whole = True  # notices sent while the listener was away are lost
 
     def _notified(self, notice: Notice) -> None:
+        if notice.at and (not self._oldest_notice or notice.at < self._oldest_notice):
+            self._oldest_notice = notice.at
         if notice.entity == "service":
             try:
                 self._pending.add(uuid.UUID(notice.key))
@@ -188,6 +229,8 @@ class IndexKeeper:
                     await self._listen()
                     if await self._stale():
                         self._whole = True
+                    else:
+                        self.current_at = time.time()
                 if self._whole:
                     await self.rebuild()
                 if self._pending:

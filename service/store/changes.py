@@ -66,6 +66,9 @@ class Notice(msgspec.Struct, frozen=True):
     entity: str
     key: str
     version: int
+    at: float = 0.0
+    """When the change was logged, in seconds since the epoch (the database's clock): the feed's lag is measured
+    from it. Absent from notices sent before migration 0009."""
 
 
 class Listener:

@@ -33,7 +33,7 @@ from service.domain.schedule import LONDON
 from service.domain.types import REFERENCE
 from service.index.engine import DirectoryIndex
 from service.runtime import runtime_of
-from service.search import find, query_field, search_query
+from service.search import query_field, search_query
 from service.store import services as service_store
 from service.store.db import Connection
 from service.web import record, results, svgmap, words
@@ -153,8 +153,7 @@ async def _lookup(
         if not errors:
             try:
                 query = search_query({"context": "custody", **given, "explain": "true"})
-                answer = await find(index, query.request(), runtime.geocoder)
-                runtime.demand.count(answer)
+                answer = await runtime.find(query.request())
             except InvalidInput as e:
                 errors = in_words([FieldProblem(field=query_field(p.field), reason=p.reason) for p in e.problems])
     if answer is not None and (template == "embed.html" or not results.for_staff(request, runtime.settings)):

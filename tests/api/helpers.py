@@ -6,13 +6,14 @@ import contextlib
 import copy
 import json
 import logging
-import traceback
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
+
+from service.logs import JsonFormatter
 
 PROBLEM_JSON = "application/problem+json"
 
@@ -92,12 +93,7 @@ def captured_logs(caplog: pytest.LogCaptureFixture, level: int = logging.DEBUG) 
 
 
 def server_side(caplog: pytest.LogCaptureFixture) -> str:
-    """Everything the service logged, with tracebacks (the test client's own request lines left out)."""
-    lines = []
-    for record in caplog.records:
-        if record.name.startswith(("httpx", "httpcore")):
-            continue
-        lines.append(record.getMessage())
-        if record.exc_info:
-            lines.append("".join(traceback.format_exception(*record.exc_info)))
-    return "\n".join(lines)
+    """Everything the service logged, as its JSON log lines (message, structured fields and tracebacks), the test
+    client's own request lines left out."""
+    formatter = JsonFormatter()
+    return "\n".join(formatter.format(r) for r in caplog.records if not r.name.startswith(("httpx", "httpcore")))

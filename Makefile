@@ -2,6 +2,9 @@
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
+
+.PHONY: run test lint typecheck openapi import-schema clean install lock haproxy cluster cluster-stop chromium \
+	bench bench-search bench-oruk bench-gaps bench-replicas bench-scope bench-cluster bench-postgis
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml requirements-dev.lock | cksum | cut -d' ' -f1)
 LOCK = $(BIN)/uv pip compile pyproject.toml - --generate-hashes --universal --python-version 3.11 \
 	--custom-compile-command "make lock" --quiet
@@ -40,15 +43,27 @@ run: $(STAMP) $(NODE_STAMP)
 	PATHWAYS_PAGES_FOR_STAFF=$${PATHWAYS_PAGES_FOR_STAFF:-true} PATHWAYS_REPORTS_ACCESS=$${PATHWAYS_REPORTS_ACCESS:-open} \
 		$(BIN)/pathways serve
 
+# HAProxy from Debian's packages, for make cluster and the cluster test (root can install it; otherwise that test skips).
+haproxy:
+	@command -v haproxy >/dev/null 2>&1 || test -x /usr/sbin/haproxy || (apt-get update -qq && apt-get install -y -qq haproxy >/dev/null) \
+		|| echo "could not install haproxy: the cluster test will be skipped"
+
+## Three replicas behind HAProxy on this machine's PostgreSQL and Redis; prints where to look. Stop: make cluster-stop.
+cluster: $(STAMP) $(NODE_STAMP) haproxy
+	$(BIN)/python deploy/cluster.py start
+
+cluster-stop: $(STAMP)
+	$(BIN)/python deploy/cluster.py stop
+
 ## The whole suite: lint, types, and the tests against real PostgreSQL.
-test: $(STAMP) $(NODE_STAMP) chromium
-	$(BIN)/ruff check service tests bench
+test: $(STAMP) $(NODE_STAMP) chromium haproxy
+	$(BIN)/ruff check service tests bench deploy
 	$(BIN)/mypy
 	$(BIN)/pytest -q
 
 lint: $(STAMP)
-	$(BIN)/ruff check service tests bench
-	$(BIN)/ruff format --check service tests bench
+	$(BIN)/ruff check service tests bench deploy
+	$(BIN)/ruff format --check service tests bench deploy
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
@@ -61,7 +76,7 @@ import-schema: $(STAMP)
 	$(BIN)/pathways import-schema > schema/directory.schema.json
 
 clean:
-	rm -rf $(VENV) node_modules .pytest_cache .mypy_cache .ruff_cache test-artifacts
+	rm -rf $(VENV) node_modules .pytest_cache .mypy_cache .ruff_cache test-artifacts .cluster
 
 ## Benchmarks print their figures; record them in bench/RESULTS.md.
 bench: $(STAMP)
@@ -83,6 +98,16 @@ bench-gaps: $(STAMP)
 bench-replicas: $(STAMP)
 	@command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
 	$(BIN)/python bench/bench_replicas.py
+
+## Cold start, memory, and convergence across the three-replica cluster at 50,000 services (needs DATABASE_URL).
+bench-cluster: $(STAMP) haproxy
+	$(BIN)/python bench/bench_cluster.py
+
+## The search against PostGIS (one SQL query per search), in-process and over HTTP (needs DATABASE_URL and wrk).
+bench-postgis: $(STAMP)
+	@command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
+	@test -f /usr/share/postgresql/15/extension/postgis.control || (apt-get update -qq && apt-get install -y -qq postgresql-15-postgis-3)
+	$(BIN)/python bench/bench_postgis.py
 
 ## The editor-scope benchmark: judging catchments on the real boundaries (no database).
 bench-scope: $(STAMP)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -288,6 +288,13 @@ async def services_as_text(conn: Connection, ids: Sequence[uuid.UUID] | None = N
     else:
         rows = await conn.fetch(sql("services_by_ids"), list(ids))
     return [StoredText(r["id"], r["body"], r["version"], r["created_at"], r["updated_at"]) for r in rows]
+
+
+async def services_in_chunks(conn: Connection, size: int) -> AsyncIterator[list[StoredText]]:
+    """Every service's row, undecoded, `size` at a time, in slug order (inside a transaction: a cursor)."""
+    cursor = await conn.cursor(sql("services_all_text"))
+    while rows := await cursor.fetch(size):
+        yield [StoredText(r["id"], r["body"], r["version"], r["created_at"], r["updated_at"]) for r in rows]
 
 
 def decode_services(rows: Sequence[StoredText]) -> tuple[list[Service], list[str]]:

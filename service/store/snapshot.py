@@ -2,11 +2,15 @@
 
 `read_directory` blocks: it runs its own event loop on a connection of its own, in the calling thread, so that
 fetching and decoding 50,000 services never holds up the server's event loop (call it with asyncio.to_thread).
+
+The services come in chunks, each decoded in a second thread while PostgreSQL (on another core) produces the next:
+at start-up, fetching and decoding overlap instead of following one another.
 """
 
 from __future__ import annotations
 
 import asyncio
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from service.domain.model import Area, Service, Site
@@ -34,16 +38,25 @@ def read_directory(dsn: str, timeouts: Timeouts) -> DirectorySnapshot:
     return asyncio.run(_read(dsn, timeouts))
 
 
+CHUNK = 5000
+
+
 async def _read(dsn: str, timeouts: Timeouts) -> DirectorySnapshot:
     conn = await connect(dsn, timeouts)
-    try:
-        async with conn.transaction(isolation="repeatable_read", readonly=True):
-            version = await directory_version(conn)
-            rows = await service_store.services_as_text(conn)
-            areas = await area_store.all_areas(conn)
-            sites = await site_store.all_sites(conn)
-            postcodes = await all_centroids(conn)
-    finally:
-        await conn.close()
-    services, damaged = service_store.decode_services(rows)
+    loop = asyncio.get_running_loop()
+    with ThreadPoolExecutor(1, thread_name_prefix="decode") as decoder:
+        decoding: list[asyncio.Future[tuple[list[Service], list[str]]]] = []
+        try:
+            async with conn.transaction(isolation="repeatable_read", readonly=True):
+                version = await directory_version(conn)
+                async for rows in service_store.services_in_chunks(conn, CHUNK):
+                    decoding.append(loop.run_in_executor(decoder, service_store.decode_services, rows))
+                areas = await area_store.all_areas(conn)
+                sites = await site_store.all_sites(conn)
+                postcodes = await all_centroids(conn)
+        finally:
+            await conn.close()
+            decoded = await asyncio.gather(*decoding)
+    services = [s for part, _ in decoded for s in part]
+    damaged = [d for _, part in decoded for d in part]
     return DirectorySnapshot(version, services, damaged, areas, sites, postcodes)

@@ -29,7 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench_replicas import fill, get, ready, searches, version, write
-from bench_search import GEODATA, RESULTS, measured_commit, replace_block
+from bench_search import measured_commit, national_main, replace_block
 
 from deploy.cluster import Cluster, haproxy_binary
 
@@ -157,19 +157,8 @@ def write_results(r: dict[str, Any]) -> None:
 
 
 def main() -> int:
-    if not GEODATA.is_dir():
-        print("../shared/geodata is absent; the benchmark needs it", file=sys.stderr)
-        return 2
-    if haproxy_binary() is None:
-        print("haproxy is not installed (apt-get install haproxy)", file=sys.stderr)
-        return 2
-    url = os.environ.get("DATABASE_URL")
-    if not url:
-        print("DATABASE_URL is needed (the machine's PostgreSQL)", file=sys.stderr)
-        return 2
-    write_results(run(url))
-    print(f"written to {RESULTS}")
-    return 0
+    missing = "" if haproxy_binary() else "haproxy is not installed (apt-get install haproxy)"
+    return national_main(run, write_results, "the machine's PostgreSQL", missing)
 
 
 if __name__ == "__main__":

@@ -69,10 +69,10 @@ def measure(n: int, vocab: Any, areas: Any, outcodes: Any) -> dict[str, Any]:
 
     def page(number: int, full: bool, term: str | None = None) -> bytes:
         listing = published.listing(index)
-        wanted = _Filters(published.listed, listing, None, term, None, None, None, None, None, None, None, None)
+        wanted = _Filters(published, listing, None, term, None, None, None, None, None, None, None, None)
         chosen = [s for s in listing.services if wanted(s)] if term else list(listing.services)
         shown = chosen[(number - 1) * PER_PAGE : number * PER_PAGE]
-        items = [published.full(s, listing, "public") if full else published.listed(s, listing)[0] for s in shown]
+        items = [published.full(s, listing, "public") if full else published.listed(s, listing) for s in shown]
         return page_json(items, len(chosen), number, PER_PAGE)
 
     listing_ms = _ms(lambda: published.listing(index))

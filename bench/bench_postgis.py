@@ -7,8 +7,9 @@ and 318 districts; the PostGIS tables are built from the product's own (bench/po
 indexes. The SQL applies the hard rules (context, catchment by area, radius or polygon, age, gender, needs,
 circumstances, police stations under 18, capacity, open now) and sorts by priority and distance; it builds none of
 what the product's answer also holds (reasons, steps, gaps, fallbacks, near misses).
-- in-process: the same 500 searches, each through the product's search (`Runtime.find`, the answer cache off) and
-  through one asyncpg query on loopback, three passes, medians and p99 per search;
+- in-process: the same 500 searches, each through the product's search (`service.search.find`, on an index built
+  as a replica builds it; no answer cache) and through one asyncpg query on loopback, on one event loop, three
+  passes, medians and p99 per search;
 - over HTTP: one uvicorn worker on core 0, wrk on core 1 (`-t1 -c32 -d10s`), the 500 searches rotating, against
   `/v1/referral-options` (the answer cache off) and `/bench/postgis-options` (bench/postgis_route.py), alternately.
 Prints the figures and writes them into bench/RESULTS.md between the postgis-bench markers.
@@ -24,6 +25,7 @@ import statistics
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit, urlunsplit
@@ -32,48 +34,71 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench_replicas import fill, ready, script, searches
-from bench_search import GEODATA, RESULTS, _wrk, measured_commit, replace_block
-from litestar.testing import AsyncTestClient
+from bench_search import _wrk, measured_commit, national_main, replace_block
 from postgis_route import SEARCH_SQL, arguments
 
-from service.app import create_app
-from service.runtime import runtime_of
-from service.search import search_query
-from service.settings import Settings
-from service.store.db import connect
+from service.domain.model import Taxonomies
+from service.index.engine import DirectoryIndex, IndexConfig
+from service.search import find, search_query
+from service.store.db import Timeouts, connect
+from service.store.snapshot import read_directory
+from service.store.taxonomy import current_taxonomies
 
 PASSES = 3
 PORT = 18791
 
 
-async def in_process(dsn: str, paths: list[str]) -> dict[str, float]:
+def build_index(dsn: str) -> DirectoryIndex:
+    """The product's index, built as a replica builds it (read_directory off the loop, then DirectoryIndex.build)."""
+
+    async def vocab() -> Taxonomies:
+        conn = await connect(dsn)
+        try:
+            return await current_taxonomies(conn)
+        finally:
+            await conn.close()
+
+    taxonomies = asyncio.run(vocab())
+    with ThreadPoolExecutor(1) as thread:  # as the keeper does: never on the main thread's loop
+        snapshot = thread.submit(read_directory, dsn, Timeouts()).result()
+    return DirectoryIndex.build(
+        services=snapshot.services,
+        areas=snapshot.areas,
+        sites=snapshot.sites,
+        postcodes=snapshot.postcodes,
+        vocab=taxonomies,
+        version=snapshot.version,
+        config=IndexConfig(),
+        now=dt.datetime.now(dt.UTC),
+    )
+
+
+async def in_process(dsn: str, index: DirectoryIndex, paths: list[str]) -> dict[str, float]:
+    """The same searches, one after the other on one event loop: the product's whole answer (service/search.find,
+    as every route calls it, origins resolved once in a warm-up pass) and one query over asyncpg."""
     queries = [dict(parse_qsl(urlsplit(p).query)) for p in paths]
-    settings = Settings(database_url=dsn, load_demo=False, answer_cache_seconds=0, request_log=False)
-    app = create_app(settings)
+    requests = [search_query({k: [v] for k, v in q.items()}).request() for q in queries]
     ours: list[float] = []
     theirs: list[float] = []
     found: list[tuple[int, int]] = []
-    async with AsyncTestClient(app=app):
-        runtime = runtime_of(app.state)
-        requests = [search_query({k: [v] for k, v in q.items()}).request() for q in queries]
-        conn = await connect(dsn)
-        try:
-            for request in requests:  # warm both: the origin cache, PostgreSQL's buffers and plan cache
-                await runtime.find(request)
-            for q in queries:
-                await conn.fetch(SEARCH_SQL, *arguments(q, dt.datetime.now(dt.UTC)))
-            for _ in range(PASSES):
-                for request, q in zip(requests, queries, strict=True):
-                    started = time.perf_counter()
-                    answer = await runtime.find(request)
-                    middle = time.perf_counter()
-                    rows = await conn.fetch(SEARCH_SQL, *arguments(q, dt.datetime.now(dt.UTC)))
-                    ended = time.perf_counter()
-                    ours.append(middle - started)
-                    theirs.append(ended - middle)
-                    found.append((len(answer.options), len(rows)))
-        finally:
-            await conn.close()
+    conn = await connect(dsn)
+    try:
+        for request in requests:  # warm both: the origin cache, PostgreSQL's buffers and plan cache
+            await find(index, request, None)
+        for q in queries:
+            await conn.fetch(SEARCH_SQL, *arguments(q, dt.datetime.now(dt.UTC)))
+        for _ in range(PASSES):
+            for request, q in zip(requests, queries, strict=True):
+                started = time.perf_counter()
+                answer = await find(index, request, None)
+                middle = time.perf_counter()
+                rows = await conn.fetch(SEARCH_SQL, *arguments(q, dt.datetime.now(dt.UTC)))
+                ended = time.perf_counter()
+                ours.append(middle - started)
+                theirs.append(ended - middle)
+                found.append((len(answer.options), len(rows)))
+    finally:
+        await conn.close()
     ours.sort()
     theirs.sort()
     result = {
@@ -135,7 +160,9 @@ def run(admin: str) -> dict[str, Any]:
         subprocess.run(["psql", dsn, "-q", "-v", "ON_ERROR_STOP=1", "-f", str(schema)], check=True)
         print(f"built the PostGIS tables in {time.perf_counter() - started:.0f} s")
         paths = searches(needs, circs, False)
-        result: dict[str, Any] = asyncio.run(in_process(dsn, paths))
+        index = build_index(dsn)
+        result: dict[str, Any] = asyncio.run(in_process(dsn, index, paths))
+        del index
         result |= over_http(dsn, paths)
         return result
     finally:
@@ -172,16 +199,7 @@ def write_results(r: dict[str, Any]) -> None:
 
 
 def main() -> int:
-    if not GEODATA.is_dir():
-        print("../shared/geodata is absent; the benchmark needs it", file=sys.stderr)
-        return 2
-    url = os.environ.get("DATABASE_URL")
-    if not url:
-        print("DATABASE_URL is needed (the machine's PostgreSQL, with postgresql-15-postgis-3)", file=sys.stderr)
-        return 2
-    write_results(run(url))
-    print(f"written to {RESULTS}")
-    return 0
+    return national_main(run, write_results, "the machine's PostgreSQL, with postgresql-15-postgis-3")
 
 
 if __name__ == "__main__":

@@ -34,7 +34,7 @@ from urllib.parse import urlencode, urlsplit, urlunsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_search import GEODATA, RESULTS, load_geography, measured_commit, profiles, replace_block, synthetic
+from bench_search import GEODATA, load_geography, measured_commit, national_main, profiles, replace_block, synthetic
 
 from service.settings import PROJECT_ROOT
 from service.store.area_import import import_areas
@@ -269,16 +269,7 @@ def write_results(r: dict[str, Any]) -> None:
 
 
 def main() -> int:
-    if not GEODATA.is_dir():
-        print("../shared/geodata is absent; the benchmark needs it", file=sys.stderr)
-        return 2
-    url = os.environ.get("DATABASE_URL")
-    if not url:
-        print("set DATABASE_URL to a PostgreSQL server this benchmark may create a database on", file=sys.stderr)
-        return 2
-    write_results(run(url))
-    print(f"written to {RESULTS}")
-    return 0
+    return national_main(run, write_results, "a PostgreSQL server this benchmark may create a database on")
 
 
 if __name__ == "__main__":

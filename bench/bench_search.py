@@ -25,8 +25,9 @@ import sys
 import tempfile
 import time
 import urllib.request
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
 import msgspec
@@ -41,6 +42,8 @@ from service.store.directory import import_directory
 from service.store.embedded import EmbeddedPostgres
 from service.store.migrate import migrate
 from service.store.taxonomy import current_taxonomies
+
+R = TypeVar("R")
 
 GEODATA = PROJECT_ROOT.parent / "shared" / "geodata"
 RESULTS = PROJECT_ROOT / "bench" / "RESULTS.md"
@@ -531,6 +534,24 @@ def run(admin: str) -> None:
         print(f"written to {RESULTS}")
     finally:
         asyncio.run(_drop(admin, name))
+
+
+def national_main(run: Callable[[str], R], write_results: Callable[[R], None], server: str, missing: str = "") -> int:
+    """A benchmark at national scale on DATABASE_URL's server (`server` says what it must offer): measure, then write
+    the figures into RESULTS.md. `missing` is what else is absent, if anything."""
+    if not GEODATA.is_dir():
+        print("../shared/geodata is absent; the benchmark needs it", file=sys.stderr)
+        return 2
+    if missing:
+        print(missing, file=sys.stderr)
+        return 2
+    url = os.environ.get("DATABASE_URL")
+    if not url:
+        print(f"DATABASE_URL is needed: {server}", file=sys.stderr)
+        return 2
+    write_results(run(url))
+    print(f"written to {RESULTS}")
+    return 0
 
 
 def main() -> int:

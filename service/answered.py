@@ -44,7 +44,6 @@ class AnswerCache:
         self.seconds = seconds
         self._slot: tuple[int, int, int] = (0, 0, 0)
         self._answers: dict[ReferralRequest, Answered] = {}
-        self.hits = 0
 
     def _for(self, index: DirectoryIndex) -> dict[ReferralRequest, Answered]:
         """The answers of this period (the current whole second, at 1) for this index, others dropped whole: memory
@@ -57,10 +56,7 @@ class AnswerCache:
     def lookup(self, index: DirectoryIndex, request: ReferralRequest) -> Answered | None:
         if not self.seconds:
             return None
-        found = self._for(index).get(request)
-        if found is not None:
-            self.hits += 1
-        return found
+        return self._for(index).get(request)
 
     def keep(self, index: DirectoryIndex, request: ReferralRequest, answer: ReferralAnswer) -> Answered:
         made = Answered(answer)

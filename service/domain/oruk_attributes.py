@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Sequence
 
 import msgspec
 
@@ -26,32 +27,52 @@ def stamp(at: dt.datetime) -> str:
     return at.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
 
 
+def coded_fields(s: Service) -> dict[str, Sequence[str]]:
+    """The service's codes from our own taxonomies, by the attribute link type that carries them."""
+    e, r = s.eligibility, s.referral
+    return {
+        "kind": (s.kind,),
+        "pathway_role": () if s.pathway_role is None else (s.pathway_role,),
+        "context": s.contexts,
+        "access_mode": s.access_modes,
+        "gender": e.genders,
+        "need": e.needs,
+        "circumstance_required": e.circumstances_required,
+        "circumstance_excluded": e.circumstances_excluded,
+        "referrer": r.referrers,
+        "referral_method": r.methods,
+        "capacity": (s.capacity.status,),
+        "general_entry_for": s.general_entry_for,
+        "fallback_for_need": s.fallback_for_needs,
+        "fallback_for_step": s.fallback_for_steps,
+    }
+
+
+def coded_terms(s: Service, terms: Terms) -> list[hsds.TaxonomyTerm]:
+    """The terms of the coded attributes, without building the attributes (what the taxonomy filters match)."""
+    return [coded_term(terms, link_type, code) for link_type, codes in coded_fields(s).items() for code in codes]
+
+
 def attributes(s: Service, terms: Terms) -> list[hsds.Attribute]:
     """Every field of ours that HSDS has no place for, as attributes (service/domain/oruk_terms.py)."""
     sid = str(s.id)
     out: list[hsds.Attribute] = []
 
-    def coded(link_type: str, codes: tuple[str, ...] | list[str]) -> None:
-        for code in codes:
+    def coded(link_type: str) -> None:
+        for code in fields[link_type]:
             term = coded_term(terms, link_type, code)
             out.append(_attribute(sid, link_type, term))
 
     def valued(link_type: str, value: str, description: str = "") -> None:
         out.append(_attribute(sid, link_type, value_term(link_type, value, description or value)))
 
-    e, r, c = s.eligibility, s.referral, s.capacity
+    fields = coded_fields(s)
+    r, c = s.referral, s.capacity
     valued("slug", s.slug)
-    coded("kind", [s.kind])
-    if s.pathway_role is not None:
-        coded("pathway_role", [s.pathway_role])
-    coded("context", s.contexts)
-    coded("access_mode", s.access_modes)
-    coded("gender", e.genders)
-    coded("need", e.needs)
-    coded("circumstance_required", e.circumstances_required)
-    coded("circumstance_excluded", e.circumstances_excluded)
-    coded("referrer", r.referrers)
-    coded("referral_method", r.methods)
+    for link_type in ("kind", "pathway_role", "context", "access_mode", "gender", "need"):
+        coded(link_type)
+    for link_type in ("circumstance_required", "circumstance_excluded", "referrer", "referral_method"):
+        coded(link_type)
     if r.instructions:
         valued("referral_instructions", r.instructions)
     if r.handover_target_minutes is not None:
@@ -60,7 +81,7 @@ def attributes(s: Service, terms: Terms) -> list[hsds.Attribute]:
         words = phone.number + (" (24 hours)" if phone.twenty_four_hour else "")
         words += " for professionals only" if phone.professionals_only else ""
         valued("phone", _compact(msgspec.to_builtins(phone)), f"{phone.label}: {words}" if phone.label else words)
-    coded("capacity", [c.status])
+    coded("capacity")
     if c.until is not None:
         valued("capacity_until", stamp(c.until))
     if c.note:
@@ -78,9 +99,8 @@ def attributes(s: Service, terms: Terms) -> list[hsds.Attribute]:
         valued("police_station", "true")
     if s.group_pathway:
         valued("group_pathway", "true")
-    coded("general_entry_for", s.general_entry_for)
-    coded("fallback_for_need", s.fallback_for_needs)
-    coded("fallback_for_step", s.fallback_for_steps)
+    for link_type in ("general_entry_for", "fallback_for_need", "fallback_for_step"):
+        coded(link_type)
     if s.schedule.open_24_7:
         valued("open_24_7", "true")
     if s.schedule.bank_holidays.mode != "normal":

@@ -126,7 +126,7 @@ class OpenReferralController(Controller):
         """Services, a page at a time, filtered as the ORUK profile describes; `full` nests each one whole."""
         published, listing = _listing(state)
         wanted = Filters(
-            published.listed,
+            published,
             listing,
             search or text,
             taxonomy_term_id,
@@ -142,7 +142,7 @@ class OpenReferralController(Controller):
         chosen = [s for s in listing.services if wanted(s)]
         shown = chosen[(page - 1) * per_page : page * per_page]
         audience = _audience(identity)
-        items = [published.full(s, listing, audience) if full else published.listed(s, listing)[0] for s in shown]
+        items = [published.full(s, listing, audience) if full else published.listed(s, listing) for s in shown]
         return _json(page_json(items, len(chosen), page, per_page))
 
     @get(
@@ -188,7 +188,7 @@ class OpenReferralController(Controller):
         postcode's centroid, or with `proximity`, it is within that many metres of it."""
         published, listing = _listing(state)
         wanted = Filters(
-            published.listed,
+            published,
             listing,
             search or text,
             taxonomy_term_id,

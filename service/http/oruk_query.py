@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
 from typing import Annotated
 
 from litestar.params import PathParameter, QueryParameter
@@ -12,7 +11,7 @@ from service.domain.errors import FieldProblem, InvalidInput
 from service.domain.model import Service
 from service.domain.oruk_export import last_modified
 from service.domain.oruk_terms import stable_id
-from service.index.published import Listing
+from service.index.published import Listing, Published, holds
 
 MAX_PER_PAGE = 1000
 DAYS = {"mo": "mon", "tu": "tue", "we": "wed", "th": "thu", "fr": "fri", "sa": "sat", "su": "sun"}
@@ -69,7 +68,7 @@ class Filters:
 
     def __init__(
         self,
-        listed: Callable[[Service, Listing], tuple[bytes, frozenset[str]]],
+        published: Published,
         listing: Listing,
         text: str | None,
         term: str | None,
@@ -82,9 +81,10 @@ class Filters:
         end_time: str | None,
         day: str | None,
     ) -> None:
-        self.listed, self.listing = listed, listing
+        self.published, self.listing = published, listing
         self.words = text.lower().split() if text else []
         self.terms = {x.lower() for x in (term, taxonomy) if x}
+        self.numbers = published.term_numbers(self.terms)
         self.organization = organization.lower() if organization else None
         self.modified_after, self.minimum_age, self.maximum_age = _moment(modified_after), minimum_age, maximum_age
         self.start, self.end, self.day = (start_time or "")[:5], (end_time or "")[:5], day
@@ -95,8 +95,12 @@ class Filters:
             haystack = f"{s.name} {s.description} {s.organisation}".lower()
             if not all(w in haystack for w in self.words):
                 return False
-        if self.terms and not self.terms <= self.listed(s, self.listing)[1]:
-            return False
+        if self.terms:
+            held = self.published.terms_of(s, self.listing)
+            if None in self.numbers:  # a term first numbered as this service was read (before the warm-up ends)
+                self.numbers = self.published.term_numbers(self.terms)
+            if not holds(held, self.numbers):
+                return False
         if self.organization and stable_id("organization", s.organisation) != self.organization:
             return False
         if self.modified_after and last_modified(s, self.listing.publishing) < self.modified_after:

@@ -24,6 +24,7 @@ from typing import Protocol
 
 from service.domain.model import Taxonomies
 from service.index.engine import DirectoryIndex, IndexConfig, Prepared
+from service.index.trim import give_back_memory
 from service.store import services as service_store
 from service.store.changes import Listener, Notice, directory_version, listen
 from service.store.db import Database
@@ -48,7 +49,8 @@ def _gentle() -> Iterator[None]:
     after the build would scan every object it made, holding the interpreter (and so the searches) for hundreds of
     milliseconds. An index holds no reference cycle (a test holds it to that), so reference counting alone frees
     the one it replaces. What the freeze costs: cyclic garbage made elsewhere during the build is never collected
-    (a rebuild is rare: start-up, a gap in the change feed, the daily timeline)."""
+    (a rebuild is rare: start-up, a gap in the change feed, the daily timeline). Then the pages the snapshot
+    freed go back to the system (service/index/trim.py)."""
     was = gc.isenabled()
     interval = sys.getswitchinterval()
     gc.disable()
@@ -58,6 +60,7 @@ def _gentle() -> Iterator[None]:
     finally:
         sys.setswitchinterval(interval)
         gc.freeze()
+        give_back_memory()
         if was:
             gc.enable()
 
@@ -159,11 +162,12 @@ class IndexKeeper:
         thread, written in place on the loop."""
         index = self.index
         assert index is not None
-        ids, version, waiting = self._pending, self._pending_version, self._oldest_notice
-        self._pending, self._pending_version, self._oldest_notice = set(), 0, 0.0
+        ids, version = self._pending, self._pending_version
+        self._pending, self._pending_version = set(), 0
         if len(ids) > LARGEST_INCREMENT:
-            await self.rebuild()
+            await self.rebuild()  # which reports the lag of what was waiting
             return
+        waiting, self._oldest_notice = self._oldest_notice, 0.0
         async with self.db.connection() as conn:
             rows = await service_store.services_as_text(conn, sorted(ids))
         prepared = await asyncio.to_thread(self._prepare, index, rows, ids, version)

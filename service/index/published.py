@@ -8,8 +8,9 @@ directory version. Nothing here reads the database.
 from __future__ import annotations
 
 import datetime as dt
+import threading
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -19,12 +20,15 @@ import shapely
 from service.domain import hsds, oruk_export
 from service.domain.audience import public_record
 from service.domain.model import Service, Taxonomies
-from service.domain.oruk_attributes import attributes
+from service.domain.oruk_attributes import coded_terms
 from service.domain.oruk_terms import published_taxonomies, terms_by_taxonomy
 from service.index.bounded import Bounded
 from service.index.engine import DirectoryIndex
+from service.index.trim import give_back_memory
 
 Audience = Literal["public", "staff"]
+Numbers = bytes | tuple[int, ...]
+"""A service's terms, numbered (bytes while every number is below 256)."""
 EXTENT_DEGREES = 0.002
 """An area's extent is its boundary simplified to about 200 m (its `uri` names the exact boundary)."""
 FULL_RECORDS = 20_000
@@ -55,7 +59,11 @@ class Published:
         }
         self._listing: Listing | None = None
         self._extents: tuple[int, dict[str, str]] = (0, {})
-        self._listed: dict[uuid.UUID, tuple[int, bytes, frozenset[str]]] = {}
+        self._listed: dict[uuid.UUID, tuple[int, bytes, Numbers]] = {}
+        self._term_numbers: dict[str, int] = {}
+        """Each coded term's id (and its taxonomy's) numbered, so that a service's terms are held as a few bytes
+        rather than a set of strings (a set of twenty strings takes about 1 KB: 40 MB at 50,000 services)."""
+        self._numbering = threading.Lock()
         self._full: dict[Audience, Bounded[tuple[uuid.UUID, int], bytes]] = {
             "public": Bounded(FULL_RECORDS),
             "staff": Bounded(FULL_RECORDS),
@@ -104,20 +112,29 @@ class Published:
             self._extents = (id(index.places), extents)
         return extents
 
-    def listed(self, s: Service, listing: Listing) -> tuple[bytes, frozenset[str]]:
-        """A service's one-to-one record as JSON (the same for every audience), and the ids of its coded terms and
-        their taxonomies, for the filters."""
+    def listed(self, s: Service, listing: Listing) -> bytes:
+        """A service's one-to-one record as JSON (the same for every audience)."""
+        return self._entry(s, listing)[1]
+
+    def terms_of(self, s: Service, listing: Listing) -> Numbers:
+        """The ids of the service's coded terms and their taxonomies, numbered (see `holds`)."""
+        return self._entry(s, listing)[2]
+
+    def term_numbers(self, wanted: Iterable[str]) -> list[int | None]:
+        """These taxonomy term or taxonomy ids by number (None: no service read so far carries it)."""
+        return [self._term_numbers.get(term) for term in wanted]
+
+    def _entry(self, s: Service, listing: Listing) -> tuple[int, bytes, Numbers]:
         found = self._listed.get(s.id)
         if found is None or found[0] != s.version:
             record = oruk_export.listed(s, listing.publishing)
-            terms = frozenset(
-                i
-                for a in attributes(s, listing.publishing.terms)
-                if a.taxonomy_term is not None and a.taxonomy_term.taxonomy != "ld-pathways-values"
-                for i in (a.taxonomy_term.id, a.taxonomy_term.taxonomy_id or "")
-            )
-            found = self._listed[s.id] = (s.version, msgspec.json.encode(record), terms)
-        return found[1], found[2]
+            terms = {i for t in coded_terms(s, listing.publishing.terms) for i in (t.id, t.taxonomy_id or "")}
+            found = self._listed[s.id] = (s.version, msgspec.json.encode(record), self._numbered(terms))
+        return found
+
+    def _numbered(self, terms: set[str]) -> Numbers:
+        with self._numbering:  # the warm-up thread and the event loop may both number a new term
+            return numbered(terms, self._term_numbers)
 
     def full(self, s: Service, listing: Listing, audience: Audience) -> bytes:
         def make() -> bytes:
@@ -135,7 +152,8 @@ class Published:
         services): run off the event loop at start-up. A race with a request only repeats work."""
         listing = self.listing(index)
         for s in listing.services:
-            self.listed(s, listing)
+            self._entry(s, listing)
+        give_back_memory()
         return len(listing.services)
 
     def per_listing(self, listing: Listing, name: str, make: Callable[[], Any]) -> Any:
@@ -153,6 +171,17 @@ class Published:
         if len(self._listed) > len(listing.by_id):
             for service_id in [k for k in self._listed if str(k) not in listing.by_id]:
                 del self._listed[service_id]
+
+
+def numbered(terms: Iterable[str], numbering: dict[str, int]) -> Numbers:
+    """These terms by number, numbering any new one (as bytes while every number is below 256)."""
+    numbers = sorted({numbering.setdefault(t, len(numbering)) for t in terms})
+    return bytes(numbers) if not numbers or numbers[-1] < 256 else tuple(numbers)
+
+
+def holds(held: Numbers, wanted: Iterable[int | None]) -> bool:
+    """Whether every wanted number is held (None: a term nothing carries)."""
+    return all(n is not None and not (n > 255 and isinstance(held, bytes)) and n in held for n in wanted)
 
 
 def _located(s: Service) -> bool:

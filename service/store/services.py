@@ -287,14 +287,18 @@ async def services_as_text(conn: Connection, ids: Sequence[uuid.UUID] | None = N
         rows = await conn.fetch(sql("services_all_text"))
     else:
         rows = await conn.fetch(sql("services_by_ids"), list(ids))
-    return [StoredText(r["id"], r["body"], r["version"], r["created_at"], r["updated_at"]) for r in rows]
+    return [_stored_text(r) for r in rows]
 
 
 async def services_in_chunks(conn: Connection, size: int) -> AsyncIterator[list[StoredText]]:
     """Every service's row, undecoded, `size` at a time, in slug order (inside a transaction: a cursor)."""
     cursor = await conn.cursor(sql("services_all_text"))
     while rows := await cursor.fetch(size):
-        yield [StoredText(r["id"], r["body"], r["version"], r["created_at"], r["updated_at"]) for r in rows]
+        yield [_stored_text(r) for r in rows]
+
+
+def _stored_text(r: asyncpg.Record) -> StoredText:
+    return StoredText(r["id"], r["body"], r["version"], r["created_at"], r["updated_at"])
 
 
 def decode_services(rows: Sequence[StoredText]) -> tuple[list[Service], list[str]]:

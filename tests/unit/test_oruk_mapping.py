@@ -13,7 +13,7 @@ import pytest
 
 from service.domain import oruk_export
 from service.domain.model import Service, ServiceBody, Taxonomies, Taxonomy, TaxonomyTerm
-from service.domain.oruk_attributes import attributes
+from service.domain.oruk_attributes import attributes, coded_terms
 from service.domain.oruk_import import map_service
 from service.domain.oruk_terms import published_taxonomies, terms_by_taxonomy
 from service.settings import PROJECT_ROOT
@@ -127,3 +127,14 @@ def test_a_professionals_only_number_is_an_attribute_with_its_flags_and_hsds_has
     assert '"phones"' not in encoded
     (phone,) = [a for a in attributes(service, PUBLISHING.terms) if a.link_type == "phone"]
     assert phone.taxonomy_term is not None and json.loads(phone.taxonomy_term.term or "")["professionals_only"]
+
+
+@pytest.mark.parametrize("body", demo_services(), ids=lambda b: b["slug"])
+def test_the_terms_the_filters_match_are_exactly_the_coded_attributes_terms(body: dict[str, Any]) -> None:
+    service = stored(body)
+    from_attributes = [
+        a.taxonomy_term
+        for a in attributes(service, PUBLISHING.terms)
+        if a.taxonomy_term is not None and a.taxonomy_term.taxonomy != "ld-pathways-values"
+    ]
+    assert coded_terms(service, PUBLISHING.terms) == from_attributes

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
@@ -291,10 +292,20 @@ async def services_as_text(conn: Connection, ids: Sequence[uuid.UUID] | None = N
 
 
 async def services_in_chunks(conn: Connection, size: int) -> AsyncIterator[list[StoredText]]:
-    """Every service's row, undecoded, `size` at a time, in slug order (inside a transaction: a cursor)."""
+    """Every service's row, undecoded, `size` at a time, in slug order (inside a transaction: a cursor). The next
+    chunk is asked for before this one is handed over, so that PostgreSQL produces it while the caller works on this
+    one (decoding it, at start-up) in the same thread."""
     cursor = await conn.cursor(sql("services_all_text"))
-    while rows := await cursor.fetch(size):
-        yield [_stored_text(r) for r in rows]
+    fetching = asyncio.ensure_future(cursor.fetch(size))
+    try:
+        while rows := await fetching:
+            fetching = asyncio.ensure_future(cursor.fetch(size))
+            await asyncio.sleep(0)  # the request for the next chunk goes out now
+            yield [_stored_text(r) for r in rows]
+    finally:
+        if not fetching.done():  # the caller stopped early: the connection is theirs to close
+            fetching.cancel()
+            await asyncio.gather(fetching, return_exceptions=True)
 
 
 def _stored_text(r: asyncpg.Record) -> StoredText:

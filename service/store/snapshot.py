@@ -3,14 +3,15 @@
 `read_directory` blocks: it runs its own event loop on a connection of its own, in the calling thread, so that
 fetching and decoding 50,000 services never holds up the server's event loop (call it with asyncio.to_thread).
 
-The services come in chunks, each decoded in a second thread while PostgreSQL (on another core) produces the next:
-at start-up, fetching and decoding overlap instead of following one another.
+The services come in chunks, each decoded while PostgreSQL (on another core) produces the next: at start-up,
+fetching and decoding overlap instead of following one another. The decoding stays in this thread: handed to a
+second one, it competed for the interpreter with the thread reading the rows, and the whole took longer (0.89 s
+against 0.82 s at 50,000 services).
 """
 
 from __future__ import annotations
 
 import asyncio
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from service.domain.model import Area, Service, Site
@@ -34,29 +35,35 @@ class DirectorySnapshot:
 
 
 def read_directory(dsn: str, timeouts: Timeouts) -> DirectorySnapshot:
-    """Blocking; never call it on an event loop's thread."""
-    return asyncio.run(_read(dsn, timeouts))
+    """Blocking; never call it on an event loop's thread. The snapshot comes back through a list, not as the
+    coroutine's result: on the main thread, Python 3.11's asyncio.run formats its task (result and all) when it puts
+    back the SIGINT handler, which for 50,000 services takes a second."""
+    read: list[DirectorySnapshot] = []
+
+    async def into_list() -> None:
+        read.append(await _read(dsn, timeouts))
+
+    asyncio.run(into_list())
+    return read[0]
 
 
-CHUNK = 5000
+CHUNK = 2500
 
 
 async def _read(dsn: str, timeouts: Timeouts) -> DirectorySnapshot:
     conn = await connect(dsn, timeouts)
-    loop = asyncio.get_running_loop()
-    with ThreadPoolExecutor(1, thread_name_prefix="decode") as decoder:
-        decoding: list[asyncio.Future[tuple[list[Service], list[str]]]] = []
-        try:
-            async with conn.transaction(isolation="repeatable_read", readonly=True):
-                version = await directory_version(conn)
-                async for rows in service_store.services_in_chunks(conn, CHUNK):
-                    decoding.append(loop.run_in_executor(decoder, service_store.decode_services, rows))
-                areas = await area_store.all_areas(conn)
-                sites = await site_store.all_sites(conn)
-                postcodes = await all_centroids(conn)
-        finally:
-            await conn.close()
-            decoded = await asyncio.gather(*decoding)
-    services = [s for part, _ in decoded for s in part]
-    damaged = [d for _, part in decoded for d in part]
+    services: list[Service] = []
+    damaged: list[str] = []
+    try:
+        async with conn.transaction(isolation="repeatable_read", readonly=True):
+            version = await directory_version(conn)
+            async for rows in service_store.services_in_chunks(conn, CHUNK):
+                decoded, unreadable = service_store.decode_services(rows)
+                services += decoded
+                damaged += unreadable
+            areas = await area_store.all_areas(conn)
+            sites = await site_store.all_sites(conn)
+            postcodes = await all_centroids(conn)
+    finally:
+        await conn.close()
     return DirectorySnapshot(version, services, damaged, areas, sites, postcodes)

@@ -69,9 +69,18 @@ def attributes(s: Service, terms: Terms) -> list[hsds.Attribute]:
     fields = coded_fields(s)
     r, c = s.referral, s.capacity
     valued("slug", s.slug)
-    for link_type in ("kind", "pathway_role", "context", "access_mode", "gender", "need"):
-        coded(link_type)
-    for link_type in ("circumstance_required", "circumstance_excluded", "referrer", "referral_method"):
+    for link_type in (
+        "kind",
+        "pathway_role",
+        "context",
+        "access_mode",
+        "gender",
+        "need",
+        "circumstance_required",
+        "circumstance_excluded",
+        "referrer",
+        "referral_method",
+    ):
         coded(link_type)
     if r.instructions:
         valued("referral_instructions", r.instructions)

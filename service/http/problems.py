@@ -202,9 +202,29 @@ def _internal(request: Request[Any, Any, Any], exc: Exception) -> Response[Probl
         return _unavailable(request, found)
     if isinstance(found, Conflict):
         return _conflict(request, found)
+    if isinstance(found, MalformedInput):
+        return _malformed(request, _named_from_request(request, found))
     outage = runtime_of(request.app.state).outage
     outage.bug(exc, f"{request.method} {safe_path(request)}")
     return problem(request, 500, "internal", "Internal server error", "an unexpected error; it has been logged")
+
+
+def _unstorable(value: object) -> bool:
+    if not isinstance(value, str):
+        return False
+    try:
+        value.encode()
+    except UnicodeError:
+        return True
+    return "\x00" in value
+
+
+def _named_from_request(request: Request[Any, Any, Any], exc: MalformedInput) -> MalformedInput:
+    """A value the database could not hold, named as the path or query parameter that holds it when one does (the
+    driver cannot say which value it was); otherwise it came in the body, as the store said."""
+    params = [*request.path_params.items(), *request.query_params.multi_items()]
+    named = tuple(FieldProblem(field=name, reason=exc.problems[0].reason) for name, v in params if _unstorable(v))
+    return MalformedInput(named[:1]) if named else exc
 
 
 ERROR_MAP: ExceptionHandlersMap = {

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, TypeAlias
 import asyncpg
 import msgspec
 
-from service.domain.errors import Conflict, DomainError, NotFound, Unavailable, invalid
+from service.domain.errors import Conflict, DomainError, FieldProblem, MalformedInput, NotFound, Unavailable, invalid
 from service.settings import Settings
 from service.store.embedded import EmbeddedPostgres
 from service.store.sql import sql
@@ -188,14 +188,23 @@ def translate_errors() -> Iterator[None]:
         raise invalid(getattr(e, "column_name", None) or "body", str(e)) from e
 
 
+UNSTORABLE = "holds a character that cannot be stored (a NUL byte, say)"
+
+
 def unavailable(exc: BaseException) -> DomainError | None:
     """The domain error for a failure to use the database at all, or None when `exc` is something else. The one
     place (with `translate_errors`) where driver and network errors become domain errors: a lost or refused
     connection, a timeout of any kind, a server shutting down -> Unavailable (503); waiting too long for a lock ->
-    Unavailable, soon (503); a deadlock or serialisation failure between concurrent writes -> Conflict (409)."""
+    Unavailable, soon (503); a deadlock or serialisation failure between concurrent writes -> Conflict (409); a
+    value PostgreSQL cannot hold (NUL) or that cannot be encoded for it -> MalformedInput (400), whose field the
+    error map names from the request when it can ("body" here: the driver does not know which value it was)."""
     if isinstance(exc, BaseExceptionGroup):
         return next((found for e in exc.exceptions if (found := unavailable(e)) is not None), None)
     match exc:
+        case asyncpg.CharacterNotInRepertoireError() | asyncpg.UntranslatableCharacterError():
+            return MalformedInput((FieldProblem(field="body", reason=UNSTORABLE),))
+        case asyncpg.DataError() if isinstance(exc.__cause__, UnicodeError):  # asyncpg could not encode an argument
+            return MalformedInput((FieldProblem(field="body", reason=UNSTORABLE),))
         case asyncpg.LockNotAvailableError():
             return Unavailable("another write holds this record (an import, say); try again shortly", retry_after=2)
         case asyncpg.DeadlockDetectedError() | asyncpg.SerializationError():

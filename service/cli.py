@@ -278,6 +278,19 @@ def cmd_synthetic(args: argparse.Namespace) -> int:
     return asyncio.run(run())
 
 
+def cmd_check_reach(args: argparse.Namespace) -> int:
+    """Judge every stored service again by the editors' reach rule; exit status 1 when some would now be refused."""
+    from service.domain.scope import describe
+    from service.store.territory import recheck_services
+
+    async def work(conn: Connection) -> int:
+        checked, findings = await recheck_services(conn)
+        print("\n".join(describe(checked, findings)))
+        return 1 if any(not f.unjudged for f in findings) else 0
+
+    return asyncio.run(_with_connection(_settings(), work))
+
+
 def cmd_openapi(args: argparse.Namespace) -> int:
     from service.app import create_app, openapi_document
 
@@ -346,6 +359,9 @@ def _parser() -> argparse.ArgumentParser:
     synthetic.add_argument("--count", type=int, default=300)
     synthetic.add_argument("--seed", type=int, default=14)
     synthetic.set_defaults(run=cmd_synthetic)
+    sub.add_parser(
+        "check-reach", help="judge every stored service again by the editors' reach rule (exit 1 if some fail it)"
+    ).set_defaults(run=cmd_check_reach)
     sub.add_parser("openapi", help="print the OpenAPI document").set_defaults(run=cmd_openapi)
     sub.add_parser("import-schema", help="print the directory document's JSON Schema").set_defaults(
         run=cmd_import_schema

@@ -16,8 +16,8 @@ from service.index.keeper import IndexKeeper
 from service.index.published import Published
 from service.search import Geocoder, find
 from service.settings import Settings
-from service.store.areas import Territories
 from service.store.db import Database
+from service.store.territory import Territories
 
 if TYPE_CHECKING:
     from service.demand import DemandCounter

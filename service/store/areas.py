@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any, Literal
 
 import asyncpg
@@ -11,7 +10,6 @@ import msgspec
 from service.domain.errors import InvalidInput, NotFound, PreconditionFailed
 from service.domain.geometry import bbox, contains
 from service.domain.model import Area, AreaBody, AreaSummary, Point, StoredArea
-from service.domain.scope import Territory
 from service.domain.validation import area_problems
 from service.domain.versioning import etag, if_match_allows
 from service.store import changes
@@ -115,23 +113,3 @@ async def codes_containing(conn: Connection, point: Point) -> tuple[str, ...]:
 
 async def all_areas(conn: Connection) -> list[Area]:
     return [plain(_from_row(r)) for r in await conn.fetch(sql("areas_all"))]
-
-
-class Territories:
-    """The current Territory (every stored area, ready to judge editors' catchments), rebuilt off the event loop
-    whenever an area's version changes; between changes a check costs one small query."""
-
-    def __init__(self) -> None:
-        self._versions: tuple[tuple[str, int], ...] | None = None
-        self._territory: Territory | None = None
-        self._lock = asyncio.Lock()
-
-    async def current(self, conn: Connection) -> Territory:
-        versions = tuple((r["code"], r["version"]) for r in await conn.fetch(sql("areas_versions")))
-        if versions != self._versions or self._territory is None:
-            async with self._lock:
-                if versions != self._versions or self._territory is None:
-                    stored = [_from_row(r) for r in await conn.fetch(sql("areas_all"))]
-                    self._territory = await asyncio.to_thread(Territory, [plain(a) for a in stored])
-                    self._versions = tuple((a.code, a.version) for a in stored)
-        return self._territory

@@ -3,19 +3,24 @@ capacity, verify and import alike. Every refusal writes nothing, and an admin ca
 
 from __future__ import annotations
 
+import asyncio
 import copy
 from collections.abc import AsyncIterator
 from typing import Any
 
+import msgspec
 import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
 from service.app import create_app
+from service.domain.model import ServiceBody
 from service.settings import Settings
 from service.store.db import Connection
 from service.store.keys import create_key
+from service.store.services import insert_service
 from tests.api.helpers import AREA, assert_problem, service, snapshot
+from tests.api.test_cli_and_serve import run
 
 Client = AsyncTestClient[Litestar]
 EAST = {
@@ -169,3 +174,69 @@ async def test_an_admin_sees_who_wrote_what(world: World) -> None:
     )
     assert [c["id"] for c in later.json()] == [written[1]["id"]]
     assert_problem(await world.client.get("/v1/changes", headers=west), 403, "Authorization")
+
+
+def tiny_square(lon: float, lat: float) -> list[list[float]]:
+    """About 20 m by 14 m round a point: a search from that point falls inside it."""
+    return [[lon - 0.00015, lat - 0.00006], [lon + 0.00015, lat - 0.00006], [lon + 0.00015, lat + 0.00006],
+            [lon - 0.00015, lat + 0.00006], [lon - 0.00015, lat - 0.00006]]  # fmt: skip
+
+
+HOME = [[-0.6, 52.4], [-0.4, 52.4], [-0.4, 52.6], [-0.6, 52.6], [-0.6, 52.4]]
+
+
+def with_squares(*points: tuple[float, float]) -> dict[str, Any]:
+    parts = [[HOME], *([tiny_square(lon, lat)] for lon, lat in points)]
+    return {"type": "polygon", "geometry": {"type": "MultiPolygon", "coordinates": parts}}
+
+
+async def test_an_editor_cannot_add_a_tiny_square_deep_in_another_area_by_create_or_patch(world: World) -> None:
+    """The issue's escape: the editor's own square plus a few metres on a point in the other area, whose searches
+    would then see the service first."""
+    before = await snapshot(world.client)
+    rogue = service(slug="rogue", location=INSIDE, catchment=with_squares((0.5, 52.5)), pathway_priority=1)
+    r = await world.client.post("/v1/services", json=rogue, headers=world.auth("west"))
+    assert "T2" in assert_problem(r, 403, "Authorization")["detail"]
+    path = f"/v1/services/{world.ids['west']}"
+    r = await world.client.patch(path, json={"catchment": with_squares((0.5, 52.5))}, headers=world.auth("west"))
+    assert_problem(r, 403, "Authorization")
+    assert await snapshot(world.client) == before
+    search = {"origin": {"type": "point", "lat": 52.5, "lon": 0.5}, "context": "street", "person": {"age": 30}}
+    answer = (await world.client.post("/v1/referral-options", json={**search, "explain": True})).json()
+    seen = {o["service"]["slug"] for o in answer["options"]} | {e["service"]["slug"] for e in answer["excluded"]}
+    assert "rogue" not in seen
+
+
+async def test_an_editor_cannot_reach_another_areas_custody_suite_however_near_the_border(world: World) -> None:
+    suite = {
+        "slug": "east-suite",
+        "name": "East custody",
+        "kind": "custody_suite",
+        "location": {"lon": 0.004, "lat": 52.5},
+    }
+    assert (await world.client.post("/v1/sites", json=suite, headers=world.auth("admin"))).status_code == 201
+    before = await snapshot(world.client)
+    rogue = service(slug="near", location=INSIDE, catchment=with_squares((0.004, 52.5)))  # 270 m into the east
+    r = await world.client.post("/v1/services", json=rogue, headers=world.auth("west"))
+    assert "east-suite" in assert_problem(r, 403, "Authorization")["detail"]
+    assert await snapshot(world.client) == before
+    elsewhere = service(slug="near", location=INSIDE, catchment=with_squares((-0.004, 52.5)))  # 270 m inside its own
+    assert (await world.client.post("/v1/services", json=elsewhere, headers=world.auth("west"))).status_code == 201
+
+
+async def test_the_reach_check_reports_a_service_an_editor_stored_under_the_old_rule(
+    world: World, conn: Connection, database_url: str
+) -> None:
+    """A service written before the rule changed is found, with the key that drew it and what it reaches; the
+    command exits 1 so that a deployment script notices."""
+    clean = await asyncio.to_thread(run, database_url, "check-reach")
+    assert clean.returncode == 0 and "none would now be refused" in clean.stdout, clean.stdout + clean.stderr
+    escape = msgspec.convert(service(slug="old-escape", catchment=with_squares((0.5, 52.5))), ServiceBody)
+    drawn_by = f"key:editor west ({world.keys['west_id'][:8]})"
+    async with conn.transaction():
+        await insert_service(conn, escape, actor=drawn_by)  # as the old rule let it through
+    found = await asyncio.to_thread(run, database_url, "check-reach")
+    assert found.returncode == 1, found.stdout + found.stderr
+    assert "1 would now be refused" in found.stdout
+    assert f"old-escape: drawn by {drawn_by}, an editor for T1" in found.stdout
+    assert "T2 (East):" in found.stdout

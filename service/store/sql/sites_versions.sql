@@ -1,0 +1,1 @@
+select slug, version from sites order by slug

@@ -66,11 +66,11 @@ from service.retention import add_synthetic_outcomes, keep_retention
 from service.runtime import Runtime
 from service.search import make_geocoder
 from service.settings import Settings
-from service.store.areas import Territories
 from service.store.db import open_database
 from service.store.demo import load_demo_if_empty
 from service.store.migrate import migrate
 from service.store.taxonomy import current_taxonomies
+from service.store.territory import Territories
 from service.telemetry import Telemetry, instrumented
 from service.web.pages import PageController
 from service.web.record import record_referral

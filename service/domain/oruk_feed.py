@@ -21,32 +21,62 @@ ADDRESS_FIELDS = {"id", "location_id", "address_1", "city", "state_province", "p
 ORGANIZATION_FIELDS = {"id", "name", "description"}
 
 
-def feed_records(document: Any) -> Iterator[tuple[str, Any]]:
-    """The records of one saved feed file: ("service", record) for each service, whether the file is a paging
-    envelope, a plain array, one service, a service at a location (its service) or an organization (its
-    services); ("other", record) for what is not a service (taxonomies, terms)."""
-    if isinstance(document, dict) and isinstance(document.get("contents"), list):
-        items: list[Any] = document["contents"]
+MAX_ID_LENGTH = 200
+"""A feed's id for a service is kept (as external_ids.open_referral_id), so it is held to the length we keep."""
+NOT_A_RECORD = "not an Open Referral record: a service, a page of services or a list of them is expected"
+
+
+def feed_records(document: Any) -> Iterator[tuple[str, str, Any]]:
+    """The records of one saved feed file, each with where it is in the file: ("service", where, record) for each
+    service, whether the file is a paging envelope, a plain array, one service, a service at a location (its
+    service) or an organization (its services); ("other", where, record) for an Open Referral record that is not
+    a service (a taxonomy, a term, an organization without services); ("bad", where, reason) for what is not an
+    Open Referral record at all (null, a number, a page whose contents are not a list)."""
+    if isinstance(document, dict) and "contents" in document:
+        if not isinstance(document["contents"], list):
+            yield "bad", "contents", "a page's contents must be a list of services"
+            return
+        items = [(f"contents[{i}]", item) for i, item in enumerate(document["contents"])]
     elif isinstance(document, list):
-        items = document
+        items = [(f"[{i}]", item) for i, item in enumerate(document)]
     else:
-        items = [document]
-    for item in items:
+        items = [("body", document)]
+    for where, item in items:
         if not isinstance(item, dict):
-            yield "other", item
+            yield "bad", where, f"{NOT_A_RECORD} (got {_json_kind(item)})"
         elif isinstance(item.get("service"), dict):  # a service at a location
             service = dict(item["service"])
             if "service_at_locations" not in service and isinstance(item.get("location"), dict):
                 service["service_at_locations"] = [{k: v for k, v in item.items() if k != "service"}]
-            yield "service", service
+            yield "service", f"{where}.service" if where != "body" else "service", service
         elif isinstance(item.get("services"), list):  # an organization with its services
             organization = {k: v for k, v in item.items() if k != "services"}
-            for service in item["services"]:
-                yield "service", {"organization": organization, **service} if isinstance(service, dict) else service
-        elif "status" in item or "service_areas" in item or "schedules" in item:
-            yield "service", item
+            for j, service in enumerate(item["services"]):
+                inner = f"{where}.services[{j}]" if where != "body" else f"services[{j}]"
+                if isinstance(service, dict):
+                    yield "service", inner, {"organization": organization, **service}
+                else:
+                    yield "bad", inner, f"{NOT_A_RECORD} (got {_json_kind(service)})"
+        elif "status" in item or "service_areas" in item or "schedules" in item or not isinstance(item.get("id"), str):
+            yield "service", where, item  # without an id it can only be read as a service, which names what is missing
         else:
-            yield "other", item
+            yield "other", where, item
+
+
+def _json_kind(value: Any) -> str:
+    match value:
+        case None:
+            return "null"
+        case bool():
+            return "true or false"
+        case int() | float():
+            return "a number"
+        case str():
+            return "a string"
+        case list():
+            return "a list"
+        case _:
+            return "an object"
 
 
 def left_behind(raw: dict[str, Any]) -> list[FieldProblem]:

@@ -20,8 +20,9 @@ import msgspec
 from service.domain import hsds
 from service.domain.decoding import convert
 from service.domain.errors import FieldProblem, MalformedInput
+from service.domain.model import MultiPolygon, Polygon
 from service.domain.oruk_export import AREA_URN, BYDAY, ENGLAND_AND_WALES, GSS_URI, derived_schedule_id
-from service.domain.oruk_feed import left_behind
+from service.domain.oruk_feed import MAX_ID_LENGTH, left_behind
 from service.domain.oruk_terms import CODED, NAMESPACE, PREFIX, VALUED, stable_id
 from service.domain.types import whole
 
@@ -46,6 +47,10 @@ class Mapped:
 
 def map_service(raw: Any, index: int) -> Mapped:
     key = raw.get("id") if isinstance(raw, dict) and isinstance(raw.get("id"), str) else None
+    if key is not None and len(key) > MAX_ID_LENGTH:  # kept as open_referral_id: refused, never cut, nor echoed
+        mapped = Mapped(index=index, key=None)
+        mapped.problems.append(FieldProblem(field="id", reason=f"longer than {MAX_ID_LENGTH} characters"))
+        return mapped
     mapped = Mapped(index=index, key=key)
     if not isinstance(raw, dict):
         mapped.problems.append(FieldProblem(field="service", reason="a service must be a JSON object"))
@@ -249,16 +254,20 @@ class _Reader:
     def _catchment(self) -> dict[str, Any]:
         declared = self._json("catchment")
         kind = declared[0].get("type") if declared and isinstance(declared[0], dict) else None
-        if kind == "radius":
-            return {"type": "radius", "km": declared[0].get("km")}
         areas = list(enumerate(self.s.service_areas or ()))
+        if kind == "radius":
+            self._unused_extents(areas, "the catchment is the radius our attributes state")
+            return {"type": "radius", "km": declared[0].get("km")}
         codes = [code for _, a in areas if (code := _area_code(a.uri)) and code != ENGLAND_AND_WALES]
         if kind == "national" or (kind is None and any(_area_code(a.uri) == ENGLAND_AND_WALES for _, a in areas)):
+            self._unused_extents(areas, "the area is taken from its uri")
             return {"type": "national"}
         if kind == "areas" or (kind is None and codes):
             for i, a in areas:
                 if _area_code(a.uri) is None:
                     self.behind(f"service_areas[{i}]", "not an area we can name (its uri is not an area code)")
+            named = [(i, a) for i, a in areas if _area_code(a.uri) is not None]
+            self._unused_extents(named, "the area is taken from its uri")
             return {"type": "areas", "codes": codes}
         for i, a in areas:
             if a.extent is None or (a.extent_type or "geojson").lower() != "geojson":
@@ -271,14 +280,31 @@ class _Reader:
         self.problem("service_areas", "no area we can place: give an area URI (a GSS code) or a GeoJSON extent")
         return {"type": "national"}
 
+    def _unused_extents(self, areas: list[tuple[int, hsds.ServiceArea]], why: str) -> None:
+        """Extents beside an area we take from elsewhere (its uri, our radius) are not needed, but one we could not
+        have read says the feed is broken there: it is reported as left behind rather than passed over."""
+        for i, a in areas:
+            if a.extent is None:
+                continue
+            if (a.extent_type or "geojson").lower() != "geojson":
+                self.behind(f"service_areas[{i}].extent", f"an extent of type {a.extent_type!r} is not held: {why}")
+            elif not _is_geometry(_geojson(a.extent)):
+                self.behind(f"service_areas[{i}].extent", f"not a GeoJSON Polygon or MultiPolygon: {why}")
+
     def _schedule(self) -> dict[str, Any]:
         sid = self.s.id
-        derived = {derived_schedule_id(sid, "open_24_7")}
+        # Schedules our export spelt out from a rule are passed over when the rule itself (an attribute) is here;
+        # without it (a feed that dropped our attributes), they are read as any other schedule.
+        around_the_clock = self.one("open_24_7") == "true"
+        bank_holiday_rule = bool(self.many("bank_holidays"))
         weekly: list[dict[str, str]] = []
+        whole_days: set[str] = set()
         exceptions: dict[str, dict[str, Any]] = {}
         for i, schedule in enumerate(self.s.schedules or ()):
             where = f"schedules[{i}]"
-            if schedule.id in derived or _is_bank_holiday_copy(sid, schedule):
+            if around_the_clock and schedule.id == derived_schedule_id(sid, "open_24_7"):
+                continue
+            if bank_holiday_rule and _is_bank_holiday_copy(sid, schedule):
                 continue
             times = self._times(where, schedule)
             if times == "bad":
@@ -293,7 +319,7 @@ class _Reader:
                 if schedule.notes:
                     entry["note"] = schedule.notes[:200]
                 if times is not None:
-                    entry["hours"].append({"opens": times[0], "closes": times[1]})
+                    entry["hours"].append({"opens": times[0], "closes": "24:00" if _whole_day(times) else times[1]})
                 continue
             if (schedule.freq or "WEEKLY").upper() != "WEEKLY" or schedule.bymonthday or (schedule.interval or 1) != 1:
                 self.behind(where, "only weekly rules (every week, by day) are held")
@@ -305,11 +331,18 @@ class _Reader:
             if unknown or not days or times is None:
                 self.problem(f"{where}.byday", f"a weekly rule needs days (MO to SU) and hours, got {schedule.byday!r}")
                 continue
-            weekly += [{"day": DAYS[d], "opens": times[0], "closes": times[1]} for d in days]
+            if _whole_day(times):
+                whole_days.update(DAYS[d] for d in days)
+            else:
+                weekly += [{"day": DAYS[d], "opens": times[0], "closes": times[1]} for d in days]
+        if whole_days == set(DAYS.values()):
+            around_the_clock = True
+        else:
+            weekly += [{"day": day, "opens": "00:00", "closes": "24:00"} for day in whole_days]
         order = list(BYDAY)
         weekly.sort(key=lambda s: (order.index(s["day"]), s["opens"]))
         out: dict[str, Any] = {"weekly": weekly, "exceptions": sorted(exceptions.values(), key=lambda e: e["date"])}
-        if self.one("open_24_7") == "true":
+        if around_the_clock:
             out["open_24_7"] = True
         rules = self._json("bank_holidays")
         if rules:
@@ -332,13 +365,19 @@ def _our_id(source: str) -> tuple[uuid.UUID, str | None]:
     try:
         return uuid.UUID(source), None
     except ValueError:
-        return uuid.uuid5(NAMESPACE, f"open-referral/{source}"), source[:200]
+        return uuid.uuid5(NAMESPACE, f"open-referral/{source}"), source
 
 
 def _slug(name: str, source_id: str) -> str:
     words = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")[:60].strip("-")
     suffix = re.sub(r"[^a-z0-9]", "", source_id.lower())[:8] or "x"
     return f"{words}-{suffix}" if words else f"service-{suffix}"
+
+
+def _whole_day(times: tuple[str, str]) -> bool:
+    """00:00 to 00:00 is the whole day (our own export writes it so), and so is 00:00 to 23:59, which HSDS's guidance
+    on schedules gives as the sign of a service open 24 hours."""
+    return times[0] == "00:00" and times[1] in ("00:00", "23:59")
 
 
 def _int(value: str | None) -> int | None:
@@ -379,6 +418,19 @@ def _geojson(text: str) -> dict[str, Any] | None:
     if isinstance(value, dict) and value.get("type") in ("Polygon", "MultiPolygon") and "coordinates" in value:
         return {"type": value["type"], "coordinates": value["coordinates"]}
     return None
+
+
+def _is_geometry(value: dict[str, Any] | None) -> bool:
+    if value is None:
+        return False
+    try:
+        if value["type"] == "Polygon":
+            convert(value, Polygon)
+        else:
+            convert(value, MultiPolygon)
+    except MalformedInput:
+        return False
+    return True
 
 
 def _is_bank_holiday_copy(sid: str, schedule: hsds.Schedule) -> bool:

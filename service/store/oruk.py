@@ -12,7 +12,7 @@ import msgspec
 from service.domain.decoding import DECODE_ERRORS, problem_from
 from service.domain.errors import ImportRejected, RecordProblem
 from service.domain.model import Taxonomies
-from service.domain.oruk_feed import feed_records
+from service.domain.oruk_feed import MAX_ID_LENGTH, feed_records
 from service.domain.oruk_import import Mapped, map_service
 from service.store.db import Connection
 from service.store.directory import ImportReport, Scope, import_directory
@@ -43,8 +43,8 @@ class _DryRun(Exception):
 
 
 def read_feed(files: Sequence[tuple[str, bytes]]) -> tuple[list[Any], list[Note], list[RecordProblem]]:
-    """The services of every file (one record per service id: the fullest copy), what is not a service, and the
-    files that are not JSON."""
+    """The services of every file (one record per service id: the fullest copy), what is not a service, and what
+    cannot be read: a file that is not JSON, an item that is not an Open Referral record, a feed with no service."""
     services: dict[str, Any] = {}
     anonymous: list[Any] = []
     skipped: list[Note] = []
@@ -56,15 +56,20 @@ def read_feed(files: Sequence[tuple[str, bytes]]) -> tuple[list[Any], list[Note]
             problem = problem_from(e, data=data)
             broken.append(RecordProblem(section=name, index=0, key=None, field=problem.field, reason=problem.reason))
             continue
-        for i, (kind, record) in enumerate(feed_records(document)):
+        for i, (kind, where, record) in enumerate(feed_records(document)):
             key = record.get("id") if isinstance(record, dict) else None
-            if kind == "other":
-                named = key if isinstance(key, str) else None
+            if kind == "bad":
+                broken.append(RecordProblem(section=name, index=i, key=None, field=where, reason=record))
+            elif kind == "other":
+                named = key if isinstance(key, str) and len(key) <= MAX_ID_LENGTH else None
                 skipped.append(Note(index=i, id=named, field=name, reason="not a service"))
             elif not isinstance(key, str):
                 anonymous.append(record)
             elif key not in services or len(msgspec.json.encode(record)) > len(msgspec.json.encode(services[key])):
                 services[key] = record
+    if skipped and not (services or anonymous or broken):
+        reason = f"the feed holds no services, only {len(skipped)} Open Referral record(s) of other kinds"
+        broken.append(RecordProblem(section=files[0][0], index=0, key=None, field="body", reason=reason))
     return [*services.values(), *anonymous], skipped, broken
 
 

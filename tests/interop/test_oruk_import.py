@@ -196,3 +196,127 @@ def test_the_command_imports_a_folder_of_saved_feed_files_and_reports_a_bad_one(
     )
     assert run.returncode == 1, run.stdout + run.stderr
     assert "ac148810-d857-441c-9679-408f346de14b" in run.stderr and "nothing was imported" in run.stderr
+
+
+@pytest.mark.parametrize(
+    ("body", "fields"),
+    [
+        (b"null", {"body"}),
+        (b"42", {"body"}),
+        (b'"a service"', {"body"}),
+        (b'{"contents": {"a": 1}}', {"contents"}),
+        (b'{"contents": [null, 7]}', {"contents[0]", "contents[1]"}),
+        (b"[null, null]", {"[0]", "[1]"}),
+        (b"[[]]", {"[0]"}),
+        (b'{"a": 1}', {"id"}),
+        (b'{"id": "t", "name": "A taxonomy", "description": ""}', {"body"}),
+    ],
+)
+async def test_a_body_that_is_not_services_a_page_or_a_list_of_them_is_refused_naming_where_and_writes_nothing(
+    public: Client, conn: Connection, body: bytes, fields: set[str]
+) -> None:
+    staff = await authorised(public, conn)
+    before = await directory(staff)
+    r = await staff.post(IMPORT, content=body)
+    assert r.status_code == 422, r.text
+    assert r.headers["content-type"].startswith("application/problem+json")
+    assert fields <= {p["field"] for p in r.json()["records"]}, r.json()["records"]
+    assert await directory(staff) == before
+
+
+def _foreign(example: dict[str, Any]) -> dict[str, Any]:
+    """The profile's example service, made importable: a place in Hull, an area URI, a plain weekly rule."""
+    example = copy.deepcopy(example)
+    example["id"] = "council-feed-0002"
+    location = example["service_at_locations"][0]["location"]
+    location["latitude"], location["longitude"] = 53.75, -0.34
+    example["service_areas"][0]["uri"] = "http://statistics.data.gov.uk/id/statistical-geography/E06000010"
+    example["schedules"][0]["valid_from"] = example["schedules"][0]["valid_to"] = None
+    example["schedules"][0]["bymonthday"] = None
+    return example
+
+
+@pytest.mark.parametrize("extent", ["not GeoJSON", '{"type": "Point", "coordinates": [0, 0]}', '{"type": "Polygon"}'])
+async def test_an_unusable_extent_beside_an_area_uri_is_reported_as_left_behind(
+    public: Client, conn: Connection, extent: str
+) -> None:
+    staff = await authorised(public, conn)
+    example = _foreign(json.loads((EXAMPLES / "service_full.json").read_text()))
+    example["service_areas"][0]["extent"] = extent
+    r = await staff.post(IMPORT, content=json.dumps([example]))
+    assert r.status_code == 200, r.text
+    behind = {n["field"]: n["reason"] for n in r.json()["left_behind"]}
+    assert "service_areas[0].extent" in behind, behind
+    assert "uri" in behind["service_areas[0].extent"]
+
+
+async def test_a_feed_id_longer_than_200_characters_is_refused_naming_id_and_not_echoed_whole(
+    public: Client, conn: Connection
+) -> None:
+    staff = await authorised(public, conn)
+    before = await directory(staff)
+    example = _foreign(json.loads((EXAMPLES / "service_full.json").read_text()))
+    example["id"] = "x" * 10_000
+    r = await staff.post(IMPORT, content=json.dumps([example]))
+    assert r.status_code == 422, r.text
+    assert "id" in {p["field"] for p in r.json()["records"]}
+    assert len(r.text) < 5_000
+    example["id"] = "x" * 200
+    r = await staff.post(IMPORT, content=json.dumps([example]))
+    assert r.status_code == 200, r.text
+    stored = [s for s in await directory(staff) if s["name"] == "Community Counselling"]
+    assert [s["external_ids"]["open_referral_id"] for s in stored] == ["x" * 200]
+    assert len(before) + 1 == len(await directory(staff))
+
+
+def _not_ours(service: dict[str, Any]) -> dict[str, Any]:
+    """A service of our export with our own attributes removed, as another system would pass it on."""
+    return {**service, "attributes": []}
+
+
+async def test_a_24_7_service_of_our_export_without_our_attributes_imports_as_24_7(
+    public: Client, conn: Connection
+) -> None:
+    staff = await authorised(public, conn)
+    feed = await staff_feed(staff)
+    around_the_clock = [s for s in feed["contents"] if attributes(s, "open_24_7") == ["true"]]
+    assert around_the_clock
+    stripped = [_not_ours(s) for s in around_the_clock]
+    renamed = copy.deepcopy(stripped)  # and the schedules' ids of another system, not ours
+    for s in renamed:
+        for i, schedule in enumerate(s["schedules"]):
+            schedule["id"] = f"elsewhere-{i}"
+    for feed_copy in (stripped, renamed):
+        r = await staff.post(IMPORT, content=json.dumps(feed_copy))
+        assert r.status_code == 200, r.text
+        for s in around_the_clock:
+            schedule = (await ok(staff, f"/v1/services/{s['id']}"))["schedule"]
+            assert schedule["open_24_7"] is True and schedule["weekly"] == [], (s["name"], schedule)
+
+
+async def test_whole_days_in_a_foreign_feed_are_00_00_to_00_00_or_23_59(public: Client, conn: Connection) -> None:
+    staff = await authorised(public, conn)
+    example = _foreign(json.loads((EXAMPLES / "service_full.json").read_text()))
+    rule = {"freq": "WEEKLY", "interval": 1, "description": ""}
+    example["schedules"] = [
+        {**rule, "id": "s1", "byday": "MO,TU", "opens_at": "00:00", "closes_at": "00:00"},
+        {**rule, "id": "s2", "byday": "WE", "opens_at": "00:00:00", "closes_at": "23:59:00"},
+        {**rule, "id": "s3", "byday": "TH", "opens_at": "09:00", "closes_at": "17:00"},
+    ]
+    r = await staff.post(IMPORT, content=json.dumps([example]))
+    assert r.status_code == 200, r.text
+    (s,) = [s for s in await directory(staff) if s["name"] == "Community Counselling"]
+    assert s["schedule"]["open_24_7"] is False
+    assert [(x["day"], x["opens"], x["closes"]) for x in s["schedule"]["weekly"]] == [
+        ("mon", "00:00", "24:00"),
+        ("tue", "00:00", "24:00"),
+        ("wed", "00:00", "24:00"),
+        ("thu", "09:00", "17:00"),
+    ]
+    example["schedules"] = [
+        {**rule, "id": "s1", "byday": "MO,TU,WE,TH,FR,SA,SU", "opens_at": "00:00", "closes_at": "00:00"}
+    ]
+    r = await staff.post(IMPORT, content=json.dumps([example]))
+    assert r.status_code == 200, r.text
+    (s,) = [s for s in await directory(staff) if s["name"] == "Community Counselling"]
+    assert s["schedule"]["open_24_7"] is True and s["schedule"]["weekly"] == []

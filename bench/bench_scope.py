@@ -1,23 +1,27 @@
 """Editor scope benchmark: how long judging a write's catchment takes, on the real boundaries.
 
-Run with `.venv/bin/python bench/bench_scope.py`. Needs ../shared/geodata (43 police force areas, 318 districts).
+Run with `.venv/bin/python bench/bench_scope.py`. Needs ../shared/geodata (43 police force areas, 318 districts, and
+the 251 custody suites as the stored sites).
 No database: it times the pure domain check (service/domain/scope.py) that every editor's write runs off the event
 loop. Prints medians of repeated runs; copy them into bench/RESULTS.md.
 """
 
 from __future__ import annotations
 
+import csv
+import datetime as dt
 import json
 import math
 import statistics
 import sys
 import time
+import uuid
 from collections.abc import Callable
 from typing import Any
 
 import msgspec
 
-from service.domain.model import Area, AreaCatchment, Catchment, Point, RadiusCatchment
+from service.domain.model import Area, AreaCatchment, Catchment, Point, RadiusCatchment, Site
 from service.domain.scope import Scope, Territory
 from service.settings import PROJECT_ROOT
 
@@ -37,6 +41,49 @@ def areas() -> list[Area]:
             found.append(
                 msgspec.convert({"code": p[code], "name": p[label], "kind": kind, "boundary": f["geometry"]}, Area)
             )
+    return found
+
+
+def suites() -> list[Site]:
+    with (GEODATA / "custody_suites_moj_pecs.csv").open() as f:
+        return [
+            Site(
+                id=uuid.uuid4(),
+                slug=r["nomis_agency_id"].lower(),
+                name=r["postcode"],
+                kind="custody_suite",
+                location=Point(lon=float(r["longitude"]), lat=float(r["latitude"])),
+                area_codes=(r["pfa23cd"], r["lad25cd"]),
+                version=1,
+                updated_at=dt.datetime(2026, 1, 1, tzinfo=dt.UTC),
+            )
+            for r in csv.DictReader(f)
+        ]
+
+
+def tiny(x: float, y: float) -> list[list[float]]:
+    return [[x - 0.00016, y - 0.00006], [x + 0.00016, y - 0.00006], [x + 0.00016, y + 0.00006],
+            [x - 0.00016, y + 0.00006], [x - 0.00016, y - 0.00006]]  # fmt: skip
+
+
+def escape(sites: list[Site]) -> Catchment:
+    """The issue's escape: a square in Hull and 22 m by 14 m squares on four other forces' custody suites."""
+    ring = [[-0.35, 53.74], [-0.33, 53.74], [-0.33, 53.76], [-0.35, 53.76], [-0.35, 53.74]]
+    picked = [
+        next(s for s in sites if s.area_codes[0] == f) for f in ("E23000001", "E23000026", "E23000005", "W15000003")
+    ]
+    parts = [[ring]] + [[tiny(s.location.lon, s.location.lat)] for s in picked]
+    found: Catchment = msgspec.convert(
+        {"type": "polygon", "geometry": {"type": "MultiPolygon", "coordinates": parts}}, Catchment
+    )
+    return found
+
+
+def from_districts(code: str) -> Catchment:
+    """A force as a polygon drawn from another source: dissolved from the super-generalised districts."""
+    features = json.loads((GEODATA / "police_force_areas_from_lad2025.geojson").read_text())["features"]
+    geometry = next(f["geometry"] for f in features if f["properties"]["PFA23CD"] == code)
+    found: Catchment = msgspec.convert({"type": "polygon", "geometry": geometry}, Catchment)
     return found
 
 
@@ -63,9 +110,9 @@ def main() -> int:
     if not GEODATA.is_dir():
         print("needs ../shared/geodata", file=sys.stderr)
         return 1
-    loaded = areas()
-    build = median_ms(lambda: Territory(loaded), 5)
-    territory = Territory(loaded)
+    loaded, sites = areas(), suites()
+    build = median_ms(lambda: Territory(loaded, sites), 5)
+    territory = Territory(loaded, sites)
     scope = median_ms(lambda: Scope(territory, HUMBERSIDE), 5)
     territory.scope(HUMBERSIDE)
     cases: list[tuple[str, Catchment, Point | None]] = [
@@ -77,9 +124,11 @@ def main() -> int:
         ("radius 500 km", RadiusCatchment(km=500), SCUNTHORPE),
         ("polygon, 5,000 vertices, inside", polygon(5_000, -0.5, 53.7, 0.1), None),
         ("polygon, 5,000 vertices, over 4 forces", polygon(5_000, -1.2, 53.5, 0.6), None),
+        ("Humberside drawn from its districts (another source)", from_districts("E23000012"), None),
+        ("Hull and 4 tiny squares on other forces' suites", escape(sites), None),
     ]
     print(
-        f"{len(loaded)} areas; territory build {build:.0f} ms (once per change to any area); "
+        f"{len(loaded)} areas and {len(sites)} sites; territory build {build:.0f} ms (once per change to any area); "
         f"one key's scope {scope:.0f} ms (once per key, cached)"
     )
     print("| catchment | within? | judging, median |")

@@ -9,7 +9,7 @@ from typing import Annotated, Literal
 from msgspec import Meta, Struct
 
 from service.domain.errors import DomainError, RecordProblem
-from service.domain.scope import Verdict
+from service.domain.scope import SHOWN, Verdict
 from service.domain.types import AreaCode, Name
 
 Role = Literal["reader", "editor", "provider", "admin", "analyst", "referrer"]
@@ -107,7 +107,8 @@ def may_write_service(identity: Identity, reach: Verdict | None) -> None:
     if reach is None or reach.national:
         raise Forbidden("only an admin can write a national service")
     if reach.outside:
-        shown = ", ".join(reach.outside[:5]) + (f" and {len(reach.outside) - 5} more" if len(reach.outside) > 5 else "")
+        more = len(reach.outside) - SHOWN
+        shown = "; ".join(reach.outside[:SHOWN]) + (f"; and {more} more" if more > 0 else "")
         raise Forbidden(f"the catchment covers more than this key's areas: it reaches {shown}")
 
 

@@ -62,6 +62,8 @@ OTHERS_SHARE = 0.5
 """An area is someone else's when less than this share of it lies inside the key's areas."""
 EDGE_KM = 0.01
 """The bands are drawn this much wider than their tolerance, for the rounding of the shapes' arithmetic."""
+SHOWN = 5
+"""A refusal names this many of the places a catchment reaches (service.domain.access)."""
 _LAT0 = math.radians(52.5)
 _KX, _KY = 111.32 * math.cos(_LAT0), 110.574
 
@@ -175,22 +177,32 @@ class Scope:
                 continue
             deep = overlap.difference(self.border)
             if deep.area > 0:
-                found[code] = f"{self._depth(deep):.1f} km inside it (at most {BORDER_KM:g} km at a border)"
+                # How deep, in words, for the first few only (a refusal shows five): each costs a distance per corner.
+                depth = f"{self._distance(deep):.1f} km" if len(found) < SHOWN else f"more than {BORDER_KM:g} km"
+                found[code] = f"{depth} inside it (at most {BORDER_KM:g} km at a border)"
             elif overlap.area > BORDER_SHARE * foreign.area:
                 share = overlap.area / foreign.area
                 found[code] = f"{share:.0%} of it (at most {BORDER_SHARE:.0%} at a border)"
         reasons = [f"{self._name(code)}: {why}" for code, why in found.items()]
         reasons += [f"{site.name} ({site.slug}), someone else's site" for site in self._others_sites(shape)]
-        beyond = shape.difference(self.reach)
-        if beyond.area > 0:
+        # Beyond the reach, what another's area covers is already refused above; only the rest is worked out.
+        beyond = shape.difference(self.reach) if not found else shapely.Polygon()
+        if beyond.area > 0 and (beyond := self._nowhere(beyond)).area > 0:
             reasons.append(f"{self._distance(beyond):.1f} km beyond the key's areas (at most {REACH_KM:g} km)")
         return tuple(reasons)
 
-    def _depth(self, part: BaseGeometry) -> float:
-        """How far a part lies from the key's areas, at its farthest vertex (for the words only)."""
-        return self._distance(part)
+    def _nowhere(self, part: BaseGeometry) -> BaseGeometry:
+        """What of a part no stored area covers (the sea, unmapped land): what any area covers is judged above."""
+        if part.area <= 0:
+            return part
+        hits = self.territory.tree.query(part, predicate="intersects")
+        if len(hits) == 0:
+            return part
+        return part.difference(shapely.union_all([self.territory.shapes[self.territory.codes[int(i)]] for i in hits]))
 
     def _distance(self, part: BaseGeometry) -> float:
+        """How far a part lies from the key's areas, at its farthest corner, to the nearest 100 m (for the words
+        only: the rule itself is the difference with the band)."""
         if self.shape.is_empty:
             return math.inf
         corners = shapely.points(shapely.get_coordinates(part))

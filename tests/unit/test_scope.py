@@ -121,7 +121,10 @@ def test_reaching_far_beyond_every_stored_area_is_refused_and_a_little_is_not() 
     west_coast = Point(lon=-1.0, lat=52.5)  # A's western edge; R ends 0.2 degrees (13.5 km) further west
     assert judge(RadiusCatchment(km=BORDER_KM), west_coast) == ()
     far = judge(polygon(box(-1.6, 52.4, -0.9, 52.6)))  # 40 km out beyond A, past the region too
-    assert any("beyond the key's areas" in reason for reason in far)
+    assert far == ("R (R)",)  # the region, someone else's, is named; what lies past it is refused with it
+    coast = Territory([a for a in AREAS if a.code in {"A", "B"}])  # nothing stored west of A: the sea
+    (words,) = coast.judge(EDITOR_A, polygon(box(-1.6, 52.4, -0.9, 52.6)), None).outside
+    assert words.startswith("40.") and "beyond the key's areas (at most 15 km)" in words
 
 
 def test_a_national_catchment_is_for_admins_only() -> None:

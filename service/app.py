@@ -23,6 +23,7 @@ from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.static_files import create_static_files_router
 from litestar.stores.base import Store
 from litestar.stores.redis import RedisStore
+from litestar.stores.registry import StoreRegistry
 from litestar.template.config import TemplateConfig
 from redis.asyncio import Redis
 
@@ -37,10 +38,12 @@ from service.http.deps import DEPENDENCIES
 from service.http.directory import DirectoryController
 from service.http.fhir import FhirController
 from service.http.hardening import (
+    SWEEP_TASK,
     BoundedMemoryStore,
     FallbackStore,
     answer_options,
     body_deadline,
+    keep_swept,
     rate_limit_identity,
     security_headers,
     trusted_proxies,
@@ -131,6 +134,7 @@ def create_app(settings: Settings, extra_handlers: Sequence[Any] = ()) -> Litest
                 made = await add_synthetic_outcomes(db, keeper.index, settings.synthetic_outcomes)
                 log.info("added %d synthetic outcome records to the demo (marked synthetic)", made)
             retention = asyncio.create_task(keep_retention(db, settings.referral_retention_months))
+            sweeping = asyncio.create_task(keep_swept(app.stores.get("rate_limit")), name=SWEEP_TASK)
             log.info("database: %s", f"embedded ({settings.data_dir})" if db.embedded else "DATABASE_URL")
             # Open Referral records are encoded once each, in a thread, rather than by the first reader to filter.
             warming = asyncio.create_task(asyncio.to_thread(app.state.runtime.published.warm, keeper.index))
@@ -139,6 +143,7 @@ def create_app(settings: Settings, extra_handlers: Sequence[Any] = ()) -> Litest
             finally:
                 warming.cancel()
                 retention.cancel()
+                sweeping.cancel()
                 await demand.stop()
                 await identities.stop()
                 await keeper.stop()
@@ -245,14 +250,20 @@ def _rate_limit(settings: Settings) -> list[Any]:
     return [config.middleware]
 
 
-def _stores(settings: Settings) -> dict[str, Store]:
+def _stores(settings: Settings) -> StoreRegistry:
     """Rate-limit counters in bounded memory by default; in Redis when REDIS_URL is set, so replicas share limits
-    (and in memory again while Redis cannot be reached)."""
+    (and in bounded memory again while Redis cannot be reached). A store asked for by any other name is bounded
+    memory too, never litestar's default unbounded MemoryStore."""
+    memory = BoundedMemoryStore(settings.rate_limit_max_clients)
+    store: Store = memory
     if settings.redis_url:
         client = Redis.from_url(settings.redis_url, socket_timeout=0.5, socket_connect_timeout=0.5)
-        shared = RedisStore(client, namespace=settings.redis_namespace, handle_client_shutdown=True)
-        return {"rate_limit": FallbackStore(shared, BoundedMemoryStore())}
-    return {"rate_limit": BoundedMemoryStore()}
+        store = FallbackStore(
+            RedisStore(client, namespace=settings.redis_namespace, handle_client_shutdown=True), memory
+        )
+    return StoreRegistry(
+        {"rate_limit": store}, default_factory=lambda _: BoundedMemoryStore(settings.rate_limit_max_clients)
+    )
 
 
 def openapi_document(app: Litestar) -> dict[str, Any]:

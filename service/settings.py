@@ -69,6 +69,9 @@ class Settings(Struct, frozen=True, kw_only=True):
     rate_limit_per_minute: int = 600
     auth_failures_per_minute: int = 30
     """Failed attempts (unknown keys, bad tokens) per client address a minute, before 429; 0 switches it off."""
+    rate_limit_max_clients: int = 100_000
+    """Most client addresses and keys whose counts a replica holds in its memory (without Redis, or while Redis is
+    down); past it, the least recently counted are forgotten first."""
     trusted_proxies: str = ""
     """Comma-separated addresses of proxies whose X-Forwarded-For is believed; empty believes none."""
     body_timeout: int = 30
@@ -162,6 +165,7 @@ ENV: dict[str, str] = {
     "PATHWAYS_JWT_ISSUER": "jwt_issuer",
     "PATHWAYS_RATE_LIMIT_PER_MINUTE": "rate_limit_per_minute",
     "PATHWAYS_AUTH_FAILURES_PER_MINUTE": "auth_failures_per_minute",
+    "PATHWAYS_RATE_LIMIT_MAX_CLIENTS": "rate_limit_max_clients",
     "PATHWAYS_TRUSTED_PROXIES": "trusted_proxies",
     "PATHWAYS_BODY_TIMEOUT_SECONDS": "body_timeout",
     "REDIS_URL": "redis_url",

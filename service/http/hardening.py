@@ -5,8 +5,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections import OrderedDict
+from collections.abc import Callable
 from datetime import timedelta
-from itertools import islice
 from typing import Any
 
 from litestar import Request
@@ -14,8 +15,7 @@ from litestar.enums import ScopeType
 from litestar.exceptions import HTTPException
 from litestar.middleware import DefineMiddleware
 from litestar.routes import HTTPRoute
-from litestar.stores.base import StorageObject, Store
-from litestar.stores.memory import MemoryStore
+from litestar.stores.base import Store
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 from redis.exceptions import RedisError
 
@@ -66,29 +66,105 @@ def rate_limit_identity(request: Request[Any, Any, Any]) -> str:
     return limited_as(request)
 
 
-class BoundedMemoryStore(MemoryStore):
-    """litestar's MemoryStore, but never more than `max_entries`: past it, expired entries go first, then the
-    longest untouched. (The plain one keeps an entry per client for ever unless something sweeps it.)"""
+class BoundedMemoryStore(Store):
+    """litestar's Store in this replica's memory, holding at most `max_entries` (client addresses and keys being
+    counted). Entries are kept in the order they were last written: each write first drops the expired entries at
+    the front (counters live a minute, so the front is where they expire), and past the cap the least recently
+    written goes; `sweep` (run every SWEEP_SECONDS from the app's lifespan) drops any other expired entry, so none
+    outlives its expiry by long whether or not its key is read or written again. Every operation is O(1), amortised.
 
-    def __init__(self, max_entries: int = 100_000) -> None:
-        super().__init__()
+    It has no __len__ on purpose: litestar's StoreRegistry replaces a registered store that is falsy with a plain,
+    unbounded MemoryStore, and an empty container is falsy. (That is how an earlier version lost its cap.)"""
+
+    def __init__(self, max_entries: int = 100_000, clock: Callable[[], float] = time.monotonic) -> None:
         self.max_entries = max_entries
+        self.clock = clock
+        """Seconds, monotonic; tests may move it on."""
+        self._entries: OrderedDict[str, tuple[float | None, bytes]] = OrderedDict()
+        """key -> (when it expires by `clock`, or None for never; value)."""
+
+    @property
+    def entries(self) -> int:
+        """How many entries are held, expired ones not yet dropped included."""
+        return len(self._entries)
+
+    def _expiry(self, expires_in: int | timedelta | None) -> float | None:
+        if expires_in is None:
+            return None
+        seconds = expires_in.total_seconds() if isinstance(expires_in, timedelta) else expires_in
+        return self.clock() + seconds
+
+    def _live(self, key: str) -> tuple[float | None, bytes] | None:
+        found = self._entries.get(key)
+        if found is not None and found[0] is not None and found[0] <= self.clock():
+            del self._entries[key]
+            return None
+        return found
+
+    def _drop_expired_front(self) -> None:
+        now, entries = self.clock(), self._entries
+        while entries:
+            expires_at, _ = entries[next(iter(entries))]
+            if expires_at is None or expires_at > now:
+                return
+            entries.popitem(last=False)
 
     async def set(self, key: str, value: str | bytes, expires_in: int | timedelta | None = None) -> None:
-        data = value.encode("utf-8") if isinstance(value, str) else value
-        async with self._lock:
-            self._store.pop(key, None)  # re-inserted last: the dict's order is the order of last writes
-            self._store[key] = StorageObject.new(data=data, expires_in=expires_in)
-            full = len(self._store) > self.max_entries
-        if full:
-            await self.delete_expired()
-            async with self._lock:
-                excess = len(self._store) - int(self.max_entries * 0.9)
-                for stale in list(islice(self._store, max(excess, 0))):
-                    del self._store[stale]
+        self._drop_expired_front()
+        self._entries[key] = (self._expiry(expires_in), value.encode() if isinstance(value, str) else value)
+        self._entries.move_to_end(key)
+        while len(self._entries) > self.max_entries:
+            self._entries.popitem(last=False)
 
-    def __len__(self) -> int:
-        return len(self._store)
+    async def get(self, key: str, renew_for: int | timedelta | None = None) -> bytes | None:
+        found = self._live(key)
+        if found is None:
+            return None
+        expires_at, data = found
+        if renew_for and expires_at is not None:
+            self._entries[key] = (self._expiry(renew_for), data)
+            self._entries.move_to_end(key)
+        return data
+
+    async def delete(self, key: str) -> None:
+        self._entries.pop(key, None)
+
+    async def delete_all(self) -> None:
+        self._entries.clear()
+
+    async def exists(self, key: str) -> bool:
+        return self._live(key) is not None
+
+    async def expires_in(self, key: str) -> int | None:
+        found = self._live(key)
+        if found is None or found[0] is None:
+            return None
+        return int(found[0] - self.clock())
+
+    async def sweep(self, chunk: int = 5_000) -> None:
+        """Drop every expired entry, a chunk at a time so that the event loop is never held for long."""
+        keys = list(self._entries)
+        for start in range(0, len(keys), chunk):
+            now = self.clock()
+            for key in keys[start : start + chunk]:
+                found = self._entries.get(key)
+                if found is not None and found[0] is not None and found[0] <= now:
+                    del self._entries[key]
+            await asyncio.sleep(0)
+
+
+SWEEP_SECONDS = 10.0
+SWEEP_TASK = "rate-limit-sweep"
+
+
+async def keep_swept(store: Store, every: float = SWEEP_SECONDS) -> None:
+    """Sweep the store's memory (its fallback's, for Redis) every `every` seconds, for as long as the app runs."""
+    memory = store.fallback if isinstance(store, FallbackStore) else store
+    if not isinstance(memory, BoundedMemoryStore):
+        return
+    while True:
+        await asyncio.sleep(every)
+        await memory.sweep()
 
 
 class FallbackStore(Store):
@@ -97,7 +173,7 @@ class FallbackStore(Store):
 
     RETRY_SECONDS = 5.0
 
-    def __init__(self, primary: Store, fallback: Store) -> None:
+    def __init__(self, primary: Store, fallback: BoundedMemoryStore) -> None:
         self.primary, self.fallback = primary, fallback
         self._down_until = 0.0
 

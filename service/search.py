@@ -36,7 +36,7 @@ from service.domain.routing import (
     WhenNeeded,
     when_needed,
 )
-from service.domain.types import REFERENCE, AgeYears, Context, Lat, Lon
+from service.domain.types import REFERENCE, SINGLE_LINE, AgeYears, Context, Lat, Lon
 from service.index.engine import DirectoryIndex
 from service.index.places import Resolution
 
@@ -59,6 +59,14 @@ _CODE = re.compile(r"[a-z][a-z0-9_]{0,63}")
 
 SiteKey = Annotated[str, Meta(pattern=REFERENCE, description="Site id or slug.")]
 PostcodeText = Annotated[str, Meta(max_length=10, pattern=POSTCODE_SEARCH, description="Full postcode or district.")]
+CodesText = Annotated[
+    str,
+    Meta(
+        max_length=2000,
+        pattern=SINGLE_LINE,
+        description="Codes, repeated (needs=a&needs=b) or comma-separated (needs=a,b); one that is no code is unknown.",
+    ),
+]
 
 
 class SearchQuery(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=False):
@@ -72,8 +80,8 @@ class SearchQuery(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fiel
     site: SiteKey | None = None
     postcode: PostcodeText | None = None
     gender: PersonGender = "not_stated"
-    needs: list[str] = []
-    circumstances: list[str] = []
+    needs: list[CodesText] = []
+    circumstances: list[CodesText] = []
     at: WhenNeeded | None = None
     limit: Annotated[int, Meta(ge=1, le=50)] = 10
     step_limit: StepLimit = 5

@@ -22,6 +22,10 @@ MULTI_LINE = whole(r"[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*")
 REFERENCE = whole(r"[A-Za-z0-9-]{1,80}")
 """An id (UUID) or a slug."""
 AREA_CODE = whole(r"[A-Za-z0-9][A-Za-z0-9_.:-]{0,31}")
+CODE = whole(r"[a-z][a-z0-9_]*")
+"""A code from one of the versioned lists (needs, circumstances, ...)."""
+IDENTIFIER = whole(r"[A-Za-z0-9][A-Za-z0-9_.:-]*")
+"""An id as another standard has it (Open Referral, FHIR): a UUID, a slug or a dotted name."""
 
 Slug = Annotated[
     str,
@@ -35,7 +39,7 @@ Slug = Annotated[
 ]
 Code = Annotated[
     str,
-    Meta(pattern=whole(r"[a-z][a-z0-9_]*"), max_length=64, description="A code from a versioned list."),
+    Meta(pattern=CODE, max_length=64, description="A code from a versioned list."),
 ]
 AreaCode = Annotated[
     str,
@@ -116,5 +120,7 @@ PATTERN_WORDS: dict[str, str] = {
     MULTI_LINE: "must not contain control characters other than tabs and line breaks",
     REFERENCE: "must be an id or a slug: letters, digits and hyphens",
     AREA_CODE: "must be an area code: letters, digits and _.:- (at most 32)",
+    CODE: "must be a code: lower-case letters, digits and underscores",
+    IDENTIFIER: "must be an id: letters, digits and _.:-",
 }
 """Plain words for the commonest patterns, used in problem details instead of the regex."""

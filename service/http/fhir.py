@@ -17,6 +17,7 @@ from service.domain.audience import public_record
 from service.domain.errors import InvalidInput, NotFound
 from service.domain.fhir_types import HealthcareService
 from service.domain.model import Service
+from service.domain.types import IDENTIFIER, SINGLE_LINE
 from service.http.access import READ
 from service.http.deps import Ident
 from service.http.fhir_search import (
@@ -29,14 +30,20 @@ from service.http.fhir_search import (
     reference,
     service_filter,
 )
-from service.http.problems import problem_responses
+from service.http.problems import parameter_name, problem_responses
 from service.index.published import Listing, Published
 from service.runtime import runtime_of
 
 MAX_COUNT = 1000
-Id = Annotated[str, PathParameter(max_length=120, description="The resource's id.")]
-Token = Annotated[str | None, QueryParameter(max_length=300, description="A code, or system|code.")]
-Ref = Annotated[str | None, QueryParameter(max_length=200, description="A reference: Type/id or id.")]
+Id = Annotated[str, PathParameter(max_length=120, pattern=IDENTIFIER, description="The resource's id.")]
+Token = Annotated[
+    str | None, QueryParameter(max_length=300, pattern=SINGLE_LINE, description="A code, or system|code.")
+]
+Ref = Annotated[
+    str | None, QueryParameter(max_length=200, pattern=SINGLE_LINE, description="A reference: Type/id or id.")
+]
+Words = Annotated[str | None, QueryParameter(max_length=200, pattern=SINGLE_LINE, description="Words in the name.")]
+Canonical = Annotated[str | None, QueryParameter(max_length=300, pattern=SINGLE_LINE, description="A canonical URL.")]
 Count = Annotated[int, QueryParameter(name="_count", ge=1, le=MAX_COUNT, description="Results per page.")]
 Offset = Annotated[int, QueryParameter(name="_offset", ge=0, le=10_000_000, description="Results to skip.")]
 
@@ -66,18 +73,18 @@ def _outcome(request: Request[Any, Any, Any], exc: Exception) -> Response[bytes]
         case _:
             detail = getattr(exc, "extra", None) or [{"message": str(getattr(exc, "detail", "bad request"))}]
             status = 400
-            issues = [
-                _Issue(
-                    severity="error",
-                    code="invalid",
-                    diagnostics=str(d.get("key", "")) + ": " + str(d.get("message", ""))
-                    if isinstance(d, dict)
-                    else str(d),
-                )
-                for d in detail
-            ]
+            issues = [_invalid(request, d) for d in detail]
     body = msgspec.json.encode(OperationOutcome(issue=tuple(issues)))
     return Response(content=body, status_code=status, media_type=FHIR_JSON)
+
+
+def _invalid(request: Request[Any, Any, Any], error: object) -> _Issue:
+    """One of litestar's parameter errors, naming the parameter as the client wrote it (`_count`)."""
+    if not isinstance(error, dict):
+        return _Issue(severity="error", code="invalid", diagnostics=str(error))
+    name = parameter_name(request, str(error.get("key") or ""))
+    diagnostics = f"{name}: {error.get('message', 'invalid value')}" if name else str(error.get("message", ""))
+    return _Issue(severity="error", code="invalid", diagnostics=diagnostics, expression=(name,) if name else ())
 
 
 def _spec(description: str) -> dict[int, ResponseSpec]:
@@ -119,11 +126,17 @@ class FhirController(Controller):
         state: State,
         identity: Ident,
         active: Annotated[str | None, QueryParameter(pattern="^(true|false)$")] = None,
-        service_category: Annotated[str | None, QueryParameter(name="service-category", max_length=300)] = None,
-        service_type: Annotated[str | None, QueryParameter(name="service-type", max_length=300)] = None,
+        service_category: Annotated[
+            str | None, QueryParameter(name="service-category", max_length=300, pattern=SINGLE_LINE)
+        ] = None,
+        service_type: Annotated[
+            str | None, QueryParameter(name="service-type", max_length=300, pattern=SINGLE_LINE)
+        ] = None,
         location: Ref = None,
         organization: Ref = None,
-        coverage_area: Annotated[str | None, QueryParameter(name="coverage-area", max_length=200)] = None,
+        coverage_area: Annotated[
+            str | None, QueryParameter(name="coverage-area", max_length=200, pattern=SINGLE_LINE)
+        ] = None,
         count: Count = 50,
         offset: Offset = 0,
     ) -> Response[bytes]:
@@ -162,7 +175,7 @@ class FhirController(Controller):
         self,
         request: Request[Any, Any, Any],
         state: State,
-        name: Annotated[str | None, QueryParameter(max_length=200)] = None,
+        name: Words = None,
         organization: Ref = None,
         count: Count = 50,
         offset: Offset = 0,
@@ -200,7 +213,7 @@ class FhirController(Controller):
         self,
         request: Request[Any, Any, Any],
         state: State,
-        name: Annotated[str | None, QueryParameter(max_length=200)] = None,
+        name: Words = None,
         count: Count = 50,
         offset: Offset = 0,
     ) -> Response[bytes]:
@@ -227,7 +240,7 @@ class FhirController(Controller):
         self,
         request: Request[Any, Any, Any],
         state: State,
-        url: Annotated[str | None, QueryParameter(max_length=300)] = None,
+        url: Canonical = None,
         count: Count = 50,
         offset: Offset = 0,
     ) -> Response[bytes]:

@@ -11,6 +11,8 @@ from service.domain.errors import FieldProblem, InvalidInput
 from service.domain.model import Service
 from service.domain.oruk_export import last_modified
 from service.domain.oruk_terms import stable_id
+from service.domain.routing import POSTCODE_SEARCH
+from service.domain.types import IDENTIFIER, SINGLE_LINE
 from service.index.published import Listing, Published, holds
 
 MAX_PER_PAGE = 1000
@@ -18,10 +20,19 @@ DAYS = {"mo": "mon", "tu": "tue", "we": "wed", "th": "thu", "fr": "fri", "sa": "
 
 Page = Annotated[int, QueryParameter(ge=1, le=1_000_000, description="Page number, from 1.")]
 PerPage = Annotated[int, QueryParameter(ge=1, le=MAX_PER_PAGE, description="Results per page (at most 1,000).")]
-Text = Annotated[str | None, QueryParameter(max_length=200, description="Words in the name or description.")]
-TermId = Annotated[str | None, QueryParameter(max_length=100, description="Services with this taxonomy term.")]
-TaxonomyId = Annotated[str | None, QueryParameter(max_length=100, description="Services with a term of this taxonomy.")]
-OrganizationId = Annotated[str | None, QueryParameter(max_length=100, description="Services of this organization.")]
+Text = Annotated[
+    str | None, QueryParameter(max_length=200, pattern=SINGLE_LINE, description="Words in the name or description.")
+]
+TermId = Annotated[
+    str | None, QueryParameter(max_length=100, pattern=IDENTIFIER, description="Services with this taxonomy term.")
+]
+TaxonomyId = Annotated[
+    str | None,
+    QueryParameter(max_length=100, pattern=IDENTIFIER, description="Services with a term of this taxonomy."),
+]
+OrganizationId = Annotated[
+    str | None, QueryParameter(max_length=100, pattern=IDENTIFIER, description="Services of this organization.")
+]
 ModifiedAfter = Annotated[
     str | None,
     QueryParameter(
@@ -42,8 +53,10 @@ Day = Annotated[
     ),
 ]
 Full = Annotated[bool, QueryParameter(description="Fully nested services.")]
-Postcode = Annotated[str | None, QueryParameter(max_length=10, description="Covering this postcode.")]
-Id = Annotated[str, PathParameter(max_length=100, description="The record's id (a UUID).")]
+Postcode = Annotated[
+    str | None, QueryParameter(max_length=10, pattern=POSTCODE_SEARCH, description="Covering this postcode.")
+]
+Id = Annotated[str, PathParameter(max_length=100, pattern=IDENTIFIER, description="The record's id (a UUID).")]
 Proximity = Annotated[float | None, QueryParameter(description="With postcode: within this many metres.")]
 
 

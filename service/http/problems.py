@@ -11,6 +11,7 @@ import msgspec
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.openapi.datastructures import ResponseSpec
+from litestar.params import ParameterKwarg
 from litestar.types import ExceptionHandlersMap
 
 from service.domain.access import Forbidden, ForbiddenRecords, TooManyAttempts, Unauthorised
@@ -139,16 +140,29 @@ def _rejected(request: Request[Any, Any, Any], exc: ImportRejected) -> Response[
 _MISSING = re.compile(r"Missing required \w+ parameter '(?P<name>[^']+)'")
 
 
+def parameter_name(request: Request[Any, Any, Any], key: str) -> str:
+    """A parameter as the client wrote it (`from`, `_count`, `If-Match`): litestar's errors name the handler's
+    Python argument (`from_`, `count`, `if_match`), which the parameter's declaration renames."""
+    signature = getattr(request.scope.get("route_handler"), "parsed_fn_signature", None)
+    declared = signature.parameters.get(key) if signature is not None else None
+    kwarg = declared.kwarg_definition if declared is not None else None
+    if isinstance(kwarg, ParameterKwarg):
+        return kwarg.name or key
+    return key
+
+
 def _validation(request: Request[Any, Any, Any], exc: ValidationException) -> Response[Problem]:
-    """Litestar's decode errors: wrong types, unknown fields, bad or missing parameters.
+    """Litestar's decode errors: wrong types, unknown fields, bad or missing parameters, each named as the client
+    wrote it.
 
     The detail is rebuilt from the errors: litestar's own names the full URL, whose query string may carry
     search inputs (age, needs), and those are never echoed or logged.
     """
     errors: list[FieldProblem] = []
     for item in exc.extra if isinstance(exc.extra, list) else []:
-        key = str(item.get("key") or "")
         source = str(item.get("source") or "")
+        key = str(item.get("key") or "")
+        key = key if source == "body" else parameter_name(request, key)
         prefix = "" if key in ("", "data") and source == "body" else key
         found = field_problem(str(item.get("message", "invalid value")), prefix)
         errors.append(FieldProblem(field=join_path(found.field) or "body", reason=found.reason))

@@ -9,7 +9,7 @@ from litestar.datastructures import ResponseHeader
 from litestar.params import HeaderParameter, PathParameter, QueryParameter
 
 from service.domain.model import AreaSummary, Service, Site
-from service.domain.types import AREA_CODE, REFERENCE, SINGLE_LINE
+from service.domain.types import AREA_CODE, CODE, REFERENCE, SINGLE_LINE
 
 Limit = Annotated[int, QueryParameter(ge=1, le=200, description="Page size.")]
 Offset = Annotated[int, QueryParameter(ge=0, le=1_000_000, description="Items to skip.")]
@@ -17,6 +17,7 @@ ServiceKey = Annotated[str, PathParameter(description="Service id (UUID) or slug
 SiteKey = Annotated[str, PathParameter(description="Site id (UUID) or slug.", pattern=REFERENCE)]
 AreaKey = Annotated[str, PathParameter(description="Area code, e.g. E23000012.", pattern=AREA_CODE)]
 AreaFilter = Annotated[str | None, QueryParameter(description="An area code.", pattern=AREA_CODE)]
+NeedFilter = Annotated[str | None, QueryParameter(description="Needs-taxonomy code.", pattern=CODE, max_length=64)]
 TextFilter = Annotated[
     str | None,
     QueryParameter(description="Text in slug, name, organisation or description.", max_length=200, pattern=SINGLE_LINE),

@@ -14,13 +14,23 @@ from service.domain.access import Identity, may_update_capacity, may_write_servi
 from service.domain.audience import public_history, public_record
 from service.domain.errors import InvalidInput
 from service.domain.model import Capacity, Change, Service, ServiceBody, ServicePatch
-from service.domain.types import AwareDateTime, CapacityStatus, Code, Context, ServiceKind, ServiceStatus, ShortText
+from service.domain.types import AwareDateTime, CapacityStatus, Context, ServiceKind, ServiceStatus, ShortText
 from service.domain.validation import capacity_problems
 from service.domain.versioning import etag
 from service.http.access import CAPACITY, EDIT, READ, Reach
 from service.http.deps import Actor, Conn, Ident, Vocab
 from service.http.problems import problem_responses
-from service.http.schemas import ETAG, AreaFilter, IfMatch, Limit, Offset, ServiceKey, ServicePage, TextFilter
+from service.http.schemas import (
+    ETAG,
+    AreaFilter,
+    IfMatch,
+    Limit,
+    NeedFilter,
+    Offset,
+    ServiceKey,
+    ServicePage,
+    TextFilter,
+)
 from service.store import services as store
 from service.store.services import Authorise
 
@@ -71,7 +81,7 @@ class ServiceController(Controller):
         identity: Ident,
         kind: FromQuery[ServiceKind | None] = None,
         area: AreaFilter = None,
-        need: Annotated[Code | None, QueryParameter(description="Needs-taxonomy code.")] = None,
+        need: NeedFilter = None,
         context: FromQuery[Context | None] = None,
         status: Annotated[ServiceStatus | None, QueryParameter(description="Default: all but closed.")] = None,
         q: TextFilter = None,

@@ -14,7 +14,7 @@ from typing import Annotated, Any
 from litestar import Controller, Request, Response, get
 from litestar.datastructures import Cookie, State
 from litestar.di import NamedDependency
-from litestar.params import FromQuery, PathParameter
+from litestar.params import PathParameter
 from litestar.response import Template
 
 from service.domain.answer import ReferralAnswer
@@ -38,12 +38,11 @@ from service.store import services as service_store
 from service.store.db import Connection
 from service.web import record, results, svgmap, words
 from service.web.form_errors import FormError, in_words, missing
+from service.web.params import Codes, Text
 
 SITE_COOKIE = "ld_site"
 Conn = NamedDependency[Connection]
 ServiceSlug = Annotated[str, PathParameter(pattern=REFERENCE)]
-Text = FromQuery[str | None]
-Codes = FromQuery[list[str] | None]
 # The input each form group's error links to (its first input); needs and circumstances: their first checkbox.
 FIELD_IDS = {
     "site": "site",

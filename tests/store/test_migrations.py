@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 import pytest
 
 from service.settings import PROJECT_ROOT
@@ -120,5 +121,47 @@ async def test_stored_times_without_a_zone_or_at_the_ends_of_the_calendar_are_re
         assert len(changes) == 4 and {c["actor"] for c in changes} == {"migration:0005_aware_datetimes"}
         fields = changes[0]["fields"]
         assert fields and {"field", "old", "new"} <= set(fields[0])
+    finally:
+        await conn.close()
+
+
+async def test_referral_moments_stored_exactly_by_earlier_versions_are_cut_to_the_hour(
+    empty_database: str, tmp_path: Path
+) -> None:
+    """Migration 0010: a referral's last change and its history's moments were kept to the microsecond; they are
+    kept to the hour, as its made_at always was, and nothing finer can be stored again."""
+    early = tmp_path / "schema"
+    early.mkdir()
+    for path in sorted(SCHEMA.glob("000[1-9]_*.sql")):
+        shutil.copy(path, early / path.name)
+    conn = await connect(empty_database)
+    try:
+        await migrate(conn, early)
+        exact = dt.datetime(2026, 3, 29, 1, 47, 12, 345678, tzinfo=dt.UTC)
+        referral = await conn.fetchval(
+            "insert into referrals (id, service_id, service_slug, service_name, context, made_at, age_band, gender, "
+            "repeat_contact, outcome, version, recorded_by, updated_at) values (gen_random_uuid(), "
+            "gen_random_uuid(), 's', 'S', 'custody', '2026-03-29T01:00:00Z', '25_34', 'female', 'no', 'accepted', 2, "
+            "'t', $1) returning id",
+            exact,
+        )
+        for version, at in ((1, exact - dt.timedelta(minutes=50)), (2, exact)):
+            await conn.execute(
+                "insert into referral_events (referral_id, version, at, actor, outcome) values ($1, $2, $3, 't', 'made')",
+                referral,
+                version,
+                at,
+            )
+        await migrate(conn, SCHEMA)
+        hour = dt.datetime(2026, 3, 29, 1, tzinfo=dt.UTC)
+        assert await conn.fetchval("select updated_at from referrals") == hour
+        assert [r["at"] for r in await conn.fetch("select at from referral_events order by version")] == [
+            hour - dt.timedelta(hours=1),
+            hour,
+        ]
+        with pytest.raises(asyncpg.CheckViolationError):
+            await conn.execute("update referrals set updated_at = $1", exact)
+        with pytest.raises(asyncpg.CheckViolationError):
+            await conn.execute("update referral_events set at = $1", exact)
     finally:
         await conn.close()

@@ -3,5 +3,8 @@ insert into referrals (
     age_band, gender, needs, circumstances, repeat_contact, outcome, decline_reason, synthetic, version, recorded_by,
     updated_at
 )
-values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, 'made', null, $16, 1, $17, now())
+values (
+    $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, 'made', null, $16, 1, $17,
+    date_trunc('hour', now(), 'UTC')
+)
 returning *

@@ -147,7 +147,8 @@ async def test_referral_moments_stored_exactly_by_earlier_versions_are_cut_to_th
         )
         for version, at in ((1, exact - dt.timedelta(minutes=50)), (2, exact)):
             await conn.execute(
-                "insert into referral_events (referral_id, version, at, actor, outcome) values ($1, $2, $3, 't', 'made')",
+                "insert into referral_events (referral_id, version, at, actor, outcome) "
+                "values ($1, $2, $3, 't', 'made')",
                 referral,
                 version,
                 at,

@@ -18,6 +18,7 @@ from service.domain.outcomes import (
     Placed,
     ReferralOrigin,
     age_band,
+    retention_cutoff,
     to_the_hour,
 )
 from service.domain.routing import SiteOrigin
@@ -62,9 +63,10 @@ def _area(index: DirectoryIndex, origin: AreaOrigin) -> Placed:
 
 
 async def new_record(
-    index: DirectoryIndex, body: NewReferral, geocoder: Geocoder | None, now: dt.datetime
+    index: DirectoryIndex, body: NewReferral, geocoder: Geocoder | None, now: dt.datetime, retention_months: int
 ) -> NewRecord:
-    """The record to keep, or InvalidInput naming the field (422)."""
+    """The record to keep, or InvalidInput naming the field (422): a referral is dated within the retention period
+    (PATHWAYS_REFERRAL_RETENTION_MONTHS) and not ahead of now."""
     given = (body.origin is not None, body.context is not None, body.person is not None)
     if body.search is not None and any(given):
         raise InvalidInput((FieldProblem(field="search", reason="give either search, or origin, context and person"),))
@@ -85,7 +87,8 @@ async def new_record(
     problems = unknown_codes(index.vocab, person.needs, person.circumstances, prefix + "person")
     if problems:
         raise InvalidInput(tuple(problems))
-    when = _when(at, now, "search.at" if body.search is not None and body.search.at else "at")
+    field = "search.at" if body.search is not None and body.search.at else "at"
+    when = _when(at, now, field, retention_cutoff(retention_months, now))
     match origin:
         case AreaOrigin():
             placed = _area(index, origin)
@@ -110,7 +113,7 @@ async def new_record(
     )
 
 
-def _when(at: dt.datetime | None, now: dt.datetime, field: str) -> dt.datetime:
+def _when(at: dt.datetime | None, now: dt.datetime, field: str, earliest: dt.datetime) -> dt.datetime:
     if at is None:
         return now
     if at.year < EARLIEST.year or at.year > 2100:
@@ -119,4 +122,7 @@ def _when(at: dt.datetime | None, now: dt.datetime, field: str) -> dt.datetime:
         at = at.replace(tzinfo=LONDON)  # as a search reads it
     if at > now + FUTURE_SLACK:
         raise InvalidInput((FieldProblem(field=field, reason="a referral cannot be recorded ahead of time"),))
+    if to_the_hour(at) < earliest:  # it would be deleted within the hour, and is more likely a date of birth
+        reason = f"before the retention period: referrals are kept from {earliest:%Y-%m-%d %H:%M} UTC"
+        raise InvalidInput((FieldProblem(field=field, reason=reason),))
     return at

@@ -4,11 +4,11 @@ by `pathways purge`, and by an hourly job in every replica (deleting is idempote
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import datetime as dt
 import logging
 
 from service.domain.errors import Unavailable
+from service.domain.outcomes import retention_cutoff
 from service.index.engine import DirectoryIndex
 from service.store import referrals as store
 from service.store.db import Connection, Database
@@ -20,20 +20,9 @@ SYNTHETIC_ACTOR = "synthetic-demo"
 SYNTHETIC_SEED = 14
 
 
-def cutoff(months: int, now: dt.datetime) -> dt.datetime:
-    """The moment `months` calendar months before now (the same day of the month, or the month's last)."""
-    y, m = now.year, now.month - months
-    while m < 1:
-        y, m = y - 1, m + 12
-    for day in range(now.day, 27, -1):
-        with contextlib.suppress(ValueError):
-            return now.replace(year=y, month=m, day=day)
-    return now.replace(year=y, month=m, day=min(now.day, 28))
-
-
 async def purge(conn: Connection, months: int, now: dt.datetime | None = None) -> tuple[int, int]:
     """Delete referrals made before the retention period, and older demand counters: (referrals, counters)."""
-    return await store.purge(conn, cutoff(months, now or dt.datetime.now(dt.UTC)))
+    return await store.purge(conn, retention_cutoff(months, now or dt.datetime.now(dt.UTC)))
 
 
 async def keep_retention(db: Database, months: int, every: float = EVERY_SECONDS) -> None:

@@ -8,6 +8,7 @@ forbid unknown fields, so an `age`, a `name` or a `notes` field is refused with 
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import uuid
 from typing import Annotated, Literal
@@ -64,6 +65,18 @@ def week_of(moment: dt.datetime) -> dt.date:
     """The Monday of a moment's ISO week (UTC): how demand counters and reports group time."""
     day = moment.astimezone(dt.UTC).date()
     return day - dt.timedelta(days=day.weekday())
+
+
+def retention_cutoff(months: int, now: dt.datetime) -> dt.datetime:
+    """The moment `months` calendar months before now (the same day of the month, or the month's last): referrals
+    made before it are past the retention period (PATHWAYS_REFERRAL_RETENTION_MONTHS)."""
+    y, m = now.year, now.month - months
+    while m < 1:
+        y, m = y - 1, m + 12
+    for day in range(now.day, 27, -1):
+        with contextlib.suppress(ValueError):
+            return now.replace(year=y, month=m, day=day)
+    return now.replace(year=y, month=m, day=min(now.day, 28))
 
 
 def to_the_hour(moment: dt.datetime) -> dt.datetime:

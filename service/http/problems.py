@@ -126,7 +126,7 @@ def _precondition(request: Request[Any, Any, Any], exc: PreconditionFailed) -> R
         412,
         "stale-version",
         "Precondition failed",
-        f"{exc}; fetch the service again and retry with its ETag",
+        f"{exc}; fetch it again and retry with its ETag",
         errors=(FieldProblem(field="If-Match", reason="does not match the current version"),),
         headers={"ETag": exc.current_etag},
     )

@@ -14,10 +14,11 @@ from litestar.params import FromQuery, JSONBody, PathParameter
 from service.domain.access import Forbidden, Identity, may_record_outcome, may_record_referral, referral_scope
 from service.domain.errors import NotFound
 from service.domain.outcomes import NewReferral, Outcome, OutcomeChange, Referral
+from service.domain.versioning import etag
 from service.http.access import Reach, needs
 from service.http.deps import Actor, Conn, Ident
 from service.http.problems import problem_responses
-from service.http.schemas import Limit, Offset
+from service.http.schemas import ETAG, IfMatch, Limit, Offset
 from service.recording import new_record
 from service.runtime import runtime_of
 from service.store import referrals as store
@@ -31,6 +32,10 @@ class ReferralPage(msgspec.Struct, frozen=True, kw_only=True):
     total: int
     limit: int
     offset: int
+
+
+def _with_etag(referral: Referral) -> Response[Referral]:
+    return Response(referral, headers={"ETag": etag(referral.version)})
 
 
 def readable(identity: Identity, referral: Referral) -> None:
@@ -50,6 +55,7 @@ class ReferralRecordController(Controller):
         "/",
         operation_id="recordReferral",
         guards=[needs("referrer", "editor", "admin")],
+        response_headers=ETAG,
         responses=problem_responses(400, 403, 413, 422),
     )
     async def record(
@@ -57,10 +63,13 @@ class ReferralRecordController(Controller):
     ) -> Response[Referral]:
         """Record that a referral was made: codes and an age band only, nothing that identifies the person."""
         runtime = runtime_of(state)
-        record = await new_record(runtime.index, data, runtime.geocoder, dt.datetime.now(dt.UTC))
+        now, months = dt.datetime.now(dt.UTC), runtime.settings.referral_retention_months
+        record = await new_record(runtime.index, data, runtime.geocoder, now, months)
         may_record_referral(identity, record.placed.areas)
         made = await store.record_referral(conn, record, actor)
-        return Response(made, status_code=201, headers={"Location": f"/v1/referrals/{made.id}"})
+        return Response(
+            made, status_code=201, headers={"Location": f"/v1/referrals/{made.id}", "ETag": etag(made.version)}
+        )
 
     @get("/", operation_id="listReferrals", responses=problem_responses(403))
     async def list_referrals(
@@ -79,19 +88,25 @@ class ReferralRecordController(Controller):
         )
         return ReferralPage(items=tuple(items), total=total, limit=limit, offset=offset)
 
-    @get("/{referral_id:uuid}", operation_id="getReferral", responses=problem_responses(403, 404))
-    async def get_referral(self, conn: Conn, identity: Ident, referral_id: ReferralId) -> Referral:
+    @get(
+        "/{referral_id:uuid}",
+        operation_id="getReferral",
+        response_headers=ETAG,
+        responses=problem_responses(403, 404),
+    )
+    async def get_referral(self, conn: Conn, identity: Ident, referral_id: ReferralId) -> Response[Referral]:
         """One referral, with the history of its outcome (who changed it, and when)."""
         referral = await store.get_referral(conn, referral_id)
         readable(identity, referral)
-        return referral
+        return _with_etag(referral)
 
     @post(
         "/{referral_id:uuid}/outcome",
         operation_id="recordOutcome",
         status_code=200,
         guards=[needs("provider", "editor", "admin")],
-        responses=problem_responses(400, 403, 404, 409, 413, 422),
+        response_headers=ETAG,
+        responses=problem_responses(400, 403, 404, 409, 412, 413, 422),
     )
     async def record_outcome(
         self,
@@ -101,8 +116,10 @@ class ReferralRecordController(Controller):
         actor: Actor,
         referral_id: ReferralId,
         data: JSONBody[OutcomeChange],
-    ) -> Referral:
-        """Record what became of a referral: the receiving service's provider key, an editor in scope, or an admin."""
+        if_match: IfMatch = None,
+    ) -> Response[Referral]:
+        """Record what became of a referral: the receiving service's provider key, an editor in scope, or an admin.
+        Send the ETag you read as If-Match to be sure of what you change: a stale one gets 412."""
         reach = Reach(state, conn, identity)
 
         async def allowed(referral: Referral) -> None:
@@ -115,4 +132,4 @@ class ReferralRecordController(Controller):
                 verdict = await reach(service_store.body_of(current))
             may_record_outcome(identity, str(referral.service_id), verdict)
 
-        return await store.change_outcome(conn, referral_id, data, actor, allowed)
+        return _with_etag(await store.change_outcome(conn, referral_id, data, actor, allowed, if_match))

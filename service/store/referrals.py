@@ -10,8 +10,9 @@ from typing import Any
 import asyncpg
 import msgspec
 
-from service.domain.errors import Conflict, FieldProblem, InvalidInput, NotFound
+from service.domain.errors import Conflict, FieldProblem, InvalidInput, NotFound, PreconditionFailed
 from service.domain.outcomes import NewRecord, OutcomeChange, Referral, outcome_problem
+from service.domain.versioning import etag, if_match_allows
 from service.store.db import Connection
 from service.store.sql import sql
 
@@ -77,14 +78,22 @@ async def get_referral(conn: Connection, referral_id: uuid.UUID) -> Referral:
 
 
 async def change_outcome(
-    conn: Connection, referral_id: uuid.UUID, change: OutcomeChange, actor: str, allowed: ByReferral
+    conn: Connection,
+    referral_id: uuid.UUID,
+    change: OutcomeChange,
+    actor: str,
+    allowed: ByReferral,
+    if_match: str | None = None,
 ) -> Referral:
-    """Record an outcome: the row locked, the caller's right checked on it, the change kept in the history."""
+    """Record an outcome: the row locked, the caller's right checked on it, then the version it read (If-Match, when
+    given: a stale one is refused), and the change kept in the history."""
     row = await conn.fetchrow(sql("referrals_lock"), referral_id)
     if row is None:
         raise NotFound("referral", str(referral_id))
     current = _referral(row)
-    await allowed(current)
+    await allowed(current)  # before the version: a key that may not write learns nothing of it
+    if not if_match_allows(if_match, current.version):
+        raise PreconditionFailed(etag(current.version))
     if (change.outcome == "declined") != (change.decline_reason is not None):
         raise InvalidInput((FieldProblem(field="decline_reason", reason="required for a decline, and only then"),))
     problem = outcome_problem(current.outcome, current.decline_reason, change)

@@ -76,7 +76,10 @@ async def record_referral(
     }
     try:
         referral = msgspec.convert(body, NewReferral)
-        record = await new_record(runtime.index, referral, runtime.geocoder, dt.datetime.now(dt.UTC))
+        now = dt.datetime.now(dt.UTC)
+        record = await new_record(
+            runtime.index, referral, runtime.geocoder, now, runtime.settings.referral_retention_months
+        )
         may_record_referral(identity_in(request), record.placed.areas)
     except (msgspec.ValidationError, InvalidInput, Forbidden, Unauthorised) as e:
         status = 403 if isinstance(e, Forbidden) else 401 if isinstance(e, Unauthorised) else 422

@@ -263,3 +263,86 @@ async def test_records_past_the_retention_period_are_purged_with_their_history(w
     assert await conn.fetchval("select count(*) from referral_events") == 1
     kept = await purge(conn, 24, dt.datetime.now(dt.UTC))
     assert kept == (0, 0)
+
+
+def to_the_hour(moment: str) -> bool:
+    at = dt.datetime.fromisoformat(moment)
+    return (at.minute, at.second, at.microsecond) == (0, 0, 0)
+
+
+async def test_a_referral_keeps_every_moment_to_the_hour_its_outcomes_and_last_change_included(
+    world: Keys, conn: Connection
+) -> None:
+    c = world.client
+    made = (await c.post("/v1/referrals", json=DIRECT, headers=world.h("referrer"))).json()
+    url = f"/v1/referrals/{made['id']}/outcome"
+    assert (await c.post(url, json={"outcome": "accepted"}, headers=world.h("provider"))).status_code == 200
+    for who in ("provider", "referrer", "analyst", "admin"):
+        seen = await c.get(f"/v1/referrals/{made['id']}", headers=world.h(who))
+        if seen.status_code == 403:
+            continue
+        record = seen.json()
+        moments = [record["made_at"], record["updated_at"], *(h["at"] for h in record["history"])]
+        assert all(to_the_hour(m) for m in moments), (who, moments)
+    listed = (await c.get("/v1/referrals", headers=world.h("admin"))).json()["items"]
+    assert all(to_the_hour(i["updated_at"]) for i in listed)
+    row = await conn.fetchrow("select updated_at from referrals")
+    assert row is not None and (row["updated_at"].minute, row["updated_at"].microsecond) == (0, 0)
+    events = await conn.fetch("select at from referral_events")
+    assert len(events) == 2 and all((e["at"].minute, e["at"].second, e["at"].microsecond) == (0, 0, 0) for e in events)
+
+
+def months_ago(months: int) -> str:
+    return (dt.datetime.now(dt.UTC) - dt.timedelta(days=months * 31)).isoformat()
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"at": "2004-05-17T00:00:00Z"}, "at"),  # shaped like a date of birth
+        ({"at": months_ago(25)}, "at"),  # older than the default 24 months
+        ({"at": (dt.datetime.now(dt.UTC) + dt.timedelta(hours=2)).isoformat()}, "at"),
+        (
+            {"origin": None, "context": None, "person": None, "search": {**SEARCH, "at": "2004-05-17T00:00:00"}},
+            "search.at",
+        ),
+        ({"origin": None, "context": None, "person": None, "search": {**SEARCH, "at": months_ago(25)}}, "search.at"),
+    ],
+)
+async def test_a_referral_dated_before_the_retention_period_or_ahead_of_now_is_refused_naming_at(
+    world: Keys, conn: Connection, change: dict[str, Any], field: str
+) -> None:
+    body = {k: v for k, v in {**DIRECT, **change}.items() if v is not None}
+    r = await world.client.post("/v1/referrals", json=body, headers=world.h("referrer"))
+    assert_problem(r, 422, field)
+    assert await stored(conn) == []
+    recent = {**DIRECT, "at": months_ago(23)}
+    assert (await world.client.post("/v1/referrals", json=recent, headers=world.h("referrer"))).status_code == 201
+
+
+async def test_an_outcome_with_a_stale_if_match_gets_412_and_writes_nothing(world: Keys, conn: Connection) -> None:
+    c = world.client
+    made = await c.post("/v1/referrals", json=DIRECT, headers=world.h("referrer"))
+    assert made.status_code == 201 and made.headers["etag"] == '"1"'
+    referral = f"/v1/referrals/{made.json()['id']}"
+    assert (await c.get(referral, headers=world.h("provider"))).headers["etag"] == '"1"'
+    first = await c.post(
+        f"{referral}/outcome", json={"outcome": "accepted"}, headers={**world.h("provider"), "If-Match": '"1"'}
+    )
+    assert first.status_code == 200, first.text
+    assert first.headers["etag"] == '"2"' and first.json()["version"] == 2
+    stale = await c.post(
+        f"{referral}/outcome", json={"outcome": "did_not_engage"}, headers={**world.h("admin"), "If-Match": '"1"'}
+    )
+    assert_problem(stale, 412, "If-Match")
+    assert stale.headers["etag"] == '"2"'
+    record = (await c.get(referral, headers=world.h("admin"))).json()
+    assert record["outcome"] == "accepted" and len(record["history"]) == 2
+    assert await conn.fetchval("select count(*) from referral_events") == 2
+    elsewhere = await c.post(
+        f"{referral}/outcome", json={"outcome": "completed"}, headers={**world.h("other_provider"), "If-Match": '"1"'}
+    )
+    refused(elsewhere, 403)  # a key that may not write learns nothing of the version
+    assert "etag" not in elsewhere.headers
+    unconditional = await c.post(f"{referral}/outcome", json={"outcome": "completed"}, headers=world.h("provider"))
+    assert unconditional.status_code == 200 and unconditional.headers["etag"] == '"3"'

@@ -11,13 +11,15 @@ from litestar.datastructures import State
 from litestar.exceptions import ValidationException
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import PathParameter, QueryParameter
+from msgspec import Meta
 
 from service.domain import fhir
 from service.domain.audience import public_record
+from service.domain.decoding import field_problem
 from service.domain.errors import InvalidInput, NotFound
 from service.domain.fhir_types import HealthcareService
 from service.domain.model import Service
-from service.domain.types import IDENTIFIER, SINGLE_LINE
+from service.domain.types import IDENTIFIER, SINGLE_LINE, whole
 from service.http.access import READ
 from service.http.deps import Ident
 from service.http.fhir_search import (
@@ -31,6 +33,7 @@ from service.http.fhir_search import (
     service_filter,
 )
 from service.http.problems import parameter_name, problem_responses
+from service.http.schemas import each
 from service.index.published import Listing, Published
 from service.runtime import runtime_of
 
@@ -41,6 +44,22 @@ Token = Annotated[
 ]
 Ref = Annotated[
     str | None, QueryParameter(max_length=200, pattern=SINGLE_LINE, description="A reference: Type/id or id.")
+]
+IdList = Annotated[str, Meta(max_length=2000, pattern=SINGLE_LINE, description="Ids, comma-separated.")]
+Ids = Annotated[
+    list[IdList] | None, QueryParameter(name="_id", description="Resources with these ids.", schema_extra=each(IdList))
+]
+Moment = Annotated[
+    str,
+    Meta(
+        max_length=40,
+        pattern=whole(r"(?:ge|gt|le|lt|eq)?[0-9]{4}-[0-9]{2}-[0-9]{2}[0-9T:.+Z-]*"),
+        description="[ge|gt|le|lt|eq]YYYY-MM-DD[Thh:mm:ss]",
+    ),
+]
+LastUpdated = Annotated[
+    list[Moment] | None,
+    QueryParameter(name="_lastUpdated", description="Changed then (repeat for a range).", schema_extra=each(Moment)),
 ]
 Words = Annotated[str | None, QueryParameter(max_length=200, pattern=SINGLE_LINE, description="Words in the name.")]
 Canonical = Annotated[str | None, QueryParameter(max_length=300, pattern=SINGLE_LINE, description="A canonical URL.")]
@@ -83,8 +102,13 @@ def _invalid(request: Request[Any, Any, Any], error: object) -> _Issue:
     if not isinstance(error, dict):
         return _Issue(severity="error", code="invalid", diagnostics=str(error))
     name = parameter_name(request, str(error.get("key") or ""))
-    diagnostics = f"{name}: {error.get('message', 'invalid value')}" if name else str(error.get("message", ""))
-    return _Issue(severity="error", code="invalid", diagnostics=diagnostics, expression=(name,) if name else ())
+    found = field_problem(str(error.get("message", "invalid value")), name)
+    return _Issue(
+        severity="error",
+        code="invalid",
+        diagnostics=f"{found.field}: {found.reason}",
+        expression=(name,) if name else (),
+    )
 
 
 def _spec(description: str) -> dict[int, ResponseSpec]:
@@ -137,6 +161,8 @@ class FhirController(Controller):
         coverage_area: Annotated[
             str | None, QueryParameter(name="coverage-area", max_length=200, pattern=SINGLE_LINE)
         ] = None,
+        only: Ids = None,
+        last_updated: LastUpdated = None,
         count: Count = 50,
         offset: Offset = 0,
     ) -> Response[bytes]:
@@ -177,13 +203,14 @@ class FhirController(Controller):
         state: State,
         name: Words = None,
         organization: Ref = None,
+        only: Ids = None,
         count: Count = 50,
         offset: Offset = 0,
     ) -> Response[bytes]:
         """Locations: where services are, and the areas they cover, by _id, name and organization."""
         published, listing = _listing(state)
         every = locations(published, listing)
-        ids = ids_of(request)
+        ids = ids_of(only)
         wanted = name.lower() if name else None
         org = reference(organization, "Organization")
         managed = f"Organization/{org}"
@@ -214,13 +241,14 @@ class FhirController(Controller):
         request: Request[Any, Any, Any],
         state: State,
         name: Words = None,
+        only: Ids = None,
         count: Count = 50,
         offset: Offset = 0,
     ) -> Response[bytes]:
         """Organizations, by _id and name."""
         published, listing = _listing(state)
         every = organizations(published, listing)
-        ids = ids_of(request)
+        ids = ids_of(only)
         wanted = name.lower() if name else None
         chosen = [o for o in every if (ids is None or o.id in ids) and (wanted is None or wanted in o.name.lower())]
         return bundle(request, _base(request, state), "Organization", chosen, lambda x: x, count, offset)
@@ -241,12 +269,13 @@ class FhirController(Controller):
         request: Request[Any, Any, Any],
         state: State,
         url: Canonical = None,
+        only: Ids = None,
         count: Count = 50,
         offset: Offset = 0,
     ) -> Response[bytes]:
         """Our code lists (needs, circumstances, kinds, pathway roles, …), by _id and url."""
         base = _base(request, state)
-        ids = ids_of(request)
+        ids = ids_of(only)
         systems = [
             c
             for c in fhir.code_systems(runtime_of(state).vocab, base)

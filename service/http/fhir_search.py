@@ -65,8 +65,8 @@ def organizations(published: Published, listing: Listing) -> list[Organization]:
     return found
 
 
-def ids_of(request: Request[Any, Any, Any]) -> set[str] | None:
-    values = request.query_params.getall("_id", [])
+def ids_of(values: list[str] | None) -> set[str] | None:
+    """The ids of _id (repeated, or comma-separated), or None when there are none."""
     return {v.strip().lower() for value in values for v in value.split(",")} if values else None
 
 
@@ -86,7 +86,7 @@ def _token(value: str, base: str, system: str) -> str | None:
 
 def service_filter(request: Request[Any, Any, Any], base: str, listing: Listing) -> Callable[[Service], bool]:
     params = request.query_params
-    ids = ids_of(request)
+    ids = ids_of(params.getall("_id", []))
     active = params.get("active")
     categories = {
         _token(v, base, "pathway-roles") for value in params.getall("service-category", []) for v in value.split(",")

@@ -8,7 +8,7 @@ import re
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeAlias
 
 import asyncpg
@@ -17,6 +17,7 @@ import msgspec
 from service.domain.errors import Conflict, DomainError, FieldProblem, MalformedInput, NotFound, Unavailable, invalid
 from service.settings import Settings
 from service.store.embedded import EmbeddedPostgres
+from service.store.liveness import Liveness
 from service.store.sql import sql
 
 if TYPE_CHECKING:
@@ -74,6 +75,12 @@ class Timeouts:
             lock=settings.db_lock_timeout,
         )
 
+    @property
+    def answer(self) -> float:
+        """Seconds a transaction waits before asking whether the server answers at all, and the seconds it has to
+        answer (service/store/liveness.py): 2, or the connect timeout when that is shorter."""
+        return min(2.0, self.connect)
+
     def server_settings(self) -> dict[str, str]:
         """Session defaults sent when connecting: PostgreSQL times out statements and lock waits itself, and ends
         a transaction left idle (a client that vanished mid-request) so its locks are not held for ever."""
@@ -106,27 +113,47 @@ class Database:
     dsn: str
     embedded: bool
     timeouts: Timeouts = Timeouts()
+    liveness: Liveness = field(init=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "liveness", Liveness(self.dsn, self.timeouts.answer))
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Connection]:
         """A pooled connection in one transaction: committed when the block ends, rolled back when it raises. A
-        failure to roll back (the connection is gone) never hides the error that caused it."""
-        async with self.pool.acquire(timeout=self.timeouts.acquire) as conn:
+        failure to roll back (the connection is gone) never hides the error that caused it, and nothing waits on a
+        server that has stopped answering: its connection is closed instead (service/store/liveness.py)."""
+        async with self._lent() as conn:
             tx = conn.transaction()
             await tx.start()
             try:
                 yield conn
-            except BaseException:
-                with contextlib.suppress(Exception):
-                    await tx.rollback()
+            except BaseException as e:
+                if _silent(e) or conn.is_closed():
+                    conn.terminate()  # the server rolls back a transaction whose connection is gone
+                else:
+                    with contextlib.suppress(Exception):
+                        await tx.rollback()
                 raise
             await tx.commit()
 
     @asynccontextmanager
     async def connection(self) -> AsyncIterator[Connection]:
         """A pooled connection with no transaction open, for work that opens its own (a snapshot, say)."""
-        async with self.pool.acquire(timeout=self.timeouts.acquire) as conn:
+        async with self._lent() as conn:
             yield conn
+
+    @asynccontextmanager
+    async def _lent(self) -> AsyncIterator[Connection]:
+        """A pooled connection, closed if the server stops answering while it is lent; giving it back never fails
+        the work done with it (a reset the server does not answer ends with the connection closed)."""
+        conn = await self.pool.acquire(timeout=self.timeouts.acquire)
+        async with self.liveness.watching(conn):
+            try:
+                yield conn
+            finally:
+                with contextlib.suppress(Exception):
+                    await self.pool.release(conn)
 
     def expire_connections(self) -> None:
         """After a lost connection the pool's idle ones are likely dead too: replace them all on their next use."""
@@ -189,6 +216,11 @@ def translate_errors() -> Iterator[None]:
 
 
 UNSTORABLE = "holds a character that cannot be stored (a NUL byte, say)"
+
+
+def _silent(exc: BaseException) -> bool:
+    """Whether a failure says the server is not answering (no use waiting on it to roll back)."""
+    return isinstance(exc, TimeoutError | OSError | asyncpg.PostgresConnectionError | asyncpg.InterfaceError)
 
 
 def unavailable(exc: BaseException) -> DomainError | None:

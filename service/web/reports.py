@@ -9,7 +9,6 @@ from typing import Any
 from litestar import Controller, Request, get
 from litestar.datastructures import State
 from litestar.di import NamedDependency
-from litestar.params import FromQuery
 from litestar.response import Template
 
 from service.domain.access import Forbidden, Unauthorised, report_scope
@@ -21,6 +20,7 @@ from service.reports import outcomes_table
 from service.runtime import Runtime, runtime_of
 from service.store.db import Connection
 from service.web import svgmap
+from service.web.params import Text
 from service.web.results import identity_in
 
 CONTEXTS: tuple[Context, ...] = ("custody", "street", "court", "community")
@@ -123,8 +123,8 @@ class ReportPageController(Controller):
         request: Request[Any, Any, Any],
         state: State,
         snapshot_conn: NamedDependency[Connection],
-        area: FromQuery[str | None] = None,
-        context: FromQuery[str | None] = None,
+        area: Text = None,
+        context: Text = None,
     ) -> Template:
         """The commissioners' page."""
         runtime = runtime_of(state)

@@ -57,9 +57,7 @@ def _area(index: DirectoryIndex, origin: AreaOrigin) -> Placed:
         raise InvalidInput((FieldProblem(field="origin.code", reason=f"unknown area {origin.code!r}"),))
     if area.kind == "police_force_area":
         return Placed(force_code=area.code)
-    inside = shape.representative_point()
-    where = index.places.resolve_point(float(inside.x), float(inside.y))
-    return Placed(force_code=where.force.code if where.force else None, district_code=area.code)
+    return Placed(force_code=index.places.force_of(area.code), district_code=area.code)
 
 
 async def new_record(

@@ -1,61 +1,112 @@
 """Reports shared by the API (service/http/reports.py) and the commissioners' page (service/web/reports.py): the
-period asked for, the areas a reader may see, the names that label rows, and the tables, suppressed."""
+period asked for (only whole months, quarters and years), the areas a reader may see, the rows and columns a table
+lists, the names that label them, and the tables, every count shown by service/domain/suppression.py."""
 
 from __future__ import annotations
 
 import datetime as dt
+import re
+from dataclasses import dataclass
 from typing import Any
 
 from service.domain.access import Forbidden, Identity, report_scope
 from service.domain.errors import FieldProblem, InvalidInput
-from service.domain.reports import Dimension, OutcomeTable, RepeatContactTable, outcome_table, repeat_row
+from service.domain.reports import (
+    FIXED_VALUES,
+    Dimension,
+    OutcomeTable,
+    RepeatContactTable,
+    outcome_table,
+    repeat_row,
+)
+from service.domain.schedule import LONDON
 from service.domain.types import Context
 from service.runtime import Runtime
 from service.store import referrals as store
 from service.store.db import Connection
 
-MONTHS_SHOWN = 12
+MONTH = re.compile(r"^[0-9]{4}-(0[1-9]|1[0-2])$")
+PERIODS = (
+    "a report covers a month (from and to the same month), a quarter (January to March, April to June, July to "
+    "September or October to December), a calendar year (January to December) or a financial year (April to March)"
+)
 
 
-def period(start: str | None, end: str | None, now: dt.datetime) -> tuple[str, str, dt.datetime, dt.datetime]:
-    """The months asked for (default the last twelve), and the span they cover in London time."""
-    end = end or now.strftime("%Y-%m")
-    if start is None:
-        y, m = int(end[:4]), int(end[5:])
-        m -= MONTHS_SHOWN - 1
-        while m < 1:
-            y, m = y - 1, m + 12
-        start = f"{y:04d}-{m:02d}"
-    if start > end:
-        raise InvalidInput((FieldProblem(field="from", reason="must not be after 'to'"),))
-    if int(end[:4]) - int(start[:4]) > 10 or int(start[:4]) < 2000 or int(end[:4]) > 2100:
-        raise InvalidInput((FieldProblem(field="from", reason="at most ten years, between 2000 and 2100"),))
-    y, m = int(end[:4]), int(end[5:]) + 1
-    if m > 12:
-        y, m = y + 1, 1
-    london = dt.timezone(dt.timedelta(0))  # month edges by UTC midnight: close enough for monthly counts
+@dataclass(frozen=True)
+class Period:
+    first: str
+    """The first month, YYYY-MM."""
+    last: str
+    """The last month, YYYY-MM."""
+    start: dt.datetime
+    """The start of the first month in London."""
+    end: dt.datetime
+    """The start of the month after the last, in London."""
+    months: tuple[str, ...]
+    """The months of the period up to this one (a table by month has a column for each)."""
+
+
+def _month(text: str, months: int) -> str:
+    """The month `months` after `text` (YYYY-MM)."""
+    n = int(text[:4]) * 12 + int(text[5:]) - 1 + months
+    return f"{n // 12:04d}-{n % 12 + 1:02d}"
+
+
+def periods_from(first: str) -> tuple[str, ...]:
+    """The last months a period starting in `first` may have: the month itself, the quarter's last if `first` starts
+    a quarter, and the year's if it starts a calendar (January) or financial (April) year."""
+    month = int(first[5:])
     return (
-        start,
-        end,
-        dt.datetime(int(start[:4]), int(start[5:]), 1, tzinfo=london),
-        dt.datetime(y, m, 1, tzinfo=london),
+        (first,) + ((_month(first, 2),) if month % 3 == 1 else ()) + ((_month(first, 11),) if month in (1, 4) else ())
     )
 
 
-def months_between(start: str, end: str) -> list[str]:
-    out, y, m = [], int(start[:4]), int(start[5:])
-    while f"{y:04d}-{m:02d}" <= end:
-        out.append(f"{y:04d}-{m:02d}")
-        y, m = (y + 1, 1) if m == 12 else (y, m + 1)
-    return out
+def period(first: str | None, last: str | None, now: dt.datetime) -> Period:
+    """The period asked for as `from` and `to` (default: this calendar year), which must be a month, a quarter, a
+    calendar year or a financial year: published counts of periods that overlap in any other way could be
+    differenced. Problems name the parameter as the client wrote it."""
+    this_month = now.astimezone(LONDON).strftime("%Y-%m")
+    for name, value in (("from", first), ("to", last)):
+        if value is not None and not (MONTH.match(value) and 2000 <= int(value[:4]) <= 2100):
+            raise InvalidInput((FieldProblem(field=name, reason="must be a month, YYYY-MM, from 2000 to 2100"),))
+    if first is not None and last is None:
+        ends = " or ".join(periods_from(first))
+        raise InvalidInput((FieldProblem(field="to", reason=f"give it with from: {ends}; {PERIODS}"),))
+    if first is None and last is not None:
+        starts = " or ".join(m for m in (_month(last, -k) for k in (0, 2, 11)) if last in periods_from(m))
+        raise InvalidInput((FieldProblem(field="from", reason=f"give it with to: {starts}; {PERIODS}"),))
+    if first is None or last is None:
+        first, last = f"{this_month[:4]}-01", f"{this_month[:4]}-12"
+    if first > this_month:
+        raise InvalidInput((FieldProblem(field="from", reason=f"must not be after this month, {this_month}"),))
+    if last not in periods_from(first):
+        reason = (
+            "must not be before from"
+            if last < first
+            else f"with from {first} it must be {' or '.join(periods_from(first))}: {PERIODS}"
+        )
+        raise InvalidInput((FieldProblem(field="to", reason=reason),))
+    after = _month(last, 1)
+    months, month = [], first
+    while month <= min(last, this_month):
+        months.append(month)
+        month = _month(month, 1)
+    return Period(
+        first=first,
+        last=last,
+        start=dt.datetime(int(first[:4]), int(first[5:]), 1, tzinfo=LONDON),
+        end=dt.datetime(int(after[:4]), int(after[5:]), 1, tzinfo=LONDON),
+        months=tuple(months),
+    )
 
 
 def scope(runtime: Runtime, identity: Identity, area: str | None) -> frozenset[str] | None:
-    """The areas a report covers: the one asked for (if the reader may), else the reader's own (None: all)."""
+    """The areas a report covers: the one asked for, if the reader may read it (one of its areas, or a district of
+    one of its forces), else the reader's own (None: all)."""
     allowed = report_scope(identity, runtime.settings.reports_access == "open")
     if area is None:
         return allowed
-    if allowed is not None and area not in allowed:
+    if allowed is not None and area not in allowed and runtime.index.places.force_of(area) not in allowed:
         raise Forbidden(f"this key may not read reports for {area}")
     return frozenset({area})
 
@@ -79,6 +130,16 @@ def names(runtime: Runtime) -> Any:
     return of
 
 
+async def listed(conn: Connection, dimension: Dimension, areas: frozenset[str] | None, when: Period) -> list[str]:
+    """What a table lists by a dimension: every value of a fixed one, every month of the period, or every value met
+    in the areas' kept referrals (whatever the period and filters asked, so that a row says no more than that)."""
+    if dimension in FIXED_VALUES:
+        return list(FIXED_VALUES[dimension])
+    if dimension == "month":
+        return list(when.months)
+    return await store.report_keys(conn, dimension, areas)
+
+
 async def outcomes_table(
     runtime: Runtime,
     conn: Connection,
@@ -88,31 +149,41 @@ async def outcomes_table(
     service: str | None = None,
     context: Context | None = None,
 ) -> OutcomeTable:
-    start, end, t0, t1 = period(months[0], months[1], dt.datetime.now(dt.UTC))
-    counts = await store.outcome_counts(conn, dims[0], dims[1], areas, (t0, t1), service, context)
+    when = period(months[0], months[1], dt.datetime.now(dt.UTC))
+    async with conn.transaction(isolation="repeatable_read", readonly=True):
+        keys = (await listed(conn, dims[0], areas, when), await listed(conn, dims[1], areas, when))
+        counts = await store.outcome_counts(conn, dims[0], dims[1], areas, (when.start, when.end), service, context)
     return outcome_table(
         dims[0],
         dims[1],
-        [(c.row, c.column, c.n) for c in counts],
-        period=(start, end),
+        [(c.row, c.column, c.n, c.key) for c in counts],
+        keys=keys,
+        period=(when.first, when.last),
         areas=None if areas is None else tuple(sorted(areas)),
         synthetic=sum(c.synthetic for c in counts),
         names=names(runtime),
-        months=months_between(start, end),
     )
 
 
 async def repeat_table(
     runtime: Runtime, conn: Connection, areas: frozenset[str] | None, months: tuple[str | None, str | None]
 ) -> RepeatContactTable:
-    start, end, t0, t1 = period(months[0], months[1], dt.datetime.now(dt.UTC))
+    when = period(months[0], months[1], dt.datetime.now(dt.UTC))
     area_names = names(runtime)("area")
-    rows = await store.repeat_contact(conn, areas, (t0, t1))
+    async with conn.transaction(isolation="repeatable_read", readonly=True):
+        forces = await listed(conn, "area", areas, when)
+        found = {(r.area, r.month): r for r in await store.repeat_contact(conn, areas, (when.start, when.end))}
+    rows = []
+    for area in forces:
+        for month in when.months:
+            r = found.get((area, month))
+            flagged, without = (
+                ((r.flagged, r.flagged_key), (r.without_support, r.without_key)) if r else ((0, 0), (0, 0))
+            )
+            rows.append(repeat_row(area, area_names.get(area, area), month, flagged, without))
     return RepeatContactTable(
-        period_from=start,
-        period_to=end,
+        period_from=when.first,
+        period_to=when.last,
         areas=None if areas is None else tuple(sorted(areas)),
-        rows=tuple(
-            repeat_row(r.area, area_names.get(r.area, r.area), r.month, r.flagged, r.without_support) for r in rows
-        ),
+        rows=tuple(rows),
     )

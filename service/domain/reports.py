@@ -1,5 +1,5 @@
 """Published report tables: outcome counts by two dimensions with their totals, and repeat contact without support,
-each with small numbers suppressed (service/domain/suppression.py) before anything leaves the service."""
+every count shown by the one rule of service/domain/suppression.py before anything leaves the service."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from typing import Literal
 from msgspec import Struct
 
 from service.domain.outcomes import AGE_BAND_WORDS, AGE_BANDS, OUTCOME_WORDS, OUTCOMES
-from service.domain.suppression import SMALLEST_SHOWN, suppress
+from service.domain.suppression import RULE, TOTALS, share, shown
 
 Dimension = Literal[
     "area", "district", "service", "site", "month", "need", "age_band", "gender", "context", "outcome", "repeat_contact"
@@ -23,11 +23,9 @@ FIXED_VALUES: dict[str, tuple[str, ...]] = {
     "context": ("custody", "street", "court", "community"),
     "repeat_contact": ("yes", "no", "unknown"),
 }
-"""Dimensions whose every value is shown, with 0 where there is none (so that a missing column says nothing)."""
-SUPPRESSION_NOTE = (
-    f"Counts from 1 to {SMALLEST_SHOWN - 1} are suppressed (null in JSON, [c] in CSV), and so are further cells and "
-    "totals where needed, so that no suppressed count can be worked out from the others and the totals."
-)
+"""Dimensions whose every value is listed. The others list every month of the period (month), or every value met in
+the areas' kept referrals, whatever the period and filters asked (service.reports.listed), so that which rows and
+columns a table has says nothing about the counts in it."""
 
 
 class Heading(Struct, frozen=True, kw_only=True):
@@ -53,8 +51,9 @@ class OutcomeTable(Struct, frozen=True, kw_only=True):
     rows: tuple[TableRow, ...]
     totals: TableRow
     synthetic: int
-    """How many of the referrals counted are synthetic demo records."""
-    suppression: str = SUPPRESSION_NOTE
+    """How many of the referrals counted are synthetic demo records (made up, so given exactly)."""
+    suppression: str = f"{RULE} {TOTALS}"
+    """The disclosure control applied to every count and total (service/domain/suppression.py)."""
 
 
 def label_for(dimension: str, key: str, names: dict[str, str]) -> str:
@@ -68,33 +67,26 @@ def label_for(dimension: str, key: str, names: dict[str, str]) -> str:
 def outcome_table(
     rows_by: Dimension,
     columns_by: Dimension,
-    counts: Sequence[tuple[str, str, int]],
+    counts: Sequence[tuple[str, str, int, int]],
     *,
+    keys: tuple[Sequence[str], Sequence[str]],
     period: tuple[str, str],
     areas: tuple[str, ...] | None,
     synthetic: int,
     names: Callable[[str], dict[str, str]],
-    months: Sequence[str] = (),
 ) -> OutcomeTable:
-    """The published table: every value of a fixed dimension (and every month of the period), suppressed."""
-
-    def keys(dimension: str, found: set[str]) -> list[str]:
-        if dimension in FIXED_VALUES:
-            return list(FIXED_VALUES[dimension]) + sorted(found - set(FIXED_VALUES[dimension]))
-        if dimension == "month":
-            return sorted(found | set(months))
-        return sorted(found)
-
-    row_keys = keys(rows_by, {r for r, _, _ in counts})
-    col_keys = keys(columns_by, {c for _, c, _ in counts})
-    at = {(r, c): n for r, c, n in counts}
-    grid = [[at.get((r, c), 0) for c in col_keys] for r in row_keys] or [[0] * len(col_keys)]
-    published = suppress(grid) if row_keys else [[0] * (len(col_keys) + 1)]
+    """The published table: a row and a column for each of `keys` (whatever their counts), from `counts` (row,
+    column, count, and the sum of the records' report keys), each count and each total worked out exactly and then
+    shown by the rule."""
+    row_keys, col_keys = keys
+    at = {(r, c): (n, key) for r, c, n, key in counts}
+    grid = [[at.get((r, c), (0, 0)) for c in col_keys] for r in row_keys]
     row_names, col_names = names(rows_by), names(columns_by)
-    rows = tuple(
-        TableRow(key=k, label=label_for(rows_by, k, row_names), cells=tuple(published[i][:-1]), total=published[i][-1])
-        for i, k in enumerate(row_keys)
-    )
+
+    def row(key: str, label: str, cells: Sequence[tuple[int, int]]) -> TableRow:
+        total = shown(sum(n for n, _ in cells), sum(k for _, k in cells))
+        return TableRow(key=key, label=label, cells=tuple(shown(n, k) for n, k in cells), total=total)
+
     return OutcomeTable(
         rows_by=rows_by,
         columns_by=columns_by,
@@ -102,8 +94,12 @@ def outcome_table(
         period_to=period[1],
         areas=areas,
         columns=tuple(Heading(key=k, label=label_for(columns_by, k, col_names)) for k in col_keys),
-        rows=rows,
-        totals=TableRow(key="total", label="Total", cells=tuple(published[-1][:-1]), total=published[-1][-1]),
+        rows=tuple(row(k, label_for(rows_by, k, row_names), grid[i]) for i, k in enumerate(row_keys)),
+        totals=row(
+            "total",
+            "Total",
+            [(sum(r[j][0] for r in grid), sum(r[j][1] for r in grid)) for j in range(len(col_keys))],
+        ),
         synthetic=synthetic,
     )
 
@@ -126,10 +122,11 @@ class RepeatContactRow(Struct, frozen=True, kw_only=True):
     area_name: str
     month: str
     flagged: int | None
-    """Referrals flagged as repeat contact (suppressed when 1 to 4)."""
+    """Referrals flagged as repeat contact."""
     without_support: int | None
-    """Those of them whose outcome was not accepted or completed (suppressed when it, or the rest, is 1 to 4)."""
+    """Those of them whose outcome was not accepted or completed."""
     share: float | None
+    """without_support / flagged, both as published; null where either is concealed."""
 
 
 class RepeatContactTable(Struct, frozen=True, kw_only=True):
@@ -137,25 +134,25 @@ class RepeatContactTable(Struct, frozen=True, kw_only=True):
     period_to: str
     areas: tuple[str, ...] | None
     rows: tuple[RepeatContactRow, ...]
+    """Every area met in the areas' kept referrals, by every month of the period, whatever their counts."""
     suppression: str = (
-        f"Counts from 1 to {SMALLEST_SHOWN - 1} are suppressed (null). The number without support, and the share, are "
-        "suppressed when either they or the number with support are that small. No totals are published."
+        f"{RULE} The share is worked out from the rounded numbers, and not given where either is concealed. "
+        "No totals are published."
     )
 
 
-def repeat_row(area: str, area_name: str, month: str, flagged: int, without: int) -> RepeatContactRow:
-    small = range(1, SMALLEST_SHOWN)
-    if flagged in small:
-        return RepeatContactRow(
-            area=area, area_name=area_name, month=month, flagged=None, without_support=None, share=None
-        )
-    if without in small or (flagged - without) in small:
-        return RepeatContactRow(
-            area=area, area_name=area_name, month=month, flagged=flagged, without_support=None, share=None
-        )
-    share = round(without / flagged, 3) if flagged else None
+def repeat_row(
+    area: str, area_name: str, month: str, flagged: tuple[int, int], without: tuple[int, int]
+) -> RepeatContactRow:
+    """A month's row from the counts flagged and without support, each with the sum of its records' report keys."""
+    published, unsupported = shown(*flagged), shown(*without)
     return RepeatContactRow(
-        area=area, area_name=area_name, month=month, flagged=flagged, without_support=without, share=share
+        area=area,
+        area_name=area_name,
+        month=month,
+        flagged=published,
+        without_support=unsupported,
+        share=share(unsupported, published),
     )
 
 
@@ -164,6 +161,6 @@ def repeat_csv(table: RepeatContactTable) -> str:
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(["area", "area_name", "month", "flagged_repeat_contact", "without_support", "share"])
     for r in table.rows:
-        share = "[c]" if r.share is None and r.flagged else ("" if r.share is None else f"{r.share:.3f}")
+        share = "[c]" if r.share is None else f"{r.share:.3f}"
         writer.writerow([r.area, r.area_name, r.month, _shown(r.flagged), _shown(r.without_support), share])
     return out.getvalue()

@@ -1,108 +1,64 @@
-"""Small-number suppression for published tables of counts, as NHS England and the ONS practise it.
+"""Statistical disclosure control for every count the reports publish: outcome tables and their totals, repeat contact
+and demand counters, in JSON, in CSV and on the page.
 
-Counts from 1 to 4 are suppressed (primary suppression). Then no suppressed count may be recoverable from what is
-published: a table's rows and columns add up to its totals, so a row with one suppressed cell gives it away by
-subtraction, and so can subtler patterns across rows and columns. Further cells are suppressed (secondary
-suppression), smallest first, until every suppressed cell could take at least two values consistent with everything
-published (totals included; a total can be suppressed too). Zero is published, but a secondary cell may be zero, so
-a suppressed cell is not known to be at least 1.
+The rule: every count is rounded to a multiple of 5, up or down at random, with the chance of rounding up that makes
+it right on average (a count of 13 is shown as 15 three times in five, as 10 twice); a count rounded to 0 or 5 is
+not shown at all ([c] in CSV and on the page, null in JSON). Totals are worked out from the exact counts and rounded
+on their own, so they need not add up; a share is worked out from rounded counts, and not at all where either is
+concealed. So [c] stands for 0 to 9, and any number shown for a count within 4 of it.
 
-The check is exact. A table with its totals is a flow: source -> each row (its total) -> each column (the cells) ->
-sink (the column totals) -> source (the grand total), with conservation at every node being exactly the adding up.
-Published cells are fixed flows; a suppressed cell's value is pinned exactly when no cycle of the residual graph of
-the suppressed cells passes through it (the network matrix is totally unimodular, so a cycle moves every value by a
-whole 1 and keeps them all at least 0). Tested against a linear program in tests/unit/test_suppression.py.
+Which way a count is rounded is random but fixed by the records counted: each record carries a random key that is
+never shown (migration 0011), the keys of the records behind a count are added up (its cell key), and that decides.
+The same records are rounded the same way in every table and every time they are asked for, so asking again, or for
+the same count through another table, tells nothing new.
+
+Where it comes from. Rounding to 5, small counts not shown, and totals rounded on their own are NHS England's rule
+for Hospital Episode Statistics and the Emergency Care Data Set (NHS Digital, "Disclosure control methodology for HES
+and ECDS", in use since September 2018, where it replaced secondary suppression). Rounding at random, up or down, with
+the chances set so that a count is right on average, is how Statistics New Zealand has published census tables since
+1981 (to base 3). Keys kept with each record and added up into a cell key, so that the same records are changed the
+same way in any table, are the ONS's cell-key method, which protects Census 2021's tables and its "Create a custom
+dataset" table builder against differencing.
+
+Why not HES's rounding as it is (to the nearest 5: 8 to 12 all shown as 10). It protects a table, but this API
+answers any analyst any table, and a count at the very edge of what its rounding allows (12 is the most a 10 can be)
+joins with others into exact answers: with HES's rule in place, the attacker test's records give away a concealed 7
+through four published counts, each at an edge (README, "Reports"). With random rounding a count is at an edge only
+when it was rounded the far way (a 9 shown as 5), and no reader can tell when. For the same reason [c] may be 0:
+where zero is shown, each [c] is known to be at least 1, and a total at its least then gives its parts away.
+
+The attacker test (tests/unit/test_disclosure.py) gives every answer the API would give one analyst about a small,
+awkward set of synthetic records to an integer program; no concealed count comes out as a single value.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
-SMALLEST_SHOWN = 5
-"""Counts of 1 to SMALLEST_SHOWN - 1 are never published."""
-
-Grid = list[list[int]]
-Cell = tuple[int, int]
-
-
-def with_totals(cells: Sequence[Sequence[int]]) -> Grid:
-    """The table with a total column on the right and a total row at the bottom (the grand total in the corner)."""
-    rows = [[*r, sum(r)] for r in cells]
-    width = len(rows[0]) if rows else 1
-    rows.append([sum(r[j] for r in rows) for j in range(width)])
-    return rows
+BASE = 5
+"""Counts are shown as multiples of this."""
+CONCEALED_UP_TO = 5
+"""A count rounded to this or less is not shown."""
+KEYS = 1_000_000
+"""Report keys are whole numbers from 0 to KEYS - 1, drawn at random for each record (migration 0011)."""
+RULE = (
+    f"Counts are rounded at random to a multiple of {BASE}, the same way every time for the same records and right on "
+    f"average, and not shown when that is 0 or 5 ([c] in CSV, null in JSON): [c] stands for 0 to 9, a number for a "
+    "count within 4 of it."
+)
+TOTALS = "Totals are rounded from the exact counts on their own, so they may not add up."
 
 
-def suppress(cells: Sequence[Sequence[int]]) -> list[list[int | None]]:
-    """The table with totals (as with_totals), None where a count is suppressed."""
-    grid = with_totals(cells)
-    n_rows, n_cols = len(grid), len(grid[0])
-    hidden: set[Cell] = {(i, j) for i in range(n_rows) for j in range(n_cols) if 0 < grid[i][j] < SMALLEST_SHOWN}
-    while pinned := [(i, j) for i, j in _pinned(grid, hidden) if 0 < grid[i][j] < SMALLEST_SHOWN]:
-        for i, j in pinned:
-            partner = _partner(grid, hidden, i, j)
-            if partner is not None:
-                hidden.add(partner)
-        if all(_partner(grid, hidden, i, j) is None for i, j in pinned):
-            break  # every cell sharing a line with them is suppressed: nothing more can be hidden
-    return [[None if (i, j) in hidden else grid[i][j] for j in range(n_cols)] for i in range(n_rows)]
+def shown(count: int, key: int) -> int | None:
+    """A count as published, `key` being the sum of its records' report keys: rounded to a multiple of 5, up with the
+    chance that makes it right on average (the fraction past the multiple below), the cell key deciding; None when
+    that is 0 or 5."""
+    below = BASE * (count // BASE)
+    rounded = below + BASE if (key % KEYS) * BASE < (count - below) * KEYS else below
+    return None if rounded <= CONCEALED_UP_TO else rounded
 
 
-def _partner(grid: Grid, hidden: set[Cell], i: int, j: int) -> Cell | None:
-    """Another cell to suppress with (i, j): the smallest published one sharing its row or column, inner cells
-    before totals (a total tells readers most); when those are all suppressed, the smallest sharing a line with any
-    suppressed cell (which can close a cycle through it), and failing that any."""
-    n_rows, n_cols = len(grid), len(grid[0])
-
-    def key(c: Cell) -> tuple[bool, int, Cell]:
-        return (c[0] == n_rows - 1 or c[1] == n_cols - 1, grid[c[0]][c[1]], c)
-
-    line = [(i, k) for k in range(n_cols) if k != j] + [(k, j) for k in range(n_rows) if k != i]
-    rows, cols = {r for r, _ in hidden}, {c for _, c in hidden}
-    every = [(r, c) for r in range(n_rows) for c in range(n_cols)]
-    for choices in (line, [(r, c) for r, c in every if r in rows or c in cols], every):
-        free = [c for c in choices if c not in hidden]
-        if free:
-            return min(free, key=key)
-    return None
-
-
-def _pinned(grid: Grid, hidden: set[Cell]) -> list[Cell]:
-    """Suppressed cells whose value follows from what is published."""
-    last_row, last_col = len(grid) - 1, len(grid[0]) - 1
-    # Nodes: "s", "t", ("r", i), ("c", j). Each cell is an edge; its flow is its count.
-    edges: dict[Cell, tuple[object, object]] = {}
-    for i, j in hidden:
-        if i == last_row and j == last_col:
-            edges[(i, j)] = ("t", "s")
-        elif j == last_col:
-            edges[(i, j)] = ("s", ("r", i))
-        elif i == last_row:
-            edges[(i, j)] = (("c", j), "t")
-        else:
-            edges[(i, j)] = (("r", i), ("c", j))
-    arcs: dict[object, list[tuple[object, Cell]]] = {}
-    for cell, (u, v) in edges.items():
-        arcs.setdefault(u, []).append((v, cell))  # more is always possible
-        if grid[cell[0]][cell[1]] > 0:
-            arcs.setdefault(v, []).append((u, cell))  # less only down to 0
-
-    def reaches(start: object, goal: object, without: Cell) -> bool:
-        seen, todo = {start}, [start]
-        while todo:
-            node = todo.pop()
-            if node == goal:
-                return True
-            for nxt, cell in arcs.get(node, ()):
-                if cell != without and nxt not in seen:
-                    seen.add(nxt)
-                    todo.append(nxt)
-        return False
-
-    pinned = []
-    for cell, (u, v) in sorted(edges.items()):
-        more = reaches(v, u, cell)
-        less = grid[cell[0]][cell[1]] > 0 and reaches(u, v, cell)
-        if not more and not less:
-            pinned.append(cell)
-    return pinned
+def share(part: int | None, whole: int | None) -> float | None:
+    """A share worked out from published counts only (so it says no more than they do), to three places; None when
+    either is concealed."""
+    if part is None or not whole:
+        return None
+    return round(part / whole, 3)

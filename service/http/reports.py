@@ -1,4 +1,5 @@
-"""/v1/reports: outcome tables and repeat contact (small numbers suppressed), gap maps and demand, as JSON or CSV.
+"""/v1/reports: outcome tables and repeat contact, gap maps and demand, as JSON or CSV; every count about referrals
+or searches shown by the rule of service/domain/suppression.py, for whole months, quarters and years only.
 
 Analysts read their areas; admins every area; with PATHWAYS_REPORTS_ACCESS=open anyone reads every area (an analyst
 key still only its own)."""
@@ -24,18 +25,31 @@ from service.domain.reports import (
     repeat_csv,
     table_csv,
 )
+from service.domain.suppression import RULE, shown
 from service.domain.types import AREA_CODE, REFERENCE, Context
 from service.http.deps import Ident, SnapshotConn
 from service.http.problems import problem_responses
-from service.reports import outcomes_table, period, repeat_table, scope
+from service.reports import MONTH, outcomes_table, period, repeat_table, scope
 from service.runtime import runtime_of
 from service.store import referrals as store
 from service.store.db import Connection
 
-MONTH = r"^[0-9]{4}-(0[1-9]|1[0-2])$"
-Month = Annotated[str | None, QueryParameter(pattern=MONTH, description="The last month, YYYY-MM (default this one).")]
+# The months are checked by service.reports.period, which names them `from` and `to` as the client wrote them.
 FromMonth = Annotated[
-    str | None, QueryParameter(name="from", pattern=MONTH, description="The first month, YYYY-MM (default 11 before).")
+    str | None,
+    QueryParameter(
+        name="from",
+        schema_extra={"pattern": MONTH.pattern},
+        description="The period's first month, YYYY-MM; with `to`, a month, a quarter, a calendar year or a "
+        "financial year (default this calendar year).",
+    ),
+]
+ToMonth = Annotated[
+    str | None,
+    QueryParameter(
+        schema_extra={"pattern": MONTH.pattern},
+        description="The period's last month, YYYY-MM: `from` itself, the end of the quarter or of the year it starts.",
+    ),
 ]
 Area = Annotated[str | None, QueryParameter(pattern=AREA_CODE, description="An area code (a force or a district).")]
 
@@ -47,7 +61,7 @@ class DemandCount(msgspec.Struct, frozen=True, kw_only=True):
     step: str
     reason: str
     count: int | None
-    """Suppressed (null) from 1 to 4."""
+    """Rounded at random to a multiple of 5 (the counter's own key deciding), and null when that is 0 or 5."""
 
 
 class DemandReport(msgspec.Struct, frozen=True, kw_only=True):
@@ -55,7 +69,7 @@ class DemandReport(msgspec.Struct, frozen=True, kw_only=True):
     rows: tuple[DemandCount, ...]
     note: str = (
         "How often searches met each gap, by ISO week (its Monday), area, context, step and reason; step 'any' with "
-        "reason SEARCHES counts the searches. Counts from 1 to 4 are suppressed (null)."
+        f"reason SEARCHES counts the searches. These count searches, not people, but follow the reports' rule: {RULE}"
     )
 
 
@@ -110,7 +124,7 @@ class ReportController(Controller):
         rows: Annotated[Dimension, QueryParameter(description="What the rows are.")] = "area",
         columns: Annotated[Dimension, QueryParameter(description="What the columns are.")] = "outcome",
         from_: FromMonth = None,
-        to: Month = None,
+        to: ToMonth = None,
         area: Area = None,
         service: ServiceSlug = None,
         context: FromQuery[Context | None] = None,
@@ -129,7 +143,7 @@ class ReportController(Controller):
         rows: Annotated[Dimension, QueryParameter(description="What the rows are.")] = "area",
         columns: Annotated[Dimension, QueryParameter(description="What the columns are.")] = "outcome",
         from_: FromMonth = None,
-        to: Month = None,
+        to: ToMonth = None,
         area: Area = None,
         service: ServiceSlug = None,
         context: FromQuery[Context | None] = None,
@@ -147,7 +161,7 @@ class ReportController(Controller):
         snapshot_conn: SnapshotConn,
         identity: Ident,
         from_: FromMonth = None,
-        to: Month = None,
+        to: ToMonth = None,
         area: Area = None,
     ) -> RepeatContactTable:
         """Repeat contact without support: of the referrals flagged as repeat contact, the share not accepted or
@@ -167,7 +181,7 @@ class ReportController(Controller):
         snapshot_conn: SnapshotConn,
         identity: Ident,
         from_: FromMonth = None,
-        to: Month = None,
+        to: ToMonth = None,
         area: Area = None,
     ) -> Response[str]:
         """The same table as CSV."""
@@ -210,16 +224,16 @@ class ReportController(Controller):
         snapshot_conn: SnapshotConn,
         identity: Ident,
         from_: FromMonth = None,
-        to: Month = None,
+        to: ToMonth = None,
         area: Area = None,
         context: FromQuery[Context | None] = None,
     ) -> DemandReport:
         """How often searches met each gap, per week."""
         runtime = runtime_of(state)
         areas = scope(runtime, identity, area)
-        _, _, t0, t1 = period(from_, to, dt.datetime.now(dt.UTC))
+        when = period(from_, to, dt.datetime.now(dt.UTC))
         await runtime.demand.flush()
-        rows = await store.demand(snapshot_conn, areas, (week_of(t0), t1.date()), context)
+        rows = await store.demand(snapshot_conn, areas, (week_of(when.start), when.end.date()), context)
         return DemandReport(
             areas=None if areas is None else tuple(sorted(areas)),
             rows=tuple(
@@ -229,7 +243,7 @@ class ReportController(Controller):
                     context=r.context,
                     step=r.step,
                     reason=r.reason,
-                    count=None if 1 <= r.count <= 4 else r.count,
+                    count=shown(r.count, r.report_key),
                 )
                 for r in rows
             ),

@@ -75,6 +75,17 @@ class Places:
         i = self.area_position.get(code)
         return None if i is None else self.area_shapes[i]
 
+    def force_of(self, code: str) -> str | None:
+        """The police force area a stored area belongs to: a force itself, and a district (or other area) the force
+        holding a point inside it, as a referral made from the area is placed (service/recording.py). None for an
+        area not stored, or in no force."""
+        i = self.area_position.get(code)
+        if i is None or self.areas[i].kind == "police_force_area":
+            return None if i is None else code
+        inside = self.area_shapes[i].representative_point()
+        force = self.resolve_point(float(inside.x), float(inside.y)).force
+        return force.code if force else None
+
     def site_choices(self) -> list[Site]:
         """Every site once, by name (for pickers)."""
         return sorted({s.id: s for s in self.sites.values()}.values(), key=lambda s: s.name)

@@ -21,7 +21,8 @@ ByReferral = Callable[[Referral], Awaitable[None]]
 
 
 def _referral(row: asyncpg.Record, history: Sequence[asyncpg.Record] = ()) -> Referral:
-    values: dict[str, Any] = {k: v for k, v in row.items() if k != "total"}
+    # The report key decides how the reports round counts, and so is never read back with the record.
+    values: dict[str, Any] = {k: v for k, v in row.items() if k not in ("total", "report_key")}
     values["history"] = [dict(h.items()) for h in history]
     return msgspec.convert(values, Referral)
 
@@ -141,6 +142,8 @@ class Count(msgspec.Struct, frozen=True):
     column: str
     n: int
     synthetic: int
+    key: int
+    """The sum of the records' report keys (service/domain/suppression.py)."""
 
 
 async def outcome_counts(
@@ -162,7 +165,12 @@ async def outcome_counts(
         service,
         context,
     )
-    return [Count(r["row_key"], r["column_key"], r["n"], r["synthetic"]) for r in found]
+    return [Count(r["row_key"], r["column_key"], r["n"], r["synthetic"], r["key"]) for r in found]
+
+
+async def report_keys(conn: Connection, dimension: str, areas: frozenset[str] | None) -> list[str]:
+    found = await conn.fetch(sql("reports_keys"), dimension, None if areas is None else sorted(areas))
+    return [r["key"] for r in found]
 
 
 class RepeatRow(msgspec.Struct, frozen=True):
@@ -170,13 +178,18 @@ class RepeatRow(msgspec.Struct, frozen=True):
     month: str
     flagged: int
     without_support: int
+    flagged_key: int
+    without_key: int
 
 
 async def repeat_contact(
     conn: Connection, areas: frozenset[str] | None, span: tuple[dt.datetime, dt.datetime]
 ) -> list[RepeatRow]:
     found = await conn.fetch(sql("reports_repeat"), None if areas is None else sorted(areas), span[0], span[1])
-    return [RepeatRow(r["area"], r["month"], r["flagged"], r["without_support"]) for r in found]
+    return [
+        RepeatRow(r["area"], r["month"], r["flagged"], r["without_support"], r["flagged_key"], r["without_key"])
+        for r in found
+    ]
 
 
 class DemandRow(msgspec.Struct, frozen=True, kw_only=True):
@@ -186,6 +199,7 @@ class DemandRow(msgspec.Struct, frozen=True, kw_only=True):
     step: str
     reason: str
     count: int
+    report_key: int
 
 
 DemandKey = tuple[dt.date, str, str, str, str]

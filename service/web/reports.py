@@ -1,6 +1,6 @@
 """/reports: the commissioners' page. The gap matrix of a force area as a table and an SVG heat map, a choropleth
-of its districts by gap count, outcome tables with small numbers suppressed, and CSV downloads; the same data as
-/v1/reports, under the same access rules."""
+of its districts by gap count, outcome tables for this calendar year (counts shown by the reports' one rule,
+service/domain/suppression.py), and CSV downloads; the same data as /v1/reports, under the same access rules."""
 
 from __future__ import annotations
 

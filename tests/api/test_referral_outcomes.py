@@ -1,5 +1,6 @@
 """Anonymous referral outcomes over the API: nothing identifying can be stored, keys reach only their role and
-areas, outcomes keep their history, reports suppress small numbers, and records past the retention period go."""
+areas, outcomes keep their history, reports round every count and conceal small ones, and records past the retention
+period go."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
 from service.app import create_app
+from service.domain.schedule import LONDON
 from service.retention import purge
 from service.settings import Settings
 from service.store.db import Connection
@@ -20,6 +22,8 @@ from tests.api.helpers import assert_problem
 
 Client = AsyncTestClient[Litestar]
 HULL = "E23000012"
+HULL_DISTRICT = "E06000010"  # Kingston upon Hull, in Humberside
+BRIDGEND = "W06000013"  # in South Wales
 BEDFORDSHIRE = "E23000026"
 TRIAGE = "hull-womens-custody-triage"
 DIRECT: dict[str, Any] = {
@@ -112,7 +116,7 @@ async def test_a_stored_referral_holds_only_codes_an_age_band_and_where_and_when
     assert set(row) == {
         "id", "service_id", "service_slug", "service_name", "site_id", "site_slug", "force_code", "district_code",
         "context", "made_at", "age_band", "gender", "needs", "circumstances", "repeat_contact", "outcome",
-        "decline_reason", "synthetic", "version", "recorded_by", "updated_at",
+        "decline_reason", "synthetic", "version", "recorded_by", "updated_at", "report_key",
     }  # fmt: skip
     assert row["age_band"] == "25_34" and "30.5" not in repr(row)
     assert (row["made_at"].minute, row["made_at"].second) == (0, 0)
@@ -178,35 +182,72 @@ async def record(world: Keys, n: int, **change: Any) -> None:
         assert r.status_code == 201, r.text
 
 
-async def test_reports_suppress_counts_from_1_to_4_in_json_and_csv_and_analysts_see_only_their_areas(
+async def test_reports_round_every_count_at_random_to_5_concealing_0_to_5_and_analysts_see_only_their_areas(
     world: Keys,
 ) -> None:
     c = world.client
-    await record(world, 7)
+    await record(world, 12)
     await record(world, 3, person={"age_band": "18_20", "gender": "male"})
     await record(world, 2, origin={"type": "site", "site": "kempston-custody-suite"})
-    r = await c.get("/v1/reports/outcomes?rows=age_band&columns=gender", headers=world.h("analyst"))
+    url = "/v1/reports/outcomes?rows=age_band&columns=gender"
+    r = await c.get(url, headers=world.h("analyst"))
     assert r.status_code == 200, r.text
     table = r.json()
-    assert table["areas"] == [HULL]
+    assert table["areas"] == [HULL] and (table["period_from"][5:], table["period_to"][5:]) == ("01", "12")
     rows = {row["key"]: row for row in table["rows"]}
     female = [h["key"] for h in table["columns"]].index("female")
-    assert rows["25_34"]["cells"][female] == 7 and rows["25_34"]["total"] == 7
-    assert rows["18_20"]["total"] is None  # 3 men aged 18 to 20: suppressed, and not recoverable
-    assert table["totals"]["total"] == 10
+    assert rows["25_34"]["cells"][female] in (10, 15) and rows["25_34"]["total"] in (10, 15)  # 12
+    assert rows["18_20"]["total"] is None and rows["55_plus"]["total"] is None  # 3 and 0 alike
+    assert table["totals"]["total"] == 15
     flat = [v for row in [*table["rows"], table["totals"]] for v in [*row["cells"], row["total"]]]
-    assert not any(v is not None and 1 <= v <= 4 for v in flat)
-    csv = await c.get("/v1/reports/outcomes.csv?rows=age_band&columns=gender", headers=world.h("analyst"))
+    assert all(v is None or (v % 5 == 0 and v >= 10) for v in flat)
+    assert (await c.get(url, headers=world.h("analyst"))).json() == table  # the same records, the same way
+    csv = await c.get(url.replace("outcomes", "outcomes.csv"), headers=world.h("analyst"))
     assert csv.headers["content-type"].startswith("text/csv") and "[c]" in csv.text
     refused(await c.get(f"/v1/reports/outcomes?area={BEDFORDSHIRE}", headers=world.h("analyst")), 403)
     refused(await c.get("/v1/reports/outcomes", headers=world.h("reader")), 403)
     refused(await c.get("/v1/reports/outcomes"), 401)
-    assert_problem(await c.get("/v1/reports/outcomes?from=2026-12&to=2026-01", headers=world.h("admin")), 422, "from")
     everywhere = (await c.get("/v1/reports/outcomes?rows=area", headers=world.h("admin"))).json()
-    assert {row["key"] for row in everywhere["rows"]} == {HULL, BEDFORDSHIRE}
+    assert {row["key"] for row in everywhere["rows"]} == {HULL, BEDFORDSHIRE}  # Bedfordshire's 2 listed, concealed
 
 
-async def test_repeat_contact_without_support_is_the_share_not_accepted_or_completed(world: Keys) -> None:
+async def test_an_analyst_of_a_force_reads_its_districts_and_no_other_area(world: Keys) -> None:
+    c = world.client
+    await record(world, 3)
+    for path in ("outcomes", "outcomes.csv", "repeat-contact", "repeat-contact.csv", "demand", "gaps"):
+        r = await c.get(f"/v1/reports/{path}?area={HULL_DISTRICT}", headers=world.h("analyst"))
+        assert r.status_code == 200, (path, r.text)
+        refused(await c.get(f"/v1/reports/{path}?area={BRIDGEND}", headers=world.h("analyst")), 403)
+        refused(await c.get(f"/v1/reports/{path}?area={BEDFORDSHIRE}", headers=world.h("analyst")), 403)
+    table = (await c.get(f"/v1/reports/outcomes?area={HULL_DISTRICT}&rows=district", headers=world.h("analyst"))).json()
+    assert table["areas"] == [HULL_DISTRICT] and [row["key"] for row in table["rows"]] == [HULL_DISTRICT]
+
+
+@pytest.mark.parametrize(
+    ("query", "field"),
+    [
+        ("from=2026-12&to=2026-01", "to"),
+        ("from=2026-02&to=2026-04", "to"),
+        ("from=2026-01&to=2026-11", "to"),
+        ("from=2026-13&to=2026-12", "from"),
+        ("from=2026-01&to=2026-1", "to"),
+        ("from=2026-01", "to"),
+        ("to=2026-03", "from"),
+    ],
+)
+async def test_reports_cover_only_a_month_a_quarter_or_a_year_and_say_so_naming_from_or_to(
+    world: Keys, query: str, field: str
+) -> None:
+    for path in ("outcomes", "outcomes.csv", "repeat-contact", "repeat-contact.csv", "demand"):
+        body = assert_problem(
+            await world.client.get(f"/v1/reports/{path}?{query}", headers=world.h("admin")), 422, field
+        )
+        assert "from_" not in str(body)
+    fine = await world.client.get("/v1/reports/outcomes?from=2026-04&to=2026-06", headers=world.h("admin"))
+    assert (fine.json()["period_from"], fine.json()["period_to"]) == ("2026-04", "2026-06")
+
+
+async def test_repeat_contact_without_support_is_the_share_of_the_rounded_counts(world: Keys) -> None:
     c = world.client
     await record(world, 12)
     listed = (await c.get("/v1/referrals?limit=12", headers=world.h("admin"))).json()["items"]
@@ -214,8 +255,14 @@ async def test_repeat_contact_without_support_is_the_share_not_accepted_or_compl
         r = await c.post(f"/v1/referrals/{item['id']}/outcome", json={"outcome": "accepted"}, headers=world.h("admin"))
         assert r.status_code == 200
     r = await c.get("/v1/reports/repeat-contact", headers=world.h("analyst"))
-    [row] = r.json()["rows"]
-    assert (row["area"], row["flagged"], row["without_support"], row["share"]) == (HULL, 12, 6, 0.5)
+    rows = r.json()["rows"]
+    this_month = dt.datetime.now(LONDON).strftime("%Y-%m")
+    assert [row["month"] for row in rows][-1] == this_month and len(rows) == int(this_month[5:])  # every month
+    [row] = [row for row in rows if row["month"] == this_month]
+    assert row["area"] == HULL and row["flagged"] in (10, 15) and row["without_support"] in (None, 10)  # 12 and 6
+    share = None if row["without_support"] is None else round(row["without_support"] / row["flagged"], 3)
+    assert row["share"] == share
+    assert all(r["flagged"] is None for r in rows if r["month"] != this_month)
 
 
 async def test_the_gap_map_of_an_area_names_empty_steps_with_their_reasons(world: Keys) -> None:
@@ -237,18 +284,18 @@ async def test_searches_count_the_gaps_they_meet_by_week_area_step_and_reason_an
     world: Keys, conn: Connection
 ) -> None:
     c = world.client
-    for _ in range(6):
+    for _ in range(10):
         r = await c.post("/v1/referral-options", json={**SEARCH, "person": {"age": 30, "needs": ["gambling"]}})
         assert r.status_code == 200
     rows = (await c.get("/v1/reports/demand", headers=world.h("admin"))).json()["rows"]
     searches = [row for row in rows if row["reason"] == "SEARCHES"]
-    assert [(s["area"], s["context"], s["count"]) for s in searches] == [(HULL, "custody", 6)]
-    assert any(row["step"] != "any" and row["count"] == 6 for row in rows)
+    assert [(s["area"], s["context"], s["count"]) for s in searches] == [(HULL, "custody", 10)]  # a multiple of 5
+    assert any(row["step"] != "any" and row["count"] == 10 for row in rows)
     columns = {
         r["column_name"]
         for r in await conn.fetch("select column_name from information_schema.columns where table_name = 'gap_demand'")
     }
-    assert columns == {"week", "area_code", "context", "step", "reason", "count"}
+    assert columns == {"week", "area_code", "context", "step", "reason", "count", "report_key"}
 
 
 async def test_records_past_the_retention_period_are_purged_with_their_history(world: Keys, conn: Connection) -> None:

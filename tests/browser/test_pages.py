@@ -328,7 +328,9 @@ async def test_the_reports_page_shows_the_gap_matrix_heat_map_choropleth_outcome
     assert await page.locator("#synthetic-warning").is_visible()  # the demo outcomes say they are synthetic
     assert await page.locator("table.app-outcomes").count() == 3
     cells = await page.locator("table.app-outcomes td").all_inner_texts()
-    assert not any(t.strip() in {"1", "2", "3", "4"} for t in cells)  # small numbers never shown
+    shown = [int(t) for t in (c.strip() for c in cells) if t != "[c]"]
+    assert all(n % 5 == 0 and n >= 10 for n in shown)  # rounded to 5, and none under 10 shown
+    assert "NHS England's rule for Hospital Episode Statistics" in await page.locator("main").inner_text()
     href = await page.locator("#gaps-csv").get_attribute("href")
     csv = await page.request.get(server + href)
     assert csv.headers["content-type"].startswith("text/csv") and (await csv.text()).startswith("site,step,need")

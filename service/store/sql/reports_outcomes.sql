@@ -1,6 +1,7 @@
 -- Counts of referrals by two dimensions ($1 the rows', $2 the columns'). By need, a referral counts once under
 -- each of its needs ('none' when it has none). $3 areas (null: any; a referral's force or district), $4 from,
--- $5 to (exclusive), $6 service slug or null, $7 context or null.
+-- $5 to (exclusive), $6 service slug or null, $7 context or null. Each count comes with the sum of its records' report
+-- keys, which decides which way it is rounded (service/domain/suppression.py).
 with dims as (
     select
         coalesce(force_code, 'unknown') as area,
@@ -8,7 +9,7 @@ with dims as (
         service_slug as service,
         coalesce(site_slug, 'none') as site,
         to_char(made_at at time zone 'Europe/London', 'YYYY-MM') as month,
-        n.need, age_band, gender, context, outcome, repeat_contact, synthetic
+        n.need, age_band, gender, context, outcome, repeat_contact, synthetic, report_key
     from referrals
     cross join lateral unnest(
         case when $1::text = 'need' or $2::text = 'need'
@@ -30,6 +31,7 @@ select
         when 'gender' then gender when 'context' then context when 'outcome' then outcome
         when 'repeat_contact' then repeat_contact end as column_key,
     count(*)::int as n,
-    count(*) filter (where synthetic)::int as synthetic
+    count(*) filter (where synthetic)::int as synthetic,
+    sum(report_key)::bigint as key
 from dims
 group by 1, 2

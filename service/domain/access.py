@@ -149,8 +149,10 @@ def report_scope(identity: Identity, open_reports: bool = False) -> frozenset[st
 
 def referral_scope(identity: Identity) -> tuple[frozenset[str] | None, frozenset[str] | None]:
     """Which referrals this identity may read, as (areas, services), None being no limit on that side: admins
-    read all; providers the referrals to their services; referrers, editors and analysts those made in their areas."""
-    require_role(identity, "referrer", "editor", "analyst", "provider", "admin")
+    read all; providers the referrals to their services; referrers and editors those made in their areas. Analysts
+    read the reports, never the records: the reports' disclosure control would mean nothing to a reader who could
+    count the records themselves."""
+    require_role(identity, "referrer", "editor", "provider", "admin")
     match identity.role:
         case "admin":
             return None, None

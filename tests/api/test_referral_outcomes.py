@@ -144,6 +144,16 @@ async def test_only_a_key_that_may_record_in_the_origins_area_records_a_referral
     assert await stored(conn) == []
 
 
+async def test_an_analyst_reads_the_reports_of_its_areas_but_never_the_records_behind_them(world: Keys) -> None:
+    """Were the records there to count, the reports' rounding would protect nothing from the analyst: every count it
+    conceals could be counted again from the list."""
+    made = (await world.client.post("/v1/referrals", json=DIRECT, headers=world.h("referrer"))).json()
+    refused(await world.client.get("/v1/referrals", headers=world.h("analyst")), 403)
+    refused(await world.client.get(f"/v1/referrals/{made['id']}", headers=world.h("analyst")), 403)
+    assert (await world.client.get("/v1/reports/outcomes", headers=world.h("analyst"))).status_code == 200
+    assert (await world.client.get("/v1/referrals", headers=world.h("referrer"))).json()["items"]
+
+
 async def test_the_receiving_provider_records_the_outcome_and_the_history_says_who_and_when(world: Keys) -> None:
     c = world.client
     made = (await c.post("/v1/referrals", json=DIRECT, headers=world.h("referrer"))).json()

@@ -36,7 +36,7 @@ from service.domain.routing import (
     WhenNeeded,
     when_needed,
 )
-from service.domain.types import REFERENCE, SINGLE_LINE, AgeYears, Context, Lat, Lon
+from service.domain.types import REFERENCE, AgeYears, Context, Lat, Lon, whole
 from service.index.engine import DirectoryIndex
 from service.index.places import Resolution
 
@@ -62,11 +62,14 @@ PostcodeText = Annotated[str, Meta(max_length=10, pattern=POSTCODE_SEARCH, descr
 CodesText = Annotated[
     str,
     Meta(
-        max_length=2000,
-        pattern=SINGLE_LINE,
+        max_length=200,
+        pattern=whole(r"[\x20-\x7e]*"),
         description="Codes, repeated (needs=a&needs=b) or comma-separated (needs=a,b); one that is no code is unknown.",
     ),
 ]
+CodesList = Annotated[list[CodesText], Meta(max_length=30)]
+"""At most 30 values of at most 200 printable ASCII characters: a search's request line stays well inside what a
+server reads (uvicorn with httptools refuses a head of 64 KiB), whatever is asked."""
 
 
 class SearchQuery(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=False):
@@ -80,8 +83,8 @@ class SearchQuery(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fiel
     site: SiteKey | None = None
     postcode: PostcodeText | None = None
     gender: PersonGender = "not_stated"
-    needs: list[CodesText] = []
-    circumstances: list[CodesText] = []
+    needs: CodesList = []
+    circumstances: CodesList = []
     at: WhenNeeded | None = None
     limit: Annotated[int, Meta(ge=1, le=50)] = 10
     step_limit: StepLimit = 5

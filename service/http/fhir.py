@@ -24,6 +24,8 @@ from service.http.access import READ
 from service.http.deps import Ident
 from service.http.fhir_search import (
     FHIR_JSON,
+    REPEATS,
+    NoSuchDate,
     bundle,
     capability_statement,
     ids_of,
@@ -45,21 +47,29 @@ Token = Annotated[
 Ref = Annotated[
     str | None, QueryParameter(max_length=200, pattern=SINGLE_LINE, description="A reference: Type/id or id.")
 ]
-IdList = Annotated[str, Meta(max_length=2000, pattern=SINGLE_LINE, description="Ids, comma-separated.")]
+IdList = Annotated[
+    str, Meta(max_length=1000, pattern=whole(r"[A-Za-z0-9_.:, -]*"), description="Ids, comma-separated.")
+]
 Ids = Annotated[
-    list[IdList] | None, QueryParameter(name="_id", description="Resources with these ids.", schema_extra=each(IdList))
+    Annotated[tuple[IdList, ...], Meta(max_length=REPEATS)],
+    QueryParameter(name="_id", description="Resources with these ids.", schema_extra=each(IdList, REPEATS)),
 ]
 Moment = Annotated[
     str,
     Meta(
         max_length=40,
-        pattern=whole(r"(?:ge|gt|le|lt|eq)?[0-9]{4}-[0-9]{2}-[0-9]{2}[0-9T:.+Z-]*"),
+        pattern=whole(
+            r"(?:ge|gt|le|lt|eq)?(?!0000)[0-9]{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12][0-9]|3[01])"
+            r"(?:T(?:[01][0-9]|2[0-3]):[0-5][0-9](?::[0-5][0-9](?:\.[0-9]{1,6})?)?(?:Z|[+-](?:[01][0-9]|2[0-3]):[0-5][0-9])?)?"
+        ),
         description="[ge|gt|le|lt|eq]YYYY-MM-DD[Thh:mm:ss]",
     ),
 ]
 LastUpdated = Annotated[
-    list[Moment] | None,
-    QueryParameter(name="_lastUpdated", description="Changed then (repeat for a range).", schema_extra=each(Moment)),
+    Annotated[tuple[Moment, ...], Meta(max_length=REPEATS)],
+    QueryParameter(
+        name="_lastUpdated", description="Changed then (repeat for a range).", schema_extra=each(Moment, REPEATS)
+    ),
 ]
 Words = Annotated[str | None, QueryParameter(max_length=200, pattern=SINGLE_LINE, description="Words in the name.")]
 Canonical = Annotated[str | None, QueryParameter(max_length=300, pattern=SINGLE_LINE, description="A canonical URL.")]
@@ -84,7 +94,7 @@ def _outcome(request: Request[Any, Any, Any], exc: Exception) -> Response[bytes]
         case NotFound():
             status, issues = 404, [_Issue(severity="error", code="not-found", diagnostics=str(exc))]
         case InvalidInput(problems=problems):
-            status = 400
+            status = 422 if isinstance(exc, NoSuchDate) else 400
             issues = [
                 _Issue(severity="error", code="invalid", diagnostics=f"{p.field}: {p.reason}", expression=(p.field,))
                 for p in problems
@@ -111,8 +121,15 @@ def _invalid(request: Request[Any, Any, Any], error: object) -> _Issue:
     )
 
 
-def _spec(description: str) -> dict[int, ResponseSpec]:
+def _spec(description: str, *, dates: bool = False) -> dict[int, ResponseSpec]:
+    impossible = ResponseSpec(
+        data_container=OperationOutcome,
+        description="A _lastUpdated of a day that never was (30 February).",
+        media_type=FHIR_JSON,
+        generate_examples=False,
+    )
     return {
+        **({422: impossible} if dates else {}),
         **problem_responses(),
         200: ResponseSpec(
             data_container=dict[str, Any], description=description, media_type=FHIR_JSON, generate_examples=False
@@ -143,7 +160,11 @@ class FhirController(Controller):
         """What this FHIR server implements."""
         return _fhir(capability_statement(_base(request, state)))
 
-    @get("/HealthcareService", operation_id="searchFhirHealthcareService", responses=_spec("A searchset Bundle."))
+    @get(
+        "/HealthcareService",
+        operation_id="searchFhirHealthcareService",
+        responses=_spec("A searchset Bundle.", dates=True),
+    )
     async def search_services(
         self,
         request: Request[Any, Any, Any],
@@ -161,8 +182,8 @@ class FhirController(Controller):
         coverage_area: Annotated[
             str | None, QueryParameter(name="coverage-area", max_length=200, pattern=SINGLE_LINE)
         ] = None,
-        only: Ids = None,
-        last_updated: LastUpdated = None,
+        only: Ids = (),
+        last_updated: LastUpdated = (),
         count: Count = 50,
         offset: Offset = 0,
     ) -> Response[bytes]:
@@ -203,7 +224,7 @@ class FhirController(Controller):
         state: State,
         name: Words = None,
         organization: Ref = None,
-        only: Ids = None,
+        only: Ids = (),
         count: Count = 50,
         offset: Offset = 0,
     ) -> Response[bytes]:
@@ -241,7 +262,7 @@ class FhirController(Controller):
         request: Request[Any, Any, Any],
         state: State,
         name: Words = None,
-        only: Ids = None,
+        only: Ids = (),
         count: Count = 50,
         offset: Offset = 0,
     ) -> Response[bytes]:
@@ -269,7 +290,7 @@ class FhirController(Controller):
         request: Request[Any, Any, Any],
         state: State,
         url: Canonical = None,
-        only: Ids = None,
+        only: Ids = (),
         count: Count = 50,
         offset: Offset = 0,
     ) -> Response[bytes]:

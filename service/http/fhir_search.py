@@ -65,9 +65,21 @@ def organizations(published: Published, listing: Listing) -> list[Organization]:
     return found
 
 
-def ids_of(values: list[str] | None) -> set[str] | None:
+REPEATS = 10
+"""A repeatable parameter is taken at most this many times: with values of ASCII characters only, a search's whole
+request line stays well inside what a server reads."""
+
+
+def repeated(values: Sequence[str], name: str) -> Sequence[str]:
+    """The values of a repeatable parameter, refused past REPEATS (litestar does not count a query list's values)."""
+    if len(values) > REPEATS:
+        raise InvalidInput((FieldProblem(field=name, reason=f"at most {REPEATS} times"),))
+    return values
+
+
+def ids_of(values: Sequence[str]) -> set[str] | None:
     """The ids of _id (repeated, or comma-separated), or None when there are none."""
-    return {v.strip().lower() for value in values for v in value.split(",")} if values else None
+    return {v.strip().lower() for value in repeated(values, "_id") for v in value.split(",")} if values else None
 
 
 def reference(value: str | None, kind: str) -> str | None:
@@ -86,7 +98,7 @@ def _token(value: str, base: str, system: str) -> str | None:
 
 def service_filter(request: Request[Any, Any, Any], base: str, listing: Listing) -> Callable[[Service], bool]:
     params = request.query_params
-    ids = ids_of(params.getall("_id", []))
+    ids = ids_of(repeated(params.getall("_id", []), "_id"))
     active = params.get("active")
     categories = {
         _token(v, base, "pathway-roles") for value in params.getall("service-category", []) for v in value.split(",")
@@ -95,7 +107,7 @@ def service_filter(request: Request[Any, Any, Any], base: str, listing: Listing)
     location = reference(params.get("location"), "Location")
     organization = reference(params.get("organization"), "Organization")
     area = reference(params.get("coverage-area"), "Location")
-    updated = [_last_updated(v) for v in params.getall("_lastUpdated", [])]
+    updated = [_last_updated(v) for v in repeated(params.getall("_lastUpdated", []), "_lastUpdated")]
 
     def keep(s: Service) -> bool:
         if ids is not None and str(s.id) not in ids:
@@ -126,14 +138,17 @@ PREFIXES: dict[str, Callable[[dt.datetime, dt.datetime], bool]] = {
 }
 
 
+class NoSuchDate(InvalidInput):
+    """A _lastUpdated written as a date should be, but of a day that never was (30 February): a 422, where a value
+    not written as a date is refused by the parameter's pattern with a 400."""
+
+
 def _last_updated(value: str) -> Callable[[dt.datetime], bool]:
     prefix, text = (value[:2], value[2:]) if value[:2] in PREFIXES else ("eq", value)
     try:
         when = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
-        raise InvalidInput(
-            (FieldProblem(field="_lastUpdated", reason="expected [ge|gt|le|lt|eq]YYYY-MM-DD[Thh:mm:ss]"),)
-        ) from None
+        raise NoSuchDate((FieldProblem(field="_lastUpdated", reason=f"there is no such moment as {text}"),)) from None
     if when.tzinfo is None:
         when = when.replace(tzinfo=dt.UTC)
     compare = PREFIXES[prefix]

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 import msgspec
 from litestar.datastructures import ResponseHeader
 from litestar.params import HeaderParameter, PathParameter, QueryParameter
+from msgspec import Meta
 
 from service.domain.model import AreaSummary, Service, Site
 from service.domain.types import AREA_CODE, CODE, REFERENCE, SINGLE_LINE
@@ -24,10 +25,10 @@ TextFilter = Annotated[
 ]
 
 
-def each(item: Any) -> dict[str, Any]:
-    """The OpenAPI schema of a repeatable query parameter whose every value is `item`, for `schema_extra`: litestar
-    checks each value against the item's msgspec constraints, but leaves them out of the document."""
-    return {"oneOf": [msgspec.json.schema(list[item]), {"type": "null"}]}
+def each(item: Any, most: int) -> dict[str, Any]:
+    """The OpenAPI schema of a query parameter repeated at most `most` times, whose every value is `item`, for
+    `schema_extra`: litestar checks the values against the msgspec constraints, but leaves them out of the document."""
+    return msgspec.json.schema(Annotated[list[item], Meta(max_length=most)])
 
 
 IfMatch = Annotated[

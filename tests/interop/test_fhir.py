@@ -122,6 +122,10 @@ async def test_bad_parameters_and_unknown_ids_answer_operation_outcomes(public: 
     for url, params, status in (
         ("/fhir/HealthcareService", {"_count": "0"}, 400),
         ("/fhir/HealthcareService", {"_lastUpdated": "soon"}, 400),
+        ("/fhir/HealthcareService", {"_lastUpdated": "0000-00-00"}, 400),  # not written as a date is
+        ("/fhir/HealthcareService", {"_lastUpdated": "ge2026-02-30"}, 422),  # written as one, but never was
+        ("/fhir/HealthcareService", {"_id": [f"id-{i}" for i in range(11)]}, 400),  # at most ten
+        ("/fhir/Organization", {"_id": "café"}, 400),  # ids are ASCII, so a request line stays short
         ("/fhir/HealthcareService/not-a-service", {}, 404),
         ("/fhir/Location/nowhere", {}, 404),
     ):

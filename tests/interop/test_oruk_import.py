@@ -198,29 +198,29 @@ def test_the_command_imports_a_folder_of_saved_feed_files_and_reports_a_bad_one(
     assert "ac148810-d857-441c-9679-408f346de14b" in run.stderr and "nothing was imported" in run.stderr
 
 
-@pytest.mark.parametrize(
-    ("body", "fields"),
-    [
-        (b"null", {"body"}),
-        (b"42", {"body"}),
-        (b'"a service"', {"body"}),
-        (b'{"contents": {"a": 1}}', {"contents"}),
-        (b'{"contents": [null, 7]}', {"contents[0]", "contents[1]"}),
-        (b"[null, null]", {"[0]", "[1]"}),
-        (b"[[]]", {"[0]"}),
-        (b'{"a": 1}', {"id"}),
-        (b'{"id": "t", "name": "A taxonomy", "description": ""}', {"body"}),
-    ],
-)
+NOT_SERVICES = [
+    (b"null", {"body"}),
+    (b"42", {"body"}),
+    (b'"a service"', {"body"}),
+    (b'{"contents": {"a": 1}}', {"contents"}),
+    (b'{"contents": [null, 7]}', {"contents[0]", "contents[1]"}),
+    (b"[null, null]", {"[0]", "[1]"}),
+    (b"[[]]", {"[0]"}),
+    (b'{"a": 1}', {"id"}),
+    (b'{"id": "t", "name": "A taxonomy", "description": ""}', {"body"}),
+]
+
+
 async def test_a_body_that_is_not_services_a_page_or_a_list_of_them_is_refused_naming_where_and_writes_nothing(
-    public: Client, conn: Connection, body: bytes, fields: set[str]
+    public: Client, conn: Connection
 ) -> None:
     staff = await authorised(public, conn)
     before = await directory(staff)
-    r = await staff.post(IMPORT, content=body)
-    assert r.status_code == 422, r.text
-    assert r.headers["content-type"].startswith("application/problem+json")
-    assert fields <= {p["field"] for p in r.json()["records"]}, r.json()["records"]
+    for body, fields in NOT_SERVICES:  # one app for them all: each refusal writes nothing, so none sees another's
+        r = await staff.post(IMPORT, content=body)
+        assert r.status_code == 422, (body, r.text)
+        assert r.headers["content-type"].startswith("application/problem+json")
+        assert fields <= {p["field"] for p in r.json()["records"]}, (body, r.json()["records"])
     assert await directory(staff) == before
 
 

@@ -166,6 +166,8 @@ class Scope:
 
     def reaches(self, shape: BaseGeometry) -> tuple[str, ...]:
         """What a drawn shape (in kilometres) reaches beyond the key's areas, in words; () when nothing."""
+        if self.shape.is_empty:
+            return (f"anywhere at all: none of this key's areas ({', '.join(sorted(self.codes)) or 'none'}) is stored",)
         found: dict[str, str] = {}
         for i in self.territory.tree.query(shape):
             code = self.territory.codes[int(i)]

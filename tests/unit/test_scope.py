@@ -283,6 +283,11 @@ def test_a_tiny_square_beyond_the_reach_over_the_sea_is_refused_and_a_coast_is_n
     assert coast.judge(EDITOR_A, polygon(box(-1.0 - (REACH_KM - 1) * KM_LON, 52.3, -0.8, 52.7)), None).within
 
 
+def test_a_key_whose_areas_are_not_stored_reaches_nothing_and_is_told_why() -> None:
+    (words,) = TERRITORY.judge({"GONE"}, polygon(HOME), None).outside
+    assert "none of this key's areas (GONE) is stored" in words
+
+
 def test_the_refusal_says_how_far_the_catchment_reaches_into_the_other_area() -> None:
     words = judge_words(multipolygon(HOME, square(0.7, 52.7)))
     (reason,) = [w for w in words if w.startswith("B (B)")]

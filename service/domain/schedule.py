@@ -4,6 +4,16 @@ Rules, in order of precedence for each local date: a dated exception, then open 
 holidays (closed, normal or special hours), then the weekly sessions. A session belongs to the date it starts on,
 so Friday 22:00-02:00 runs into Saturday even when Saturday is a bank holiday. Times are wall-clock times in
 Europe/London: a session keeps its wall-clock hours across the clock changes, so it lasts an hour less or more.
+
+Every wall-clock time becomes an instant by one rule, `london_instant`, used for opening and closing alike (so open
+now, the closing time, the next opening, the detention-window rule and the index's timeline all agree):
+- a time that does not exist (spring forward: 01:00-01:59 on the last Sunday of March) is the first instant after
+  the gap, 02:00 BST (01:00 UTC). A session 01:30-03:00 runs 02:00-03:00; one wholly in the gap (01:30-02:00) does
+  not happen at all: it is never open and never a next opening;
+- a time that occurs twice (fall back: 01:00-01:59 on the last Sunday of October) is its first occurrence (BST) for
+  an opening and its second (GMT) for a closing. A session 01:15-01:45 runs from the first 01:15 to the second
+  01:45, and 22:00-01:30 closes at the second 01:30.
+An interval that comes out empty is dropped.
 """
 
 from __future__ import annotations
@@ -78,20 +88,45 @@ def day_ranges(schedule: Schedule, day: dt.date) -> tuple[tuple[int, int], ...]:
     return tuple(_range(s.opens, s.closes) for s in schedule.weekly if s.day == weekday)
 
 
-def _local(day: dt.date, minutes: int) -> dt.datetime:
-    # Aware datetime + timedelta is wall-clock arithmetic, which is what opening hours mean.
-    return dt.datetime.combine(day, dt.time(0), tzinfo=LONDON) + dt.timedelta(minutes=minutes)
+@lru_cache(maxsize=65536)
+def london_instant(wall: dt.datetime, *, closing: bool = False) -> dt.datetime:
+    """The instant, in UTC, at which Europe/London's clock reads `wall` (a time without a zone), by the clock-change
+    rule in this module's docstring: a time in the spring gap is the first instant after the gap; a time in the
+    autumn's repeated hour is its first occurrence, or its second when it is a closing time."""
+    first = wall.replace(tzinfo=LONDON, fold=0).astimezone(UTC)
+    second = wall.replace(tzinfo=LONDON, fold=1).astimezone(UTC)
+    if first <= second:  # the same instant, or a repeated time (fold 0 is the earlier occurrence)
+        return second if closing else first
+    # A time in a gap: fold 0 reads it with the offset before the change, fold 1 with the one after, so the change
+    # itself lies in (second, first]. Find it to the second: the first instant with the offset after the change.
+    after = first.astimezone(LONDON).utcoffset()
+    low, high = second.replace(microsecond=0), first.replace(microsecond=0)  # changes fall on whole seconds
+    while high - low > dt.timedelta(seconds=1):
+        middle = low + dt.timedelta(seconds=(high - low) // dt.timedelta(seconds=2))
+        if middle.astimezone(LONDON).utcoffset() == after:
+            high = middle
+        else:
+            low = middle
+    return high
+
+
+def _local(day: dt.date, minutes: int, *, closing: bool = False) -> dt.datetime:
+    """The instant, in UTC, of `minutes` of wall-clock time after local midnight of `day` (past 1440: a later day)."""
+    return london_instant(dt.datetime.combine(day, dt.time(0)) + dt.timedelta(minutes=minutes), closing=closing)
 
 
 def intervals(schedule: Schedule, start: dt.datetime, end: dt.datetime) -> list[tuple[dt.datetime, dt.datetime]]:
-    """Merged opening intervals, in UTC, that overlap [start, end)."""
+    """Merged opening intervals, in UTC, that overlap [start, end); a session that comes out empty (one wholly in
+    the spring gap) is dropped, so it is never open and never a next opening."""
     first = start.astimezone(LONDON).date() - dt.timedelta(days=1)
     last = end.astimezone(LONDON).date()
     raw: list[tuple[dt.datetime, dt.datetime]] = []
     day = first
     while day <= last:
         for a, b in day_ranges(schedule, day):
-            raw.append((_local(day, a).astimezone(UTC), _local(day, b).astimezone(UTC)))
+            opens, closes = _local(day, a), _local(day, b, closing=True)
+            if opens < closes:
+                raw.append((opens, closes))
         day += dt.timedelta(days=1)
     raw.sort()
     merged: list[tuple[dt.datetime, dt.datetime]] = []

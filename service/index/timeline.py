@@ -3,6 +3,9 @@ opening state at a minute, worked out once per minute and patched when rows chan
 
 Every opening boundary falls on a whole minute (UK offsets are whole hours), so the state of every service is the
 same throughout a minute. A search outside the timeline's span falls back to the schedule rules row by row.
+
+The intervals are the schedule module's own (`intervals`), so the clock changes are read by its one rule: a session
+wholly in the spring gap has no interval here either, and is never open nor a next opening.
 """
 
 from __future__ import annotations
@@ -39,7 +42,8 @@ class Opening:
 
 
 def spans_of(services: Sequence[Service], t0: float, t1: float) -> list[Spans]:
-    """Each service's merged opening intervals within [t0, t1), as epochs; services often share a schedule."""
+    """Each service's merged opening intervals within [t0, t1), as epochs; services often share a schedule. An empty
+    interval is never kept: `_at` would take its start for a next opening."""
     start, end = dt.datetime.fromtimestamp(t0, dt.UTC), dt.datetime.fromtimestamp(t1, dt.UTC)
     by_schedule: dict[Schedule, Spans] = {}
     out = []
@@ -47,7 +51,7 @@ def spans_of(services: Sequence[Service], t0: float, t1: float) -> list[Spans]:
         spans = by_schedule.get(s.schedule)
         if spans is None:
             spans = by_schedule[s.schedule] = [
-                (a.timestamp(), b.timestamp()) for a, b in intervals(s.schedule, start, end)
+                (a.timestamp(), b.timestamp()) for a, b in intervals(s.schedule, start, end) if a < b
             ]
         out.append(spans)
     return out

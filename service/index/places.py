@@ -5,7 +5,8 @@ Built in one go off the event loop, and rebuilt only when an area or a site chan
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import math
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -14,11 +15,12 @@ import shapely
 
 from service.domain.answer import AreaRef
 from service.domain.errors import FieldProblem, InvalidInput
-from service.domain.geometry import to_shape
+from service.domain.geometry import EARTH_RADIUS_KM, haversine_km, to_shape
 from service.domain.model import Area, Point, Site
 
-NEAREST_AREA_DEGREES = 0.05
-"""A point in no area (a coastal centroid, say) takes the nearest area of each kind within about 5 km."""
+NEAREST_AREA_KM = 5.0
+"""A point in no area of a kind (a coastal centroid, say) takes the nearest area of that kind within 5 km, by true
+distance on the ground (haversine), not by degrees, which overstate east-west distances by 1.6 to 1.7 here."""
 BORDERING_DEGREES = 0.0005
 """Two areas of a kind border each other when their boundaries come within about 50 m (generalised boundaries
 need not share their vertices exactly)."""
@@ -49,6 +51,7 @@ class Places:
         shapely.prepare(shapes)
         self.area_shapes = np.array(shapes, dtype=object)
         self.area_tree = shapely.STRtree(shapes)
+        self.kinds = frozenset(a.kind for a in self.areas)
         self.area_position = {a.code: i for i, a in enumerate(self.areas)}
         self.neighbours = self._bordering()
         self.postcodes = postcodes
@@ -102,24 +105,44 @@ class Places:
         return found
 
     def _resolve_uncached(self, lon: float, lat: float) -> Resolution:
-        here = shapely.Point(lon, lat)
-        hits = self.area_tree.query(here)
+        hits = self.area_tree.query(shapely.Point(lon, lat))
         inside = hits[shapely.contains_xy(self.area_shapes[hits], lon, lat)] if len(hits) else hits
         chosen = {int(i) for i in inside}
         kinds = {self.areas[i].kind for i in chosen}
-        best: dict[str, tuple[float, int]] = {}
-        for i in (int(x) for x in self.area_tree.query(here.buffer(NEAREST_AREA_DEGREES))):
-            kind = self.areas[i].kind
-            if kind in kinds:
-                continue
-            distance = float(shapely.distance(self.area_shapes[i], here))
-            if distance <= NEAREST_AREA_DEGREES and (kind not in best or distance < best[kind][0]):
-                best[kind] = (distance, i)
-        chosen |= {i for _, i in best.values()}
+        if len(kinds) < len(self.kinds):
+            chosen |= self._nearest_of_other_kinds(lon, lat, kinds)
         refs = tuple(self.area_refs[i] for i in sorted(chosen))
         codes = frozenset(r.code for r in refs)
         adjacent = frozenset().union(*(self.neighbours[code] for code in codes)) - codes
         return Resolution(point=Point(lon=lon, lat=lat), areas=refs, codes=codes, adjacent=adjacent)
+
+    def _nearest_of_other_kinds(self, lon: float, lat: float, kinds: Collection[str]) -> set[int]:
+        """The nearest area of each kind not in `kinds` within NEAREST_AREA_KM on the ground.
+
+        The window is the box that holds every point within reach on the sphere: as many degrees of longitude as
+        that reach spans at this latitude. Each candidate is clipped to it, and its nearest point found on a plane
+        scaled to the ground at this latitude (true to about 0.1 % across the window); the haversine to that point
+        is the distance. Clipping keeps every part within reach, so a clipped piece is exactly as near as the whole
+        area whenever it is within reach at all."""
+        reach = NEAREST_AREA_KM / EARTH_RADIUS_KM
+        dlat = math.degrees(reach) * 1.001
+        cos_lat = max(math.cos(math.radians(lat)), 1e-9)  # kept off zero at a pole, where any longitude is in reach
+        dlon = 180.0 if cos_lat <= math.sin(reach) else math.degrees(math.asin(math.sin(reach) / cos_lat)) * 1.001
+        window = (lon - dlon, lat - dlat, lon + dlon, lat + dlat)
+        near = [i for i in self.area_tree.query(shapely.box(*window)).tolist() if self.areas[i].kind not in kinds]
+        pieces = shapely.clip_by_rect(self.area_shapes[near], *window)
+        scaled = shapely.transform(pieces, lambda xy: xy * (cos_lat, 1.0))
+        lines = shapely.shortest_line(scaled, shapely.Point(lon * cos_lat, lat))  # None where clipped away
+        best: dict[str, tuple[float, int]] = {}
+        for i, line in zip(near, lines.tolist(), strict=True):
+            if line is None:
+                continue
+            x, y = line.coords[0]
+            km = haversine_km(lon, lat, x / cos_lat, y)
+            kind = self.areas[i].kind
+            if km <= NEAREST_AREA_KM and (kind not in best or km < best[kind][0]):
+                best[kind] = (km, i)
+        return {i for _, i in best.values()}
 
     def resolve_site(self, key: str) -> tuple[Site, Resolution]:
         site = self.sites.get(key)

@@ -1,6 +1,7 @@
 """From a referral as sent (NewReferral) to the record kept (NewRecord): the service found, the origin placed as a
 site or as the district and force of a point (never the point), the age banded, the codes checked, the time kept to
-the hour. The API and the page's "Record referral" both come through here."""
+the hour, and the warnings it carries (the service full or closed at that moment: recorded all the same). The API
+and the page's "Record referral" both come through here."""
 
 from __future__ import annotations
 
@@ -8,6 +9,9 @@ import contextlib
 import datetime as dt
 import uuid
 
+from msgspec import Struct
+
+from service.domain.answer import Reason
 from service.domain.errors import FieldProblem, InvalidInput
 from service.domain.model import Service
 from service.domain.outcomes import (
@@ -21,6 +25,7 @@ from service.domain.outcomes import (
     retention_cutoff,
     to_the_hour,
 )
+from service.domain.referral_warnings import referral_warnings, standing_at
 from service.domain.routing import SiteOrigin
 from service.domain.schedule import LONDON
 from service.domain.validation import EARLIEST
@@ -31,6 +36,15 @@ from service.search import Geocoder, resolve_origin
 
 FUTURE_SLACK = dt.timedelta(minutes=10)
 """A referral may be dated a little ahead (clocks differ), not later."""
+
+
+class Recording(Struct, frozen=True, kw_only=True):
+    """A referral ready to keep, with what stood in its way at its moment: `warnings` for the API's answer, and
+    `standing` in words for the page's "<service> is ... Record the referral anyway?"."""
+
+    record: NewRecord
+    warnings: tuple[Reason, ...] = ()
+    standing: tuple[str, ...] = ()
 
 
 def find_service(index: DirectoryIndex, key: str) -> Service:
@@ -62,9 +76,10 @@ def _area(index: DirectoryIndex, origin: AreaOrigin) -> Placed:
 
 async def new_record(
     index: DirectoryIndex, body: NewReferral, geocoder: Geocoder | None, now: dt.datetime, retention_months: int
-) -> NewRecord:
-    """The record to keep, or InvalidInput naming the field (422): a referral is dated within the retention period
-    (PATHWAYS_REFERRAL_RETENTION_MONTHS) and not ahead of now."""
+) -> Recording:
+    """The record to keep and its warnings, or InvalidInput naming the field (422): a referral is dated within the
+    retention period (PATHWAYS_REFERRAL_RETENTION_MONTHS) and not ahead of now. The warnings judge the service at
+    the moment given, not the hour kept."""
     given = (body.origin is not None, body.context is not None, body.person is not None)
     if body.search is not None and any(given):
         raise InvalidInput((FieldProblem(field="search", reason="give either search, or origin, context and person"),))
@@ -96,7 +111,7 @@ async def new_record(
         case _:
             where, _, _ = await resolve_origin(index, origin, geocoder)
             placed = _placed(where)
-    return NewRecord(
+    record = NewRecord(
         service_id=service.id,
         service_slug=service.slug,
         service_name=service.name,
@@ -109,6 +124,8 @@ async def new_record(
         circumstances=person.circumstances,
         repeat_contact=body.repeat_contact,
     )
+    warnings, standing = referral_warnings(service, context, when), standing_at(service, context, when)
+    return Recording(record=record, warnings=warnings, standing=standing)
 
 
 def _when(at: dt.datetime | None, now: dt.datetime, field: str, earliest: dt.datetime) -> dt.datetime:

@@ -86,6 +86,7 @@ class SearchQuery(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fiel
     needs: CodesList = []
     circumstances: CodesList = []
     at: WhenNeeded | None = None
+    at_release: bool = False
     limit: Annotated[int, Meta(ge=1, le=50)] = 10
     step_limit: StepLimit = 5
     max_travel_minutes: Annotated[int, Meta(ge=1, le=1440)] | None = None
@@ -99,6 +100,7 @@ class SearchQuery(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fiel
             context=self.context,
             person=self._person(),
             at=self.at,
+            at_release=self.at_release,
             limit=self.limit,
             step_limit=self.step_limit,
             max_travel_minutes=self.max_travel_minutes,

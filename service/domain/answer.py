@@ -149,9 +149,12 @@ class ReferralAnswer(Struct, frozen=True, kw_only=True):
     origin: ResolvedOrigin
     context: Context
     at: dt.datetime
+    at_release: bool = False
+    """`at` is the moment of release (custody and court): what is open then or soon after, not during detention."""
     directory_version: int
     options: tuple[Option, ...]
-    """Every step's services merged in one order (the ranking order), capped at the limit."""
+    """Every step's options merged in one order (the ranking order), capped at the limit and the kind cap: every
+    option is in a step."""
     steps: tuple[PathwayStep, ...] = ()
     """The steps of the pathway for the context, in order, each with its own options, or a gap saying why not."""
     unmet_needs: tuple[str, ...]

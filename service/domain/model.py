@@ -256,6 +256,10 @@ class ServiceBody(Model, frozen=True, kw_only=True):
     """For a group, whatever its needs: anyone its eligibility admits (its age band, genders and required
     circumstances, which must say who the group is) is offered it with no need given, as the Bridgend 18-21 YOS
     link-back takes young adults known to the YOS."""
+    finds_needs: bool | None = None
+    """Its job is to find or meet the needs of a cohort (an L&D team, a triage line, the women's custody triage):
+    offered to anyone its other rules admit when no need is given, and after the services meeting a need given when
+    some are. None: its kind's default (pathway.FINDS_NEEDS_KINDS); true or false overrides the kind's."""
 
 
 class ServiceRecord(ServiceBody, frozen=True, kw_only=True):
@@ -395,3 +399,4 @@ class ServicePatch(Model, frozen=True, kw_only=True):
     fallback_for_needs: tuple[Code, ...] | UnsetType = UNSET
     fallback_for_steps: tuple[PathwayRole, ...] | UnsetType = UNSET
     group_pathway: bool | UnsetType = UNSET
+    finds_needs: bool | UnsetType | None = UNSET

@@ -108,6 +108,8 @@ def attributes(s: Service, terms: Terms) -> list[hsds.Attribute]:
         valued("police_station", "true")
     if s.group_pathway:
         valued("group_pathway", "true")
+    if s.finds_needs is not None:
+        valued("finds_needs", "true" if s.finds_needs else "false")
     for link_type in ("general_entry_for", "fallback_for_need", "fallback_for_step"):
         coded(link_type)
     if s.schedule.open_24_7:

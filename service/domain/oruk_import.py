@@ -122,6 +122,8 @@ class _Reader:
             "fallback_for_steps": self.many("fallback_for_step"),
         }
         record.update({k: v for k, v in optional.items() if v})
+        if (finds := self.one("finds_needs")) in ("true", "false"):  # absent: the kind's default
+            record["finds_needs"] = finds == "true"
         if not self.m.problems:
             self.m.record = record
 

@@ -71,6 +71,7 @@ VALUED: Final[dict[str, str]] = {
     "open_referral_id": "Open Referral id at the source",
     "police_station": "A police station or custody suite",
     "group_pathway": "A pathway for a group, whatever its needs",
+    "finds_needs": "Finds the needs of its cohort: offered with no need given",
     "open_24_7": "Open 24 hours a day, 7 days a week",
     "bank_holidays": "Bank holidays (England and Wales)",
     "catchment": "Catchment",

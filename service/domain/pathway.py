@@ -68,9 +68,37 @@ def role_of(kind: ServiceKind, pathway_role: PathwayRole | None) -> PathwayRole:
     return pathway_role or DEFAULT_ROLES[kind]
 
 
+FINDS_NEEDS_KINDS: frozenset[ServiceKind] = frozenset(
+    {
+        # Who finds a person's needs: the L&D team, street triage and officers' triage lines.
+        "liaison_diversion",
+        "street_triage",
+        "triage_line",
+        # Who supports a child or a mentally vulnerable adult whatever their needs (PACE Code C).
+        "appropriate_adult",
+        # Diversion for a cohort, whose triage finds the needs: the women's custody triage, women's centres,
+        # young-adult and transition services, youth justice.
+        "diversion_scheme",
+        "womens_centre",
+        "young_adult_transition",
+        "youth_justice",
+    }
+)
+"""Kinds whose job is to find or meet the needs of a cohort: with no need given (not yet assessed, the usual case
+at a custody desk), a service of these kinds is offered to anyone its other rules admit; when needs are given and it
+meets none of them, it comes after the services that meet one. A service's `finds_needs` overrides its kind's."""
+
+
+def finds_needs(kind: ServiceKind, declared: bool | None) -> bool:
+    """Whether a service finds the needs of its cohort: its own `finds_needs` when the data says, else its kind's."""
+    return kind in FINDS_NEEDS_KINDS if declared is None else declared
+
+
 class Step(Struct, frozen=True, kw_only=True, gc=False):
     role: PathwayRole
     title: str
+    optional: bool = False
+    """Shown only when it has an option: no gap is reported for it."""
 
 
 CONSULT = Step(role="consult", title="Consult a health professional before detaining")
@@ -80,6 +108,9 @@ DIVERT = Step(role="divert", title="Divert")
 REFER_ON = Step(role="refer_on", title="Refer on")
 ADVICE = Step(role="advice", title="Advice and helplines")
 APPROPRIATE_ADULT = Step(role="appropriate_adult", title="Appropriate adult")
+CLINICAL_ADVICE = Step(role="consult", title="Clinical advice for officers", optional=True)
+"""In custody and at court: the officers' triage lines and clinical advice lines (NHS 111 option 2), after L&D's
+assessment; shown when one can be reached."""
 
 STEPS: dict[tuple[Context, bool], tuple[Step, ...]] = {
     # Mental Health Act 1983 s136, as amended by the Policing and Crime Act 2017: before removing a person in crisis
@@ -91,27 +122,58 @@ STEPS: dict[tuple[Context, bool], tuple[Step, ...]] = {
     ("street", False): (CONSULT, REFER_ON, ADVICE),
     # In custody and at court, L&D teams identify, screen and assess, then divert or refer on (NHS England's L&D
     # service specification; the seed report's pathway from custody).
-    ("custody", True): (ASSESS, DIVERT, REFER_ON),
-    ("custody", False): (ASSESS, DIVERT, REFER_ON),
-    ("court", True): (ASSESS, DIVERT, REFER_ON),
-    ("court", False): (ASSESS, DIVERT, REFER_ON),
+    # Clinical advice for the officers sits after assessment: L&D may not be there at 3 a.m.; a 24/7 line is.
+    ("custody", True): (ASSESS, CLINICAL_ADVICE, DIVERT, REFER_ON),
+    ("custody", False): (ASSESS, CLINICAL_ADVICE, DIVERT, REFER_ON),
+    ("court", True): (ASSESS, CLINICAL_ADVICE, DIVERT, REFER_ON),
+    ("court", False): (ASSESS, CLINICAL_ADVICE, DIVERT, REFER_ON),
     # In the community, no detention: diversion and the services that take referrals, then public helplines.
     ("community", True): (DIVERT, REFER_ON, ADVICE),
     ("community", False): (DIVERT, REFER_ON, ADVICE),
 }
 
 
+ELSEWHERE: dict[PathwayRole, Step] = {
+    "consult": Step(role="consult", title="Consult a health professional", optional=True),
+    "assess": Step(role="assess", title="Assess: liaison and diversion", optional=True),
+    "place_of_safety": Step(role="place_of_safety", title="Places of safety", optional=True),
+    "divert": Step(role="divert", title="Divert", optional=True),
+    "refer_on": Step(role="refer_on", title="Refer on", optional=True),
+    "advice": Step(role="advice", title="Advice and helplines", optional=True),
+    "appropriate_adult": Step(role="appropriate_adult", title="Appropriate adult", optional=True),
+}
+"""For a role the context's pathway has no step for: a step of its own after the pathway's, shown only when it has
+an option, so that every option is in a step an officer reads."""
+
+
 def steps_for(
-    context: Context, needs: tuple[str, ...], circumstances: tuple[str, ...] = (), age: float | None = None
+    context: Context,
+    needs: tuple[str, ...],
+    circumstances: tuple[str, ...] = (),
+    age: float | None = None,
+    release: bool = False,
 ) -> tuple[Step, ...]:
-    """The steps of the pathway for this context, in order; in the street, a mental-health crisis is s136's. In
-    custody, a child or a possibly mentally vulnerable adult first needs an appropriate adult (PACE Code C: to be
-    secured as soon as practicable, before interview), then the rest (service/domain/appropriate_adult.py). An
-    unknown age is taken as an adult's."""
+    """The steps of the pathway for this context, in order, then an optional step for each other role; in the
+    street, a mental-health crisis is s136's. In custody, a child or a possibly mentally vulnerable adult first needs
+    an appropriate adult (PACE Code C: to be secured as soon as practicable, before interview), then the rest
+    (service/domain/appropriate_adult.py); not after release, when the person is no longer detained. An unknown age
+    is taken as an adult's."""
     steps = STEPS[(context, "mental_health_crisis" in needs)]
-    if appropriate_adult_required(context, 99.0 if age is None else age, needs, circumstances):
-        return (APPROPRIATE_ADULT, *steps)
-    return steps
+    if not release and appropriate_adult_required(context, 99.0 if age is None else age, needs, circumstances):
+        steps = (APPROPRIATE_ADULT, *steps)
+    present = {s.role for s in steps}
+    return steps + tuple(ELSEWHERE[role] for role in ROLES if role not in present)
+
+
+def required_steps(
+    context: Context,
+    needs: tuple[str, ...],
+    circumstances: tuple[str, ...] = (),
+    age: float | None = None,
+    release: bool = False,
+) -> tuple[Step, ...]:
+    """The steps an answer always shows, with a gap when empty (steps_for's, but the optional ones)."""
+    return tuple(s for s in steps_for(context, needs, circumstances, age, release) if not s.optional)
 
 
 class Profile(Protocol):
@@ -134,3 +196,7 @@ def step_notes(role: PathwayRole, person: Profile, transition_window_months: int
     if role == "divert":
         return transition_notes(person.age, person.needs, person.circumstances, transition_window_months)
     return ()
+
+
+NOTE_CODES = ("APPROPRIATE_ADULT_REQUIRED", "YOUTH_JUSTICE", "TRANSFER_TO_PROBATION_DUE", "YOUNG_ADULT")
+"""Every code a step's notes can carry (step_notes)."""

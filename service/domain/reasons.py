@@ -27,12 +27,22 @@ def _codes(codes: Iterable[str]) -> str:
 
 @lru_cache(maxsize=4096)
 def _local_time_of(epoch: float) -> str:
-    return dt.datetime.fromtimestamp(epoch, tz=LONDON).strftime("%a %d %b %H:%M")
+    return wall_clock(dt.datetime.fromtimestamp(epoch, tz=LONDON), "%a %d %b %H:%M")
 
 
 def local_time(value: dt.datetime) -> str:
     """A moment as the clock on the wall in England and Wales shows it, e.g. "Mon 23 Nov 17:00"."""
     return _local_time_of(value.timestamp())
+
+
+def wall_clock(value: dt.datetime, fmt: str) -> str:
+    """A moment in England and Wales's time, formatted; in the hour the October clock change repeats, with the zone
+    that tells the two apart ("Sun 25 Oct 01:45 BST", then "… 01:45 GMT")."""
+    here = value.astimezone(LONDON)
+    said = here.strftime(fmt)
+    if "%H" in fmt and here.replace(fold=1 - here.fold).utcoffset() != here.utcoffset():
+        said += f" {here.tzname()}"
+    return said
 
 
 # --- why a service is left out (one per hard rule's outcome) ----------------------------------------------
@@ -78,6 +88,19 @@ def gender_not_accepted(allowed: Iterable[str]) -> Reason:
 
 
 NO_NEED_MET = Reason(code="NO_NEED_MET", text="meets none of the person's needs")
+
+
+def no_need_given(needs: Iterable[str]) -> Reason:
+    """No need was given (not yet assessed), and the service takes people with particular needs."""
+    listed = list(needs)
+    for_whom = f"takes people with {_codes(listed)}" if listed else "takes people with particular needs"
+    return Reason(code="NO_NEED_GIVEN", text=f"no need was given; it {for_whom}")
+
+
+APPROPRIATE_ADULT_AFTER_RELEASE = Reason(
+    code="APPROPRIATE_ADULT_NOT_REQUIRED",
+    text="an appropriate adult scheme, for people detained in police custody; not needed after release",
+)
 APPROPRIATE_ADULT_NOT_REQUIRED = Reason(
     code="APPROPRIATE_ADULT_NOT_REQUIRED",
     text="an appropriate adult scheme, for children and mentally vulnerable adults in police custody (PACE Code C)",
@@ -102,6 +125,13 @@ CLOSED_NOW = Reason(code="CLOSED_NOW", text="closed now")
 def closed_in_window(window: dt.timedelta) -> Reason:
     return Reason(
         code="CLOSED_IN_WINDOW", text=f"does not open within the next {round(window.total_seconds() / 3600)} h"
+    )
+
+
+def closed_after_release(window: dt.timedelta) -> Reason:
+    return Reason(
+        code="CLOSED_AFTER_RELEASE",
+        text=f"closed at release and does not open within {round(window.total_seconds() / 3600)} h after it",
     )
 
 
@@ -147,6 +177,13 @@ def group_pathway(s: Service) -> Reason:
     return Reason(code="GROUP_PATHWAY", text=f"for this group, whatever their needs: {_group(s, any_age_band=True)}")
 
 
+def finds_needs(s: Service) -> Reason:
+    group = _group(s, any_age_band=True)
+    who = f" ({group})" if group else ""
+    text = f"finds and meets the needs of the people it is for{who}: no need must be given"
+    return Reason(code="FINDS_NEEDS", text=text)
+
+
 def needs_met(labels: Iterable[str], asked: int) -> Reason:
     listed = [label.lower() for label in labels]
     return Reason(code="NEEDS_MET", text=f"meets {len(listed)} of {asked} needs: {', '.join(listed)}")
@@ -156,15 +193,28 @@ OPEN_24_7 = Reason(code="OPEN_24_7", text="open 24 hours")
 BY_APPOINTMENT = Reason(code="BY_APPOINTMENT", text="by appointment; no opening hours listed")
 
 
-def open_now(closes_at: dt.datetime | None) -> Reason:
-    return Reason(code="OPEN_NOW", text=f"open now until {local_time(closes_at)}" if closes_at else "open now")
+def open_now(closes_at: dt.datetime | None, release: bool = False) -> Reason:
+    when = "open at release" if release else "open now"
+    return Reason(code="OPEN_NOW", text=f"{when} until {local_time(closes_at)}" if closes_at else when)
 
 
-def opens_later(next_opens_at: dt.datetime) -> Reason:
-    return Reason(code="OPENS_LATER", text=f"opens {local_time(next_opens_at)}")
+def opens_later(next_opens_at: dt.datetime, release: bool = False) -> Reason:
+    after = ", after release" if release else ""
+    return Reason(code="OPENS_LATER", text=f"opens {local_time(next_opens_at)}{after}")
 
 
 CAPACITY = {c: Reason(code=f"CAPACITY_{c.upper()}", text=f"capacity {c}") for c in ("available", "unknown", "limited")}
+
+
+def capacity(status: str, until: dt.datetime | None, note: str | None) -> Reason:
+    """An option's capacity, with the provider's note and until when it holds ("capacity limited until Mon 07 Dec
+    06:00: one bed left")."""
+    said = CAPACITY[status].text
+    if until is not None and status != "unknown":
+        said += f" until {local_time(until)}"
+    if note:
+        said += f": {note}"
+    return Reason(code=CAPACITY[status].code, text=said)
 
 
 HERE_KM = 0.05
@@ -231,20 +281,55 @@ GAP_PHRASES = {
     "FULL": ("is full", "are full"),
     "CLOSED_NOW": ("is closed now", "are closed now"),
     "CLOSED_IN_WINDOW": ("is closed throughout the detention window", "are closed throughout the detention window"),
+    "CLOSED_AFTER_RELEASE": ("is closed at and soon after release", "are closed at and soon after release"),
+    "BELOW_THE_CUT": ("could take this person but is not listed", "could take this person but are not listed"),
+    "NO_NEED_GIVEN": (
+        "takes people with particular needs, and none was given",
+        "take people with particular needs, and none was given",
+    ),
     "TOO_FAR": ("is beyond the travel limit", "are beyond the travel limit"),
 }
-GAP_REASONS_SAID = 3
-"""How many of a gap's reasons its text names (the most frequent); by_reason holds them all."""
+RULE_CODES = {
+    "is_active": "NOT_ACTIVE",
+    "serves_context": "WRONG_CONTEXT",
+    "catchment_contains_origin": "OUTSIDE_CATCHMENT",
+    "accepts_age": "AGE_BELOW_MIN",
+    "place_of_safety_accepts_age": "S136_AGE_NOT_ACCEPTED",
+    "police_station_never_for_under_18s": "S136_POLICE_STATION_UNDER_18",
+    "police_station_only_in_exceptional_cases": "S136_POLICE_STATION_NOT_EXCEPTIONAL",
+    "accepts_gender": "GENDER_NOT_ACCEPTED",
+    "meets_a_need": "NO_NEED_MET",
+    "appropriate_adult_only_when_required": "APPROPRIATE_ADULT_NOT_REQUIRED",
+    "circumstances_allow": "MISSING_CIRCUMSTANCE",
+    "has_capacity": "FULL",
+    "within_travel_time": "TOO_FAR",
+}
+
+
+def generic(rule: str, context: str, release: bool) -> Reason:
+    """A failed rule's words when its reference words cannot be had (a rule the fast index applied at a moment's
+    edge): the gap's phrase for its code, so that no exclusion is ever listed without a reason."""
+    if rule == "open_when_needed":
+        code = "CLOSED_NOW" if context == "street" else "CLOSED_AFTER_RELEASE" if release else "CLOSED_IN_WINDOW"
+    elif rule == "accepts_age":
+        return Reason(code="AGE_BELOW_MIN", text="does not take this age")
+    elif rule == "circumstances_allow":
+        return Reason(code="MISSING_CIRCUMSTANCE", text="does not take people in these circumstances")
+    else:
+        code = RULE_CODES.get(rule, "NOT_OFFERED")
+    words = GAP_PHRASES.get(code, ("cannot take this person", ""))[0]
+    return Reason(code=code, text=words)
 
 
 def gap_text(role: str, serving: int, by_reason: dict[str, int], full_until: dt.datetime | None = None) -> str:
-    """A gap in words: how many services of the role serve here, and the commonest reasons none can take the
-    person (for example "2 places of safety serve here; none can take this person now: 2 do not take this age under
-    s136, 1 is full until Mon 23 Nov 20:00"). `full_until`: the first time a full one has room again."""
+    """A gap in words: how many services of the role serve here, and how many of them fail each rule first, so
+    that the numbers add up to those serving (for example "2 places of safety serve here; none can take this person
+    now: 1 takes only older people, 1 is full until Mon 23 Nov 20:00"). `full_until`: the first time a full one has
+    room again."""
     one, many = ROLE_NOUNS[role]
     if not serving:
         return f"No {many} in the directory serve this area."
-    said = sorted(by_reason.items(), key=lambda item: (-item[1], item[0]))[:GAP_REASONS_SAID]
+    said = sorted(by_reason.items(), key=lambda item: (-item[1], item[0]))
 
     def phrase(code: str, n: int) -> str:
         words = GAP_PHRASES[code][n != 1]
@@ -256,3 +341,75 @@ def gap_text(role: str, serving: int, by_reason: dict[str, int], full_until: dt.
     why = ", ".join(f"{n} {phrase(code, n)}" for code, n in said)
     serve = f"1 {one} serves here" if serving == 1 else f"{serving} {many} serve here"
     return f"{serve}; none can take this person now: {why}."
+
+
+def age_gap_text(role: str, age: float, youngest: float, oldest: float) -> str:
+    """A gap whose every service fails on the person's age, plainly: "No place of safety here takes under-18s"
+    (`youngest`: the lowest minimum age among them above the person's; `oldest`: the highest maximum below it)."""
+    one = ROLE_NOUNS[role][0]
+    if youngest != float("inf") and oldest == float("-inf"):
+        return f"No {one} here takes under-{_age(youngest)}s"
+    if youngest == float("inf") and oldest != float("-inf"):
+        return f"No {one} here takes people aged {_age(oldest)} or over"
+    return f"No {one} here takes people aged {_age(age)}"
+
+
+def instead_text(role: str, name: str) -> str:
+    """What the data declares instead (the step's catch-all)."""
+    return f"take them to {name}" if role == "place_of_safety" else f"try {name}"
+
+
+def no_alternative(role: str, text: str, age: float) -> str:
+    if role == "place_of_safety" and age < 18:
+        never = "A police station is never a place of safety for under-18s (s136 MHA 1983)."
+        return f"{text}, and the directory names no alternative here. {never}"
+    return f"{text}, and the directory names no alternative here."
+
+
+# --- a referral recorded to a service that was full or closed at that moment (domain/referral_warnings.py) ----
+
+
+def full_until(until: dt.datetime | None, note: str = "") -> str:
+    """How full, in words: "full until Mon 07 Dec 06:00 (beds from the morning round)"."""
+    words = f"full until {local_time(until)}" if until else "full"
+    return f"{words} ({note})" if note else words
+
+
+def closed_until(next_opens_at: dt.datetime | None) -> str:
+    """How closed, in words: "closed until Mon 07 Dec 09:00", or with no opening within the schedule's horizon."""
+    if next_opens_at is None:
+        return "closed, with no opening in the next 8 days"
+    return f"closed until {local_time(next_opens_at)}"
+
+
+def full_at_referral(words: str) -> Reason:
+    return Reason(code="SERVICE_FULL_AT_REFERRAL", text=f"the service was {words} at that moment; recorded anyway")
+
+
+def closed_at_referral(words: str) -> Reason:
+    return Reason(code="SERVICE_CLOSED_AT_REFERRAL", text=f"the service was {words} at that moment; recorded anyway")
+
+
+def status_words(status: str) -> str:
+    """A service's status in words: "temporarily closed", "closed"."""
+    return status.replace("_", " ")
+
+
+OPTION_CODES = (
+    "PATHWAY_PRIORITY",
+    "NEEDS_MET",
+    "GENERAL_ENTRY_POINT",
+    "GROUP_PATHWAY",
+    "FINDS_NEEDS",
+    "TAILORED",
+    "OPEN_24_7",
+    "OPEN_NOW",
+    "OPENS_LATER",
+    "BY_APPOINTMENT",
+    *(reason.code for reason in CAPACITY.values()),
+    "DISTANCE",
+    "NO_TRAVEL",
+)
+"""Every code an option's reasons can carry (the README's table of codes lists each)."""
+EXCLUSION_CODES = ("OUTSIDE_CATCHMENT", *GAP_PHRASES)
+"""Every code an exclusion's reasons, a gap's `by_reason` or an explanation's counts can carry."""

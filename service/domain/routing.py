@@ -29,8 +29,8 @@ from service.domain.model import (
     RadiusCatchment,
     Service,
 )
-from service.domain.pathway import role_of
-from service.domain.schedule import LONDON, OpeningState, open_within
+from service.domain.pathway import finds_needs, role_of
+from service.domain.schedule import LONDON, OpeningState, london_instant, open_within
 from service.domain.types import (
     AgeYears,
     CapacityStatus,
@@ -111,6 +111,9 @@ class ReferralRequest(Model, frozen=True, kw_only=True):
     step_limit: StepLimit = 5
     """How many options each step lists: a short list per step, the flat `options` keeping `limit`."""
     max_travel_minutes: Annotated[int, Meta(ge=1, le=1440)] | None = None
+    at_release: bool = False
+    """Custody and court: `at` is the moment the person is released, and the answer is what is open then or opens
+    soon after, rather than what can reach them while they are held."""
     explain: bool = False
     explain_limit: Annotated[int, Meta(ge=1, le=200)] = 10
     """With explain: how many excluded services and near misses to list (each); all are counted."""
@@ -124,7 +127,7 @@ def when_needed(at: dt.datetime | None, now: dt.datetime) -> dt.datetime:
     # The year is checked before any arithmetic: dates at the ends of the calendar overflow it.
     if not EARLIEST.year <= at.year <= LATEST_DATE.year:
         raise InvalidInput((FieldProblem(field="at", reason="must be between 2000 and 2100"),))
-    return at if at.tzinfo is not None else at.replace(tzinfo=LONDON)
+    return at if at.tzinfo is not None else london_instant(at).astimezone(LONDON)
 
 
 # --- the situation a rule is judged in -------------------------------------------------------------------
@@ -145,6 +148,8 @@ class Situation(Struct, frozen=True, kw_only=True):
     origin_areas: frozenset[str]
     detention_window: dt.timedelta
     max_travel_minutes: int | None = None
+    release: bool = False
+    """Custody and court: `at` is the moment of release; the window runs after it (words say "after release")."""
 
 
 def travel_minutes(distance_km: float, context: str) -> int:
@@ -243,15 +248,44 @@ def is_appropriate_adult_scheme(s: Service) -> bool:
     return role_of(s.kind, s.pathway_role) == "appropriate_adult"
 
 
-def meets_a_need(s: Service, sit: Situation, _: OpeningState) -> Reason | None:
-    """Meets one of the person's needs, or takes anyone here whatever their needs: a general entry point in the
+def takes_any_need(s: Service, context: str) -> bool:
+    """Takes anyone here whatever their needs, and is ranked as if it met them: a general entry point in the
     context, a group pathway (its other rules say who the group is), or an appropriate adult scheme (the law says
     who needs one: appropriate_adult_only_when_required)."""
-    if is_general_entry(s, sit.context) or s.group_pathway or is_appropriate_adult_scheme(s):
+    return is_general_entry(s, context) or s.group_pathway or is_appropriate_adult_scheme(s)
+
+
+def is_needs_finder(s: Service) -> bool:
+    """Its job is to find or meet the needs of its cohort (pathway.FINDS_NEEDS_KINDS, or its own `finds_needs`)."""
+    return finds_needs(s.kind, s.finds_needs)
+
+
+def meets_a_need(s: Service, sit: Situation, _: OpeningState) -> Reason | None:
+    """Meets one of the person's needs; or takes anyone here whatever their needs (takes_any_need); or finds the
+    needs of its cohort (is_needs_finder): no need given means not yet assessed, not "has no needs", and finding
+    them is what such a service is for."""
+    if takes_any_need(s, sit.context) or is_needs_finder(s):
         return None
     if not set(sit.person.needs).isdisjoint(s.eligibility.needs):
         return None
-    return reasons.NO_NEED_MET
+    return reasons.NO_NEED_MET if sit.person.needs else reasons.no_need_given(s.eligibility.needs)
+
+
+def found_for_cohort_only(s: Service, person: Person, context: str) -> bool:
+    """Offered though needs were given and it meets none of them, only because it finds its cohort's needs: it comes
+    after every service that meets a need given (or takes any need)."""
+    return bool(person.needs) and not needs_met(s, person) and not takes_any_need(s, context)
+
+
+CLOSED_STATE = OpeningState(open_now=False)
+"""For the rules that read no opening state."""
+
+
+def fits_as_step_catch_all(s: Service, sit: Situation) -> bool:
+    """A step's catch-all (fallback_for_steps) must fit the person: meet a need given, list no needs (it takes any
+    need, or none), or pass the needs rule whatever the needs. The national drugs line is no catch-all for a
+    learning disability, nor for someone with no need given."""
+    return not s.eligibility.needs or meets_a_need(s, sit, CLOSED_STATE) is None
 
 
 def appropriate_adult_only_when_required(s: Service, sit: Situation, _: OpeningState) -> Reason | None:
@@ -260,9 +294,9 @@ def appropriate_adult_only_when_required(s: Service, sit: Situation, _: OpeningS
     if not is_appropriate_adult_scheme(s):
         return None
     p = sit.person
-    if appropriate_adult_required(sit.context, p.age, p.needs, p.circumstances):
+    if not sit.release and appropriate_adult_required(sit.context, p.age, p.needs, p.circumstances):
         return None
-    return reasons.APPROPRIATE_ADULT_NOT_REQUIRED
+    return reasons.APPROPRIATE_ADULT_AFTER_RELEASE if sit.release else reasons.APPROPRIATE_ADULT_NOT_REQUIRED
 
 
 def circumstances_allow(s: Service, sit: Situation, _: OpeningState) -> Reason | None:
@@ -293,6 +327,8 @@ def open_when_needed(s: Service, sit: Situation, opening: OpeningState) -> Reaso
         return None if opening.open_now else reasons.CLOSED_NOW
     if open_within(opening, sit.at, sit.detention_window):
         return None
+    if sit.release:
+        return reasons.closed_after_release(sit.detention_window)
     return reasons.closed_in_window(sit.detention_window)
 
 
@@ -372,11 +408,14 @@ def rank_key(
     travel: int | None,
     at: dt.datetime,
     specificity: int = 3,
-) -> tuple[int, int, int, int, float, int, int, int, str]:
-    """Smaller is better. The README lists these criteria in this order: the last but one, when all else ties, is
-    local before national (catchment_specificity)."""
+    context: str = "custody",
+) -> tuple[int, int, int, int, int, float, int, int, int, str]:
+    """Smaller is better. The README lists these criteria in this order: first, whether the service is there only
+    to find its cohort's needs though needs were given (found_for_cohort_only); the last but one, when all else
+    ties, is local before national (catchment_specificity)."""
     later = (opening.next_opens_at - at).total_seconds() if opening.next_opens_at else math.inf
     return (
+        1 if found_for_cohort_only(s, person, context) else 0,
         s.pathway_priority or NO_PRIORITY,
         -len(needs_met(s, person)),
         0 if is_tailored(s) else 1,

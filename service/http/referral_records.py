@@ -12,6 +12,7 @@ from litestar.datastructures import State
 from litestar.params import FromQuery, JSONBody, PathParameter
 
 from service.domain.access import Forbidden, Identity, may_record_outcome, may_record_referral, referral_scope
+from service.domain.answer import Reason
 from service.domain.errors import NotFound
 from service.domain.outcomes import NewReferral, Outcome, OutcomeChange, Referral
 from service.domain.versioning import etag
@@ -32,6 +33,13 @@ class ReferralPage(msgspec.Struct, frozen=True, kw_only=True):
     total: int
     limit: int
     offset: int
+
+
+class RecordedReferral(Referral, frozen=True, kw_only=True):
+    """The referral just recorded, and what stood in its way at its moment (it is recorded all the same)."""
+
+    warnings: tuple[Reason, ...]
+    """SERVICE_FULL_AT_REFERRAL, SERVICE_CLOSED_AT_REFERRAL; empty when the service was open with room."""
 
 
 def _with_etag(referral: Referral) -> Response[Referral]:
@@ -60,15 +68,17 @@ class ReferralRecordController(Controller):
     )
     async def record(
         self, state: State, conn: Conn, identity: Ident, actor: Actor, data: JSONBody[NewReferral]
-    ) -> Response[Referral]:
-        """Record that a referral was made: codes and an age band only, nothing that identifies the person."""
+    ) -> Response[RecordedReferral]:
+        """Record that a referral was made: codes and an age band only, nothing that identifies the person. A
+        service full or closed at that moment is recorded all the same, with warnings saying so."""
         runtime = runtime_of(state)
         now, months = dt.datetime.now(dt.UTC), runtime.settings.referral_retention_months
-        record = await new_record(runtime.index, data, runtime.geocoder, now, months)
-        may_record_referral(identity, record.placed.areas)
-        made = await store.record_referral(conn, record, actor)
+        recording = await new_record(runtime.index, data, runtime.geocoder, now, months)
+        may_record_referral(identity, recording.record.placed.areas)
+        made = await store.record_referral(conn, recording.record, actor)
+        answer = RecordedReferral(**msgspec.structs.asdict(made), warnings=recording.warnings)
         return Response(
-            made, status_code=201, headers={"Location": f"/v1/referrals/{made.id}", "ETag": etag(made.version)}
+            answer, status_code=201, headers={"Location": f"/v1/referrals/{made.id}", "ETag": etag(made.version)}
         )
 
     @get("/", operation_id="listReferrals", responses=problem_responses(403))

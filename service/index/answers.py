@@ -27,7 +27,7 @@ from service.domain.answer import (
     ServiceSummary,
 )
 from service.domain.model import Service
-from service.domain.routing import HARD_RULES, Person, Situation, is_tailored
+from service.domain.routing import HARD_RULES, Person, Situation, is_needs_finder, is_tailored, takes_any_need
 from service.domain.schedule import OpeningState
 from service.index.columns import CAPACITY_NAMES, Columns, Ints, Vocabulary, bits
 from service.index.masks import PROFILE_MASKS, Measures
@@ -85,6 +85,11 @@ def parts_of(s: Service, context: str) -> Parts:
     tail = (
         ((reasons.general_entry_point(context),) if context in s.general_entry_for else ())
         + ((reasons.group_pathway(s),) if s.group_pathway else ())
+        + (
+            (reasons.finds_needs(s),)
+            if is_needs_finder(s) and not takes_any_need(s, context) and not s.group_pathway
+            else ()
+        )
         + ((reasons.tailored(s),) if is_tailored(s) else ())
     )
     return Parts(
@@ -95,21 +100,32 @@ def parts_of(s: Service, context: str) -> Parts:
         tail=tail,
         needs=frozenset(s.eligibility.needs),
         capacities=tuple(
-            CapacityOut(status=name, until=s.capacity.until if name != "unknown" else None, note=s.capacity.note)
+            CapacityOut(status=name, until=s.capacity.until if name != "unknown" else None, note=_note(s, name))
             for _, name in sorted(CAPACITY_NAMES.items())
         ),
-        capacity_reasons=tuple(reasons.CAPACITY.get(name) for _, name in sorted(CAPACITY_NAMES.items())),
+        capacity_reasons=tuple(
+            reasons.capacity(name, s.capacity.until, _note(s, name)) if name in reasons.CAPACITY else None
+            for _, name in sorted(CAPACITY_NAMES.items())
+        ),
         no_travel=reasons.no_travel(s.access_modes),
         verified_at=s.verification.verified_at if s.verification else None,
     )
 
 
-OpeningKey = tuple[bool, bool, float | None, float | None]
+def _note(s: Service, status: str) -> str:
+    """The provider's capacity note, shown beside the status it was written with: a status past its `until` reads
+    as unknown, and the note written with it is as stale, so it is not shown."""
+    return s.capacity.note if status == s.capacity.status else ""
 
 
-def opening_key(open_now: bool, always: bool, closes: float, next_open: float) -> OpeningKey:
-    """What an opening state is remembered under (a NaN time, "none", as None: NaN never equals itself)."""
-    return (open_now, always, closes if closes == closes else None, next_open if next_open == next_open else None)
+OpeningKey = tuple[bool, bool, float | None, float | None, bool]
+
+
+def opening_key(open_now: bool, always: bool, closes: float, next_open: float, release: bool = False) -> OpeningKey:
+    """What an opening state is remembered under (a NaN time, "none", as None: NaN never equals itself), and whether
+    its words are about the moment of release."""
+    nan_free = (closes if closes == closes else None, next_open if next_open == next_open else None)
+    return (open_now, always, *nan_free, release)
 
 
 WORDINGS = 4096
@@ -148,18 +164,21 @@ class Answers:
             found = self._parts[key] = parts_of(self.service(row), context)
         return found
 
-    def opening(self, open_now: bool, always: bool, closes: float, next_open: float) -> tuple[OpeningState, Reason]:
-        """The opening state and its reason; many services share the same times, so both are cached."""
-        key = opening_key(open_now, always, closes, next_open)
+    def opening(
+        self, open_now: bool, always: bool, closes: float, next_open: float, release: bool = False
+    ) -> tuple[OpeningState, Reason]:
+        """The opening state and its reason (said of the moment of release when that is the question); many services
+        share the same times, so both are cached."""
+        key = opening_key(open_now, always, closes, next_open, release)
         found = self._openings.get(key)
         if found is None:
             state = opening_state(open_now, always, closes, next_open)
             if always and open_now:
                 reason = reasons.OPEN_24_7
             elif open_now:
-                reason = reasons.open_now(state.closes_at)
+                reason = reasons.open_now(state.closes_at, release)
             elif state.next_opens_at is not None:
-                reason = reasons.opens_later(state.next_opens_at)
+                reason = reasons.opens_later(state.next_opens_at, release)
             else:
                 reason = reasons.BY_APPOINTMENT
             if len(self._openings) > 20_000:
@@ -176,11 +195,13 @@ class Answers:
             found = self._needs[key] = reasons.needs_met((self.vocab.need_labels[n] for n in met), asked)
         return found
 
-    def ranked(self, m: Measures, lists: list[list[int]], person: Person, context: str) -> list[tuple[Option, ...]]:
+    def ranked(
+        self, m: Measures, lists: list[list[int]], person: Person, context: str, release: bool = False
+    ) -> list[tuple[Option, ...]]:
         """The options for several lists of positions (the answer's and each step's), ranked from 1 in each: an
         option in two lists is built once, and only its rank differs."""
         positions = list(dict.fromkeys(p for chosen in lists for p in chosen))
-        built = dict(zip(positions, self.options(m, positions, person, context), strict=True))
+        built = dict(zip(positions, self.options(m, positions, person, context, release), strict=True))
         return [
             tuple(
                 option if option.rank == rank else msgspec.structs.replace(option, rank=rank)
@@ -189,7 +210,9 @@ class Answers:
             for chosen in lists
         ]
 
-    def options(self, m: Measures, chosen: list[int], person: Person, context: str) -> tuple[Option, ...]:
+    def options(
+        self, m: Measures, chosen: list[int], person: Person, context: str, release: bool = False
+    ) -> tuple[Option, ...]:
         """The options for the chosen positions, from plain Python values read out of the arrays once."""
         if not chosen:
             return ()
@@ -216,8 +239,8 @@ class Answers:
             columns, 1
         ):
             fixed = known_parts.get((row, context)) or self.parts(row, context)
-            known = openings.get(opening_key(open_now, always, closes, next_open))
-            opening, opening_reason = known or self.opening(open_now, always, closes, next_open)
+            known = openings.get(opening_key(open_now, always, closes, next_open, release))
+            opening, opening_reason = known or self.opening(open_now, always, closes, next_open, release)
             if (found := meeting.get(met_bits)) is None:
                 met = tuple(n for n in person.needs if need_bits[n] & met_bits)
                 found = meeting[met_bits] = (met, (self._needs_reason(met, len(person.needs)),) if met else ())
@@ -319,6 +342,8 @@ class Answers:
                     said.append(reasons.BELOW_THE_CUT)
                 elif (reason := self._refusal(row, s, name, situation, state(), reading)) is not None:
                     said.append(reason)
+                else:  # the masks refused it where the reference would not: never listed with no reason
+                    said.append(reasons.generic(name, situation.context, situation.release))
             near = len(failed) == 1 and failed[0] != "below_the_cut"
             summary = self.parts(row, situation.context).summary
             found = known[wording] = Excluded(service=summary, reasons=tuple(said), near_miss=near)

@@ -26,6 +26,7 @@ from service.domain.routing import (
     NO_PRIORITY,
     catchment_specificity,
     is_appropriate_adult_scheme,
+    is_needs_finder,
     is_tailored,
 )
 from service.domain.schedule import LONDON
@@ -111,6 +112,10 @@ class ColumnValues:
     active: Bools
     contexts: Ints
     general: Ints
+    """The contexts in which it passes the needs rule whatever the needs (routing.meets_a_need)."""
+    seeks: Ints
+    """The contexts in which it passes the needs rule only as a finder of its cohort's needs (routing.is_needs_finder,
+    not routing.takes_any_need): with needs given and none met, it comes after the rest (found_for_cohort_only)."""
     age_min: Floats
     age_max: Floats
     genders: Ints
@@ -177,8 +182,17 @@ def column_values(services: Sequence[Service], vocab: Vocabulary) -> ColumnValue
         general=array(
             (
                 EVERY_CONTEXT
-                if x.group_pathway or is_appropriate_adult_scheme(x)
+                if x.group_pathway or is_appropriate_adult_scheme(x) or is_needs_finder(x)
                 else bits(x.general_entry_for, CONTEXT_BITS)
+                for x in s
+            ),
+            i8,
+        ),
+        seeks=array(
+            (
+                0
+                if x.group_pathway or is_appropriate_adult_scheme(x) or not is_needs_finder(x)
+                else EVERY_CONTEXT & ~bits(x.general_entry_for, CONTEXT_BITS)
                 for x in s
             ),
             i8,

@@ -24,7 +24,7 @@ import numpy as np
 from service.domain import reasons
 from service.domain.answer import Fallback, PathwayStep, ReferralAnswer, ResolvedOrigin
 from service.domain.appropriate_adult import appropriate_adult_required
-from service.domain.errors import InvalidInput
+from service.domain.errors import FieldProblem, InvalidInput
 from service.domain.model import Area, Service, Site, Taxonomies
 from service.domain.near import NEAR_MISS_MINUTES
 from service.domain.pathway import ROLES, step_notes, steps_for
@@ -190,11 +190,21 @@ class DirectoryIndex:
     def resolve_point(self, lon: float, lat: float) -> Resolution:
         return self.places.resolve_point(lon, lat)
 
-    def query(self, person: Person, context: Context, at: dt.datetime, max_travel_minutes: int | None = None) -> Query:
+    def query(
+        self,
+        person: Person,
+        context: Context,
+        at: dt.datetime,
+        max_travel_minutes: int | None = None,
+        release: bool = False,
+    ) -> Query:
         """The search as the masks read it. The person's codes are checked here, once per search."""
         unknown = unknown_codes(self.vocab, person.needs, person.circumstances)
         if unknown:
             raise InvalidInput(tuple(unknown))
+        if release and context not in ("custody", "court"):
+            raise InvalidInput((FieldProblem(field="at_release", reason="only for custody and court searches"),))
+        held = not release and appropriate_adult_required(context, person.age, person.needs, person.circumstances)
         return Query(
             context=context,
             context_bit=CONTEXT_BITS[context],
@@ -206,10 +216,11 @@ class DirectoryIndex:
             need_bits=tuple(self.vocab.need_bits[n] for n in person.needs),
             street_crisis=context == "street" and "mental_health_crisis" in person.needs,
             exceptional="imminent_serious_harm" in person.circumstances,
-            appropriate_adult=appropriate_adult_required(context, person.age, person.needs, person.circumstances),
+            appropriate_adult=held,
             t=at.timestamp(),
             window=self.config.detention_window.total_seconds(),
             max_travel=max_travel_minutes,
+            release=release,
         )
 
     def rank(self, q: Query, where: Resolution, limit: int = 10) -> tuple[Measures, list[int]]:
@@ -219,19 +230,21 @@ class DirectoryIndex:
 
     def _step_fallbacks(
         self, where: Resolution, q: Query, empty: list[PathwayRole], context: Context
-    ) -> dict[PathwayRole, tuple[Fallback, ...]]:
-        """For steps with no option, the catch-all the data declares for each (fallback_for_steps)."""
+    ) -> tuple[dict[PathwayRole, tuple[Fallback, ...]], list[int]]:
+        """For steps with no option, the catch-all the data declares for each (fallback_for_steps) that fits the
+        person; with the rows shown."""
         if not len(self.candidates.fallback_pool("fallback_steps")):
-            return {}
+            return {}, []
         wanted = {role: ROLE_BITS[role] for role in empty}
         fm, covers = fallbacks(
             self.candidates, self.timeline, self.services, self.slugs.rank, where, q, wanted, "fallback_steps"
         )
-        return {
+        caught: dict[PathwayRole, tuple[Fallback, ...]] = {
             role: (self.answers.fallback(int(fm.idx[j]), j, fm, [], context, reasons.catch_all_step(role)),)
             for j, roles in covers.items()
             for role in roles
         }
+        return caught, [int(fm.idx[j]) for j in covers]
 
     def search(
         self,
@@ -242,33 +255,40 @@ class DirectoryIndex:
         origin_label: str,
         resolved_from: Literal["point", "site", "postcode"],
     ) -> ReferralAnswer:
-        context = request.context
+        context, release = request.context, request.at_release
         person, given = request.person, request.person.circumstances
         if (implied := with_implied(given, self.vocab.circ_bits)) is not given:
             person = msgspec.structs.replace(person, circumstances=implied)
-        q = self.query(person, context, at, request.max_travel_minutes)
+        q = self.query(person, context, at, request.max_travel_minutes, release)
         m = survivors(self.candidates, self.timeline, self.services, where, q)
-        plan = steps_for(context, person.needs, person.circumstances, person.age)
+        plan = steps_for(context, person.needs, person.circumstances, person.age, release)
         roles = tuple(ROLES.index(s.role) for s in plan)
         chosen, per_step = by_step(
             self.columns, self.slugs.rank, m, q, roles, (request.limit, request.step_limit), self.config.kind_cap
         )
-        options, *stepped = self.answers.ranked(m, [chosen, *per_step], person, context)
-        met = {n for o in options for n in o.needs_met}
+        options, *stepped = self.answers.ranked(m, [chosen, *per_step], person, context, release)
+        met = {n for o in options for n in o.needs_met} | {n for step in stepped for o in step for n in o.needs_met}
         unmet = tuple(n for n in person.needs if n not in met)
         found: tuple[Fallback, ...] = ()
         found_roles: list[PathwayRole] = []
+        caught_rows: list[int] = []
         if unmet:
             wanted = {n: self.vocab.need_bits[n] for n in unmet}
             fm, covers = fallbacks(self.candidates, self.timeline, self.services, self.slugs.rank, where, q, wanted)
             found = tuple(self.answers.fallback(int(fm.idx[j]), j, fm, need, context) for j, need in covers.items())
             found_roles = [ROLES[self.columns.values.role[fm.idx[j]]] for j in covers]
-        empty = [s.role for s, picked in zip(plan, stepped, strict=True) if not picked]
-        gap = gaps(self.candidates, self.timeline, self.services, q, where, empty) if empty else {}
-        caught = self._step_fallbacks(where, q, empty, context) if empty else {}
+            caught_rows += [int(fm.idx[j]) for j in covers]
+        empty = [s.role for s, picked in zip(plan, stepped, strict=True) if not picked and not s.optional]
+        caught, rows = self._step_fallbacks(where, q, empty, context) if empty else ({}, [])
+        caught_rows += rows
         for fallback, role in zip(found, found_roles, strict=True):  # a need's catch-all, under its role's step
-            if role in gap and all(f.service.id != fallback.service.id for f in caught.get(role, ())):
+            if role in empty and all(f.service.id != fallback.service.id for f in caught.get(role, ())):
                 caught[role] = (*caught.get(role, ()), fallback)
+        instead = {role: fallbacks_here[0].service.name for role, fallbacks_here in caught.items() if fallbacks_here}
+        shown_caught = np.array(sorted(set(caught_rows)), dtype=np.int64)
+        gap = (
+            gaps(self.candidates, self.timeline, self.services, q, where, empty, instead, shown_caught) if empty else {}
+        )
         steps = tuple(
             PathwayStep(
                 role=s.role,
@@ -279,6 +299,7 @@ class DirectoryIndex:
                 notes=step_notes(s.role, person, self.config.transition_window_months),
             )
             for s, picked in zip(plan, stepped, strict=True)
+            if picked or not s.optional
         )
         origin = ResolvedOrigin(
             point=where.point, resolved_from=resolved_from, label=origin_label, areas=where.areas, force=where.force
@@ -287,6 +308,7 @@ class DirectoryIndex:
             origin=origin,
             context=context,
             at=at,
+            at_release=release,
             directory_version=self.version,
             options=options,
             steps=steps,
@@ -303,7 +325,9 @@ class DirectoryIndex:
             origin_areas=where.codes,
             detention_window=self.config.detention_window,
             max_travel_minutes=request.max_travel_minutes,
+            release=release,
         )
+        shown = sorted({p for picked in per_step for p in picked})
         excluded, near, explanation = explain(
             candidates=self.candidates,
             timeline=self.timeline,
@@ -314,7 +338,8 @@ class DirectoryIndex:
             where=where,
             situation=situation,
             found=m,
-            chosen=chosen,
+            chosen=shown,
+            caught=shown_caught,
             listed=request.explain_limit,
             live=len(self),
         )

@@ -28,7 +28,7 @@ from service.domain.routing import Situation
 from service.domain.schedule import OpeningState
 from service.index.answers import Answers
 from service.index.columns import FULL, Floats, Ints
-from service.index.failures import BIT, CATCHMENT, Failures, Moment, failed_rules, failures
+from service.index.failures import BIT, CATCHMENT, Failures, Moment, failed_rules, failures, row_codes
 from service.index.masks import READS, Measures, Query, Rows, capacity_at, travel_minutes
 from service.index.places import Resolution
 from service.index.ranking import Candidates, among, eligible_rows, judged, measure
@@ -47,12 +47,14 @@ def explain(
     situation: Situation,
     found: Measures,
     chosen: list[int],
+    caught: Ints,
     listed: int,
     live: int,
 ) -> tuple[tuple[Excluded, ...], tuple[Excluded, ...], Explanation]:
     """The listed exclusions, the listed near misses, and the counts. `found` are the rows that pass every rule, as
-    the ranking measured them, and `chosen` the options' positions among them: the rest of them are below the cut,
-    and need no rule worked out again."""
+    the ranking measured them, and `chosen` the positions among them shown in any step: the rest of them are below
+    the cut, and need no rule worked out again. `caught` are the rows shown as catch-alls (sorted): what an answer
+    shows is never counted or listed as not offered."""
     columns = candidates.columns
     c = columns.values
     ctx = Moment(c, timeline, services, columns.n, columns.any_until, columns.changes, where.point.lon, where.point.lat)
@@ -67,14 +69,25 @@ def explain(
     inside = sum(len(f.idx) for f in groups)
     if live - inside:
         counts["OUTSIDE_CATCHMENT"] = live - inside
-    if below_total := len(found.idx) - len(chosen):
+    left = np.ones(len(found.idx), dtype=bool)
+    left[chosen] = False
+    if len(caught):
+        left &= ~among(found.idx, caught)  # a catch-all that could also be an option is shown all the same
+        for f in groups:  # catch-alls failing rules (the needs rule, most often) are not counted against them
+            hit = among(f.idx, caught)
+            for row, failing in zip(f.idx[hit].tolist(), f.bits[hit].tolist(), strict=True):
+                for code in row_codes(failing, q, float(c.age_min[row]), int(c.required[row])):
+                    counts[code] -= 1
+                    if not counts[code]:
+                        del counts[code]
+    if below_total := int(np.count_nonzero(left)):
         counts["BELOW_THE_CUT"] = below_total
     groups.append(_outside_but_eligible(candidates, where, q, ctx))
     bits = np.concatenate([f.bits for f in groups])
     idx = np.concatenate([f.idx for f in groups])
     near_pos = np.flatnonzero(NEAR[bits])
-    left = np.ones(len(found.idx), dtype=bool)
-    left[chosen] = False
+    if len(caught):
+        near_pos = near_pos[~among(idx[near_pos], caught)]
     below = np.flatnonzero(left)
     below = below[_first(found.idx[below], np.fmax(found.distance[below], 0.0), KM, None, slug_rank, listed, ctx)]
     near_list = near_pos[_first(idx[near_pos], _farness(idx[near_pos], ctx), COSINE, None, slug_rank, listed, ctx)]
@@ -89,6 +102,8 @@ def explain(
         idx = np.concatenate((idx, groups[-1].idx))
         count = np.bitwise_count(bits)
         pos = np.flatnonzero((count > 1) & ((bits & CLOSED) == 0))
+        if len(caught):
+            pos = pos[~among(idx[pos], caught)]
         key = _farness(idx[pos], ctx) + count[pos] * 4.0  # a failure more outweighs any nearness (a cosine's range)
         more = np.concatenate((more, pos[_first(idx[pos], key, COSINE, count[pos], slug_rank, listed, ctx)]))
         more = more[: listed - len(below)]
@@ -126,7 +141,7 @@ def explain(
         entry(row, 0, found.opening, k) for k, row in zip(below.tolist(), found.idx[below].tolist(), strict=True)
     ]
     explanation = Explanation(
-        excluded_total=live - len(chosen),
+        excluded_total=live - len(chosen) - int(np.count_nonzero(~among(caught, np.sort(found.idx[chosen])))),
         near_misses_total=len(near_pos),
         by_reason=counts,
         listed=listed,

@@ -146,6 +146,11 @@ def _person(rows: Rows, q: Query, names: tuple[str, ...]) -> Part:
     return bits, tuple(tally)
 
 
+def need_code(q: Query) -> str:
+    """meets_a_need's reason code: with no need given, the person is not yet assessed (NO_NEED_GIVEN)."""
+    return CODES["meets_a_need"] if q.needs else "NO_NEED_GIVEN"
+
+
 def by_code(name: str, failed: Bools, total: int, age_min: Floats, required: Bits, q: Query) -> list[tuple[str, int]]:
     """How many of these rows (`failed`: the `total` that fail the rule) each of the rule's reason codes excluded:
     a rule with two codes as the reference rule chooses between them (SPLIT), by the rows' `age_min` and
@@ -157,14 +162,21 @@ def by_code(name: str, failed: Bools, total: int, age_min: Floats, required: Bit
             first = int(np.count_nonzero(failed & ((required & ~q.circumstances) != 0)))
         case "open_when_needed":
             return [(closed_code(q), total)]
+        case "meets_a_need":
+            return [(need_code(q), total)]
+        case "catchment_contains_origin":
+            return [("OUTSIDE_CATCHMENT", total)]
         case _:
             return [(CODES[name], total)]
     return [(code, n) for code, n in zip(SPLIT[name], (first, total - first), strict=True) if n]
 
 
 def closed_code(q: Query) -> str:
-    """open_when_needed's reason code: in the street a service must be open now; elsewhere within the window."""
-    return "CLOSED_NOW" if q.context == "street" else "CLOSED_IN_WINDOW"
+    """open_when_needed's reason code: in the street a service must be open now; elsewhere within the window, which
+    runs after the moment of release when that is the question."""
+    if q.context == "street":
+        return "CLOSED_NOW"
+    return "CLOSED_AFTER_RELEASE" if q.release else "CLOSED_IN_WINDOW"
 
 
 def _unmet(rows: Rows, q: Query) -> Part:
@@ -172,7 +184,7 @@ def _unmet(rows: Rows, q: Query) -> Part:
     of them (as masks.meets_a_need, in one step): the needs asked vary too much to remember each set of them, which
     would push out what is asked again."""
     if not q.needs:
-        return _part("meets_a_need", CODES["meets_a_need"], ~rows.having("general", q.context_bit))
+        return _part("meets_a_need", need_code(q), ~rows.having("general", q.context_bit))
     met_here = rows.remembered(
         ("needs_unless_general", q.context_bit),
         lambda: np.where(rows.having("general", q.context_bit), EVERY_NEED, rows.needs),
@@ -201,7 +213,9 @@ def _closed(rows: Rows, opening: Opening, q: Query, ctx: Moment) -> Part:
     if mask is None:
         return None, ()
     minute = q.t if q.window % 60 else q.t // 60
-    return rows.remembered(("closed_failures", q.context, minute), lambda: _part("open_when_needed", code, ~mask))
+    return rows.remembered(
+        ("closed_failures", q.context, q.release, minute), lambda: _part("open_when_needed", code, ~mask)
+    )
 
 
 @dataclass(frozen=True)
@@ -247,3 +261,28 @@ def _too_far(rows: Rows, q: Query, ctx: Moment) -> Part:
 def failed_rules(bits: int) -> tuple[str, ...]:
     """The names of the rules these bits stand for, in the reference order."""
     return tuple(name for name in RULE_NAMES if bits & BIT[name])
+
+
+def first_failures(bits: Fails, age_min: Floats, required: Bits, q: Query) -> dict[str, int]:
+    """How many rows fail each reason code first, counting each row once under the first rule it fails in the
+    reference order (routing.HARD_RULES; a rule with two codes as the reference chooses between them), so that the
+    counts add up to the rows (rows failing none count under BELOW_THE_CUT). `age_min` and `required` are the rows'."""
+    lowest = (bits & (~bits + np.uint16(1))).astype(np.uint16)  # each row's lowest set bit: its first failed rule
+    counts: dict[str, int] = {}
+    if not (lowest != 0).all():
+        counts["BELOW_THE_CUT"] = int(np.count_nonzero(lowest == 0))
+    for value, total in zip(*np.unique(lowest[lowest != 0], return_counts=True), strict=True):
+        name = failed_rules(int(value))[0]
+        failed = lowest == value
+        for code, n in by_code(name, failed, int(total), age_min, required, q):
+            counts[code] = counts.get(code, 0) + n
+    return counts
+
+
+def row_codes(bits: int, q: Query, age_min: float = -math.inf, required: int = 0) -> list[str]:
+    """The reason codes one row's failures were counted under (by_code's, for a row of its own)."""
+    out: list[str] = []
+    one, ages, circumstances = np.ones(1, dtype=bool), np.array([age_min]), np.array([required], dtype=np.uint64)
+    for name in failed_rules(bits):
+        out += [code for code, _ in by_code(name, one, 1, ages, circumstances, q)]
+    return out

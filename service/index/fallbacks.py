@@ -1,5 +1,7 @@
 """Never a blank answer: for needs no option meets, and for steps with no option, the service the data declares
-a catch-all for them (`fallback_for_needs`, `fallback_for_steps`), when every rule but the needs rule holds."""
+a catch-all for them (`fallback_for_needs`, `fallback_for_steps`), when every rule but the needs rule holds. A
+step's catch-all must also fit the person: meet a need given, list no needs (it takes any need, or none), or take
+anyone here whatever their needs."""
 
 from __future__ import annotations
 
@@ -45,6 +47,9 @@ def fallbacks(
         mask = moment(c, m, q)
         if mask is not None:
             ok &= mask
+    if column == "fallback_steps":  # a step's catch-all must fit: meet a need given, or take any need, or none
+        needs, general = c.needs[pool], c.general[pool]
+        ok &= ((needs & q.needs) != 0) | (needs == 0) | ((general & q.context_bit) != 0)
     covers: dict[int, list[K]] = {}
     for key, bit in wanted.items():
         hits = np.flatnonzero(ok & ((declared[pool] & np.uint64(bit)) != 0))

@@ -32,7 +32,7 @@ from service.domain.gapmap import (
 from service.domain.geometry import haversine_km_many
 from service.domain.model import Service
 from service.domain.outcomes import AgeBand
-from service.domain.pathway import ROLES, steps_for
+from service.domain.pathway import ROLES, required_steps
 from service.domain.routing import Person
 from service.domain.schedule import HORIZON
 from service.domain.types import Context, PathwayRole
@@ -188,12 +188,12 @@ def compute(g: Gathered) -> GapMap:
     cells: list[GapCell] = []
     total = 0
     steps: list[PathwayRole] = []
-    for plan in (steps_for(g.context, (need,), (), age) for need in g.needs for a in g.ages.values() for age in a):
+    for plan in (required_steps(g.context, (need,), (), age) for need in g.needs for a in g.ages.values() for age in a):
         steps += [s.role for s in plan if s.role not in steps]
     ages = [a for band in g.ages.values() for a in band]
     present = {
         role: np.array(
-            [[any(s.role == role for s in steps_for(g.context, (n,), (), a)) for a in ages] for n in g.needs]
+            [[any(s.role == role for s in required_steps(g.context, (n,), (), a)) for a in ages] for n in g.needs]
         )
         for role in ROLES
     }

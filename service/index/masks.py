@@ -47,6 +47,8 @@ class Query:
     window: float
     """The detention window in seconds (custody and court: open within it)."""
     max_travel: int | None
+    release: bool = False
+    """Custody and court: `t` is the moment of release, and the window runs after it."""
 
 
 @dataclass(frozen=True)

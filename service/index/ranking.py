@@ -349,7 +349,8 @@ def _always(mask: Bools | None) -> Bools:
 
 
 def ordered(columns: Columns, slug_rank: Ints, m: Measures, q: Query) -> Ints:
-    """Positions (into m.idx) of every row, best first, in routing.rank_key's order: pathway priority (1-11), needs
+    """Positions (into m.idx) of every row, best first, in routing.rank_key's order: found for its cohort only,
+    pathway priority (1-11), needs
     met (more is better), tailored, open now, next opening, capacity, travel time, local before national, then slug.
     lexsort's last key is the primary one; the first four are folded into one integer, most significant first
     (columns.standing holds the priority and tailored parts)."""
@@ -358,6 +359,8 @@ def ordered(columns: Columns, slug_rank: Ints, m: Measures, q: Query) -> Ints:
     met = np.left_shift(np.bitwise_count(c.needs[idx] & q.needs), 2, dtype=np.int64)
     open_now = m.opening.open_now
     leading = c.standing[idx] - met + ~open_now
+    if q.needs:  # a finder of its cohort's needs meeting none of those given comes after the rest
+        leading = leading + (((met == 0) & ((c.seeks[idx] & q.context_bit) != 0)).astype(np.int64) << 12)
     later = np.where(open_now, 0.0, np.fmin(m.opening.next_open - q.t, np.inf))  # NaN (never) -> inf
     travel = np.fmax(m.travel, 0.0)  # NaN (no location) -> 0
     order: Ints = np.lexsort((slug_rank[idx], c.specificity[idx], travel, m.capacity, later, leading))

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from itertools import accumulate
 
 import numpy as np
@@ -19,10 +19,10 @@ from service.domain.model import Service
 from service.domain.pathway import ROLES
 from service.domain.types import PathwayRole
 from service.index.columns import Columns, Ints
-from service.index.failures import BIT, Fails, Moment, failures
+from service.index.failures import BIT, Fails, Moment, failures, first_failures
 from service.index.masks import Measures, Query, Rows, meets_a_need
 from service.index.places import Resolution
-from service.index.ranking import Candidates, first, ordered
+from service.index.ranking import Candidates, among, first, ordered
 from service.index.timeline import Timeline
 
 
@@ -35,8 +35,10 @@ def by_step(
     limits: tuple[int, int],
     kind_cap: int,
 ) -> tuple[list[int], list[list[int]]]:
-    """The options (as best_first, at most `limits[0]`), and each step's own: the rows of its role (columns.role),
-    ranked in the same order and capped on their own (at most `limits[1]`)."""
+    """Each step's options: the rows of its role (columns.role), ranked in the search's order and capped on their
+    own (at most `limits[1]`, and the kind cap within the step); and the answer's flat options: the steps' options
+    merged in that same order, at most `limits[0]` and the kind cap across them, so that every option is in a step.
+    `roles` must name every role a row may play (pathway.steps_for gives every role a step)."""
     limit, step_limit = limits
     if not len(m.idx):
         return [], [[] for _ in roles]
@@ -47,7 +49,15 @@ def by_step(
     counts = np.bincount(role, minlength=len(ROLES)).tolist()
     ends = list(accumulate(counts))
     steps = [first(by_role[ends[r] - counts[r] : ends[r]], kinds, step_limit, kind_cap) for r in roles]
-    return first(order, kinds, limit, kind_cap), steps
+    shown = np.zeros(len(m.idx), dtype=bool)
+    for picked in steps:
+        shown[picked] = True
+    return first(order[shown[order]], kinds, limit, kind_cap), steps
+
+
+AGE_RULES = ("accepts_age", "place_of_safety_accepts_age", "police_station_never_for_under_18s")
+"""The rules about the person's age: a gap whose services all fail one of them first says so plainly."""
+AGE_BITS = np.uint16(sum(BIT[name] for name in AGE_RULES))
 
 
 def gaps(
@@ -57,10 +67,15 @@ def gaps(
     q: Query,
     where: Resolution,
     roles: Sequence[PathwayRole],
+    instead: Mapping[PathwayRole, str] | None = None,
+    caught: Ints | None = None,
 ) -> dict[PathwayRole, Gap]:
     """Why no service of these roles is an option: how many of each serve here (their catchment holds the
-    origin), and how many each reason excluded. Each role's rows here are a group of their own (Candidates.playing),
-    whose failures are worked out, and remembered, apart from the rest."""
+    origin), each counted once under the first rule it fails (failures.first_failures), and, when that is the
+    person's age for every one, that in plain words with what the data declares instead (`instead`: the name of the
+    step's catch-all). The rows shown as catch-alls (`caught`, sorted) are offered, so not counted. Each role's rows
+    here are a group of their own (Candidates.playing), whose failures are worked out, and remembered, apart from
+    the rest."""
     columns = candidates.columns
     c = columns.values
     ctx = Moment(c, timeline, services, columns.n, columns.any_until, columns.changes, where.point.lon, where.point.lat)
@@ -68,28 +83,42 @@ def gaps(
     counts: dict[PathwayRole, dict[str, int]] = {role: {} for role in roles}
     room: dict[PathwayRole, float] = dict.fromkeys(roles, math.inf)  # the first time a full one has room again
     main: dict[PathwayRole, str] = {}
+    ages: dict[PathwayRole, tuple[float, float, int]] = {}  # youngest taken, oldest taken, how many failed on age
     for role in roles:
         failed: list[Fails] = []
         for rows in candidates.playing(where, ROLES.index(role)):
             if len(rows.idx):
-                serving[role] += len(rows.idx)
+                f, _ = failures(rows, True, q, ctx)
+                bits, idx, age_min, required = f.bits, f.idx, rows.age_min, rows.required
+                if caught is not None and len(caught):
+                    keep = ~among(idx, caught)
+                    bits, idx, age_min, required = bits[keep], idx[keep], age_min[keep], required[keep]
+                serving[role] += len(idx)
                 tallies = counts[role]
-                f, parts = failures(rows, True, q, ctx)
-                failed.append(f.bits)
-                for _, tally in parts:  # each part's counts by reason code, remembered
-                    for code, total in tally:
-                        tallies[code] = tallies.get(code, 0) + total
-                if "FULL" in tallies:
-                    full = f.idx[(f.bits & np.uint16(BIT["has_capacity"])) != 0]
+                failed.append(bits)
+                for code, total in first_failures(bits, age_min, required, q).items():
+                    tallies[code] = tallies.get(code, 0) + total
+                lowest = bits & (~bits + np.uint16(1))
+                full = idx[lowest == np.uint16(BIT["has_capacity"])]
+                if len(full):
                     room[role] = min(room[role], float(np.min(c.capacity_until[full], initial=math.inf)))
+                on_age = (lowest & AGE_BITS) != 0
+                if on_age.any():
+                    young, old, n = ages.get(role, (math.inf, -math.inf, 0))
+                    police = (lowest[on_age] & np.uint16(BIT["police_station_never_for_under_18s"])) != 0
+                    minimum = np.where(police, np.fmax(age_min[on_age], 18.0), age_min[on_age])
+                    youngest = float(np.min(np.where(minimum > q.age, minimum, math.inf), initial=math.inf))
+                    oldest = float(np.max(np.where(minimum > q.age, -math.inf, c.age_max[idx[on_age]])))
+                    ages[role] = (min(young, youngest), max(old, oldest), n + int(np.count_nonzero(on_age)))
         reason = funnel_reason(failed)
         if reason is None:
             reason = "OUTSIDE_CATCHMENT" if _near(candidates, where, q, role) else "NO_SERVICE"
         main[role] = reason
+    alternative = instead or {}
     return {
         role: Gap(
             code="NONE_CAN_TAKE" if serving[role] else "NONE_SERVE_HERE",
-            text=reasons.gap_text(role, serving[role], counts[role], _moment(room[role]))
+            text=_in_words(role, serving[role], counts[role], room[role], ages.get(role), q.age, alternative.get(role))
             + (f" {none_here_in_words(q.age)}" if role == "appropriate_adult" else ""),
             serving=serving[role],
             by_reason=counts[role],
@@ -98,6 +127,23 @@ def gaps(
         )
         for role in roles
     }
+
+
+def _in_words(
+    role: PathwayRole,
+    serving: int,
+    by_reason: dict[str, int],
+    room: float,
+    ages: tuple[float, float, int] | None,
+    age: float,
+    instead: str | None,
+) -> str:
+    """The gap's words: the person's age in plain words when every service here fails on it first (the youngest
+    age any of them takes, or the oldest), else the count by first reason; then the step's catch-all, if any."""
+    if serving and ages is not None and ages[2] == serving:
+        text = reasons.age_gap_text(role, age, ages[0], ages[1])
+        return f"{text}: {reasons.instead_text(role, instead)}." if instead else reasons.no_alternative(role, text, age)
+    return reasons.gap_text(role, serving, by_reason, _moment(room))
 
 
 STAGES = tuple((reason, sum(BIT[name] for name in names)) for reason, names in FUNNEL)

@@ -73,5 +73,7 @@ def _one(field: str, reason: str) -> FormError:
             return FormError("context", "Choose where the person is")
         case "at":
             return FormError("at", "Enter a date and time between 2000 and 2100, or leave it blank for now")
+        case "at_release":
+            return FormError("at_release", "Choose 'While held': 'At release' is for custody and court searches")
         case _:
             return FormError("site", reason[:1].upper() + reason[1:])

@@ -29,7 +29,7 @@ from service.domain.model import (
     Service,
     Taxonomies,
 )
-from service.domain.schedule import LONDON
+from service.domain.reasons import wall_clock
 from service.domain.types import REFERENCE
 from service.index.engine import DirectoryIndex
 from service.runtime import runtime_of
@@ -51,11 +51,12 @@ FIELD_IDS = {
     "gender": "gender",
     "context": "context-custody",
     "at": "at",
+    "at_release": "when-release",
 }
 
 
 def _local(value: dt.datetime | None, fmt: str = "%a %-d %b %H:%M") -> str:
-    return value.astimezone(LONDON).strftime(fmt) if value else ""
+    return wall_clock(value, fmt) if value else ""
 
 
 def _needs_by_theme(vocab: Taxonomies, only: Sequence[str] | None = None) -> list[tuple[str, list[Any]]]:
@@ -197,6 +198,11 @@ async def _lookup(
         "site_kind": results.site_kind(index, answer, params),
         "gender_not_stated": (params["gender"] or "not_stated") == "not_stated",
         "window_end": results.window_end(runtime.settings.detention_window_hours, answer),
+        "after_window": (
+            f"more than {runtime.settings.detention_window_hours} h after release"
+            if answer is not None and answer.at_release
+            else "after the detention window"
+        ),
         "near_by_role": results.near_by_role(index, answer),
         "record": record.form_for(request, answer, params),
         "summary": words.search_summary(
@@ -237,9 +243,11 @@ def _params(
     needs: list[str] | None,
     circumstances: list[str] | None,
     at: str | None = None,
+    when: str | None = None,
 ) -> dict[str, Any]:
     return {
         "at": _minute(at),
+        "at_release": "true" if when == "release" else None,
         "site": site,
         "postcode": postcode,
         "lat": lat,
@@ -272,9 +280,10 @@ class PageController(Controller):
         needs: Codes = None,
         circumstances: Codes = None,
         at: Text = None,
+        when: Text = None,
     ) -> Template:
         """The custody lookup: pick the suite, describe the person, get ranked options."""
-        params = _params(site, postcode, lat, lon, context, age, gender, needs, circumstances, at)
+        params = _params(site, postcode, lat, lon, context, age, gender, needs, circumstances, at, when)
         return await _lookup(request, state, "lookup.html", params)
 
     @get("/embed")
@@ -292,13 +301,14 @@ class PageController(Controller):
         needs: Codes = None,
         circumstances: Codes = None,
         at: Text = None,
+        when: Text = None,
         show_needs: Text = None,
         show_circumstances: Text = None,
         show_when: Text = None,
     ) -> Template:
         """The compact search for partner sites, made to sit in an iframe: the lookup's inputs, each of the optional
         ones shown unless the partner says "off"; the same answer, minus professionals-only numbers."""
-        params = _params(site, postcode, lat, lon, context, age, gender, needs, circumstances, at)
+        params = _params(site, postcode, lat, lon, context, age, gender, needs, circumstances, at, when)
         needs_shown = [n.strip() for n in (show_needs or "").split(",") if n.strip()] or None
         optional = (show_circumstances != "off", show_when != "off")
         return await _lookup(request, state, "embed.html", params, needs_shown, optional)

@@ -1,6 +1,8 @@
 """The lookup page's "Record referral": shown on each option to a key holder who may record referrals (a referrer,
 an editor or an admin), posting the option's service and the search's inputs, with the age as its band. The key
-comes in a header, never a cookie, so another site cannot post this form on the user's behalf."""
+comes in a header, never a cookie, so another site cannot post this form on the user's behalf. A referral to a
+service that is full or closed at that moment is not written at once: the page asks the user to confirm, and the
+confirming form posts the same fields again with `confirm=yes`."""
 
 from __future__ import annotations
 
@@ -17,6 +19,7 @@ from service.domain.access import Forbidden, Unauthorised, may_record_referral
 from service.domain.answer import ReferralAnswer
 from service.domain.errors import InvalidInput
 from service.domain.outcomes import AGE_BAND_WORDS, NewReferral, age_band
+from service.domain.routing import PointOrigin, SiteOrigin
 from service.recording import new_record
 from service.runtime import runtime_of
 from service.store import referrals as store
@@ -77,15 +80,41 @@ async def record_referral(
     try:
         referral = msgspec.convert(body, NewReferral)
         now = dt.datetime.now(dt.UTC)
-        record = await new_record(
+        recording = await new_record(
             runtime.index, referral, runtime.geocoder, now, runtime.settings.referral_retention_months
         )
-        may_record_referral(identity_in(request), record.placed.areas)
+        may_record_referral(identity_in(request), recording.record.placed.areas)
     except (msgspec.ValidationError, InvalidInput, Forbidden, Unauthorised) as e:
         status = 403 if isinstance(e, Forbidden) else 401 if isinstance(e, Unauthorised) else 422
         return Template(template_name="recorded.html", context={"error": str(e)}, status_code=status)
-    made = await store.record_referral(conn, record, actor)
-    return Template(template_name="recorded.html", context={"referral": made})
+    if recording.standing and form.get("confirm") != "yes":
+        context = {"name": recording.record.service_name, "standing": recording.standing, "fields": _fields(referral)}
+        return Template(template_name="record_confirm.html", context=context)
+    made = await store.record_referral(conn, recording.record, actor)
+    return Template(template_name="recorded.html", context={"referral": made, "standing": recording.standing})
+
+
+def _fields(referral: NewReferral) -> list[tuple[str, str]]:
+    """The form's fields again, as validated (never as posted), for the confirming form to send back."""
+    assert referral.origin is not None and referral.person is not None and referral.context is not None
+    person, origin = referral.person, referral.origin
+    match origin:
+        case SiteOrigin(site=site):
+            where = [("site", site)]
+        case PointOrigin(lat=lat, lon=lon):
+            where = [("lat", f"{lat:.5f}"), ("lon", f"{lon:.5f}")]
+        case _:  # the page posts a site or a point, nothing else
+            where = []
+    return [
+        ("service", referral.service),
+        *where,
+        ("context", referral.context),
+        ("age_band", person.age_band),
+        ("gender", person.gender),
+        *(("needs", n) for n in person.needs),
+        *(("circumstances", c) for c in person.circumstances),
+        ("repeat_contact", referral.repeat_contact),
+    ]
 
 
 def _number(value: object) -> float | None:

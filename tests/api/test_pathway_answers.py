@@ -28,7 +28,7 @@ def step(answer: dict[str, Any], role: str) -> dict[str, Any]:
 async def test_a_street_crisis_answer_has_a_consult_step_then_a_place_of_safety_step(demo: Client) -> None:
     street = {"type": "point", "lat": 52.136, "lon": -0.466}
     answer = await options(demo, request(street, "street", age=35, needs=["mental_health_crisis"]))
-    assert [s["role"] for s in answer["steps"]] == ["consult", "place_of_safety", "refer_on"]
+    assert [s["role"] for s in answer["steps"]] == ["consult", "place_of_safety", "refer_on", "advice"]
     consult = step(answer, "consult")["options"]
     assert [o["service"]["slug"] for o in consult] == ["bedfordshire-mental-health-hub"]
     assert "bedford-place-of-safety" not in slugs({"options": consult})
@@ -47,9 +47,11 @@ async def test_a_16_year_old_in_crisis_where_no_place_of_safety_takes_under_18s_
     assert places["options"] == []
     gap = places["gap"]
     assert gap["code"] == "NONE_CAN_TAKE"
-    assert gap["serving"] == 2  # the adults-only suite, and A&E (which meets no need given here)
-    assert gap["by_reason"]["S136_AGE_NOT_ACCEPTED"] == 1 and gap["by_reason"]["NO_NEED_MET"] == 1
-    assert gap["text"].startswith("2 places of safety serve here; none can take this person now: ")
+    assert gap["serving"] == 1  # the adults-only suite; A&E, the catch-all shown, is offered so not counted
+    assert gap["by_reason"] == {"AGE_BELOW_MIN": 1}
+    assert gap["text"] == (
+        "No place of safety here takes under-18s: take them to Manchester Royal Infirmary emergency department (A&E)."
+    )
     assert [f["service"]["slug"] for f in places["fallbacks"]] == ["manchester-royal-infirmary-emergency-department"]
     assert places["fallbacks"][0]["label"] == "Catch-all: no place of safety here can take this person"
     adult = await options(demo, request(manchester, "street", age=35, needs=["mental_health_crisis"]))
@@ -102,7 +104,7 @@ async def test_a_man_of_35_of_no_fixed_abode_with_drug_and_housing_needs_in_manc
     profile: dict[str, Any] = {"needs": ["drugs", "housing"], "circumstances": ["no_fixed_abode"]}
     answer = await options(demo, request(manchester, "custody", age=35, gender="male", **profile))
     assert {"national-drugs-advice-line", "national-housing-advice-line"} <= set(slugs(answer))
-    assert [s["role"] for s in answer["steps"]] == ["assess", "divert", "refer_on"]
+    assert [s["role"] for s in answer["steps"]] == ["assess", "consult", "divert", "refer_on", "advice"]
     for s in answer["steps"]:
         assert s["options"] or (s["gap"] and s["gap"]["text"]), s
     refer_on = [o["service"]["slug"] for o in step(answer, "refer_on")["options"]]
@@ -192,10 +194,11 @@ async def test_the_lookup_page_shows_the_pathway_step_by_step_with_each_gap_and_
     assert r.status_code == 200
     page = r.text
     assert "The pathway, step by step" in page
-    consult, place, refer = page.split('class="app-step" data-role=')[1:]
+    consult, place, refer, advice = page.split('class="app-step" data-role=')[1:]
     assert consult.startswith('"consult"') and "Consult a health professional before detaining" in consult
     assert place.startswith('"place_of_safety"') and "Take to a place of safety" in place
-    assert "2 places of safety serve here; none can take this person now" in place
+    assert "No place of safety here takes under-18s: take them to Manchester Royal Infirmary" in place
+    assert advice.startswith('"advice"')
     assert "Catch-all: no place of safety here can take this person" in place
     assert 'href="/services/manchester-royal-infirmary-emergency-department"' in place
     assert refer.startswith('"refer_on"')

@@ -267,7 +267,8 @@ async def test_a_write_on_one_replica_is_searchable_on_another_within_a_second(
     ):
         await authorised(a, conn)
         body = request(HULL, "custody", age=30, needs=["gambling"])
-        assert slugs(await options(b, body)) == ["humber-liaison-and-diversion"]
+        before = slugs(await options(b, body))
+        assert "humber-liaison-and-diversion" in before and "hull-gambling-support" not in before
         new = {
             "slug": "hull-gambling-support",
             "name": "Hull gambling support",

@@ -3,6 +3,7 @@ transition, appropriate adults, and each area's L&D, crisis and refer-on service
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -64,7 +65,8 @@ async def test_a_17_8_year_old_known_to_yos_in_bridgend_custody_gets_the_yos_an_
 ) -> None:
     body = request(at("bridgend-custody-suite"), "custody", age=17.8, circumstances=["known_to_yos"])
     answer = await options(demo, body)
-    assert [s["role"] for s in answer["steps"]] == ["appropriate_adult", "assess", "divert", "refer_on"]
+    # NHS 111 option 2, a national clinical line, has its own step after the pathway's (every option is in a step)
+    assert [s["role"] for s in answer["steps"]] == ["appropriate_adult", "assess", "divert", "refer_on", "advice"]
     assert offered(answer, "appropriate_adult") == ["south-wales-appropriate-adult-service"]
     assert "under 18" in notes(answer, "appropriate_adult")["APPROPRIATE_ADULT_REQUIRED"]
     divert = offered(answer, "divert")
@@ -91,7 +93,7 @@ async def test_a_19_year_old_known_to_yos_with_no_need_is_linked_back_to_the_yos
     assert offered(answer, "divert")[0] == "bridgend-young-adult-triage"
     assert "YOUNG_ADULT" in notes(answer, "divert")
     assert step(answer, "appropriate_adult") if False else True  # no appropriate adult step for an adult
-    assert [s["role"] for s in answer["steps"]] == ["assess", "divert", "refer_on"]
+    assert [s["role"] for s in answer["steps"]] == ["assess", "divert", "refer_on", "advice"]
 
 
 async def test_a_23_year_old_on_probation_with_the_maturity_need_gets_young_adult_services_tailored_first(
@@ -132,7 +134,7 @@ async def test_every_demo_custody_suite_has_an_appropriate_adult_scheme_for_a_ch
 async def test_an_adult_who_needs_no_appropriate_adult_is_never_offered_one(demo: Client) -> None:
     answer = await options(demo, request(at("hull-custody-suite"), "custody", age=30, needs=["alcohol"]))
     assert "humberside-appropriate-adult-service" not in slugs(answer)
-    assert [s["role"] for s in answer["steps"]] == ["assess", "divert", "refer_on"]
+    assert [s["role"] for s in answer["steps"]] == ["assess", "divert", "refer_on", "advice"]
 
 
 async def test_where_the_directory_has_no_appropriate_adult_scheme_the_gap_says_it_is_still_required_by_law(
@@ -183,7 +185,12 @@ async def test_the_bedfordshire_mental_health_hub_nurse_street_triage_and_sim_ar
     evening = "2026-11-23T22:00:00Z"  # the street triage team works 14:00 to 02:00
     answer = await options(demo, request(BEDFORD, "street", at=evening, age=35, needs=["mental_health_crisis"]))
     assert {"bedfordshire-mental-health-hub", "bedfordshire-street-triage"} <= set(offered(answer, "consult"))
-    assert "bedfordshire-serenity-integrated-mentoring" in offered(answer, "refer_on")
+    # Serenity Integrated Mentoring takes only people already on its caseload: a stranger in crisis is not offered it
+    assert "bedfordshire-serenity-integrated-mentoring" not in offered(answer, "refer_on")
+    known = request(
+        BEDFORD, "street", at=evening, age=35, needs=["mental_health_crisis"], circumstances=["on_service_caseload"]
+    )
+    assert "bedfordshire-serenity-integrated-mentoring" in offered(await options(demo, known), "refer_on")
 
 
 async def test_the_bedfordshire_signpost_nurse_is_the_public_line_for_a_victim_of_crime_in_distress(
@@ -252,3 +259,124 @@ async def test_a_control_room_sees_the_one_hour_handover_target_beside_each_plac
     page = (await demo.get("/", params=params)).text
     place = page.split('data-role="place_of_safety"')[1].split("</li>")[0]
     assert "Bedford" in place and "hand over within 60 minutes" in place
+
+
+# --- every "try" of the README's seed table -------------------------------------------------------------------
+
+README = (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
+MANCHESTER_STREET = {"type": "point", "lat": 53.4808, "lon": -2.2426}
+EVENING = "2026-11-23T22:00:00Z"
+
+
+async def try_liaison_and_diversion(demo: Client) -> None:
+    for site, (team, _, _) in CUSTODY.items():  # any need, or none
+        for needs in ([], ["housing"]):
+            assert team in offered(await options(demo, request(at(site), "custody", age=30, needs=needs)), "assess")
+    for court, team in COURTS.items():
+        assert team in offered(await options(demo, request(at(court), "court", age=30)), "assess")
+
+
+async def try_tri_borough(demo: Client) -> None:
+    body = request(at("london-charing-cross-custody-suite"), "custody", age=30, needs=["learning_disability"])
+    assert "tri-borough-custody-referral-team" in slugs(await options(demo, body))
+
+
+async def try_appropriate_adults(demo: Client) -> None:
+    for site, (_, scheme, _) in CUSTODY.items():
+        assert scheme in offered(await options(demo, request(at(site), "custody", age=15)), "appropriate_adult")
+    for needs, circumstances in ((["learning_disability"], []), (["autism"], []), ([], ["mentally_vulnerable"])):
+        body = request(at("hull-custody-suite"), "custody", age=30, needs=needs, circumstances=circumstances)
+        assert "humberside-appropriate-adult-service" in offered(await options(demo, body), "appropriate_adult")
+
+
+async def try_bedfordshire_hub(demo: Client) -> None:
+    answer = await options(demo, request(BEDFORD, "street", at=EVENING, age=35, needs=["mental_health_crisis"]))
+    assert {"bedfordshire-mental-health-hub", "bedfordshire-street-triage"} <= set(offered(answer, "consult"))
+    assert "bedfordshire-serenity-integrated-mentoring" not in slugs(answer)
+    known = request(
+        BEDFORD, "street", at=EVENING, age=35, needs=["mental_health_crisis"], circumstances=["on_service_caseload"]
+    )
+    assert "bedfordshire-serenity-integrated-mentoring" in slugs(await options(demo, known))
+
+
+async def try_right_care_right_person(demo: Client) -> None:
+    for origin in (BEDFORD, HULL):
+        answer = await options(demo, request(origin, "street", age=35, needs=["mental_health_crisis"]))
+        places = step(answer, "place_of_safety")["options"]
+        assert places and all(o["referral"]["handover_target_minutes"] == 60 for o in places)
+
+
+async def try_greater_manchester_line(demo: Client) -> None:
+    street = await options(demo, request(MANCHESTER_STREET, "street", age=35, needs=["mental_health_crisis"]))
+    assert "gm-mental-health-triage-line" in offered(street, "consult")
+    body = request(
+        at("manchester-central-park-custody-suite"),
+        "custody",
+        at="2026-11-24T03:00:00Z",
+        age=35,
+        gender="male",
+        needs=["mental_health"],
+    )
+    custody = await options(demo, body)
+    assert step(custody, "consult")["title"] == "Clinical advice for officers"
+    assert "gm-mental-health-triage-line" in offered(custody, "consult")
+
+
+async def try_hull_women(demo: Client) -> None:
+    body = request(at("hull-custody-suite"), "custody", age=30, gender="female", circumstances=["admits_offence"])
+    divert = offered(await options(demo, body), "divert")
+    assert {"hull-womens-custody-triage", "together-women-project-hull"} <= set(divert)
+
+
+async def try_bridgend(demo: Client) -> None:
+    bridgend = at("bridgend-custody-suite")
+    coming = await options(demo, request(bridgend, "custody", age=17.8, circumstances=["known_to_yos"]))
+    assert "TRANSFER_TO_PROBATION_DUE" in notes(coming, "divert")
+    linked = await options(demo, request(bridgend, "custody", age=19, circumstances=["known_to_yos"]))
+    assert "bridgend-young-adult-triage" in slugs(linked)
+    body = request(bridgend, "custody", age=23, needs=["young_adult_maturity"], circumstances=["on_probation"])
+    assert "probation-young-adult-team-bridgend" in slugs(await options(demo, body))
+
+
+async def try_refer_on(demo: Client) -> None:
+    for site, (_, _, place) in CUSTODY.items():
+        body = request(at(site), "custody", age=30, needs=["drugs", "housing"], circumstances=["no_fixed_abode"])
+        refer_on = offered(await options(demo, body), "refer_on")
+        assert {f"{place}-drug-and-alcohol-service", f"{place}-housing-and-no-fixed-abode"} <= set(refer_on), site
+
+
+async def try_a_and_e(demo: Client) -> None:
+    answer = await options(demo, request(MANCHESTER_STREET, "street", age=16, needs=["mental_health_crisis"]))
+    said = step(answer, "place_of_safety")["gap"]["text"]
+    assert said == (
+        "No place of safety here takes under-18s: take them to Manchester Royal Infirmary emergency department (A&E)."
+    )
+    assert f'"{said}"' in README
+
+
+TRIES = {
+    "Liaison and Diversion in custody and at court (NHS England)": try_liaison_and_diversion,
+    "The MOPAC Tri-borough custody referral team (the MOPAC letter)": try_tri_borough,
+    "Appropriate adults (PACE Code C; the seed report's recommendation 9)": try_appropriate_adults,
+    "Bedfordshire Mental Health Hub (the PCC's release)": try_bedfordshire_hub,
+    "Right Care, Right Person (2023)": try_right_care_right_person,
+    "Greater Manchester's 24/7 triage line": try_greater_manchester_line,
+    "Hull women's custody triage with Together Women": try_hull_women,
+    "Bridgend 18\u201325 pilot, and the youth-to-adult transition": try_bridgend,
+    "Pathways L&D refers on to": try_refer_on,
+    "A&E when no place of safety can take the person": try_a_and_e,
+}
+
+
+async def test_every_try_line_in_the_readme_gives_what_it_says(demo: Client) -> None:
+    seeds = []
+    for line in README.splitlines()[README.splitlines().index("| seed pathway | what the demo holds | try |") + 2 :]:
+        if not line.startswith("|"):
+            break
+        seeds.append(line.split("|")[1].strip())
+    assert seeds == list(TRIES)  # a seed added to the README without its try here fails
+    for seed, check in TRIES.items():
+        try:
+            await check(demo)
+        except AssertionError as e:
+            raise AssertionError(f"the README's try for {seed!r}: {e}") from e

@@ -48,7 +48,7 @@ def valid_bundle(bundle: dict[str, Any]) -> list[dict[str, Any]]:
 
 async def test_every_demo_healthcare_service_location_and_organization_validates(public: Client) -> None:
     services = valid_bundle(await fhir(public, "/fhir/HealthcareService", _count=1000))
-    assert len(services) == 47
+    assert len(services) == 48
     locations = valid_bundle(await fhir(public, "/fhir/Location", _count=1000))
     organizations = valid_bundle(await fhir(public, "/fhir/Organization", _count=1000))
     referenced = {r["reference"] for s in services for r in (*s.get("location", []), *s.get("coverageArea", []))}

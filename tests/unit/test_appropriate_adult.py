@@ -11,7 +11,7 @@ import msgspec
 
 from service.domain.appropriate_adult import appropriate_adult_required, none_here_in_words, required_in_words
 from service.domain.model import Point, Service
-from service.domain.pathway import steps_for
+from service.domain.pathway import required_steps
 from service.domain.routing import Person, Situation, appropriate_adult_only_when_required, meets_a_need
 from service.domain.schedule import OpeningState
 
@@ -70,12 +70,12 @@ def test_an_appropriate_adult_is_a_custody_step_not_a_street_court_or_community_
 
 
 def test_in_custody_a_child_or_a_vulnerable_adult_has_the_appropriate_adult_step_first() -> None:
-    child = [s.role for s in steps_for("custody", ("alcohol",), (), 16.5)]
+    child = [s.role for s in required_steps("custody", ("alcohol",), (), 16.5)]
     assert child == ["appropriate_adult", "assess", "divert", "refer_on"]
-    vulnerable = [s.role for s in steps_for("custody", ("learning_disability",), (), 30)]
+    vulnerable = [s.role for s in required_steps("custody", ("learning_disability",), (), 30)]
     assert vulnerable[0] == "appropriate_adult"
-    assert [s.role for s in steps_for("custody", ("alcohol",), (), 30)] == ["assess", "divert", "refer_on"]
-    assert [s.role for s in steps_for("court", ("alcohol",), (), 16)] == ["assess", "divert", "refer_on"]
+    assert [s.role for s in required_steps("custody", ("alcohol",), (), 30)] == ["assess", "divert", "refer_on"]
+    assert [s.role for s in required_steps("court", ("alcohol",), (), 16)] == ["assess", "divert", "refer_on"]
 
 
 def test_the_step_says_it_is_a_legal_requirement_and_why() -> None:

@@ -247,3 +247,12 @@ def test_the_timeline_never_holds_an_empty_interval() -> None:
     (spans,) = spans_of([line], t0, t0 + 21 * 86400)
     assert spans and all(a < b for a, b in spans)
     assert not any(math.isclose(a, dt.datetime(2027, 3, 28, 1, 30, tzinfo=UTC).timestamp()) for a, _ in spans)
+
+
+def test_a_time_in_the_repeated_october_hour_is_written_with_its_zone_and_any_other_time_without() -> None:
+    from service.domain.reasons import local_time
+
+    assert local_time(dt.datetime(2026, 10, 25, 0, 45, tzinfo=dt.UTC)) == "Sun 25 Oct 01:45 BST"
+    assert local_time(dt.datetime(2026, 10, 25, 1, 45, tzinfo=dt.UTC)) == "Sun 25 Oct 01:45 GMT"
+    assert local_time(dt.datetime(2026, 10, 25, 3, 45, tzinfo=dt.UTC)) == "Sun 25 Oct 03:45"
+    assert local_time(dt.datetime(2027, 3, 28, 1, 0, tzinfo=dt.UTC)) == "Sun 28 Mar 02:00"

@@ -16,8 +16,17 @@ from service.domain.answer import ReferralAnswer
 from service.domain.geometry import haversine_km
 from service.domain.model import Area, RadiusCatchment, Service, Taxonomies, Taxonomy, TaxonomyTerm
 from service.domain.near import NEAR_MISS_MINUTES, worth_listing_outside
-from service.domain.pathway import ROLES, role_of, steps_for
-from service.domain.routing import NO_PRIORITY, Person, PointOrigin, ReferralRequest, Situation, exclusion_reasons
+from service.domain.pathway import NOTE_CODES, ROLES, role_of, steps_for
+from service.domain.reasons import EXCLUSION_CODES, OPTION_CODES
+from service.domain.routing import (
+    NO_PRIORITY,
+    Person,
+    PointOrigin,
+    ReferralRequest,
+    Situation,
+    exclusion_reasons,
+    fits_as_step_catch_all,
+)
 from service.domain.schedule import state_at
 from service.index.engine import DirectoryIndex, IndexConfig
 from service.index.places import Resolution
@@ -110,6 +119,7 @@ def services(draw: st.DrawFn, slug: str) -> dict[str, Any]:
         ),
         "pathway_role": draw(st.none() | st.none() | st.sampled_from(ROLES)),
         "group_pathway": draw(st.sampled_from([False, False, False, True])),
+        "finds_needs": draw(st.sampled_from([None, None, True, False])),
         "fallback_for_steps": draw(mostly_empty(ROLES)),
         "fallback_for_needs": draw(st.one_of(st.just([]), subsets(NEEDS))),
         "police_station": draw(st.sampled_from([False, False, True])),
@@ -121,7 +131,7 @@ def services(draw: st.DrawFn, slug: str) -> dict[str, Any]:
         "eligibility": {
             "age": {"min": low, "max": high},
             "genders": draw(mostly_empty(["female", "male", "non_binary", "other"])),
-            "needs": draw(st.lists(st.sampled_from(NEEDS), min_size=1, unique=True)),
+            "needs": draw(st.lists(st.sampled_from(NEEDS), min_size=1, unique=True) | st.just([])),
             "circumstances_required": required,
             "circumstances_excluded": draw(mostly_empty([c for c in CIRCS if c not in required])),
         },
@@ -172,7 +182,9 @@ def search(index: DirectoryIndex, person: Person, context: str, lon: float, lat:
     return index.search(request, at=AT, where=index.resolve_point(lon, lat), origin_label="x", resolved_from="point")
 
 
-def situation_of(where: Resolution, person: Person, context: str, max_travel: int | None) -> Situation:
+def situation_of(
+    where: Resolution, person: Person, context: str, max_travel: int | None, release: bool = False
+) -> Situation:
     """The reference rules' view of a search made with `search` at this origin."""
     return Situation(
         person=person,
@@ -182,7 +194,19 @@ def situation_of(where: Resolution, person: Person, context: str, max_travel: in
         origin_areas=where.codes,
         detention_window=dt.timedelta(hours=24),
         max_travel_minutes=max_travel,
+        release=release,
     )
+
+
+def step_options(answer: ReferralAnswer) -> set[str]:
+    """Every service an answer offers as an option, in the flat list or a step's."""
+    return {o.service.slug for o in answer.options} | {o.service.slug for s in answer.steps for o in s.options}
+
+
+def shown(answer: ReferralAnswer) -> set[str]:
+    """Every service an answer shows anywhere: an option (flat or a step's) or a catch-all (a need's or a step's)."""
+    caught = {f.service.slug for f in answer.fallbacks} | {f.service.slug for s in answer.steps for f in s.fallbacks}
+    return step_options(answer) | caught
 
 
 @settings(max_examples=150, deadline=None, derandomize=True)
@@ -202,12 +226,13 @@ def test_the_index_offers_exactly_the_services_the_reference_rules_allow(
     answer = search(index, person, context, lon, lat, limit=50, max_travel_minutes=max_travel, explain=True)
     situation = situation_of(where, person, context, max_travel)
     allowed = {s.slug for s in svcs if not exclusion_reasons(s, situation, state_at(s.schedule, AT))}
-    offered = {o.service.slug for o in answer.options}
+    offered = step_options(answer)
     assert answer.excluded is not None
     cut = {e.service.slug for e in answer.excluded if e.reasons[0].code == "BELOW_THE_CUT"}
-    assert offered | cut == allowed
-    assert not offered & cut
-    for option in answer.options:  # no returned option ever violates hard eligibility
+    assert offered <= allowed
+    assert offered | cut | (shown(answer) & allowed) == allowed
+    assert not shown(answer) & cut
+    for option in (*answer.options, *(o for step in answer.steps for o in step.options)):  # never breaks a rule
         s = next(x for x in svcs if x.slug == option.service.slug)
         assert exclusion_reasons(s, situation, state_at(s.schedule, AT)) == ()
         assert option.opening == msgspec.structs.replace(state_at(s.schedule, AT), open_24_7=s.schedule.open_24_7)
@@ -266,7 +291,7 @@ def test_an_explanation_counts_every_service_by_the_reference_reasons_and_lists_
     kw = {"limit": limit, "max_travel_minutes": max_travel, "explain": True, "explain_limit": listed}
     answer = search(index, person, context, lon, lat, **kw)
     situation = situation_of(where, person, context, max_travel)
-    offered = {o.service.slug for o in answer.options}
+    offered = shown(answer)
     bordering = set().union(*(BORDERING[code] for code in where.codes)) - where.codes
     counts: dict[str, int] = {}
     listable: list[tuple[int, float, str, tuple[str, ...]]] = []
@@ -442,7 +467,11 @@ def test_the_same_request_on_the_same_directory_always_gets_the_same_answer(
 
 def failing_but_needs(s: Service, situation: Situation) -> list[str]:
     """The reference's reasons a service is not offered, but the needs rule's (a catch-all's test)."""
-    return [r.code for r in exclusion_reasons(s, situation, state_at(s.schedule, AT)) if r.code != "NO_NEED_MET"]
+    return [
+        r.code
+        for r in exclusion_reasons(s, situation, state_at(s.schedule, AT))
+        if r.code not in ("NO_NEED_MET", "NO_NEED_GIVEN")
+    ]
 
 
 @settings(max_examples=150, deadline=None, derandomize=True)
@@ -463,7 +492,10 @@ def test_every_step_offers_the_services_of_its_role_the_reference_rules_allow_or
     situation = situation_of(where, person, context, None)
     roles = {s.slug: role_of(s.kind, s.pathway_role) for s in svcs}
     plan = steps_for(context, person.needs, person.circumstances, person.age)  # type: ignore[arg-type]
-    assert [s.role for s in answer.steps] == [s.role for s in plan]
+    required = [s.role for s in plan if not s.optional]
+    assert [s.role for s in answer.steps if s.role in required] == required
+    assert [s.role for s in answer.steps] == [s.role for s in plan if s.role in {x.role for x in answer.steps}]
+    assert all(step.options for step in answer.steps if step.role not in required)
     cap = IndexConfig().kind_cap
     met = {n for o in answer.options for n in o.needs_met}
     unmet = [n for n in person.needs if n not in met]
@@ -480,6 +512,7 @@ def test_every_step_offers_the_services_of_its_role_the_reference_rules_allow_or
     ]
     for step in answer.steps:
         mine = [s for s in svcs if role_of(s.kind, s.pathway_role) == step.role]
+        assert step.options or step.role in required
         codes = {s.slug: [r.code for r in exclusion_reasons(s, situation, state_at(s.schedule, AT))] for s in mine}
         allowed = [s for s in mine if not codes[s.slug]]
         offered = [o.service.slug for o in step.options]
@@ -492,18 +525,25 @@ def test_every_step_offers_the_services_of_its_role_the_reference_rules_allow_or
             continue
         serving = [s for s in mine if "OUTSIDE_CATCHMENT" not in codes[s.slug]]
         counts: dict[str, int] = {}
-        for s in serving:
-            for code in codes[s.slug]:
-                counts[code] = counts.get(code, 0) + 1
+        for s in serving:  # each counted once, under the first rule it fails
+            code = codes[s.slug][0]
+            counts[code] = counts.get(code, 0) + 1
         assert step.gap is not None
         assert step.gap.code == ("NONE_CAN_TAKE" if serving else "NONE_SERVE_HERE")
-        catch_alls = [s for s in svcs if step.role in s.fallback_for_steps and not failing_but_needs(s, situation)]
+        catch_alls = [
+            s
+            for s in svcs
+            if step.role in s.fallback_for_steps
+            and not failing_but_needs(s, situation)
+            and fits_as_step_catch_all(s, situation)
+        ]
         best = min(catch_alls, key=lambda s: (s.pathway_priority or NO_PRIORITY, s.slug), default=None)
         for_needs = [f.service.slug for f in answer.fallbacks if roles[f.service.slug] == step.role]
         expected = [best.slug] if best else []
         assert [f.service.slug for f in step.fallbacks] == expected + [x for x in for_needs if x not in expected]
         assert step.gap.serving == len(serving)
         assert step.gap.by_reason == counts
+        assert sum(step.gap.by_reason.values()) == step.gap.serving
         assert step.gap.text
 
 
@@ -553,3 +593,50 @@ def test_a_needs_catch_all_is_offered_under_the_empty_step_of_its_own_role_too()
     assert refer_on.options == () and refer_on.gap is not None
     assert [(f.service.slug, f.for_needs) for f in refer_on.fallbacks] == [("housing-line", ("housing",))]
     assert all(not s.fallbacks for s in answer.steps if s.role != "refer_on")
+
+
+@settings(max_examples=150, deadline=None, derandomize=True)
+@given(
+    svcs=directories(),
+    person=people,
+    context=st.sampled_from(CONTEXTS),
+    lon=lons,
+    lat=lats,
+    limit=st.integers(1, 6),
+    step_limit=st.integers(1, 4),
+    listed=st.integers(1, 12),
+    release=st.booleans(),
+)
+def test_every_option_is_in_a_step_and_nothing_shown_is_counted_or_listed_as_not_offered(
+    svcs: list[Service],
+    person: Person,
+    context: str,
+    lon: float,
+    lat: float,
+    limit: int,
+    step_limit: int,
+    listed: int,
+    release: bool,
+) -> None:
+    release = release and context in ("custody", "court")
+    index = build(svcs)
+    kw = {"limit": limit, "step_limit": step_limit, "explain": True, "explain_limit": listed, "at_release": release}
+    answer = search(index, person, context, lon, lat, **kw)
+    in_steps = {o.service.slug for step in answer.steps for o in step.options}
+    assert {o.service.slug for o in answer.options} <= in_steps
+    assert answer.excluded is not None and answer.near_misses is not None and answer.explanation is not None
+    listed_out = {e.service.slug for e in (*answer.excluded, *answer.near_misses)}
+    assert not listed_out & shown(answer)
+    assert all(e.reasons for e in (*answer.excluded, *answer.near_misses))
+    assert answer.explanation.excluded_total == len(svcs) - len(shown(answer))
+    for step in answer.steps:
+        if step.gap is not None:
+            assert sum(step.gap.by_reason.values()) == step.gap.serving
+            assert set(step.gap.by_reason) <= set(EXCLUSION_CODES)
+        assert {n.code for n in step.notes} <= set(NOTE_CODES)
+    assert {r.code for o in answer.options for r in o.reasons} <= set(OPTION_CODES)
+    assert {r.code for e in (*answer.excluded, *answer.near_misses) for r in e.reasons} <= set(EXCLUSION_CODES)
+    assert set(answer.explanation.by_reason) <= set(EXCLUSION_CODES)
+    if release:
+        assert all(r.code != "CLOSED_IN_WINDOW" for e in answer.excluded for r in e.reasons)
+        assert all(step.role != "appropriate_adult" for step in answer.steps)

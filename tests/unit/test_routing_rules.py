@@ -16,10 +16,12 @@ from service.domain.routing import (
     Situation,
     accepts_age,
     accepts_gender,
+    appropriate_adult_only_when_required,
     catchment_contains_origin,
     circumstances_allow,
     effective_capacity,
     exclusion_reasons,
+    fits_as_step_catch_all,
     has_capacity,
     is_tailored,
     meets_a_need,
@@ -261,3 +263,62 @@ def test_a_group_pathway_is_offered_to_its_group_with_no_need_given_and_must_say
     anyone = msgspec.structs.replace(body, eligibility=everyone)
     problems = service_problems(anyone, frozenset(), frozenset({"known_to_yos"}), now)
     assert [p.field for p in problems] == ["group_pathway"]
+
+
+# --- no need given means not yet assessed (issue 29) ------------------------------------------------------------
+
+
+def test_with_no_need_given_a_service_finding_its_cohorts_needs_is_offered_and_one_meeting_needs_is_not() -> None:
+    unassessed = situation(needs=[])
+    womens = service(kind="diversion_scheme", eligibility={"needs": ["alcohol"], "genders": ["female"]})
+    assert meets_a_need(womens, unassessed, OPEN) is None
+    refused = meets_a_need(service(kind="housing", eligibility={"needs": ["housing"]}), unassessed, OPEN)
+    assert refused is not None and refused.code == "NO_NEED_GIVEN" and "housing" in refused.text
+
+
+def test_a_services_own_finds_needs_overrides_its_kinds_default_either_way() -> None:
+    unassessed = situation(needs=[])
+    assert meets_a_need(service(kind="diversion_scheme", finds_needs=False), unassessed, OPEN) is not None
+    assert meets_a_need(service(kind="housing", finds_needs=True), unassessed, OPEN) is None
+
+
+def test_with_needs_given_a_finder_meeting_none_of_them_ranks_after_a_service_meeting_one() -> None:
+    person = msgspec.convert({"age": 30, "needs": ["housing"]}, Person)
+    finder = service(kind="diversion_scheme", slug="a-finder", pathway_priority=1, eligibility={"needs": ["alcohol"]})
+    meeting = service(kind="housing", slug="z-housing", eligibility={"needs": ["housing"]})
+    assert rank_key(meeting, person, OPEN, "available", 5, AT) < rank_key(finder, person, OPEN, "available", 5, AT)
+    alone = msgspec.convert({"age": 30}, Person)  # with no need given nothing is met, and priority leads again
+    assert rank_key(finder, alone, OPEN, "available", 5, AT) < rank_key(meeting, alone, OPEN, "available", 5, AT)
+
+
+def test_a_step_catch_all_fits_only_a_person_with_a_need_it_meets_unless_it_takes_any_need() -> None:
+    drugs_line = service(kind="substance_misuse", eligibility={"needs": ["drugs"]})
+    any_need = service(kind="other", eligibility={"needs": []})
+    assert not fits_as_step_catch_all(drugs_line, situation(needs=["learning_disability"]))
+    assert not fits_as_step_catch_all(drugs_line, situation(needs=[]))
+    assert fits_as_step_catch_all(drugs_line, situation(needs=["drugs"]))
+    assert fits_as_step_catch_all(any_need, situation(needs=[])) and fits_as_step_catch_all(any_need, situation())
+
+
+def test_a_caseload_only_service_is_never_offered_to_a_stranger() -> None:
+    sim = service(
+        kind="mental_health",
+        eligibility={"needs": ["mental_health_crisis"], "circumstances_required": ["on_service_caseload"]},
+    )
+    stranger = circumstances_allow(sim, situation("street", needs=["mental_health_crisis"]), OPEN)
+    assert stranger is not None and stranger.code == "MISSING_CIRCUMSTANCE"
+    known = situation("street", needs=["mental_health_crisis"], circumstances=["on_service_caseload"])
+    assert circumstances_allow(sim, known, OPEN) is None
+
+
+def test_after_release_no_appropriate_adult_is_required_and_a_closed_service_is_closed_after_release() -> None:
+    # PACE Code C governs detention and interview: once released, nobody is detained.
+    scheme = service(kind="appropriate_adult", contexts=["custody"], eligibility={"needs": []})
+    child = msgspec.structs.replace(situation(age=15), release=True)
+    refused = appropriate_adult_only_when_required(scheme, child, OPEN)
+    assert refused is not None and "after release" in refused.text
+    held = appropriate_adult_only_when_required(scheme, situation(age=15), OPEN)
+    assert held is None
+    walk_in = service(access_modes=["walk_in"], location={"lon": -0.36, "lat": 53.76})
+    closed = open_when_needed(walk_in, child, CLOSED)
+    assert closed is not None and closed.code == "CLOSED_AFTER_RELEASE" and "detention" not in closed.text

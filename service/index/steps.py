@@ -48,7 +48,9 @@ def by_step(
     by_role = order[np.argsort(role, kind="stable")]  # each role's rows together, each in the search's order
     counts = np.bincount(role, minlength=len(ROLES)).tolist()
     ends = list(accumulate(counts))
-    steps = [first(by_role[ends[r] - counts[r] : ends[r]], kinds, step_limit, kind_cap) for r in roles]
+    steps = [
+        first(by_role[ends[r] - counts[r] : ends[r]], kinds, step_limit, kind_cap) if counts[r] else [] for r in roles
+    ]
     shown = np.zeros(len(m.idx), dtype=bool)
     for picked in steps:
         shown[picked] = True

@@ -359,6 +359,11 @@ def instead_text(role: str, name: str) -> str:
     return f"take them to {name}" if role == "place_of_safety" else f"try {name}"
 
 
+def only_the_catch_all(role: str, name: str) -> str:
+    """A gap where no service of the role serves here but the step's catch-all."""
+    return f"No {ROLE_NOUNS[role][1]} in the directory serve this area but the catch-all: {instead_text(role, name)}."
+
+
 def no_alternative(role: str, text: str, age: float) -> str:
     if role == "place_of_safety" and age < 18:
         never = "A police station is never a place of safety for under-18s (s136 MHA 1983)."

@@ -297,7 +297,7 @@ class Answers:
         limit for travel; nothing more for the catchment, capacity (the service's own) and the cut."""
         match name:
             case "open_when_needed":
-                return situation.detention_window
+                return (situation.detention_window, situation.release)
             case "within_travel_time":
                 return (situation.origin.lon, situation.origin.lat, situation.max_travel_minutes)
             case _:

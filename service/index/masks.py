@@ -310,7 +310,7 @@ READS: dict[str, Callable[[Query], Hashable]] = {
     "police_station_only_in_exceptional_cases": lambda q: (q.age < 18, q.exceptional),
     "accepts_gender": lambda q: q.gender_bit,
     "meets_a_need": lambda q: (q.needs, q.context_bit),
-    "appropriate_adult_only_when_required": lambda q: q.appropriate_adult,
+    "appropriate_adult_only_when_required": lambda q: (q.appropriate_adult, q.release),
     "circumstances_allow": lambda q: q.circumstances,
 }
 """What each of the person's rules reads of the query: two searches alike in it get the same mask."""

@@ -142,6 +142,8 @@ def _in_words(
 ) -> str:
     """The gap's words: the person's age in plain words when every service here fails on it first (the youngest
     age any of them takes, or the oldest), else the count by first reason; then the step's catch-all, if any."""
+    if not serving and instead:
+        return reasons.only_the_catch_all(role, instead)
     if serving and ages is not None and ages[2] == serving:
         text = reasons.age_gap_text(role, age, ages[0], ages[1])
         return f"{text}: {reasons.instead_text(role, instead)}." if instead else reasons.no_alternative(role, text, age)

@@ -27,7 +27,9 @@ def for_staff(request: Request[Any, Any, Any], settings: Settings) -> bool:
     return settings.pages_for_staff or identity_in(request).kind != "anonymous"
 
 
-AVAILABILITY = frozenset({"FULL", "CLOSED_NOW", "CLOSED_IN_WINDOW", "OUTSIDE_CATCHMENT", "TOO_FAR"})
+AVAILABILITY = frozenset(
+    {"FULL", "CLOSED_NOW", "CLOSED_IN_WINDOW", "CLOSED_AFTER_RELEASE", "OUTSIDE_CATCHMENT", "TOO_FAR"}
+)
 """Near misses worth showing under a step: services that could take the person but for where or when (full now,
 closed, just over a border, beyond the travel limit); one that is for someone else (another need, age or gender)
 is listed under "Why is a service not listed?" instead."""

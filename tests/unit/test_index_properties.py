@@ -640,3 +640,17 @@ def test_every_option_is_in_a_step_and_nothing_shown_is_counted_or_listed_as_not
     if release:
         assert all(r.code != "CLOSED_IN_WINDOW" for e in answer.excluded for r in e.reasons)
         assert all(step.role != "appropriate_adult" for step in answer.steps)
+
+
+def test_one_index_words_an_exclusion_for_release_or_detention_as_each_search_asks_whatever_came_before() -> None:
+    saturday = msgspec.to_builtins(welcoming("sat-only", -0.75, 52.5))
+    saturday["schedule"] = {"weekly": [{"day": "sat", "opens": "09:00", "closes": "10:00"}]}
+    scheme = {**msgspec.to_builtins(welcoming("aa", -0.75, 52.5)), "kind": "appropriate_adult", "id": str(uuid.uuid4())}
+    index = build([msgspec.convert(saturday, Service), msgspec.convert(scheme, Service)])
+    person = Person(age=30, gender="male", needs=("housing",))
+    for release in (False, True, False, True):
+        answer = search(index, person, "custody", -0.75, 52.5, explain=True, at_release=release)
+        assert answer.excluded is not None
+        said = {e.service.slug: e.reasons[0] for e in answer.excluded}
+        assert said["sat-only"].code == ("CLOSED_AFTER_RELEASE" if release else "CLOSED_IN_WINDOW")
+        assert ("after release" in said["aa"].text) == release

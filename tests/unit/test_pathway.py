@@ -139,3 +139,11 @@ def test_a_line_with_no_location_far_from_the_origins_areas_is_counted_not_liste
     assert not worth_listing_outside(None, "street", 30, AreaCatchment(codes=("E23000005",)), frozenset({"E23000023"}))
     assert not worth_listing_outside(None, "street", 30, NationalCatchment(), frozenset({"E23000023"}))
     assert not worth_listing_outside(200.0, "street", 30, RadiusCatchment(km=5), frozenset({"E23000023"}))
+
+
+def test_a_gap_where_only_the_catch_all_serves_says_so_rather_than_that_nothing_serves() -> None:
+    from service.domain.reasons import only_the_catch_all
+
+    assert only_the_catch_all("refer_on", "the signposting line") == (
+        "No services to refer on to in the directory serve this area but the catch-all: try the signposting line."
+    )

@@ -94,6 +94,9 @@ async def test_the_refer_on_catch_all_fits_the_person_and_is_never_also_listed_a
         assert caught == ["national-support-signposting-line"], person
         listed = {e["service"]["slug"] for e in answer["excluded"] + answer["near_misses"]}
         assert not listed & shown(answer), person
+    html = await page(demo, site="hull-custody-suite", context="custody", age=30, needs="learning_disability")
+    refer_on_step = html.split('data-role="refer_on"')[1].split('class="app-step"')[0]
+    assert "national-support-signposting-line" in refer_on_step and "national-drugs-advice-line" not in refer_on_step
     drugs = await options(demo, request(HULL, "custody", age=30, needs=["drugs"]))
     assert "hull-drug-and-alcohol-service" in offered(drugs, "refer_on")
 
@@ -124,6 +127,10 @@ async def test_a_child_in_crisis_hears_plainly_from_what_age_the_places_of_safet
         text == "No place of safety here takes under-16s: take them to Hull Royal Infirmary emergency department (A&E)."
     )
     html = await page(demo, lat=53.745, lon=-0.336, context="street", age=15, needs="mental_health_crisis")
+    embedded = await demo.get("/embed", params={"lat": 53.745, "lon": -0.336, "context": "street", "age": 15,
+                                                "needs": "mental_health_crisis"})  # fmt: skip
+    assert embedded.status_code == 200
+    assert text.replace("&", "&amp;") in embedded.text  # the same words in the embed
     assert (
         "No place of safety here takes under-16s: take them to Hull Royal Infirmary emergency department (A&amp;E)."
         in html

@@ -59,7 +59,7 @@ cluster-stop: $(STAMP)
 test: $(STAMP) $(NODE_STAMP) chromium haproxy
 	$(BIN)/ruff check service tests bench deploy
 	$(BIN)/mypy
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q --durations=25
 
 lint: $(STAMP)
 	$(BIN)/ruff check service tests bench deploy

@@ -64,7 +64,14 @@ async def test_a_step_no_service_serves_here_says_so(demo: Client) -> None:
     refer_on = step(answer, "refer_on")
     assert refer_on["options"] == []
     assert refer_on["gap"]["code"] == "NONE_SERVE_HERE"
-    assert refer_on["gap"]["text"] == "No services to refer on to in the directory serve this area."
+    # Only the national catch-all serves here, and the gap says so rather than that nothing does.
+    assert refer_on["gap"]["text"] == (
+        "No services to refer on to in the directory serve this area but the catch-all: "
+        "try National support signposting line (illustrative)."
+    )
+    assert [f["service"]["slug"] for f in refer_on["fallbacks"]] == ["national-support-signposting-line"]
+    advice = step(answer, "advice")  # an optional step: here only because NHS 111 option 2 serves everywhere
+    assert advice["options"] and advice["gap"] is None
 
 
 async def test_each_step_lists_at_most_step_limit_options_and_a_step_limit_out_of_range_is_refused_by_name(

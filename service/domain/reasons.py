@@ -93,8 +93,9 @@ NO_NEED_MET = Reason(code="NO_NEED_MET", text="meets none of the person's needs"
 def no_need_given(needs: Iterable[str]) -> Reason:
     """No need was given (not yet assessed), and the service takes people with particular needs."""
     listed = list(needs)
-    for_whom = f"takes people with {_codes(listed)}" if listed else "takes people with particular needs"
-    return Reason(code="NO_NEED_GIVEN", text=f"no need was given; it {for_whom}")
+    if not listed:
+        return Reason(code="NO_NEED_GIVEN", text="no need was given, and it lists no need it meets: only a catch-all")
+    return Reason(code="NO_NEED_GIVEN", text=f"no need was given; it takes people with {_codes(listed)}")
 
 
 APPROPRIATE_ADULT_AFTER_RELEASE = Reason(

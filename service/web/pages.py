@@ -38,7 +38,7 @@ from service.store import services as service_store
 from service.store.db import Connection
 from service.web import record, results, svgmap, words
 from service.web.form_errors import FormError, in_words, missing
-from service.web.params import Codes, Text
+from service.web.params import Codes, Text, When
 
 SITE_COOKIE = "ld_site"
 Conn = NamedDependency[Connection]
@@ -280,7 +280,7 @@ class PageController(Controller):
         needs: Codes = None,
         circumstances: Codes = None,
         at: Text = None,
-        when: Text = None,
+        when: When = None,
     ) -> Template:
         """The custody lookup: pick the suite, describe the person, get ranked options."""
         params = _params(site, postcode, lat, lon, context, age, gender, needs, circumstances, at, when)
@@ -301,7 +301,7 @@ class PageController(Controller):
         needs: Codes = None,
         circumstances: Codes = None,
         at: Text = None,
-        when: Text = None,
+        when: When = None,
         show_needs: Text = None,
         show_circumstances: Text = None,
         show_when: Text = None,

@@ -12,3 +12,5 @@ from service.search import CodesText
 
 Text = Annotated[str | None, QueryParameter(max_length=200, pattern=SINGLE_LINE)]
 Codes = Annotated[list[CodesText] | None, QueryParameter()]
+When = Annotated[str | None, QueryParameter(pattern=r"^(detention|release)$")]
+"""Whether the moment asked about is while the person is held or at release (the form's two choices)."""

@@ -158,6 +158,8 @@ async def test_a_question_about_release_at_6am_is_answered_after_release_never_d
         at="2026-11-24T06:00", when="release",
     )  # fmt: skip
     assert "detention window" not in html and "at release" in html
+    odd = await demo.get("/", params={"site": "hull-custody-suite", "context": "custody", "age": 30, "when": "later"})
+    assert odd.status_code == 400 and "when" in odd.text  # the form has two choices; anything else is refused
     street = await demo.post("/v1/referral-options", json={**request(HULL, "street", age=30), "at_release": True})
     assert street.status_code == 422 and "at_release" in street.text
 

@@ -322,3 +322,8 @@ def test_after_release_no_appropriate_adult_is_required_and_a_closed_service_is_
     walk_in = service(access_modes=["walk_in"], location={"lon": -0.36, "lat": 53.76})
     closed = open_when_needed(walk_in, child, CLOSED)
     assert closed is not None and closed.code == "CLOSED_AFTER_RELEASE" and "detention" not in closed.text
+
+
+def test_a_service_listing_no_needs_is_refused_with_no_need_given_as_only_a_catch_all() -> None:
+    refused = meets_a_need(service(kind="other", eligibility={"needs": []}), situation(needs=[]), OPEN)
+    assert refused is not None and refused.code == "NO_NEED_GIVEN" and "only a catch-all" in refused.text

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import msgspec
 import numpy as np
 
-from service.domain import reasons
+from service.domain import gap_words, reasons
 from service.domain.answer import (
     CapacityOut,
     Excluded,
@@ -343,7 +343,7 @@ class Answers:
                 elif (reason := self._refusal(row, s, name, situation, state(), reading)) is not None:
                     said.append(reason)
                 else:  # the masks refused it where the reference would not: never listed with no reason
-                    said.append(reasons.generic(name, situation.context, situation.release))
+                    said.append(gap_words.generic(name, situation.context, situation.release))
             near = len(failed) == 1 and failed[0] != "below_the_cut"
             summary = self.parts(row, situation.context).summary
             found = known[wording] = Excluded(service=summary, reasons=tuple(said), near_miss=near)

@@ -21,7 +21,7 @@ from typing import Literal
 import msgspec
 import numpy as np
 
-from service.domain import reasons
+from service.domain import gap_words
 from service.domain.answer import Fallback, PathwayStep, ReferralAnswer, ResolvedOrigin
 from service.domain.appropriate_adult import appropriate_adult_required
 from service.domain.errors import FieldProblem, InvalidInput
@@ -240,7 +240,7 @@ class DirectoryIndex:
             self.candidates, self.timeline, self.services, self.slugs.rank, where, q, wanted, "fallback_steps"
         )
         caught: dict[PathwayRole, tuple[Fallback, ...]] = {
-            role: (self.answers.fallback(int(fm.idx[j]), j, fm, [], context, reasons.catch_all_step(role)),)
+            role: (self.answers.fallback(int(fm.idx[j]), j, fm, [], context, gap_words.catch_all_step(role)),)
             for j, roles in covers.items()
             for role in roles
         }

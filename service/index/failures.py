@@ -18,6 +18,7 @@ from functools import cache, cached_property
 import numpy as np
 from numpy.typing import NDArray
 
+from service.domain.gap_words import RULE_CODES
 from service.domain.geometry import haversine_km_many
 from service.domain.model import Service
 from service.domain.routing import HARD_RULES
@@ -29,17 +30,9 @@ from service.index.timeline import Opening, Timeline
 CATCHMENT = "catchment_contains_origin"
 RULE_NAMES = tuple(rule.__name__ for rule in HARD_RULES)
 CODES = {
-    "is_active": "NOT_ACTIVE",
-    "serves_context": "WRONG_CONTEXT",
-    "place_of_safety_accepts_age": "S136_AGE_NOT_ACCEPTED",
-    "police_station_never_for_under_18s": "S136_POLICE_STATION_UNDER_18",
-    "police_station_only_in_exceptional_cases": "S136_POLICE_STATION_NOT_EXCEPTIONAL",
-    "accepts_gender": "GENDER_NOT_ACCEPTED",
-    "meets_a_need": "NO_NEED_MET",
-    "appropriate_adult_only_when_required": "APPROPRIATE_ADULT_NOT_REQUIRED",
-    "has_capacity": "FULL",
-    "within_travel_time": "TOO_FAR",
+    name: code for name, code in RULE_CODES.items() if name not in ("accepts_age", "circumstances_allow", CATCHMENT)
 }
+"""The reason code of each rule with one (gap_words.RULE_CODES; the two with two codes are SPLIT's)."""
 
 
 Fails = NDArray[np.uint16]

@@ -11,7 +11,7 @@ from itertools import accumulate
 
 import numpy as np
 
-from service.domain import reasons
+from service.domain import gap_words
 from service.domain.answer import Gap
 from service.domain.appropriate_adult import none_here_in_words
 from service.domain.gapmap import FUNNEL
@@ -120,7 +120,9 @@ def gaps(
     return {
         role: Gap(
             code="NONE_CAN_TAKE" if serving[role] else "NONE_SERVE_HERE",
-            text=_in_words(role, serving[role], counts[role], room[role], ages.get(role), q.age, alternative.get(role))
+            text=gap_words.in_words(
+                role, serving[role], counts[role], _moment(room[role]), ages.get(role), q.age, alternative.get(role)
+            )
             + (f" {none_here_in_words(q.age)}" if role == "appropriate_adult" else ""),
             serving=serving[role],
             by_reason=counts[role],
@@ -129,25 +131,6 @@ def gaps(
         )
         for role in roles
     }
-
-
-def _in_words(
-    role: PathwayRole,
-    serving: int,
-    by_reason: dict[str, int],
-    room: float,
-    ages: tuple[float, float, int] | None,
-    age: float,
-    instead: str | None,
-) -> str:
-    """The gap's words: the person's age in plain words when every service here fails on it first (the youngest
-    age any of them takes, or the oldest), else the count by first reason; then the step's catch-all, if any."""
-    if not serving and instead:
-        return reasons.only_the_catch_all(role, instead)
-    if serving and ages is not None and ages[2] == serving:
-        text = reasons.age_gap_text(role, age, ages[0], ages[1])
-        return f"{text}: {reasons.instead_text(role, instead)}." if instead else reasons.no_alternative(role, text, age)
-    return reasons.gap_text(role, serving, by_reason, _moment(room))
 
 
 STAGES = tuple((reason, sum(BIT[name] for name in names)) for reason, names in FUNNEL)

@@ -13,11 +13,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from service.domain.answer import ReferralAnswer
+from service.domain.gap_words import EXCLUSION_CODES
 from service.domain.geometry import haversine_km
 from service.domain.model import Area, RadiusCatchment, Service, Taxonomies, Taxonomy, TaxonomyTerm
 from service.domain.near import NEAR_MISS_MINUTES, worth_listing_outside
 from service.domain.pathway import NOTE_CODES, ROLES, role_of, steps_for
-from service.domain.reasons import EXCLUSION_CODES, OPTION_CODES
+from service.domain.reasons import OPTION_CODES
 from service.domain.routing import (
     NO_PRIORITY,
     Person,

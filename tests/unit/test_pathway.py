@@ -5,10 +5,10 @@ from __future__ import annotations
 import datetime as dt
 from typing import get_args
 
+from service.domain.gap_words import GAP_PHRASES, age_gap_text, gap_text
 from service.domain.model import AreaCatchment, NationalCatchment, RadiusCatchment
 from service.domain.near import near_miss_km, worth_listing_outside
 from service.domain.pathway import DEFAULT_ROLES, ROLES, required_steps, role_of, steps_for
-from service.domain.reasons import GAP_PHRASES, age_gap_text, gap_text
 from service.domain.routing import travel_minutes
 from service.domain.types import Context, PathwayRole, ServiceKind
 
@@ -142,7 +142,7 @@ def test_a_line_with_no_location_far_from_the_origins_areas_is_counted_not_liste
 
 
 def test_a_gap_where_only_the_catch_all_serves_says_so_rather_than_that_nothing_serves() -> None:
-    from service.domain.reasons import only_the_catch_all
+    from service.domain.gap_words import only_the_catch_all
 
     assert only_the_catch_all("refer_on", "the signposting line") == (
         "No services to refer on to in the directory serve this area but the catch-all: try the signposting line."

@@ -6,6 +6,7 @@ import re
 from pathlib import Path
 from typing import get_args
 
+from service.domain.gap_words import EXCLUSION_CODES, GAP_PHRASES
 from service.domain.pathway import (
     DEFAULT_ROLES,
     ELSEWHERE,
@@ -14,7 +15,7 @@ from service.domain.pathway import (
     ROLES,
     STEPS,
 )
-from service.domain.reasons import EXCLUSION_CODES, GAP_PHRASES, OPTION_CODES
+from service.domain.reasons import OPTION_CODES
 from service.domain.transitions import IMPLIED
 from service.domain.types import ServiceKind
 

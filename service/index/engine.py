@@ -157,7 +157,7 @@ class DirectoryIndex:
             for name in GROUPED_BY
         )
         self.columns.put(at, change.values)
-        self.timeline.put(at, change.spans)
+        self.timeline.put(at, [s.schedule for s in change.services], change.spans)
         for row, s, shape in zip(rows, change.services, change.drawn, strict=True):
             self.catchments.put(row, s.catchment, shape, s.location)
         if not grouped_alike:

@@ -182,7 +182,7 @@ def _outside_but_eligible(candidates: Candidates, where: Resolution, q: Query, c
     idx = np.concatenate((idx, named)) if len(named) else idx  # (an areas catchment, never drawn)
     if q.max_travel is None and ctx.timeline.covers(q.t):  # of the moment's rules, only capacity is left to apply
         idx = idx[capacity_at(ctx.c, idx, q.t, candidates.columns.any_until) != FULL]
-        opening = ctx.timeline.every_row_at(q.t, ctx.n).take(idx)
+        opening = ctx.timeline.at(idx, q.t)
     else:
         m = measure(candidates.columns, ctx.timeline, ctx.services, idx, q, where.point)
         m = judged(candidates.columns, ctx.timeline, m, q)

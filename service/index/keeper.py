@@ -213,7 +213,7 @@ class IndexKeeper:
 
     async def _stale(self) -> bool:
         assert self.index is not None
-        if not self.index.timeline_covers(dt.datetime.now(dt.UTC).timestamp() + 86400):
+        if self.index.timeline.rolls(dt.datetime.now(dt.UTC).timestamp()):
             return True
         async with self.db.connection() as conn:
             return await directory_version(conn) > self.index.version

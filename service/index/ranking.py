@@ -245,7 +245,7 @@ def moment_opening(timeline: Timeline, services: Sequence[Service | None], idx: 
     """These rows' opening state at the search's moment: from the timeline's minute, or (outside its span) from
     the schedules one by one."""
     if timeline.covers(q.t):
-        return timeline.every_row_at(q.t, n).take(idx)
+        return timeline.at(idx, q.t)
     chosen = [services[i] for i in idx.tolist()]
     return opening_slowly([s for s in chosen if s is not None], dt.datetime.fromtimestamp(q.t, dt.UTC))
 
@@ -328,7 +328,7 @@ def group_opening(rows: Rows, timeline: Timeline, services: Sequence[Service | N
     if not timeline.covers(q.t):
         return moment_opening(timeline, services, rows.idx, q, n)
     minute = math.floor(q.t / 60) * 60
-    return rows.remembered(("opening", minute), lambda: timeline.every_row_at(q.t, n).take(rows.idx))
+    return rows.remembered(("opening", minute), lambda: timeline.at(rows.idx, q.t))
 
 
 def open_when_needed_in(rows: Rows, timeline: Timeline, n: int, q: Query) -> Bools | None:

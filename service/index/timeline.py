@@ -1,8 +1,16 @@
-"""Opening times as arrays: each row's opening intervals from a day ago to eleven days ahead, and every row's
-opening state at a minute, worked out once per minute and patched when rows change.
+"""Opening times as arrays: each distinct schedule's opening intervals from a day ago to the coming week and its
+horizon, and the opening state of any rows at any moment within that span as one vectorised look-up.
 
-Every opening boundary falls on a whole minute (UK offsets are whole hours), so the state of every service is the
-same throughout a minute. A search outside the timeline's span falls back to the schedule rules row by row.
+Services share schedules (24/7, office hours), so intervals are kept once per distinct schedule (a row of `starts`
+and `ends`, padded with infinity), and each service row names its schedule (`schedule_of`). The state of some rows
+at a moment is worked out for just those rows: for each, the number of its schedule's intervals starting at or
+before the moment says which interval it is in or after. When the rows outnumber the distinct schedules, each
+schedule is worked out once and the rows take their schedule's state. Nothing is worked out for the whole
+directory per minute, so a search at any moment of the coming week costs what a search for now does.
+
+A moment outside the span (more than a week ahead, or more than a day back) falls back to the schedule rules row by
+row (`opening_slowly`). The keeper rebuilds the index, and with it the timeline, before the span stops covering the
+coming week (`Timeline.rolls`).
 
 The intervals are the schedule module's own (`intervals`), so the clock changes are read by its one rule: a session
 wholly in the spring gap has no interval here either, and is never open nor a next opening.
@@ -21,9 +29,14 @@ from service.domain.model import Schedule, Service
 from service.domain.schedule import HORIZON, OpeningState, intervals, state_at
 from service.index.columns import Bools, Floats, Ints
 
+WEEK = dt.timedelta(days=7)
+"""How far ahead every moment is a look-up: the coming week."""
 BEFORE = dt.timedelta(days=1)
-AFTER = dt.timedelta(days=11)
-MINUTES_KEPT = 8
+MARGIN = dt.timedelta(days=1)
+"""Kept beyond the last covered moment's horizon, and the most the keeper lets pass before it rolls the span on."""
+AFTER = WEEK + MARGIN + HORIZON + MARGIN
+NEVER = 0
+"""The schedule id of rows with no schedule yet (and the dead): never open."""
 
 Spans = list[tuple[float, float]]
 
@@ -61,57 +74,67 @@ class Timeline:
     def __init__(self, now: dt.datetime) -> None:
         self.t0 = (now - BEFORE).timestamp()
         self.t1 = (now + AFTER).timestamp()
-        self.starts = np.full((0, 1), math.inf)
-        self.ends = np.full((0, 1), math.inf)
-        self._minutes: dict[float, Opening] = {}
+        self.starts = np.full((1, 1), math.inf)
+        """One row per distinct schedule (row NEVER: no intervals), its intervals' starts in order, padded with inf."""
+        self.ends = np.full((1, 1), math.inf)
+        self.schedule_of: Ints = np.zeros(0, dtype=np.int64)
+        self.ids: dict[Schedule, int] = {}
 
     def covers(self, t: float) -> bool:
-        return self.t0 + 3600 <= t <= self.t1 - HORIZON.total_seconds() - 86400
+        """Whether the state at t is a look-up: its span holds t's day before and t's horizon, with a margin."""
+        return self.t0 + 3600 <= t <= self.t1 - (HORIZON + MARGIN).total_seconds()
 
-    def put(self, rows: Ints, spans: Sequence[Spans]) -> None:
-        """Replace these rows' intervals, and their states in every minute already worked out."""
-        width = max((len(x) for x in spans), default=1)
+    def rolls(self, now: float) -> bool:
+        """Whether the span must move on (a rebuild) to keep covering the coming week from now."""
+        return not self.covers(now + (WEEK + dt.timedelta(hours=1)).total_seconds())
+
+    @property
+    def schedules(self) -> int:
+        """Distinct schedules held (including the never-open one)."""
+        return len(self.ids) + 1
+
+    def nbytes(self) -> int:
+        return int(self.starts.nbytes + self.ends.nbytes + self.schedule_of.nbytes)
+
+    def put(self, rows: Ints, schedules: Sequence[Schedule], spans: Sequence[Spans]) -> None:
+        """These rows now follow these schedules (with their intervals, worked out by `spans_of` for this span). A
+        schedule no row follows any longer stays until the span rolls on (a rebuild): at most a day's edits."""
         top = int(rows.max()) + 1 if len(rows) else 0
-        height, old_width = self.starts.shape
-        if top > height or width > old_width:
-            size = (max(top, 2 * height, 64) if top > height else height, max(width, old_width))
+        if top > len(self.schedule_of):
+            grown = np.full(max(top, 2 * len(self.schedule_of), 64), NEVER, dtype=np.int64)
+            grown[: len(self.schedule_of)] = self.schedule_of
+            self.schedule_of = grown
+        ids = [self._id(schedule, row_spans) for schedule, row_spans in zip(schedules, spans, strict=True)]
+        self.schedule_of[rows] = ids
+
+    def _id(self, schedule: Schedule, spans: Spans) -> int:
+        found = self.ids.get(schedule)
+        if found is not None:
+            return found
+        i = self.ids[schedule] = len(self.ids) + 1
+        height, width = self.starts.shape
+        if i >= height or len(spans) > width:
+            size = (max(2 * height, 8) if i >= height else height, max(len(spans), width))
             for name in ("starts", "ends"):
                 grown = np.full(size, math.inf)
                 old = getattr(self, name)
                 grown[: old.shape[0], : old.shape[1]] = old
                 setattr(self, name, grown)
-        block_starts = np.full((len(rows), self.starts.shape[1]), math.inf)
-        block_ends = block_starts.copy()
-        for i, row_spans in enumerate(spans):
-            for j, (a, b) in enumerate(row_spans):
-                block_starts[i, j], block_ends[i, j] = a, b
-        self.starts[rows] = block_starts
-        self.ends[rows] = block_ends
-        for minute, known in list(self._minutes.items()):
-            if top > len(known.open_now):
-                del self._minutes[minute]
-                continue
-            fresh = self._at(rows, minute)
-            known.open_now[rows], known.closes[rows], known.next_open[rows] = (
-                fresh.open_now,
-                fresh.closes,
-                fresh.next_open,
-            )
+        for j, (a, b) in enumerate(spans):
+            self.starts[i, j], self.ends[i, j] = a, b
+        return i
 
-    def every_row_at(self, t: float, n: int) -> Opening:
-        """The state of rows 0..n at time t (which the timeline covers), worked out once per minute."""
-        minute = math.floor(t / 60) * 60
-        found = self._minutes.get(minute)
-        if found is None or len(found.open_now) < n:
-            if len(self._minutes) >= MINUTES_KEPT:
-                self._minutes.pop(next(iter(self._minutes)))
-            found = self._minutes[minute] = self._at(slice(0, n), minute)
-        return found
+    def at(self, rows: Ints, t: float) -> Opening:
+        """The opening state of these rows at t, which the timeline covers."""
+        ids = self.schedule_of[rows]
+        if len(rows) > len(self.ids):  # more rows than schedules: each schedule once, then each row its own
+            return self._at(self.starts[: len(self.ids) + 1], self.ends[: len(self.ids) + 1], t).take(ids)
+        return self._at(self.starts[ids], self.ends[ids], t)
 
-    def _at(self, rows: Ints | slice, t: float) -> Opening:
-        horizon = t + HORIZON.total_seconds()
-        starts, ends = self.starts[rows], self.ends[rows]
-        pos = (starts <= t).sum(axis=1) - 1
+    @staticmethod
+    def _at(starts: Floats, ends: Floats, t: float) -> Opening:
+        horizon = math.floor(t / 60) * 60 + HORIZON.total_seconds()  # from the minute, as state_at looks ahead
+        pos = np.count_nonzero(starts <= t, axis=1) - 1
         line = np.arange(len(starts))
         current_end = ends[line, np.maximum(pos, 0)]
         open_now = (pos >= 0) & (current_end > t)

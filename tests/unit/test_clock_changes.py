@@ -72,12 +72,12 @@ class Timelined:
     def __init__(self, schedule: Schedule, now: dt.datetime) -> None:
         self.schedule = schedule
         self.timeline = Timeline(now)
-        self.timeline.put(np.arange(1), spans_of([service(schedule)], self.timeline.t0, self.timeline.t1))
+        self.timeline.put(np.arange(1), [schedule], spans_of([service(schedule)], self.timeline.t0, self.timeline.t1))
 
     def state_at(self, at: dt.datetime) -> OpeningState:
         t = at.timestamp()
         assert self.timeline.covers(t)
-        o = self.timeline.every_row_at(t, 1)
+        o = self.timeline.at(np.arange(1), t)
         return opening_state(bool(o.open_now[0]), self.schedule.open_24_7, float(o.closes[0]), float(o.next_open[0]))
 
 

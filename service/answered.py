@@ -16,6 +16,7 @@ import msgspec
 from service.domain.answer import ReferralAnswer
 from service.domain.audience import public_answer
 from service.domain.routing import ReferralRequest
+from service.index.bounded import CacheStats
 from service.index.engine import DirectoryIndex
 
 _encoder = msgspec.json.Encoder()
@@ -35,33 +36,60 @@ class Answered:
         return found
 
 
-class AnswerCache:
-    LIMIT = 512
-    """Requests kept at once: enough for every repeat a busy replica sees in a second, few enough that the answers
-    (about 100 KB each with their JSON) stay a small part of the replica's memory."""
+ANSWER_BYTES = 4096
+OPTION_BYTES = 3072
+"""What a kept answer takes, at most, with both its JSON copies: a base and each option, step option, fallback or
+listed exclusion (tests/unit/test_cache_sizes.py measures it)."""
 
-    def __init__(self, seconds: int) -> None:
-        self.seconds = seconds
+
+def answer_bytes(answer: ReferralAnswer) -> int:
+    items = len(answer.options) + len(answer.fallbacks) + sum(len(s.options) + len(s.fallbacks) for s in answer.steps)
+    items += len(answer.excluded or ()) + len(answer.near_misses or ())
+    return ANSWER_BYTES + OPTION_BYTES * items
+
+
+class AnswerCache:
+    BUDGET = 16 << 20
+    """Bytes of answers kept at once (each charged by answer_bytes): enough for every repeat a busy replica sees in
+    a second, few enough to stay a small part of the replica's memory."""
+
+    def __init__(self, seconds: int, budget: int = BUDGET) -> None:
+        self.seconds, self.budget = seconds, budget
         self._slot: tuple[int, int, int] = (0, 0, 0)
         self._answers: dict[ReferralRequest, Answered] = {}
+        self.bytes = self.hits = self.misses = self.evictions = 0
 
     def _for(self, index: DirectoryIndex) -> dict[ReferralRequest, Answered]:
         """The answers of this period (the current whole second, at 1) for this index, others dropped whole: memory
         is held for one period's searches at most."""
         slot = (int(time.monotonic()) // self.seconds, id(index), index.version)
         if slot != self._slot:
-            self._slot, self._answers = slot, {}
+            self._slot, self._answers, self.bytes = slot, {}, 0
         return self._answers
 
     def lookup(self, index: DirectoryIndex, request: ReferralRequest) -> Answered | None:
         if not self.seconds:
             return None
-        return self._for(index).get(request)
+        found = self._for(index).get(request)
+        if found is None:
+            self.misses += 1
+        else:
+            self.hits += 1
+        return found
 
     def keep(self, index: DirectoryIndex, request: ReferralRequest, answer: ReferralAnswer) -> Answered:
         made = Answered(answer)
         if self.seconds:
             answers = self._for(index)
-            if len(answers) < self.LIMIT:
+            charge = answer_bytes(answer)
+            if self.bytes + charge <= self.budget:  # the period's first answers are its most asked: no eviction
                 answers[request] = made
+                self.bytes += charge
+            else:
+                self.evictions += 1
         return made
+
+    def stats(self) -> CacheStats:
+        return CacheStats(
+            "answers", self.bytes, self.budget, len(self._answers), self.hits, self.misses, self.evictions
+        )

@@ -17,11 +17,12 @@ from typing import TYPE_CHECKING, get_args
 
 from litestar.enums import ScopeType
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
-from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.process_collector import ProcessCollector
 from prometheus_client.registry import Collector
 
 from service.domain.types import Context
+from service.index.bounded import CacheStats
 
 if TYPE_CHECKING:
     from litestar.types import ASGIApp, Message, Receive, Scope, Send
@@ -129,6 +130,8 @@ class _RuntimeCollector(Collector):
                 "Seconds since the index was last known to match the database (a change applied or a check made)",
                 now - keeper.current_at,
             )
+        if keeper.index is not None:
+            yield from _caches([*keeper.index.cache_stats(), runtime.answers.stats()])
         yield _gauge("pathways_index_rebuilds", "Whole rebuilds since start", keeper.rebuilds)
         yield _gauge("pathways_index_increments", "Incremental updates applied since start", keeper.increments)
         pool = runtime.db.pool
@@ -143,6 +146,28 @@ class _RuntimeCollector(Collector):
             "1 while the database answers, 0 during an outage",
             0 if runtime.outage.down_since is not None else 1,
         )
+
+
+def _caches(stats: list[CacheStats]) -> Iterator[Metric]:
+    """Each of the search's caches (a name the index gives it, never a search input), since the index was built."""
+    families: dict[str, GaugeMetricFamily | CounterMetricFamily] = {
+        "bytes": GaugeMetricFamily("pathways_search_cache_bytes", "Bytes a search cache holds", labels=["cache"]),
+        "budget": GaugeMetricFamily(
+            "pathways_search_cache_budget_bytes", "Bytes a search cache may hold", labels=["cache"]
+        ),
+        "entries": GaugeMetricFamily("pathways_search_cache_entries", "Entries a search cache holds", labels=["cache"]),
+        "hits": CounterMetricFamily("pathways_search_cache_hits", "Look-ups a search cache answered", labels=["cache"]),
+        "misses": CounterMetricFamily(
+            "pathways_search_cache_misses", "Look-ups a search cache had to work out", labels=["cache"]
+        ),
+        "evictions": CounterMetricFamily(
+            "pathways_search_cache_evictions", "Entries pushed out to stay within the budget", labels=["cache"]
+        ),
+    }
+    for st in stats:
+        for field, family in families.items():
+            family.add_metric([st.name], getattr(st, field))
+    yield from families.values()
 
 
 def _gauge(name: str, documentation: str, value: float) -> GaugeMetricFamily:

@@ -50,6 +50,7 @@ def _england_and_wales() -> holidays.HolidayBase:
     return holidays.country_holidays("GB", subdiv="ENG")
 
 
+@lru_cache(maxsize=4096)
 def is_bank_holiday(day: dt.date) -> bool:
     return day in _england_and_wales()
 
@@ -59,6 +60,7 @@ def _minutes(hhmm: str) -> int:
     return int(hours) * 60 + int(minutes)
 
 
+@lru_cache(maxsize=8192)
 def _range(opens: str, closes: str) -> tuple[int, int]:
     start, end = _minutes(opens), _minutes(closes)
     return (start, end if end > start else end + DAY_MINUTES)
@@ -110,6 +112,7 @@ def london_instant(wall: dt.datetime, *, closing: bool = False) -> dt.datetime:
     return high
 
 
+@lru_cache(maxsize=65536)
 def _local(day: dt.date, minutes: int, *, closing: bool = False) -> dt.datetime:
     """The instant, in UTC, of `minutes` of wall-clock time after local midnight of `day` (past 1440: a later day)."""
     return london_instant(dt.datetime.combine(day, dt.time(0)) + dt.timedelta(minutes=minutes), closing=closing)

@@ -29,6 +29,7 @@ from service.domain.answer import (
 from service.domain.model import Service
 from service.domain.routing import HARD_RULES, Person, Situation, is_needs_finder, is_tailored, takes_any_need
 from service.domain.schedule import OpeningState
+from service.index.bounded import Bounded, CacheStats, Shares
 from service.index.columns import CAPACITY_NAMES, Columns, Ints, Vocabulary, bits
 from service.index.masks import PROFILE_MASKS, Measures
 from service.index.timeline import opening_state
@@ -130,27 +131,46 @@ def opening_key(open_now: bool, always: bool, closes: float, next_open: float, r
 
 WORDINGS = 4096
 """Wordings of exclusions numbered (Answers.wording) before the numbering starts afresh."""
+SHARES = {"parts": 8, "exclusions": 5, "refusals": 3}
+"""How the answers' share of the search's cache budget is split (bounded.Shares): each option's fixed parts (its
+summary, phones, referral and the reasons that read only the service) are read by every answer that offers it."""
+PARTS_BYTES = 3072
+EXCLUDED_BYTES = 1536
+REFUSAL_BYTES = 640
+"""What one remembered value takes, at most, as tests/unit/test_cache_sizes.py measures them (a service's parts
+with its summary and reasons; a listed exclusion; one rule's reason)."""
 
 
 class Answers:
     """Builds answers for one index, caching what many answers share."""
 
-    def __init__(self, columns: Columns, services: list[Service | None], vocab: Vocabulary) -> None:
+    def __init__(
+        self, columns: Columns, services: list[Service | None], vocab: Vocabulary, budget: int = 16 << 20
+    ) -> None:
         self.columns, self.services, self.vocab = columns, services, vocab
-        self._parts: dict[tuple[int, str], Parts] = {}
+        b = Shares(budget, SHARES)
+        self._parts: Bounded[tuple[int, int, str], Parts] = Bounded("parts", b["parts"], lambda _: PARTS_BYTES)
         self._openings: dict[OpeningKey, tuple[OpeningState, Reason]] = {}
         self._needs: dict[tuple[tuple[str, ...], int], Reason] = {}
-        self._refusals: dict[int, dict[tuple[str, str, Hashable], Reason | None]] = {}
-        self._entries: dict[int, dict[int, Excluded]] = {}
+        self._refusals: Bounded[tuple[int, int, str, str, Hashable], Reason | None] = Bounded(
+            "refusals", b["refusals"], lambda _: REFUSAL_BYTES
+        )
+        self._entries: Bounded[tuple[int, int, int], Excluded] = Bounded(
+            "exclusions", b["exclusions"], lambda _: EXCLUDED_BYTES
+        )
         self._wordings: dict[tuple[str, tuple[str, ...], tuple[Hashable, ...]], int] = {}
         self._numbers = itertools.count()
+        self._generation: dict[int, int] = {}
+        """Each changed row's generation, part of every key remembered for it: a change leaves what was remembered
+        for the row's old service unreachable, and the caches' recency pushes it out."""
 
     def forget(self, rows: Ints) -> None:
+        generation = self._generation
         for row in rows.tolist():
-            for context in ("custody", "street", "court", "community"):
-                self._parts.pop((row, context), None)
-            self._refusals.pop(row, None)
-            self._entries.pop(row, None)
+            generation[row] = generation.get(row, 0) + 1
+
+    def stats(self) -> list[CacheStats]:
+        return [cache.stats() for cache in (self._parts, self._refusals, self._entries)]
 
     def service(self, row: int) -> Service:
         found = self.services[row]
@@ -158,11 +178,9 @@ class Answers:
         return found
 
     def parts(self, row: int, context: str) -> Parts:
-        key = (row, context)
-        found = self._parts.get(key)
-        if found is None:
-            found = self._parts[key] = parts_of(self.service(row), context)
-        return found
+        return self._parts.get(
+            (row, self._generation.get(row, 0), context), lambda: parts_of(self.service(row), context)
+        )
 
     def opening(
         self, open_now: bool, always: bool, closes: float, next_open: float, release: bool = False
@@ -233,12 +251,12 @@ class Answers:
             strict=True,
         )
         meeting: dict[int, tuple[tuple[str, ...], tuple[Reason, ...]]] = {}  # the needs met, by their bits
-        known_parts, openings = self._parts, self._openings  # looked up inline: this loop is a search's hottest
+        parts, openings = self.parts, self._openings  # looked up once: this loop is a search's hottest
         out = []
         for rank, (row, open_now, always, closes, next_open, distance, travel, capacity, met_bits) in enumerate(
             columns, 1
         ):
-            fixed = known_parts.get((row, context)) or self.parts(row, context)
+            fixed = parts(row, context)
             known = openings.get(opening_key(open_now, always, closes, next_open, release))
             opening, opening_reason = known or self.opening(open_now, always, closes, next_open, release)
             if (found := meeting.get(met_bits)) is None:
@@ -326,28 +344,33 @@ class Answers:
         """One listed exclusion: the rules its masks failed, in words (the reference rule's own). A failed rule's
         words read only the service and the search's `reading` of that rule (their `wording`), so whole entries are
         remembered per row under it, and forgotten when the row changes."""
-        known = self._entries.get(row)
-        if known is None:
-            known = self._entries[row] = {}
-        found = known.get(wording)
-        if found is None:
-            if len(known) > 64:
-                known.clear()
-            s = self.service(row)
-            said: list[Reason] = []
-            for name in failed:
-                if name == "catchment_contains_origin":
-                    said.append(reasons.OUTSIDE_CATCHMENT)
-                elif name == "below_the_cut":
-                    said.append(reasons.BELOW_THE_CUT)
-                elif (reason := self._refusal(row, s, name, situation, state(), reading)) is not None:
-                    said.append(reason)
-                else:  # the masks refused it where the reference would not: never listed with no reason
-                    said.append(gap_words.generic(name, situation.context, situation.release))
-            near = len(failed) == 1 and failed[0] != "below_the_cut"
-            summary = self.parts(row, situation.context).summary
-            found = known[wording] = Excluded(service=summary, reasons=tuple(said), near_miss=near)
-        return found
+        return self._entries.get(
+            (row, self._generation.get(row, 0), wording),
+            lambda: self._excluded(row, failed, situation, state, reading),
+        )
+
+    def _excluded(
+        self,
+        row: int,
+        failed: tuple[str, ...],
+        situation: Situation,
+        state: Callable[[], OpeningState],
+        reading: Callable[[str], Hashable],
+    ) -> Excluded:
+        s = self.service(row)
+        said: list[Reason] = []
+        for name in failed:
+            if name == "catchment_contains_origin":
+                said.append(reasons.OUTSIDE_CATCHMENT)
+            elif name == "below_the_cut":
+                said.append(reasons.BELOW_THE_CUT)
+            elif (reason := self._refusal(row, s, name, situation, state(), reading)) is not None:
+                said.append(reason)
+            else:  # the masks refused it where the reference would not: never listed with no reason
+                said.append(gap_words.generic(name, situation.context, situation.release))
+        near = len(failed) == 1 and failed[0] != "below_the_cut"
+        summary = self.parts(row, situation.context).summary
+        return Excluded(service=summary, reasons=tuple(said), near_miss=near)
 
     def _refusal(
         self,
@@ -360,10 +383,5 @@ class Answers:
     ) -> Reason | None:
         if name not in PERSON_RULES:  # a rule about the moment or the journey
             return RULES[name](s, situation, state)
-        known = self._refusals.setdefault(row, {})
-        key = (name, situation.context, reading(name))
-        if key not in known:
-            if len(known) > 64:
-                known.clear()
-            known[key] = RULES[name](s, situation, state)
-        return known[key]
+        key = (row, self._generation.get(row, 0), name, situation.context, reading(name))
+        return self._refusals.get(key, lambda: RULES[name](s, situation, state))

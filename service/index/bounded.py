@@ -1,28 +1,97 @@
-"""A small cache that forgets its oldest entry when full: the index's remembered look-ups."""
+"""The search's caches: each bounded in bytes, the least recently used entry making room, and each counted for
+/metrics (its bytes, budget, entries, hits, misses and evictions).
+
+An entry is charged its size when it is made (`size`): arrays by their bytes, a group of rows by its arrays and the
+most its remembered masks may ever hold (service/index/masks.py), and other values by a measured size each
+(`tests/unit/test_cache_sizes.py` holds every estimate to what tracemalloc measures). An entry larger than the whole
+budget is used but not kept. `Shares` splits one budget (PATHWAYS_SEARCH_CACHE_MB) between the caches.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable
-from typing import Generic, TypeVar
+from collections.abc import Callable, Hashable, Mapping
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+import numpy as np
 
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
+_MISSING: Any = object()
+
+ARRAY_OVERHEAD = 112
+"""What a numpy array costs beside its data (its header object), in bytes."""
+ENTRY_OVERHEAD = 160
+"""What a cache entry costs beside its value: its key (a tuple of a few numbers or a frozenset of codes, shared with
+the search that made it) and its slots in the dicts."""
+
+
+def array_bytes(a: np.ndarray[Any, Any]) -> int:
+    return int(a.nbytes) + ARRAY_OVERHEAD
+
+
+@dataclass(frozen=True)
+class CacheStats:
+    name: str
+    bytes: int
+    budget: int
+    entries: int
+    hits: int
+    misses: int
+    evictions: int
 
 
 class Bounded(Generic[K, V]):
-    """A cache of at most `size` entries; when full, the oldest entry makes room (no cliff where all go at once)."""
+    """A cache of at most `budget` bytes by `size`; the least recently used entries make room for a new one."""
 
-    def __init__(self, size: int) -> None:
-        self.size = size
+    def __init__(self, name: str, budget: int, size: Callable[[V], int]) -> None:
+        self.name, self.budget, self.size = name, budget, size
         self.entries: dict[K, V] = {}
+        self._sizes: dict[K, int] = {}
+        self.bytes = self.hits = self.misses = self.evictions = 0
 
     def get(self, key: K, make: Callable[[], V]) -> V:
-        found = self.entries.get(key)
-        if found is None:
-            if len(self.entries) >= self.size:
-                del self.entries[next(iter(self.entries))]
-            found = self.entries[key] = make()
-        return found
+        entries = self.entries
+        found: V = entries.pop(key, _MISSING)
+        if found is not _MISSING:
+            entries[key] = found  # the most recently used goes last
+            self.hits += 1
+            return found
+        self.misses += 1
+        made: V = make()
+        charge = self.size(made) + ENTRY_OVERHEAD
+        if charge > self.budget:
+            return made
+        self.bytes += charge
+        while self.bytes > self.budget:
+            oldest = next(iter(entries))
+            del entries[oldest]
+            self.bytes -= self._sizes.pop(oldest)
+            self.evictions += 1
+        entries[key] = made
+        self._sizes[key] = charge
+        return made
+
+    def forget(self, key: K) -> None:
+        if self.entries.pop(key, _MISSING) is not _MISSING:
+            self.bytes -= self._sizes.pop(key)
 
     def clear(self) -> None:
         self.entries.clear()
+        self._sizes.clear()
+        self.bytes = 0
+
+    def stats(self) -> CacheStats:
+        return CacheStats(self.name, self.bytes, self.budget, len(self.entries), self.hits, self.misses, self.evictions)
+
+
+class Shares:
+    """One budget in bytes, split between named caches by their shares (which need not sum to one: the caller
+    says what each is worth)."""
+
+    def __init__(self, total: int, shares: Mapping[str, float]) -> None:
+        whole = sum(shares.values())
+        self.budgets = {name: max(1, int(total * share / whole)) for name, share in shares.items()}
+
+    def __getitem__(self, name: str) -> int:
+        return self.budgets[name]

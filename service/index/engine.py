@@ -32,6 +32,7 @@ from service.domain.routing import Person, ReferralRequest, Situation
 from service.domain.transitions import TRANSITION_WINDOW_MONTHS, with_implied
 from service.domain.types import Context, PathwayRole
 from service.index.answers import Answers
+from service.index.bounded import CacheStats, Shares
 from service.index.catchments import Catchments, Drawn, drawn
 from service.index.columns import (
     CONTEXT_BITS,
@@ -61,6 +62,13 @@ class IndexConfig:
     kind_cap: int = 3
     near_miss_minutes: int = NEAR_MISS_MINUTES
     transition_window_months: int = TRANSITION_WINDOW_MONTHS
+    cache_bytes: int = 64 << 20
+    """What the search's caches may hold, in bytes, all together (PATHWAYS_SEARCH_CACHE_MB), split by CACHE_SHARES."""
+
+
+CACHE_SHARES = {"candidates": 72, "answers": 20, "places": 8}
+"""How the search's cache budget is split: the groups of rows a search starts from and their masks (ranking.py),
+the words of options and exclusions (answers.py), and the places points resolve to (places.py)."""
 
 
 @dataclass(frozen=True)
@@ -86,9 +94,10 @@ class DirectoryIndex:
         self.columns = Columns(empty)
         self.slugs = SlugOrder([])
         self.catchments = Catchments()
-        self.candidates = Candidates(self.columns, self.catchments, config.near_miss_minutes)
+        budget = Shares(config.cache_bytes, CACHE_SHARES)
+        self.candidates = Candidates(self.columns, self.catchments, config.near_miss_minutes, budget["candidates"])
         self.services: list[Service | None] = []
-        self.answers = Answers(self.columns, self.services, self.vocab)
+        self.answers = Answers(self.columns, self.services, self.vocab, budget["answers"])
         self.by_slug: dict[str, Service] = {}
         self.row_of: dict[uuid.UUID, int] = {}
         self.free: list[int] = []
@@ -107,7 +116,8 @@ class DirectoryIndex:
         now: dt.datetime,
     ) -> DirectoryIndex:
         """A whole index at once (at start-up, after a gap in the change feed, and each day for the timeline)."""
-        index = cls(Places(areas, sites, postcodes), vocab, config, now)
+        budget = Shares(config.cache_bytes, CACHE_SHARES)
+        index = cls(Places(areas, sites, postcodes, budget["places"]), vocab, config, now)
         index.apply(index.prepare(services, version=version))
         return index
 
@@ -181,6 +191,10 @@ class DirectoryIndex:
 
     def timeline_covers(self, t: float) -> bool:
         return self.timeline.covers(t)
+
+    def cache_stats(self) -> list[CacheStats]:
+        """Each of the search's caches: its bytes, budget, entries, hits, misses and evictions (for /metrics)."""
+        return [*self.candidates.stats(), *self.answers.stats(), self.places.resolved.stats()]
 
     def __len__(self) -> int:
         return len(self.row_of)

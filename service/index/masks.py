@@ -20,6 +20,7 @@ import numpy as np
 
 from service.domain.routing import ROAD_FACTOR, SPEED_KMH
 from service.domain.types import Context
+from service.index.bounded import ARRAY_OVERHEAD, ENTRY_OVERHEAD, array_bytes
 from service.index.columns import FULL, UNKNOWN, Bits, Bools, ColumnValues, Floats, Ints
 from service.index.timeline import Opening
 
@@ -83,8 +84,12 @@ def capacity_at(c: ColumnValues, idx: Ints, t: float, any_until: bool) -> Ints:
 # --- the person ---------------------------------------------------------------------------------------------
 
 T = TypeVar("T")
-MEMO = 96
-"""Masks remembered per group of rows, the least recently used forgotten first (one byte a row each)."""
+MEMO_BYTES_PER_ROW = 48
+"""What a group's remembered masks may hold, per row (a mask is a byte a row, a count of failures two): enough for
+the masks a few profiles share, the least recently used forgotten first."""
+MEMO_FLOOR = 4096
+ROW_BYTES = 55
+"""The bytes a row's gathered columns take in a group (Rows.of)."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -109,6 +114,17 @@ class Rows:
     immediate: Bools
     appropriate_adult: Bools
     memo: dict[Hashable, Any] = field(default_factory=dict)
+    memo_sizes: dict[Hashable, int] = field(default_factory=dict)
+    spent: list[int] = field(default_factory=lambda: [0])
+    """The bytes the remembered values hold (a list: the group itself is frozen)."""
+
+    @property
+    def memo_budget(self) -> int:
+        return MEMO_FLOOR + MEMO_BYTES_PER_ROW * len(self.idx)
+
+    def nbytes(self) -> int:
+        """The most this group can ever hold: its gathered columns and its remembered values' budget."""
+        return ROW_BYTES * len(self.idx) + 14 * ARRAY_OVERHEAD + self.memo_budget
 
     @cached_property
     def any_appropriate_adult(self) -> bool:
@@ -137,15 +153,28 @@ class Rows:
         """The mask, count or opening state under this key, worked out once and made read-only (shared by every
         search that asks the same); the least recently used makes room. None is not remembered. With `fresh`, a
         remembered value it rejects is worked out again."""
-        memo = self.memo
+        memo, sizes = self.memo, self.memo_sizes
         found: T | None = memo.pop(key, None)
-        if found is None or (fresh is not None and not fresh(found)):
-            if len(memo) >= MEMO:
-                del memo[next(iter(memo))]
-            found = work()
-            for values in _arrays(found):
-                values.flags.writeable = False
+        if found is not None and (fresh is None or fresh(found)):
+            memo[key] = found  # the most recently used goes last
+            return found
+        if found is not None:
+            self.spent[0] -= sizes.pop(key)
+        found = work()
+        arrays = _arrays(found)
+        for values in arrays:
+            values.flags.writeable = False
+        charge = sum(array_bytes(a) for a in arrays) + ENTRY_OVERHEAD
+        budget = self.memo_budget
+        if charge > budget:
+            return found
+        self.spent[0] += charge
+        while self.spent[0] > budget:
+            oldest = next(iter(memo))
+            del memo[oldest]
+            self.spent[0] -= sizes.pop(oldest)
         memo[key] = found
+        sizes[key] = charge
         return found
 
     def having(self, column: Literal["contexts", "general", "genders", "needs"], bit: int) -> Bools:

@@ -17,6 +17,7 @@ from service.domain.answer import AreaRef
 from service.domain.errors import FieldProblem, InvalidInput
 from service.domain.geometry import EARTH_RADIUS_KM, haversine_km, to_shape
 from service.domain.model import Area, Point, Site
+from service.index.bounded import Bounded
 
 NEAREST_AREA_KM = 5.0
 """A point in no area of a kind (a coastal centroid, say) takes the nearest area of that kind within 5 km, by true
@@ -39,12 +40,19 @@ class Resolution:
         return next((a for a in self.areas if a.kind == "police_force_area"), None)
 
 
-RESOLVED = 8192
-"""Points whose resolution is remembered; the oldest makes room."""
+RESOLUTION_BYTES = 2048
+"""What a remembered resolution takes at most (its areas, codes and bordering codes; tests/unit/test_cache_sizes.py
+measures it)."""
 
 
 class Places:
-    def __init__(self, areas: Sequence[Area], sites: Sequence[Site], postcodes: dict[str, tuple[float, float]]) -> None:
+    def __init__(
+        self,
+        areas: Sequence[Area],
+        sites: Sequence[Site],
+        postcodes: dict[str, tuple[float, float]],
+        budget: int = 4 << 20,
+    ) -> None:
         self.areas = tuple(sorted(areas, key=lambda a: (a.kind, a.code)))
         self.area_refs = tuple(AreaRef(code=a.code, kind=a.kind, name=a.name) for a in self.areas)
         shapes = [to_shape(a.boundary) for a in self.areas]
@@ -59,7 +67,7 @@ class Places:
         for site in sites:
             self.sites[site.slug] = site
             self.sites[str(site.id)] = site
-        self._resolved: dict[tuple[float, float], Resolution] = {}
+        self.resolved: Bounded[tuple[float, float], Resolution] = Bounded("points", budget, lambda _: RESOLUTION_BYTES)
         self.site_resolutions = {site.slug: self.resolve_point(site.location.lon, site.location.lat) for site in sites}
 
     def _bordering(self) -> dict[str, frozenset[str]]:
@@ -94,15 +102,10 @@ class Places:
         return sorted({s.id: s for s in self.sites.values()}.values(), key=lambda s: s.name)
 
     def resolve_point(self, lon: float, lat: float) -> Resolution:
-        """Remembered for the last RESOLVED points (a plain dict, not a cache wrapping a bound method, which would
-        tie the places to themselves in a reference cycle: an index must be freed by reference counting alone)."""
+        """Remembered, the least recently used point making room (the cache holds no bound method, which would tie
+        the places to themselves in a reference cycle: an index must be freed by reference counting alone)."""
         key = (round(lon, 6), round(lat, 6))
-        found = self._resolved.get(key)
-        if found is None:
-            if len(self._resolved) >= RESOLVED:
-                del self._resolved[next(iter(self._resolved))]
-            found = self._resolved[key] = self._resolve_uncached(*key)
-        return found
+        return self.resolved.get(key, lambda: self._resolve_uncached(*key))
 
     def _resolve_uncached(self, lon: float, lat: float) -> Resolution:
         hits = self.area_tree.query(shapely.Point(lon, lat))

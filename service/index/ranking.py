@@ -19,7 +19,7 @@ from service.domain.geometry import haversine_km_many
 from service.domain.model import Point, Service
 from service.domain.near import NEAR_MISS_MINUTES, near_miss_km
 from service.domain.routing import SPEED_KMH
-from service.index.bounded import Bounded
+from service.index.bounded import Bounded, CacheStats, Shares, array_bytes
 from service.index.catchments import Catchments, Cell
 from service.index.columns import Bools, Columns, Floats, Ints
 from service.index.masks import (
@@ -35,17 +35,25 @@ from service.index.masks import (
 from service.index.places import Resolution
 from service.index.timeline import Opening, Timeline, opening_slowly
 
-AREA_SETS = 2048
-"""Area sets remembered: England and Wales have about 340 (a district and its force, and a few more where
-boundaries overlap), so every one stays, in each of the four contexts."""
-POINTS = 4096
-"""Points remembered (custody suites and other sites search from the same point again and again)."""
-NEARBY = 2048
-"""Groups of rows located near an origin remembered (per area set, context and the grid cells within the context's
-near-miss distance of the point; explanations' near misses; which of them each point uses is remembered per point).
-A group holds only rows whose catchment neither lists the origin's areas nor names a bordering one: at 50,000
-services a few hundred rows, about 1,400 in central London (about 80 KB with their masks). The rows naming a
-bordering area are a group per area set and context (Candidates.bordering), shared by every point there."""
+SHARES = {
+    "usable": 24,
+    "usable_drawn": 6,
+    "listed": 4,
+    "drawn": 3,
+    "explaining": 12,
+    "explaining_drawn": 3,
+    "playing": 4,
+    "playing_drawn": 2,
+    "nearby": 6,
+    "cells_at": 1,
+    "bordering": 10,
+    "naming_bordering": 3,
+}
+"""How the candidates' share of the search's cache budget is split (bounded.Shares). The groups a search starts
+from (an area set's usable rows per context, about 150 KB each at 50,000 services with their masks) earn the most:
+every search reads one. Explanations' groups (every row of an area set, and the rows naming a bordering area) come
+next. The per-point look-ups (rows drawn around a point, the grid cells near it) are small; custody suites and
+other sites search from the same points again and again."""
 
 
 GROUPED_BY: tuple[str, ...] = (
@@ -78,30 +86,46 @@ were (a capacity with an `until`, a phone number, a name) leaves every cached lo
 class Candidates:
     """Which rows a search starts from, with the look-ups it repeats cached until a change makes them stale.
 
-    At 50,000 services a gathered group of rows (Rows) takes about 55 bytes a row: about 50 KB for an area set's
-    usable rows in one context and 90 KB for all its rows (explanations), plus the masks each remembers (one byte
-    a row each, at most masks.MEMO). A change to anything they read (GROUPED_BY, a catchment, a schedule) drops
-    all of it, gathered again on demand; any other change (the capacity that live updates send) drops nothing."""
+    Every look-up is kept in a cache bounded in bytes (`budget`, split by SHARES), the least recently used making
+    room. At 50,000 services a gathered group of rows (Rows) takes about 55 bytes a row, and may remember masks up
+    to masks.MEMO_BYTES_PER_ROW more: about 150 KB for an area set's usable rows in one context. A change to
+    anything they read (GROUPED_BY, a catchment, a schedule) drops all of it, gathered again on demand; any other
+    change (the capacity that live updates send) drops nothing."""
 
-    def __init__(self, columns: Columns, catchments: Catchments, near_minutes: int = NEAR_MISS_MINUTES) -> None:
+    def __init__(
+        self, columns: Columns, catchments: Catchments, near_minutes: int = NEAR_MISS_MINUTES, budget: int = 40 << 20
+    ) -> None:
         self.columns, self.catchments = columns, catchments
         self.near_minutes = near_minutes
         self.near_km = {context: near_miss_km(context, near_minutes) for context in SPEED_KMH}
         """How far from the origin, in a straight line, a service outside its catchment is worth listing as a near
         miss, per context (domain/near.py)."""
-        self._listed: Bounded[frozenset[str], Ints] = Bounded(AREA_SETS)
-        self._usable: Bounded[tuple[frozenset[str], str], Rows] = Bounded(AREA_SETS * 2)
-        self._usable_drawn: Bounded[tuple[tuple[float, float], str], Rows] = Bounded(POINTS)
-        self._drawn: Bounded[tuple[float, float], Ints] = Bounded(POINTS)
+        b = Shares(budget, SHARES)
+        self._listed: Bounded[frozenset[str], Ints] = Bounded("listed", b["listed"], array_bytes)
+        self._usable: Bounded[tuple[frozenset[str], str], Rows] = Bounded("usable", b["usable"], Rows.nbytes)
+        self._usable_drawn: Bounded[tuple[tuple[float, float], str], Rows] = Bounded(
+            "usable_drawn", b["usable_drawn"], Rows.nbytes
+        )
+        self._drawn: Bounded[tuple[float, float], Ints] = Bounded("drawn", b["drawn"], array_bytes)
         self._fallbacks: dict[str, Ints] = {}
-        self._explaining: Bounded[frozenset[str], Rows] = Bounded(AREA_SETS // 4)
-        self._explaining_drawn: Bounded[tuple[float, float], Rows] = Bounded(POINTS)
-        self._playing: Bounded[tuple[frozenset[str], int], Rows] = Bounded(AREA_SETS)
-        self._playing_drawn: Bounded[tuple[float, float, int], Rows] = Bounded(POINTS)
-        self._nearby: Bounded[tuple[tuple[Cell, ...], str, frozenset[str]], Rows] = Bounded(NEARBY)
-        self._nearby_at: Bounded[tuple[float, float, str], Rows] = Bounded(POINTS)
-        self._bordering: Bounded[tuple[frozenset[str], str], Rows] = Bounded(AREA_SETS)
-        self._naming_bordering: Bounded[frozenset[str], Ints] = Bounded(AREA_SETS)
+        self._explaining: Bounded[frozenset[str], Rows] = Bounded("explaining", b["explaining"], Rows.nbytes)
+        self._explaining_drawn: Bounded[tuple[float, float], Rows] = Bounded(
+            "explaining_drawn", b["explaining_drawn"], Rows.nbytes
+        )
+        self._playing: Bounded[tuple[frozenset[str], int], Rows] = Bounded("playing", b["playing"], Rows.nbytes)
+        self._playing_drawn: Bounded[tuple[float, float, int], Rows] = Bounded(
+            "playing_drawn", b["playing_drawn"], Rows.nbytes
+        )
+        self._nearby: Bounded[tuple[tuple[Cell, ...], str, frozenset[str]], Rows] = Bounded(
+            "nearby", b["nearby"], Rows.nbytes
+        )
+        self._cells_at: Bounded[tuple[float, float, str], tuple[Cell, ...]] = Bounded(
+            "cells_at", b["cells_at"], lambda cells: 64 * len(cells)
+        )
+        self._bordering: Bounded[tuple[frozenset[str], str], Rows] = Bounded("bordering", b["bordering"], Rows.nbytes)
+        self._naming_bordering: Bounded[frozenset[str], Ints] = Bounded(
+            "naming_bordering", b["naming_bordering"], array_bytes
+        )
 
     def _caches(self) -> tuple[Bounded[Any, Any], ...]:
         return (
@@ -114,7 +138,7 @@ class Candidates:
             self._playing,
             self._playing_drawn,
             self._nearby,
-            self._nearby_at,
+            self._cells_at,
             self._bordering,
             self._naming_bordering,
         )
@@ -128,6 +152,9 @@ class Candidates:
     def cached(self) -> int:
         """How many look-ups are cached (for tests and diagnostics)."""
         return sum(len(cache.entries) for cache in self._caches())
+
+    def stats(self) -> list[CacheStats]:
+        return [cache.stats() for cache in self._caches()]
 
     def fallback_pool(self, column: Literal["fallback_needs", "fallback_steps"]) -> Ints:
         """Live rows the data names as a catch-all for some need (or some step)."""
@@ -187,11 +214,11 @@ class Candidates:
         one (drawn catchments are the caller's to check): where near misses outside their catchment are found, with
         `bordering`. One group per cells, context and area set."""
 
-        def shared() -> Rows:
-            cells = self.catchments.cells_near(where.point, self.near_km[q.context])
-            return self._nearby.get((cells, q.context, where.codes), lambda: self._not_listing(cells, where, q))
-
-        return self._nearby_at.get((where.point.lon, where.point.lat, q.context), shared)
+        cells = self._cells_at.get(
+            (where.point.lon, where.point.lat, q.context),
+            lambda: self.catchments.cells_near(where.point, self.near_km[q.context]),
+        )
+        return self._nearby.get((cells, q.context, where.codes), lambda: self._not_listing(cells, where, q))
 
     def _not_listing(self, cells: tuple[Cell, ...], where: Resolution, q: Query) -> Rows:
         parts = [self.catchments.located_in(cell) for cell in cells]
@@ -323,12 +350,9 @@ def judged(columns: Columns, timeline: Timeline, m: Measures, q: Query) -> Measu
 
 
 def group_opening(rows: Rows, timeline: Timeline, services: Sequence[Service | None], n: int, q: Query) -> Opening:
-    """A group's opening state at the search's moment: remembered per minute within the timeline (a change to a
-    schedule drops the groups), worked out from the schedules outside it."""
-    if not timeline.covers(q.t):
-        return moment_opening(timeline, services, rows.idx, q, n)
-    minute = math.floor(q.t / 60) * 60
-    return rows.remembered(("opening", minute), lambda: timeline.at(rows.idx, q.t))
+    """A group's opening state at the search's moment: a look-up within the timeline (cheap enough not to be
+    remembered: a moment other than now is rarely asked twice), worked out from the schedules outside it."""
+    return moment_opening(timeline, services, rows.idx, q, n)
 
 
 def open_when_needed_in(rows: Rows, timeline: Timeline, n: int, q: Query) -> Bools | None:

@@ -80,6 +80,18 @@ async def test_metrics_count_requests_by_route_template_and_status_and_searches_
     assert value(text, "process_resident_memory_bytes") > 0
 
 
+async def test_every_search_cache_reports_its_bytes_within_its_budget(demo: Client) -> None:
+    await personal_searches(demo)
+    text = (await demo.get("/metrics")).text
+    caches = {dict(labels)["cache"] for name, labels in samples(text) if name == "pathways_search_cache_bytes"}
+    assert {"usable", "explaining", "parts", "points", "answers"} <= caches
+    for cache in caches:
+        held = value(text, "pathways_search_cache_bytes", cache=cache)
+        assert 0 <= held <= value(text, "pathways_search_cache_budget_bytes", cache=cache), cache
+    assert value(text, "pathways_search_cache_misses_total", cache="usable") >= 1
+    assert sum(value(text, "pathways_search_cache_budget_bytes", cache=c) for c in caches if c != "answers") <= 64 << 20
+
+
 async def test_no_search_input_is_ever_a_metric_label_or_value(demo: Client) -> None:
     await personal_searches(demo)
     text = (await demo.get("/metrics")).text

@@ -8,7 +8,7 @@ from itertools import combinations
 from service.domain.model import Taxonomies, Taxonomy, TaxonomyTerm
 from service.domain.routing import Person, PointOrigin, ReferralRequest
 from service.index.engine import DirectoryIndex, IndexConfig
-from service.index.masks import MEMO
+from service.index.bounded import ENTRY_OVERHEAD
 from tests.unit.test_index_properties import AREAS, AT, CIRCS, NEEDS, welcoming
 
 MANY_NEEDS = (*NEEDS, *(f"need_{i}" for i in range(8)))
@@ -40,7 +40,7 @@ def test_explained_searches_asking_for_many_different_sets_of_needs_keep_what_ev
     listing, _ = index.candidates.explaining(where)
     first = set(listing.memo)
     sets_of_needs = list(combinations(MANY_NEEDS, 3))
-    assert len(sets_of_needs) > 2 * MEMO
+    assert len(sets_of_needs) > 2 * listing.memo_budget // ENTRY_OVERHEAD  # more than it can hold
     for needs in sets_of_needs:
         explain(needs)
     assert first <= set(listing.memo), sorted(map(str, first - set(listing.memo)))

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Sequence
+from collections.abc import Hashable, Sequence
 from typing import Any, Literal
 
 import numpy as np
@@ -36,9 +36,11 @@ from service.index.places import Resolution
 from service.index.timeline import Opening, Timeline, opening_slowly
 
 SHARES = {
-    "usable": 24,
+    "usable": 20,
     "usable_drawn": 6,
     "listed": 4,
+    "local": 2,
+    "national": 4,
     "drawn": 3,
     "explaining": 12,
     "explaining_drawn": 3,
@@ -102,6 +104,8 @@ class Candidates:
         miss, per context (domain/near.py)."""
         b = Shares(budget, SHARES)
         self._listed: Bounded[frozenset[str], Ints] = Bounded("listed", b["listed"], array_bytes)
+        self._local: Bounded[frozenset[str], Ints] = Bounded("local", b["local"], array_bytes)
+        self._national: Bounded[tuple[str, Hashable], Rows] = Bounded("national", b["national"], Rows.nbytes)
         self._usable: Bounded[tuple[frozenset[str], str], Rows] = Bounded("usable", b["usable"], Rows.nbytes)
         self._usable_drawn: Bounded[tuple[tuple[float, float], str], Rows] = Bounded(
             "usable_drawn", b["usable_drawn"], Rows.nbytes
@@ -130,6 +134,8 @@ class Candidates:
     def _caches(self) -> tuple[Bounded[Any, Any], ...]:
         return (
             self._listed,
+            self._local,
+            self._national,
             self._usable,
             self._usable_drawn,
             self._drawn,
@@ -184,26 +190,33 @@ class Candidates:
         rows.sort()
         return rows
 
-    def explaining(self, where: Resolution) -> tuple[Rows, Rows]:
-        """Every live row whose catchment holds the origin, whatever its status or contexts, in two groups: those
-        listing an area (cached per area set) and those drawn around the point (cached per point)."""
+    def local(self, codes: frozenset[str]) -> Ints:
+        """Rows whose catchment names one of these areas (sorted; national ones are not among them)."""
+        return self._local.get(codes, lambda: self.catchments.naming(codes))
+
+    def explaining(self, where: Resolution) -> tuple[Rows, Rows, Rows]:
+        """Every live row whose catchment holds the origin, whatever its status or contexts, in three groups: those
+        whose catchment is national (the same for every origin), those listing an area (cached per area set) and
+        those drawn around the point (cached per point)."""
         c = self.columns.values
-        listing = self._explaining.get(where.codes, lambda: Rows.of(c, self.listed(where.codes)))
+        national = self._national.get(("explaining", 0), lambda: Rows.of(c, self.catchments.national.array(None)))
+        listing = self._explaining.get(where.codes, lambda: Rows.of(c, self.local(where.codes)))
         drawn = self._explaining_drawn.get(
             (where.point.lon, where.point.lat), lambda: Rows.of(c, self.drawn(where.point))
         )
-        return listing, drawn
+        return national, listing, drawn
 
-    def playing(self, where: Resolution, role: int) -> tuple[Rows, Rows]:
-        """The rows of `explaining` whose pathway role is `role` (columns.role), in the same two groups, each cached
-        on its own: a step's gap reads only its role's rows."""
+    def playing(self, where: Resolution, role: int) -> tuple[Rows, Rows, Rows]:
+        """The rows of `explaining` whose pathway role is `role` (columns.role), in the same three groups, each
+        cached on its own: a step's gap reads only its role's rows."""
         c = self.columns.values
 
         def of_role(group: Rows) -> Rows:
             return Rows.of(c, group.idx[c.role[group.idx] == role])
 
-        listing, drawn = self.explaining(where)
+        national, listing, drawn = self.explaining(where)
         return (
+            self._national.get(("playing", role), lambda: of_role(national)),
             self._playing.get((where.codes, role), lambda: of_role(listing)),
             self._playing_drawn.get((where.point.lon, where.point.lat, role), lambda: of_role(drawn)),
         )
@@ -246,13 +259,17 @@ class Candidates:
         return ~(among(rows, self.listed(where.codes)) | among(rows, self.drawn(where.point)))
 
     def for_search(self, where: Resolution, q: Query) -> list[Rows]:
-        """Live, active rows serving the context, not full for good, whose catchment holds the origin: those listing
-        an area (cached per area set and context) and those drawn around the point (cached per point)."""
-        listed = self._usable.get((where.codes, q.context), lambda: self._rows(self.listed(where.codes), q))
+        """Live, active rows serving the context, not full for good, whose catchment holds the origin: those whose
+        catchment is national (one group per context, shared by every search), those listing an area (cached per
+        area set and context) and those drawn around the point (cached per point)."""
+        national = self._national.get(
+            ("usable", q.context), lambda: self._rows(self.catchments.national.array(None), q)
+        )
+        listed = self._usable.get((where.codes, q.context), lambda: self._rows(self.local(where.codes), q))
         drawn = self._usable_drawn.get(
             ((where.point.lon, where.point.lat), q.context), lambda: self._rows(self.drawn(where.point), q)
         )
-        return [listed, drawn]
+        return [national, listed, drawn]
 
     def _rows(self, idx: Ints, q: Query) -> Rows:
         c = self.columns.values
@@ -329,7 +346,8 @@ def eligible_rows(groups: list[Rows], timeline: Timeline, n: int, q: Query) -> I
     for rows in groups:
         ok = eligible_in(rows, timeline, n, q)
         parts.append(rows.idx if ok is None else rows.idx[ok])
-    if len(parts) == 2 and not len(parts[1]):
+    parts = [part for part in parts if len(part)]
+    if len(parts) == 1:
         return parts[0]
     return np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
 

@@ -37,8 +37,9 @@ def test_explained_searches_asking_for_many_different_sets_of_needs_keep_what_ev
         index.search(request, at=AT, where=where, origin_label="x", resolved_from="point")
 
     explain(("alcohol",))
-    listing, _ = index.candidates.explaining(where)
+    listing, _, _ = index.candidates.explaining(where)  # the services are national
     first = set(listing.memo)
+    assert first
     sets_of_needs = list(combinations(MANY_NEEDS, 3))
     assert len(sets_of_needs) > 2 * listing.memo_budget // ENTRY_OVERHEAD  # more than it can hold
     for needs in sets_of_needs:

@@ -8,9 +8,8 @@ context and forgotten when the row changes. The words come from service/domain/r
 from __future__ import annotations
 
 import datetime as dt
-import itertools
-from collections.abc import Callable, Hashable
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 
 import msgspec
 import numpy as np
@@ -29,24 +28,24 @@ from service.domain.answer import (
 from service.domain.model import Service
 from service.domain.routing import HARD_RULES, Person, Situation, is_needs_finder, is_tailored, takes_any_need
 from service.domain.schedule import OpeningState
-from service.index.bounded import Bounded, CacheStats, Shares
+from service.index.bounded import Bounded, CacheStats
 from service.index.columns import CAPACITY_NAMES, Columns, Ints, Vocabulary, bits
-from service.index.masks import PROFILE_MASKS, Measures
+from service.index.masks import Measures
 from service.index.timeline import opening_state
 
 RULES = {rule.__name__: rule for rule in HARD_RULES}
-PERSON_RULES = frozenset(PROFILE_MASKS)
 
 
 @dataclass(frozen=True)
 class Parts:
-    """Everything about an option that depends only on the service (and the context)."""
+    """Everything about an option that depends only on the service (the reasons after the needs met, which also
+    read the context, are worked out per context as first asked)."""
 
+    service: Service
     summary: ServiceSummary
     phones: tuple[PhoneOut, ...]
     referral: ReferralOut
     lead: tuple[Reason, ...]
-    tail: tuple[Reason, ...]
     needs: frozenset[str]
     capacities: tuple[CapacityOut, ...]
     """By capacity code (columns.CAPACITY_NAMES)."""
@@ -54,6 +53,13 @@ class Parts:
     """The same; a full service is never an option, so has no reason."""
     no_travel: Reason
     verified_at: dt.datetime | None
+    tails: dict[str, tuple[Reason, ...]] = field(default_factory=dict)
+
+    def tail(self, context: str) -> tuple[Reason, ...]:
+        found = self.tails.get(context)
+        if found is None:
+            found = self.tails[context] = tail_of(self.service, context)
+        return found
 
 
 def summary_of(s: Service) -> ServiceSummary:
@@ -81,9 +87,8 @@ def referral_of(s: Service) -> ReferralOut:
     )
 
 
-def parts_of(s: Service, context: str) -> Parts:
-    lead = (reasons.pathway_priority(s.pathway_priority),) if s.pathway_priority is not None else ()
-    tail = (
+def tail_of(s: Service, context: str) -> tuple[Reason, ...]:
+    return (
         ((reasons.general_entry_point(context),) if context in s.general_entry_for else ())
         + ((reasons.group_pathway(s),) if s.group_pathway else ())
         + (
@@ -93,12 +98,16 @@ def parts_of(s: Service, context: str) -> Parts:
         )
         + ((reasons.tailored(s),) if is_tailored(s) else ())
     )
+
+
+def parts_of(s: Service) -> Parts:
+    lead = (reasons.pathway_priority(s.pathway_priority),) if s.pathway_priority is not None else ()
     return Parts(
+        service=s,
         summary=summary_of(s),
         phones=phones_of(s),
         referral=referral_of(s),
         lead=lead,
-        tail=tail,
         needs=frozenset(s.eligibility.needs),
         capacities=tuple(
             CapacityOut(status=name, until=s.capacity.until if name != "unknown" else None, note=_note(s, name))
@@ -129,16 +138,11 @@ def opening_key(open_now: bool, always: bool, closes: float, next_open: float, r
     return (open_now, always, *nan_free, release)
 
 
-WORDINGS = 4096
-"""Wordings of exclusions numbered (Answers.wording) before the numbering starts afresh."""
-SHARES = {"parts": 8, "exclusions": 5, "refusals": 3}
-"""How the answers' share of the search's cache budget is split (bounded.Shares): each option's fixed parts (its
-summary, phones, referral and the reasons that read only the service) are read by every answer that offers it."""
-PARTS_BYTES = 3072
-EXCLUDED_BYTES = 1536
-REFUSAL_BYTES = 640
-"""What one remembered value takes, at most, as tests/unit/test_cache_sizes.py measures them (a service's parts
-with its summary and reasons; a listed exclusion; one rule's reason)."""
+PARTS_BYTES = 2048
+"""What a service's parts (its summary, phones, referral and the reasons that read only the service) take when
+remembered, at most, as tests/unit/test_cache_sizes.py measures them. Every answer offering the service reads them,
+so they are the answers' one cache: listed exclusions and their reasons were remembered too, but at national scale
+fewer than one in twenty was asked again, and working them out afresh was no slower."""
 
 
 class Answers:
@@ -148,18 +152,9 @@ class Answers:
         self, columns: Columns, services: list[Service | None], vocab: Vocabulary, budget: int = 16 << 20
     ) -> None:
         self.columns, self.services, self.vocab = columns, services, vocab
-        b = Shares(budget, SHARES)
-        self._parts: Bounded[tuple[int, int, str], Parts] = Bounded("parts", b["parts"], lambda _: PARTS_BYTES)
+        self._parts: Bounded[tuple[int, int], Parts] = Bounded("parts", budget, lambda _: PARTS_BYTES)
         self._openings: dict[OpeningKey, tuple[OpeningState, Reason]] = {}
         self._needs: dict[tuple[tuple[str, ...], int], Reason] = {}
-        self._refusals: Bounded[tuple[int, int, str, str, Hashable], Reason | None] = Bounded(
-            "refusals", b["refusals"], lambda _: REFUSAL_BYTES
-        )
-        self._entries: Bounded[tuple[int, int, int], Excluded] = Bounded(
-            "exclusions", b["exclusions"], lambda _: EXCLUDED_BYTES
-        )
-        self._wordings: dict[tuple[str, tuple[str, ...], tuple[Hashable, ...]], int] = {}
-        self._numbers = itertools.count()
         self._generation: dict[int, int] = {}
         """Each changed row's generation, part of every key remembered for it: a change leaves what was remembered
         for the row's old service unreachable, and the caches' recency pushes it out."""
@@ -170,17 +165,15 @@ class Answers:
             generation[row] = generation.get(row, 0) + 1
 
     def stats(self) -> list[CacheStats]:
-        return [cache.stats() for cache in (self._parts, self._refusals, self._entries)]
+        return [self._parts.stats()]
 
     def service(self, row: int) -> Service:
         found = self.services[row]
         assert found is not None, "a live row always has its service"
         return found
 
-    def parts(self, row: int, context: str) -> Parts:
-        return self._parts.get(
-            (row, self._generation.get(row, 0), context), lambda: parts_of(self.service(row), context)
-        )
+    def parts(self, row: int) -> Parts:
+        return self._parts.get((row, self._generation.get(row, 0)), lambda: parts_of(self.service(row)))
 
     def opening(
         self, open_now: bool, always: bool, closes: float, next_open: float, release: bool = False
@@ -256,7 +249,7 @@ class Answers:
         for rank, (row, open_now, always, closes, next_open, distance, travel, capacity, met_bits) in enumerate(
             columns, 1
         ):
-            fixed = parts(row, context)
+            fixed = parts(row)
             known = openings.get(opening_key(open_now, always, closes, next_open, release))
             opening, opening_reason = known or self.opening(open_now, always, closes, next_open, release)
             if (found := meeting.get(met_bits)) is None:
@@ -279,7 +272,14 @@ class Answers:
                     opening=opening,
                     capacity=fixed.capacities[capacity],
                     needs_met=met,
-                    reasons=(*fixed.lead, *needs_said, *fixed.tail, opening_reason, capacity_said, travel_said),
+                    reasons=(
+                        *fixed.lead,
+                        *needs_said,
+                        *fixed.tail(context),
+                        opening_reason,
+                        capacity_said,
+                        travel_said,
+                    ),
                     referral=fixed.referral,
                     phones=fixed.phones,
                     verified_at=fixed.verified_at,
@@ -291,7 +291,7 @@ class Answers:
         self, row: int, position: int, m: Measures, covered: list[str], context: str, label: str | None = None
     ) -> Fallback:
         """A catch-all: for the needs it covers (labelled by them), or with the label given (a step's)."""
-        fixed = self.parts(row, context)
+        fixed = self.parts(row)
         always = bool(self.columns.values.open_24_7[row])
         opening, _ = self.opening(
             bool(m.opening.open_now[position]),
@@ -308,55 +308,10 @@ class Answers:
             referral=fixed.referral,
         )
 
-    @staticmethod
-    def reading(name: str, situation: Situation) -> Hashable:
-        """What a rule's words read of a search, given that the rule failed, for the rules that are not about the
-        person (whose words read what masks.READS says): the detention window for opening; the origin and the
-        limit for travel; nothing more for the catchment, capacity (the service's own) and the cut."""
-        match name:
-            case "open_when_needed":
-                return (situation.detention_window, situation.release)
-            case "within_travel_time":
-                return (situation.origin.lon, situation.origin.lat, situation.max_travel_minutes)
-            case _:
-                return None
-
-    def wording(self, failed: tuple[str, ...], situation: Situation, reading: Callable[[str], Hashable]) -> int:
-        """A number for what the words of these failed rules read: the context and the search's `reading` of each
-        rule. Numbers are never given twice, so an entry remembered under a forgotten one is never found again."""
-        key = (situation.context, failed, tuple([reading(name) for name in failed]))
-        found = self._wordings.get(key)
-        if found is None:
-            if len(self._wordings) >= WORDINGS:
-                self._wordings.clear()
-            found = self._wordings[key] = next(self._numbers)
-        return found
-
     def excluded(
-        self,
-        row: int,
-        failed: tuple[str, ...],
-        wording: int,
-        situation: Situation,
-        state: Callable[[], OpeningState],
-        reading: Callable[[str], Hashable],
+        self, row: int, failed: tuple[str, ...], situation: Situation, state: Callable[[], OpeningState]
     ) -> Excluded:
-        """One listed exclusion: the rules its masks failed, in words (the reference rule's own). A failed rule's
-        words read only the service and the search's `reading` of that rule (their `wording`), so whole entries are
-        remembered per row under it, and forgotten when the row changes."""
-        return self._entries.get(
-            (row, self._generation.get(row, 0), wording),
-            lambda: self._excluded(row, failed, situation, state, reading),
-        )
-
-    def _excluded(
-        self,
-        row: int,
-        failed: tuple[str, ...],
-        situation: Situation,
-        state: Callable[[], OpeningState],
-        reading: Callable[[str], Hashable],
-    ) -> Excluded:
+        """One listed exclusion: the rules its masks failed, in words (the reference rule's own)."""
         s = self.service(row)
         said: list[Reason] = []
         for name in failed:
@@ -364,24 +319,10 @@ class Answers:
                 said.append(reasons.OUTSIDE_CATCHMENT)
             elif name == "below_the_cut":
                 said.append(reasons.BELOW_THE_CUT)
-            elif (reason := self._refusal(row, s, name, situation, state(), reading)) is not None:
+            elif (reason := RULES[name](s, situation, state())) is not None:
                 said.append(reason)
             else:  # the masks refused it where the reference would not: never listed with no reason
                 said.append(gap_words.generic(name, situation.context, situation.release))
         near = len(failed) == 1 and failed[0] != "below_the_cut"
-        summary = self.parts(row, situation.context).summary
+        summary = summary_of(s)  # a listed exclusion needs only the summary, not an option's parts
         return Excluded(service=summary, reasons=tuple(said), near_miss=near)
-
-    def _refusal(
-        self,
-        row: int,
-        s: Service,
-        name: str,
-        situation: Situation,
-        state: OpeningState,
-        reading: Callable[[str], Hashable],
-    ) -> Reason | None:
-        if name not in PERSON_RULES:  # a rule about the moment or the journey
-            return RULES[name](s, situation, state)
-        key = (row, self._generation.get(row, 0), name, situation.context, reading(name))
-        return self._refusals.get(key, lambda: RULES[name](s, situation, state))

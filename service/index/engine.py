@@ -66,9 +66,10 @@ class IndexConfig:
     """What the search's caches may hold, in bytes, all together (PATHWAYS_SEARCH_CACHE_MB), split by CACHE_SHARES."""
 
 
-CACHE_SHARES = {"candidates": 72, "answers": 20, "places": 8}
+CACHE_SHARES = {"candidates": 74, "answers": 16, "places": 8, "timeline": 2}
 """How the search's cache budget is split: the groups of rows a search starts from and their masks (ranking.py),
-the words of options and exclusions (answers.py), and the places points resolve to (places.py)."""
+each option's fixed parts (answers.py), the places points resolve to (places.py), and every distinct schedule's
+state in the minutes last asked (timeline.py)."""
 
 
 @dataclass(frozen=True)
@@ -89,12 +90,12 @@ class DirectoryIndex:
         """An empty index; `build` fills one in one go."""
         self.places, self.config, self.version = places, config, 0
         self.vocab = Vocabulary.of(vocab, {a.code: a.kind for a in places.areas})
-        self.timeline = Timeline(now)
+        budget = Shares(config.cache_bytes, CACHE_SHARES)
+        self.timeline = Timeline(now, budget["timeline"])
         empty = columns_of([], self.vocab)
         self.columns = Columns(empty)
         self.slugs = SlugOrder([])
         self.catchments = Catchments()
-        budget = Shares(config.cache_bytes, CACHE_SHARES)
         self.candidates = Candidates(self.columns, self.catchments, config.near_miss_minutes, budget["candidates"])
         self.services: list[Service | None] = []
         self.answers = Answers(self.columns, self.services, self.vocab, budget["answers"])
@@ -194,7 +195,12 @@ class DirectoryIndex:
 
     def cache_stats(self) -> list[CacheStats]:
         """Each of the search's caches: its bytes, budget, entries, hits, misses and evictions (for /metrics)."""
-        return [*self.candidates.stats(), *self.answers.stats(), self.places.resolved.stats()]
+        return [
+            *self.candidates.stats(),
+            *self.answers.stats(),
+            self.places.resolved.stats(),
+            self.timeline.minutes.stats(),
+        ]
 
     def __len__(self) -> int:
         return len(self.row_of)

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import bisect
 import math
-from collections.abc import Hashable, Sequence
+from collections.abc import Sequence
 from itertools import accumulate
 
 import numpy as np
@@ -29,7 +29,7 @@ from service.domain.schedule import OpeningState
 from service.index.answers import Answers
 from service.index.columns import FULL, Floats, Ints
 from service.index.failures import BIT, CATCHMENT, Failures, Moment, failed_rules, failures, row_codes
-from service.index.masks import READS, Measures, Query, Rows, capacity_at, travel_minutes
+from service.index.masks import Measures, Query, Rows, capacity_at, travel_minutes
 from service.index.places import Resolution
 from service.index.ranking import Candidates, among, eligible_rows, judged, measure
 from service.index.timeline import Opening, Timeline, opening_state
@@ -108,15 +108,7 @@ def explain(
         more = np.concatenate((more, pos[_first(idx[pos], key, COSINE, count[pos], slug_rank, listed, ctx)]))
         more = more[: listed - len(below)]
     starts = list(accumulate((len(f.idx) for f in groups), initial=0))
-    readings: dict[str, Hashable] = {}
-
-    def reading(name: str) -> Hashable:
-        """What the words of a failed rule read of this search (Answers.excluded)."""
-        if name not in readings:
-            readings[name] = READS[name](q) if name in READS else answers.reading(name, situation)
-        return readings[name]
-
-    wordings: dict[int, tuple[tuple[str, ...], int]] = {}
+    wordings: dict[int, tuple[str, ...]] = {}
 
     def entry(row: int, failing: int, opening: Opening, k: int) -> Excluded:
         def state() -> OpeningState:
@@ -124,10 +116,9 @@ def explain(
                 bool(opening.open_now[k]), bool(c.open_24_7[row]), float(opening.closes[k]), float(opening.next_open[k])
             )
 
-        if (wording := wordings.get(failing)) is None:  # many rows fail the same rules
-            failed = failed_rules(failing) or ("below_the_cut",)
-            wording = wordings[failing] = (failed, answers.wording(failed, situation, reading))
-        return answers.excluded(row, wording[0], wording[1], situation, state, reading)
+        if (failed := wordings.get(failing)) is None:  # many rows fail the same rules
+            failed = wordings[failing] = failed_rules(failing) or ("below_the_cut",)
+        return answers.excluded(row, failed, situation, state)
 
     def entries(positions: Ints) -> list[Excluded]:
         """Entries for these positions among the groups' rows."""

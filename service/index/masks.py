@@ -11,6 +11,7 @@ rather than testing each row.
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -113,7 +114,7 @@ class Rows:
     police_station: Bools
     immediate: Bools
     appropriate_adult: Bools
-    memo: dict[Hashable, Any] = field(default_factory=dict)
+    memo: OrderedDict[Hashable, Any] = field(default_factory=OrderedDict)
     memo_sizes: dict[Hashable, int] = field(default_factory=dict)
     spent: list[int] = field(default_factory=lambda: [0])
     """The bytes the remembered values hold (a list: the group itself is frozen)."""
@@ -154,11 +155,12 @@ class Rows:
         search that asks the same); the least recently used makes room. None is not remembered. With `fresh`, a
         remembered value it rejects is worked out again."""
         memo, sizes = self.memo, self.memo_sizes
-        found: T | None = memo.pop(key, None)
+        found: T | None = memo.get(key)
         if found is not None and (fresh is None or fresh(found)):
-            memo[key] = found  # the most recently used goes last
+            memo.move_to_end(key)
             return found
         if found is not None:
+            del memo[key]
             self.spent[0] -= sizes.pop(key)
         found = work()
         arrays = _arrays(found)
@@ -170,8 +172,7 @@ class Rows:
             return found
         self.spent[0] += charge
         while self.spent[0] > budget:
-            oldest = next(iter(memo))
-            del memo[oldest]
+            oldest, _ = memo.popitem(last=False)
             self.spent[0] -= sizes.pop(oldest)
         memo[key] = found
         sizes[key] = charge
@@ -268,7 +269,8 @@ def eligible(r: Rows, q: Query) -> Bools | None:
     """Rows passing every rule of FILTER_ORDER: the rules about the person's needs and circumstances, and the
     rest (age, gender and the s136 rules, which read only the age, the gender and two flags) remembered as one."""
     steady = r.remembered(
-        ("steady", q.gender_bit, q.age, q.street_crisis, q.exceptional), lambda: _every(r, q, STEADY_RULES)
+        ("steady", q.context_bit, q.gender_bit, q.age, q.street_crisis, q.exceptional),
+        lambda: _every(r, q, STEADY_RULES),
     )
     varied = passing(r, q, VARIED_RULES)
     return steady if varied is None else varied & steady
@@ -349,6 +351,7 @@ MOMENT_MASKS: dict[str, MomentMask] = {
     "within_travel_time": within_travel_time,
 }
 FILTER_ORDER = (
+    "serves_context",
     "meets_a_need",
     "appropriate_adult_only_when_required",
     "circumstances_allow",
@@ -358,7 +361,7 @@ FILTER_ORDER = (
     "police_station_never_for_under_18s",
     "police_station_only_in_exceptional_cases",
 )
-"""The person's rules the ranking applies. (Being active and serving the context are applied once per area set and
-context, and cached.)"""
+"""The rules the ranking applies to a group of rows. (Being active is applied when a group is gathered: a search's
+groups hold the rows of every context, so that one group serves all four.)"""
 VARIED_RULES = ("meets_a_need", "appropriate_adult_only_when_required", "circumstances_allow")
 STEADY_RULES = tuple(name for name in FILTER_ORDER if name not in VARIED_RULES)

@@ -106,10 +106,8 @@ class Candidates:
         self._listed: Bounded[frozenset[str], Ints] = Bounded("listed", b["listed"], array_bytes)
         self._local: Bounded[frozenset[str], Ints] = Bounded("local", b["local"], array_bytes)
         self._national: Bounded[tuple[str, Hashable], Rows] = Bounded("national", b["national"], Rows.nbytes)
-        self._usable: Bounded[tuple[frozenset[str], str], Rows] = Bounded("usable", b["usable"], Rows.nbytes)
-        self._usable_drawn: Bounded[tuple[tuple[float, float], str], Rows] = Bounded(
-            "usable_drawn", b["usable_drawn"], Rows.nbytes
-        )
+        self._usable: Bounded[frozenset[str], Rows] = Bounded("usable", b["usable"], Rows.nbytes)
+        self._usable_drawn: Bounded[tuple[float, float], Rows] = Bounded("usable_drawn", b["usable_drawn"], Rows.nbytes)
         self._drawn: Bounded[tuple[float, float], Ints] = Bounded("drawn", b["drawn"], array_bytes)
         self._fallbacks: dict[str, Ints] = {}
         self._explaining: Bounded[frozenset[str], Rows] = Bounded("explaining", b["explaining"], Rows.nbytes)
@@ -259,17 +257,20 @@ class Candidates:
         return ~(among(rows, self.listed(where.codes)) | among(rows, self.drawn(where.point)))
 
     def for_search(self, where: Resolution, q: Query) -> list[Rows]:
-        """Live, active rows serving the context, not full for good, whose catchment holds the origin: those whose
-        catchment is national (one group per context, shared by every search), those listing an area (cached per
-        area set and context) and those drawn around the point (cached per point)."""
-        national = self._national.get(
-            ("usable", q.context), lambda: self._rows(self.catchments.national.array(None), q)
-        )
-        listed = self._usable.get((where.codes, q.context), lambda: self._rows(self.local(where.codes), q))
+        """Live, active rows not full for good, whose catchment holds the origin, in every context (the search's
+        masks apply its own): those whose catchment is national (one group, shared by every search), those listing
+        an area (cached per area set) and those drawn around the point (cached per point)."""
+        national = self._national.get(("usable", 0), lambda: self._usable_rows(self.catchments.national.array(None)))
+        listed = self._usable.get(where.codes, lambda: self._usable_rows(self.local(where.codes)))
         drawn = self._usable_drawn.get(
-            ((where.point.lon, where.point.lat), q.context), lambda: self._rows(self.drawn(where.point), q)
+            (where.point.lon, where.point.lat), lambda: self._usable_rows(self.drawn(where.point))
         )
         return [national, listed, drawn]
+
+    def _usable_rows(self, idx: Ints) -> Rows:
+        """Active rows not full for good, in every context (masks.eligible applies the search's)."""
+        c = self.columns.values
+        return Rows.of(c, idx[c.active[idx] & ~c.static_full[idx]])
 
     def _rows(self, idx: Ints, q: Query) -> Rows:
         c = self.columns.values

@@ -20,7 +20,7 @@ from service.domain.model import Point, Service
 from service.domain.near import NEAR_MISS_MINUTES, near_miss_km
 from service.domain.routing import SPEED_KMH
 from service.index.bounded import Bounded, CacheStats, Shares, array_bytes
-from service.index.catchments import Catchments, Cell
+from service.index.catchments import Catchments, Cell, sorted_once
 from service.index.columns import Bools, Columns, Floats, Ints
 from service.index.masks import (
     MOMENT_MASKS,
@@ -48,6 +48,7 @@ SHARES = {
     "playing_drawn": 2,
     "nearby": 6,
     "cells_at": 1,
+    "near": 3,
     "bordering": 10,
     "naming_bordering": 3,
 }
@@ -121,6 +122,7 @@ class Candidates:
         self._nearby: Bounded[tuple[tuple[Cell, ...], str, frozenset[str]], Rows] = Bounded(
             "nearby", b["nearby"], Rows.nbytes
         )
+        self._near: Bounded[tuple[tuple[Cell, ...], frozenset[str]], Ints] = Bounded("near", b["near"], array_bytes)
         self._cells_at: Bounded[tuple[float, float, str], tuple[Cell, ...]] = Bounded(
             "cells_at", b["cells_at"], lambda cells: 64 * len(cells)
         )
@@ -143,6 +145,7 @@ class Candidates:
             self._playing_drawn,
             self._nearby,
             self._cells_at,
+            self._near,
             self._bordering,
             self._naming_bordering,
         )
@@ -230,6 +233,21 @@ class Candidates:
             lambda: self.catchments.cells_near(where.point, self.near_km[q.context]),
         )
         return self._nearby.get((cells, q.context, where.codes), lambda: self._not_listing(cells, where, q))
+
+    def near_but_outside(self, where: Resolution, q: Query) -> Ints:
+        """The rows of `nearby_outside` and `bordering` together, before the context and the other filters: rows
+        located within the context's near-miss distance of the origin or naming a bordering area, whose catchment
+        lists none of the origin's areas (sorted)."""
+        cells = self._cells_at.get(
+            (where.point.lon, where.point.lat, q.context),
+            lambda: self.catchments.cells_near(where.point, self.near_km[q.context]),
+        )
+
+        def gather() -> Ints:
+            rows = sorted_once([self.naming_bordering(where), *(self.catchments.located_in(cell) for cell in cells)])
+            return rows[~among(rows, self.listed(where.codes))]
+
+        return self._near.get((cells, where.codes), gather)
 
     def _not_listing(self, cells: tuple[Cell, ...], where: Resolution, q: Query) -> Rows:
         parts = [self.catchments.located_in(cell) for cell in cells]

@@ -20,7 +20,7 @@ from service.domain.pathway import ROLES
 from service.domain.types import PathwayRole
 from service.index.columns import Columns, Ints
 from service.index.failures import BIT, Fails, Moment, failures, first_failures
-from service.index.masks import Measures, Query, Rows, meets_a_need
+from service.index.masks import Measures, Query
 from service.index.places import Resolution
 from service.index.ranking import Candidates, among, first, ordered
 from service.index.timeline import Timeline
@@ -86,6 +86,7 @@ def gaps(
     room: dict[PathwayRole, float] = dict.fromkeys(roles, math.inf)  # the first time a full one has room again
     main: dict[PathwayRole, str] = {}
     ages: dict[PathwayRole, tuple[float, float, int]] = {}  # youngest taken, oldest taken, how many failed on age
+    near: set[int] | None = None
     for role in roles:
         failed: list[Fails] = []
         for rows in candidates.playing(where, ROLES.index(role)):
@@ -114,7 +115,9 @@ def gaps(
                     ages[role] = (min(young, youngest), max(old, oldest), n + int(np.count_nonzero(on_age)))
         reason = funnel_reason(failed)
         if reason is None:
-            reason = "OUTSIDE_CATCHMENT" if _near(candidates, where, q, role) else "NO_SERVICE"
+            if near is None:
+                near = _near_roles(candidates, where, q)
+            reason = "OUTSIDE_CATCHMENT" if ROLES.index(role) in near else "NO_SERVICE"
         main[role] = reason
     alternative = instead or {}
     return {
@@ -148,19 +151,17 @@ def funnel_reason(failed: Sequence[Fails]) -> str | None:
     return None
 
 
-def _near(candidates: Candidates, where: Resolution, q: Query, role: PathwayRole) -> bool:
-    """Whether a service of this role meeting the need (active, in the context) lies within the near-miss distance
-    or serves a bordering area, though its catchment does not hold the origin."""
-    role_bit = ROLES.index(role)
-    for rows in (candidates.nearby_outside(where, q), candidates.bordering(where, q)):
-        if len(rows.idx) and _meeting(rows, q, candidates.columns.values.role[rows.idx] == role_bit).any():
-            return True
-    return False
-
-
-def _meeting(rows: Rows, q: Query, of_role: np.ndarray) -> np.ndarray:
-    need = meets_a_need(rows, q)
-    return of_role if need is None else of_role & need
+def _near_roles(candidates: Candidates, where: Resolution, q: Query) -> set[int]:
+    """The roles (columns.role) of the services meeting the need (active, in the context, not full for good) that lie
+    within the near-miss distance or serve a bordering area, though their catchment does not hold the origin: read
+    straight from the columns for those rows (a gap's reason needs only whether there are any)."""
+    c = candidates.columns.values
+    rows = candidates.near_but_outside(where, q)
+    ok = c.active[rows] & ((c.contexts[rows] & q.context_bit) != 0) & ~c.static_full[rows]
+    need = (c.general[rows] & q.context_bit) != 0
+    for bit in q.need_bits:
+        need |= (c.needs[rows] & bit) != 0
+    return set(np.unique(c.role[rows[ok & need]]).tolist())
 
 
 def _moment(epoch: float) -> dt.datetime | None:

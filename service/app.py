@@ -71,6 +71,7 @@ from service.search import make_geocoder
 from service.settings import Settings
 from service.store.db import open_database
 from service.store.demo import load_demo_if_empty
+from service.store.local_snapshot import LocalSnapshot, snapshot_path
 from service.store.migrate import migrate
 from service.store.taxonomy import current_taxonomies
 from service.store.territory import Territories
@@ -107,8 +108,12 @@ def create_app(settings: Settings, extra_handlers: Sequence[Any] = ()) -> Litest
                 kind_cap=settings.kind_cap,
                 near_miss_minutes=settings.near_miss_minutes,
                 transition_window_months=settings.transition_window_months,
+                cache_bytes=settings.search_cache_mb << 20,
             )
-            keeper = IndexKeeper(db, vocab, config, events=telemetry)
+            local = None
+            if settings.index_snapshot and not db.embedded:
+                local = LocalSnapshot(snapshot_path(Path(settings.data_dir) / "index-snapshot"))
+            keeper = IndexKeeper(db, vocab, config, events=telemetry, local=local)
             await keeper.start()
             identities = Identities(db, settings, app.stores.get("rate_limit"))
             identities.start()

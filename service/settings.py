@@ -42,6 +42,9 @@ class Settings(Struct, frozen=True, kw_only=True):
     answer_cache_seconds: int = 1
     """The same search repeated within this many seconds (the same whole second, at 1) gets the answer already
     made, unless the directory changed meanwhile; 0 makes every search afresh."""
+    search_cache_mb: int = 64
+    """What the search's caches may hold all together, in MB (each bounded in bytes, the least recently used making
+    room; their use is in /metrics as pathways_search_cache_bytes)."""
     log_format: str = "json"
     """json: one JSON object a line (production, log shippers); text: plain lines for a terminal."""
     request_log: bool = True
@@ -91,6 +94,11 @@ class Settings(Struct, frozen=True, kw_only=True):
     inside one organisation's network). An analyst key is held to its areas either way."""
     synthetic_outcomes: int = 300
     """Synthetic outcome records added with the demo directory (clearly marked as synthetic); 0 adds none."""
+    index_snapshot: bool = True
+    """Keep a copy of the directory in `data_dir`/index-snapshot and build the index from it (at start-up and at
+    each whole rebuild): checked against the database row by row and brought up to it, it saves reading and decoding
+    every service; rewritten, off the event loop, whenever a rebuild found it missing or behind
+    (service/store/local_snapshot.py). Only with DATABASE_URL: the embedded database's folder is PostgreSQL's own."""
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> Settings:
@@ -119,6 +127,8 @@ class Settings(Struct, frozen=True, kw_only=True):
             )
         if settings.answer_cache_seconds > 10:
             raise SettingsError(f"PATHWAYS_ANSWER_CACHE_SECONDS={settings.answer_cache_seconds}: expected 0 to 10")
+        if not 8 <= settings.search_cache_mb <= 65536:
+            raise SettingsError(f"PATHWAYS_SEARCH_CACHE_MB={settings.search_cache_mb}: expected 8 to 65536")
         if settings.log_format not in ("json", "text"):
             raise SettingsError(f"PATHWAYS_LOG_FORMAT={settings.log_format!r}: expected json or text")
         if settings.metrics_access not in ("open", "key", "off"):
@@ -146,6 +156,7 @@ ENV: dict[str, str] = {
     "PATHWAYS_DB_LOCK_TIMEOUT_SECONDS": "db_lock_timeout",
     "PATHWAYS_LOG_LEVEL": "log_level",
     "PATHWAYS_ANSWER_CACHE_SECONDS": "answer_cache_seconds",
+    "PATHWAYS_SEARCH_CACHE_MB": "search_cache_mb",
     "PATHWAYS_LOG_FORMAT": "log_format",
     "PATHWAYS_REQUEST_LOG": "request_log",
     "PATHWAYS_METRICS_ACCESS": "metrics_access",
@@ -174,6 +185,7 @@ ENV: dict[str, str] = {
     "PATHWAYS_REFERRAL_RETENTION_MONTHS": "referral_retention_months",
     "PATHWAYS_REPORTS_ACCESS": "reports_access",
     "PATHWAYS_SYNTHETIC_OUTCOMES": "synthetic_outcomes",
+    "PATHWAYS_INDEX_SNAPSHOT": "index_snapshot",
 }
 
 MAX_NEAR_MISS_MINUTES = 240

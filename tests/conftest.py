@@ -104,7 +104,9 @@ async def database_url(admin_dsn: str) -> AsyncIterator[str]:
 
 @pytest.fixture
 def settings(database_url: str) -> Settings:
-    return Settings(database_url=database_url, load_demo=False, pool_max_size=4)
+    # No local snapshot of the directory in the checkout's data folder: each test's database is a new one
+    # (tests/store/test_local_snapshot.py and the serve tests try the snapshot in folders of their own).
+    return Settings(database_url=database_url, load_demo=False, pool_max_size=4, index_snapshot=False)
 
 
 @pytest.fixture

@@ -7,6 +7,11 @@ most, on the loop, between searches). A change to an area or a site, a batch too
 row, a listener that had to reconnect (notices may have been missed), a directory version the notices do not
 explain, and the daily roll of the opening-times timeline all rebuild the whole index instead: in a thread, from
 one snapshot, swapped in at once; notices that arrive meanwhile are applied to the new index afterwards.
+
+With a local snapshot (service/store/local_snapshot.py), a whole rebuild (the one at start-up included) reads the
+replica's own copy of the directory, checked against the database row by row and brought up to it, rather than
+every document in the database; when the copy was behind, or could not be used, the rebuild writes it again
+afterwards, in a thread, once the new index is serving.
 """
 
 from __future__ import annotations
@@ -28,7 +33,8 @@ from service.index.trim import give_back_memory
 from service.store import services as service_store
 from service.store.changes import Listener, Notice, directory_version, listen
 from service.store.db import Database
-from service.store.snapshot import read_directory
+from service.store.local_snapshot import LocalSnapshot
+from service.store.snapshot import DirectorySnapshot, read_directory
 
 log = logging.getLogger("service.index")
 DEBOUNCE_SECONDS = 0.01
@@ -83,9 +89,14 @@ class _Unwatched:
 
 class IndexKeeper:
     def __init__(
-        self, db: Database, vocab: Taxonomies, config: IndexConfig, events: KeeperEvents | None = None
+        self,
+        db: Database,
+        vocab: Taxonomies,
+        config: IndexConfig,
+        events: KeeperEvents | None = None,
+        local: LocalSnapshot | None = None,
     ) -> None:
-        self.db, self.vocab, self.config = db, vocab, config
+        self.db, self.vocab, self.config, self.local = db, vocab, config, local
         self.events: KeeperEvents = events or _Unwatched()
         self.built_at = 0.0
         """Wall-clock time of the last whole rebuild."""
@@ -106,6 +117,11 @@ class IndexKeeper:
         """Something only a whole rebuild can take in (an area or site changed, or notices may have been lost)."""
         self.rebuilds = 0
         self.increments = 0
+        self.timings: dict[str, float] = {}
+        """Where the last whole rebuild's time went, in seconds (its source, read, build), for the log and benches."""
+        self.source = ""
+        """Where the last whole rebuild read the directory: "database", or "local" (the local snapshot)."""
+        self._saving: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
         await self._listen()
@@ -119,28 +135,54 @@ class IndexKeeper:
                 await asyncio.wait({self._task}, timeout=1.0)
         if self._listener is not None:
             await self._listener.close()
+        if self._saving is not None:  # a file half written is never seen (it is renamed into place), but finish it
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(asyncio.shield(self._saving), timeout=10)
 
     async def rebuild(self) -> None:
         """The whole index from one snapshot, read, decoded and built in a thread, then swapped in."""
         self._whole = False
         started, waiting = time.perf_counter(), self._oldest_notice
-        index = await asyncio.to_thread(self._build)
+        index, to_save = await asyncio.to_thread(self._build)
         self.index = index
         self.rebuilds += 1
         self.events.rebuilt(time.perf_counter() - started)
         self.built_at = self.current_at = time.time()
         if waiting and waiting == self._oldest_notice:  # nothing arrived meanwhile: everything waiting is served
             self._served(waiting)
+        if to_save is not None:
+            self._saving = asyncio.create_task(self._save(self._saving, to_save), name="index-snapshot")
 
-    def _build(self) -> DirectoryIndex:
-        """Runs in a worker thread: the snapshot is read on an event loop of the thread's own."""
+    async def _save(self, previous: asyncio.Task[None] | None, snapshot: DirectorySnapshot) -> None:
+        """The local snapshot written in a thread (after any still being written), once the index is serving."""
+        if previous is not None:
+            await asyncio.wait({previous})
+        assert self.local is not None
+        try:
+            await asyncio.to_thread(self.local.save, snapshot)
+        except Exception as e:  # a replica whose disk is full or read-only still serves; it starts more slowly
+            log.warning("could not write the local snapshot %s: %s", self.local.path, e, exc_info=e)
+
+    def _build(self) -> tuple[DirectoryIndex, DirectorySnapshot | None]:
+        """Runs in a worker thread: the snapshot is read on an event loop of the thread's own. With it, the
+        snapshot to write to the local file afterwards (None: nothing to write)."""
         with _gentle():
             return self._build_now()
 
-    def _build_now(self) -> DirectoryIndex:
-        snapshot = read_directory(self.db.dsn, self.db.timeouts)
+    def _build_now(self) -> tuple[DirectoryIndex, DirectorySnapshot | None]:
+        started = time.perf_counter()
+        loaded = self.local.load(self.db.dsn, self.db.timeouts) if self.local is not None else None
+        if loaded is not None:
+            snapshot, to_save, self.source = loaded.snapshot, loaded.snapshot if loaded.changed else None, "local"
+            timings = {f"local {k}": v for k, v in loaded.seconds.items()}
+            timings["services read again"] = loaded.reread
+        else:
+            snapshot = read_directory(self.db.dsn, self.db.timeouts, marked=self.local is not None)
+            to_save, self.source, timings = snapshot if self.local is not None else None, "database", {}
+        timings["read"] = time.perf_counter() - started
         self._note_damaged(snapshot.damaged)
-        return DirectoryIndex.build(
+        built = time.perf_counter()
+        index = DirectoryIndex.build(
             services=snapshot.services,
             areas=snapshot.areas,
             sites=snapshot.sites,
@@ -150,6 +192,21 @@ class IndexKeeper:
             config=self.config,
             now=dt.datetime.now(dt.UTC),
         )
+        timings["build"] = time.perf_counter() - built
+        self.timings = timings
+        source = "database"
+        if loaded is not None:
+            source = f"local snapshot ({loaded.reread} service(s) read again from the database)"
+        log.info(
+            "index of %d services (version %d) from the %s in %.2f s (read %.2f s, build %.2f s)",
+            len(index),
+            index.version,
+            source,
+            timings["read"] + timings["build"],
+            timings["read"],
+            timings["build"],
+        )
+        return index, to_save
 
     def _note_damaged(self, damaged: list[str]) -> None:
         new = sorted(set(damaged) - self._damaged)

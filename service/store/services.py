@@ -280,6 +280,9 @@ class StoredText:
     version: int
     created_at: dt.datetime
     updated_at: dt.datetime
+    xmin: int = 0
+    """The row's version in PostgreSQL (its xmin), when asked for: what a local copy of the directory is checked
+    against (service/store/local_snapshot.py)."""
 
 
 async def services_as_text(conn: Connection, ids: Sequence[uuid.UUID] | None = None) -> list[StoredText]:
@@ -291,11 +294,21 @@ async def services_as_text(conn: Connection, ids: Sequence[uuid.UUID] | None = N
     return [_stored_text(r) for r in rows]
 
 
-async def services_in_chunks(conn: Connection, size: int) -> AsyncIterator[list[StoredText]]:
-    """Every service's row, undecoded, `size` at a time, in slug order (inside a transaction: a cursor). The next
-    chunk is asked for before this one is handed over, so that PostgreSQL produces it while the caller works on this
-    one (decoding it, at start-up) in the same thread."""
-    cursor = await conn.cursor(sql("services_all_text"))
+async def services_marked(conn: Connection, ids: Sequence[uuid.UUID]) -> list[StoredText]:
+    """These services' rows, undecoded, with their row versions; an id with no row is simply absent."""
+    return [_stored_text(r) for r in await conn.fetch(sql("services_by_ids_marked"), list(ids))]
+
+
+async def service_marks(conn: Connection) -> dict[uuid.UUID, int]:
+    """Every service's row version (its xmin), by id."""
+    return {r["id"]: r["xmin"] for r in await conn.fetch(sql("services_marks"))}
+
+
+async def services_in_chunks(conn: Connection, size: int, marked: bool = False) -> AsyncIterator[list[StoredText]]:
+    """Every service's row, undecoded, `size` at a time, in slug order (inside a transaction: a cursor), with their
+    row versions when `marked`. The next chunk is asked for before this one is handed over, so that PostgreSQL
+    produces it while the caller works on this one (decoding it, at start-up) in the same thread."""
+    cursor = await conn.cursor(sql("services_all_marked" if marked else "services_all_text"))
     fetching = asyncio.ensure_future(cursor.fetch(size))
     try:
         while rows := await fetching:
@@ -309,7 +322,7 @@ async def services_in_chunks(conn: Connection, size: int) -> AsyncIterator[list[
 
 
 def _stored_text(r: asyncpg.Record) -> StoredText:
-    return StoredText(r["id"], r["body"], r["version"], r["created_at"], r["updated_at"])
+    return StoredText(r["id"], r["body"], r["version"], r["created_at"], r["updated_at"], r.get("xmin", 0))
 
 
 def decode_services(rows: Sequence[StoredText]) -> tuple[list[Service], list[str]]:

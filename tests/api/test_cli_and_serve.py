@@ -93,9 +93,10 @@ def _get(url: str) -> tuple[int, Any]:
         return e.code, None
 
 
-def _serve_until_ready(data_dir: Path, port: int) -> tuple[subprocess.Popen[str], float]:
+def _serve_until_ready(data_dir: Path, port: int, **more: str) -> tuple[subprocess.Popen[str], float]:
+    """`pathways serve` on the embedded database (or on DATABASE_URL when given in `more`), until ready."""
     env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
-    env |= {"PATHWAYS_DATA_DIR": str(data_dir), "PATHWAYS_PORT": str(port)}
+    env |= {"PATHWAYS_DATA_DIR": str(data_dir), "PATHWAYS_PORT": str(port), **more}
     started = time.monotonic()
     process = subprocess.Popen(
         [PATHWAYS, "serve"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
@@ -114,13 +115,14 @@ def _serve_until_ready(data_dir: Path, port: int) -> tuple[subprocess.Popen[str]
     pytest.fail(f"pathways serve did not become ready:\n{output}")
 
 
-def _stop(process: subprocess.Popen[str]) -> None:
+def _stop(process: subprocess.Popen[str]) -> str:
+    """Stopped as an operator would (Ctrl-C); what it printed."""
     process.send_signal(signal.SIGINT)
     try:
         process.wait(timeout=30)
     except subprocess.TimeoutExpired:
         process.kill()
-    process.communicate()
+    return process.communicate()[0]
 
 
 @pytest.mark.embedded
@@ -140,6 +142,28 @@ def test_serve_on_the_embedded_database_lists_the_demo_and_keeps_data_across_a_r
         assert _get(f"http://127.0.0.1:{port}/health/ready")[1]["directory_version"] == version
     finally:
         _stop(process)
+
+
+async def test_serve_restarted_starts_from_its_local_snapshot_brought_up_to_the_database(
+    database_url: str, conn: Connection, tmp_path: Path
+) -> None:
+    assert run(database_url, "import", str(DEMO_FILE)).returncode == 0
+    data_dir, port = tmp_path / "data", _free_port()
+    settings = {"DATABASE_URL": database_url, "PATHWAYS_LOAD_DEMO": "false", "PATHWAYS_LOG_FORMAT": "text"}
+    process, _ = await asyncio.to_thread(_serve_until_ready, data_dir, port, **settings)
+    first = await asyncio.to_thread(_stop, process)  # which waits for the snapshot to be written
+    assert "from the database" in first and (data_dir / "index-snapshot" / "directory.json").is_file()
+
+    slug = json.loads(DEMO_FILE.read_bytes())["services"][0]["slug"]
+    await conn.execute("update services set body = jsonb_set(body, '{name}', '\"Renamed\"') where slug = $1", slug)
+    process, _ = await asyncio.to_thread(_serve_until_ready, data_dir, port, **settings)
+    try:
+        version = await conn.fetchval("select coalesce(max(id), 0) from changes")
+        status, health = await asyncio.to_thread(_get, f"http://127.0.0.1:{port}/health/ready")
+        assert status == 200 and health["directory_version"] == version
+    finally:
+        second = await asyncio.to_thread(_stop, process)
+    assert "from the local snapshot (1 service(s) read again from the database)" in second
 
 
 @needs_shared()

@@ -1,0 +1,1 @@
+select id, body::text as body, version, created_at, updated_at, xmin::text::bigint as xmin from services order by slug

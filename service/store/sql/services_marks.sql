@@ -1,0 +1,1 @@
+select id, xmin::text::bigint as xmin from services

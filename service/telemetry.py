@@ -131,7 +131,7 @@ class _RuntimeCollector(Collector):
                 now - keeper.current_at,
             )
         if keeper.index is not None:
-            yield from _caches([*keeper.index.cache_stats(), runtime.answers.stats()])
+            yield from _caches([*keeper.index.cache_stats(), runtime.answers.stats(), *runtime.published.cache_stats()])
         yield _gauge("pathways_index_rebuilds", "Whole rebuilds since start", keeper.rebuilds)
         yield _gauge("pathways_index_increments", "Incremental updates applied since start", keeper.increments)
         pool = runtime.db.pool

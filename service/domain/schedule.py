@@ -172,7 +172,9 @@ def bank_holiday_days(schedule: Schedule, today: dt.date) -> list[tuple[dt.date,
     return [(day, name, hours) for day, name in bank_holidays_between(today, end) if day not in excepted]
 
 
-def bank_holidays_between(start: dt.date, end: dt.date) -> list[tuple[dt.date, str]]:
-    """England and Wales bank holidays from `start` to `end` inclusive, with their names, in date order."""
+@lru_cache(maxsize=64)
+def bank_holidays_between(start: dt.date, end: dt.date) -> tuple[tuple[dt.date, str], ...]:
+    """England and Wales bank holidays from `start` to `end` inclusive, with their names, in date order (remembered:
+    every published record asks for the same span, and building the calendar is most of the cost of one)."""
     calendar = holidays.country_holidays("GB", subdiv="ENG", years=range(start.year, end.year + 1))
-    return sorted((day, str(name)) for day, name in calendar.items() if start <= day <= end)
+    return tuple(sorted((day, str(name)) for day, name in calendar.items() if start <= day <= end))

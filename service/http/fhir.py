@@ -3,7 +3,7 @@ a CapabilityStatement at /fhir/metadata. Served from the in-memory index; errors
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import msgspec
 from litestar import Controller, Request, Response, get
@@ -17,8 +17,6 @@ from service.domain import fhir
 from service.domain.audience import public_record
 from service.domain.decoding import field_problem
 from service.domain.errors import InvalidInput, NotFound
-from service.domain.fhir_types import HealthcareService
-from service.domain.model import Service
 from service.domain.types import IDENTIFIER, SINGLE_LINE, whole
 from service.http.access import READ
 from service.http.deps import Ident
@@ -27,17 +25,23 @@ from service.http.fhir_search import (
     REPEATS,
     NoSuchDate,
     bundle,
+    bundle_page,
     capability_statement,
     ids_of,
     locations,
     organizations,
     reference,
-    service_filter,
+    service_filters,
 )
 from service.http.problems import parameter_name, problem_responses
 from service.http.schemas import each
-from service.index.published import Listing, Published
+from service.index.listings import Listing
+from service.index.published import Audience, Published
 from service.runtime import runtime_of
+
+if TYPE_CHECKING:
+    from service.domain.fhir_types import Location, Organization
+    from service.domain.model import Service
 
 MAX_COUNT = 1000
 Id = Annotated[str, PathParameter(max_length=120, pattern=IDENTIFIER, description="The resource's id.")]
@@ -189,27 +193,29 @@ class FhirController(Controller):
     ) -> Response[bytes]:
         """HealthcareServices by _id, active, service-category (pathway role), service-type (kind), location,
         organization, coverage-area and _lastUpdated."""
-        _, listing = _listing(state)
+        published, listing = await _listing(state)
         base = _base(request, state)
-        keep = service_filter(request, base, listing)
-        chosen = [s for s in listing.services if keep(s)]
-        runtime = runtime_of(state)
-        names = listing.publishing.area_names
-        today = listing.publishing.today
+        wanted, masks = service_filters(request, base, listing)
+        chosen = await listing.select(wanted, masks)
+        audience: Audience = "public" if identity.kind == "anonymous" else "staff"
+        names, today, vocab = listing.publishing.area_names, listing.publishing.today, published.vocab
 
-        def resource(s: Service) -> HealthcareService:
-            shown = public_record(s) if identity.kind == "anonymous" else s
-            return fhir.healthcare_service(shown, base, runtime.vocab, names, today)
+        def encode(shown: Service) -> bytes:
+            return msgspec.json.encode(fhir.healthcare_service(shown, base, vocab, names, today))
 
-        return bundle(request, base, "HealthcareService", chosen, resource, count, offset)
+        page = [
+            (str(s.id), msgspec.Raw(published.fhir_record(s, listing, audience, base, encode)))
+            for s in listing.services(chosen[offset : offset + count])
+        ]
+        return bundle_page(request, base, "HealthcareService", len(chosen), page, count, offset)
 
     @get("/HealthcareService/{id:str}", operation_id="readFhirHealthcareService", responses=_spec("The resource."))
     async def read_service(
         self, request: Request[Any, Any, Any], state: State, identity: Ident, id: Id
     ) -> Response[bytes]:
         """One HealthcareService."""
-        _, listing = _listing(state)
-        s = listing.by_id.get(id.lower())
+        _, listing = await _listing(state)
+        s = listing.service(id.lower())
         if s is None:
             raise NotFound("HealthcareService", id)
         shown = public_record(s) if identity.kind == "anonymous" else s
@@ -229,8 +235,8 @@ class FhirController(Controller):
         offset: Offset = 0,
     ) -> Response[bytes]:
         """Locations: where services are, and the areas they cover, by _id, name and organization."""
-        published, listing = _listing(state)
-        every = locations(published, listing)
+        published, listing = await _listing(state)
+        every: list[Location] = await listing.derive("fhir-locations", lambda x: locations(x, published.remembered))
         ids = ids_of(only)
         wanted = name.lower() if name else None
         org = reference(organization, "Organization")
@@ -249,8 +255,8 @@ class FhirController(Controller):
     @get("/Location/{id:str}", operation_id="readFhirLocation", responses=_spec("The resource."))
     async def read_location(self, state: State, id: Id) -> Response[bytes]:
         """One Location."""
-        published, listing = _listing(state)
-        every = locations(published, listing)
+        published, listing = await _listing(state)
+        every: list[Location] = await listing.derive("fhir-locations", lambda x: locations(x, published.remembered))
         found = next((loc for loc in every if loc.id == id), None)
         if found is None:
             raise NotFound("Location", id)
@@ -267,8 +273,10 @@ class FhirController(Controller):
         offset: Offset = 0,
     ) -> Response[bytes]:
         """Organizations, by _id and name."""
-        published, listing = _listing(state)
-        every = organizations(published, listing)
+        published, listing = await _listing(state)
+        every: list[Organization] = await listing.derive(
+            "fhir-organizations", lambda x: organizations(x, published.remembered)
+        )
         ids = ids_of(only)
         wanted = name.lower() if name else None
         chosen = [o for o in every if (ids is None or o.id in ids) and (wanted is None or wanted in o.name.lower())]
@@ -277,8 +285,10 @@ class FhirController(Controller):
     @get("/Organization/{id:str}", operation_id="readFhirOrganization", responses=_spec("The resource."))
     async def read_organization(self, state: State, id: Id) -> Response[bytes]:
         """One Organization."""
-        published, listing = _listing(state)
-        every = organizations(published, listing)
+        published, listing = await _listing(state)
+        every: list[Organization] = await listing.derive(
+            "fhir-organizations", lambda x: organizations(x, published.remembered)
+        )
         found = next((o for o in every if o.id == id.lower()), None)
         if found is None:
             raise NotFound("Organization", id)
@@ -313,9 +323,9 @@ class FhirController(Controller):
         raise NotFound("CodeSystem", id)
 
 
-def _listing(state: State) -> tuple[Published, Listing]:
+async def _listing(state: State) -> tuple[Published, Listing]:
     runtime = runtime_of(state)
-    return runtime.published, runtime.published.listing(runtime.index)
+    return runtime.published, await runtime.published.listing(runtime.index)
 
 
 def _base(request: Request[Any, Any, Any], state: State) -> str:

@@ -1,8 +1,9 @@
 """/openreferral: the directory as an Open Referral UK 3.0 read API (the profile's openapi30.json, every operation).
 
-Served from the in-memory index (service/index/published.py): no database read. Reads are open to anyone, CORS
-included, when PATHWAYS_READ_ACCESS is open (service/http/open_reads.py); anonymous readers never see
-professionals-only numbers.
+Served from the in-memory index (service/index/published.py): no database read. The order and each filter's result
+are worked out once per directory version, off the event loop (service/index/listings.py): a page is a slice. Reads
+are open to anyone, CORS included, when PATHWAYS_READ_ACCESS is open (service/http/open_reads.py); anonymous readers
+never see professionals-only numbers.
 """
 
 from __future__ import annotations
@@ -16,14 +17,12 @@ from litestar.openapi.datastructures import ResponseSpec
 
 from service.domain import hsds, oruk_export
 from service.domain.errors import FieldProblem, InvalidInput, NotFound
-from service.domain.geometry import haversine_km
 from service.domain.model import Service
 from service.http.access import READ
 from service.http.deps import Ident
 from service.http.oruk_query import (
     Clock,
     Day,
-    Filters,
     Full,
     Id,
     MaxAge,
@@ -38,9 +37,11 @@ from service.http.oruk_query import (
     TermId,
     Text,
     day_of,
+    filters,
 )
 from service.http.problems import problem_responses
-from service.index.published import Audience, Listing, Published, page_json
+from service.index.listings import Listing, Mask
+from service.index.published import Audience, Published, page_json
 from service.runtime import runtime_of
 
 JSON = "application/json"
@@ -124,10 +125,10 @@ class OpenReferralController(Controller):
         per_page: PerPage = 50,
     ) -> Response[bytes]:
         """Services, a page at a time, filtered as the ORUK profile describes; `full` nests each one whole."""
-        published, listing = _listing(state)
-        wanted = Filters(
+        published, listing = await _listing(state)
+        wanted = filters(
             published,
-            listing,
+            listing.publishing,
             search or text,
             taxonomy_term_id,
             taxonomy_id,
@@ -139,8 +140,8 @@ class OpenReferralController(Controller):
             end_time,
             day_of(day),
         )
-        chosen = [s for s in listing.services if wanted(s)]
-        shown = chosen[(page - 1) * per_page : page * per_page]
+        chosen = await listing.select(wanted)
+        shown = listing.services(chosen[(page - 1) * per_page : page * per_page])
         audience = _audience(identity)
         items = [published.full(s, listing, audience) if full else published.listed(s, listing) for s in shown]
         return _json(page_json(items, len(chosen), page, per_page))
@@ -152,8 +153,8 @@ class OpenReferralController(Controller):
     )
     async def service(self, state: State, identity: Ident, id: Id) -> Response[bytes]:
         """One service, fully nested."""
-        published, listing = _listing(state)
-        found = listing.by_id.get(id.lower())
+        published, listing = await _listing(state)
+        found = listing.service(id.lower())
         if found is None:
             raise NotFound("service", id)
         return _json(published.full(found, listing, _audience(identity)))
@@ -186,10 +187,10 @@ class OpenReferralController(Controller):
     ) -> Response[bytes]:
         """Each service at its location, filtered as /services is, and by postcode: its catchment covers the
         postcode's centroid, or with `proximity`, it is within that many metres of it."""
-        published, listing = _listing(state)
-        wanted = Filters(
+        published, listing = await _listing(state)
+        wanted = filters(
             published,
-            listing,
+            listing.publishing,
             search or text,
             taxonomy_term_id,
             taxonomy_id,
@@ -201,11 +202,9 @@ class OpenReferralController(Controller):
             end_time,
             day_of(day),
         )
-        located = [s for s in listing.by_location.values() if wanted(s)]
-        if postcode is not None:
-            located = _near(state, listing, located, postcode, proximity)
-        located.sort(key=lambda s: (s.name, str(s.id)))
-        shown = located[(page - 1) * per_page : page * per_page]
+        near = [] if postcode is None else [_near(listing, postcode, proximity)]
+        located = await listing.select(wanted, [listing.located, *near])
+        shown = listing.services(located[(page - 1) * per_page : page * per_page])
         audience = _audience(identity)
         items = [msgspec.json.encode(_at_location(published, s, listing, audience, full)) for s in shown]
         return _json(page_json(items, len(located), page, per_page))
@@ -217,8 +216,8 @@ class OpenReferralController(Controller):
     )
     async def service_at_location(self, state: State, identity: Ident, id: Id) -> hsds.ServiceAtLocationFull:
         """One service at its location, fully nested."""
-        published, listing = _listing(state)
-        found = listing.by_location.get(id.lower())
+        published, listing = await _listing(state)
+        found = listing.at_location(id.lower())
         if found is None:
             raise NotFound("service_at_location", id)
         return _at_location(published, found, listing, _audience(identity), True)
@@ -279,10 +278,9 @@ class OpenReferralController(Controller):
         raise NotFound("taxonomy_term", id)
 
 
-def _listing(state: State) -> tuple[Published, Listing]:
+async def _listing(state: State) -> tuple[Published, Listing]:
     runtime = runtime_of(state)
-    listing = runtime.published.listing(runtime.index)
-    return runtime.published, listing
+    return runtime.published, await runtime.published.listing(runtime.index)
 
 
 def _at_location(
@@ -303,15 +301,14 @@ def _at_location(
     )
 
 
-def _near(state: State, listing: Listing, located: list[Service], postcode: str, metres: float | None) -> list[Service]:
-    index = runtime_of(state).index
+def _near(listing: Listing, postcode: str, metres: float | None) -> Mask:
+    """Rows of services whose catchment covers the postcode's centroid, or with `metres`, whose point is within that
+    many metres of it."""
+    index = listing.index
     found = index.places.locate_postcode(postcode)
     if found is None:
         raise InvalidInput((FieldProblem(field="postcode", reason=f"no centroid known for {postcode!r}"),))
     _, (lon, lat) = found
     if metres is not None:
-        km = metres / 1000
-        return [s for s in located if s.location and haversine_km(lon, lat, s.location.lon, s.location.lat) <= km]
-    rows = index.candidates.everywhere(index.resolve_point(lon, lat))
-    covering = {found.id for r in rows.tolist() if (found := index.services[r]) is not None}
-    return [s for s in located if s.id in covering]
+        return listing.within(lon, lat, metres / 1000)
+    return listing.covering(index.candidates.everywhere(index.resolve_point(lon, lat)))

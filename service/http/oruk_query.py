@@ -1,4 +1,5 @@
-"""The Open Referral UK profile's query parameters, and its filters over services as one predicate."""
+"""The Open Referral UK profile's query parameters, and its filters over services (service/index/listings.py works
+each one out once per directory version)."""
 
 from __future__ import annotations
 
@@ -9,11 +10,12 @@ from litestar.params import PathParameter, QueryParameter
 
 from service.domain.errors import FieldProblem, InvalidInput
 from service.domain.model import Service
-from service.domain.oruk_export import last_modified
+from service.domain.oruk_export import Publishing, last_modified
 from service.domain.oruk_terms import stable_id
 from service.domain.routing import POSTCODE_SEARCH
 from service.domain.types import IDENTIFIER, SINGLE_LINE
-from service.index.published import Listing, Published, holds
+from service.index.listings import Filter
+from service.index.published import Published, holds
 
 MAX_PER_PAGE = 1000
 DAYS = {"mo": "mon", "tu": "tue", "we": "wed", "th": "thu", "fr": "fri", "sa": "sat", "su": "sun"}
@@ -76,56 +78,115 @@ def _moment(text: str | None) -> dt.datetime | None:
     return when if when.tzinfo is not None else when.replace(tzinfo=dt.UTC)
 
 
-class Filters:
-    """The profile's filters over services, as one predicate (each one left out when not asked for)."""
+def filters(
+    published: Published,
+    publishing: Publishing,
+    text: str | None,
+    term: str | None,
+    taxonomy: str | None,
+    organization: str | None,
+    modified_after: str | None,
+    minimum_age: float | None,
+    maximum_age: float | None,
+    start_time: str | None,
+    end_time: str | None,
+    day: str | None,
+) -> list[Filter]:
+    """The profile's filters over services, one for each asked for; a service passes when it passes them all. Each
+    is keyed by what it is and its value, so that its result is worked out once per directory version."""
+    chosen: list[Filter] = []
+    words = tuple(text.lower().split()) if text else ()
+    if words:
+        chosen.append(Filter(("text", frozenset(words)), _Words(words)))
+    terms = frozenset(x.lower() for x in (term, taxonomy) if x)
+    if terms:
+        chosen.append(Filter(("terms", terms), _Terms(published, publishing, terms)))
+    if organization:
+        chosen.append(Filter(("organization", organization.lower()), _Organization(organization.lower())))
+    moment = _moment(modified_after)
+    if moment:
+        chosen.append(Filter(("modified_after", moment), _ModifiedAfter(publishing, moment)))
+    if minimum_age is not None:
+        chosen.append(Filter(("minimum_age", minimum_age), _MinimumAge(minimum_age)))
+    if maximum_age is not None:
+        chosen.append(Filter(("maximum_age", maximum_age), _MaximumAge(maximum_age)))
+    if start_time or end_time or day:
+        start, end = (start_time or "")[:5], (end_time or "")[:5]
+        chosen.append(Filter(("sessions", start, end, day), _Sessions(start, end, day)))
+    return chosen
 
-    def __init__(
-        self,
-        published: Published,
-        listing: Listing,
-        text: str | None,
-        term: str | None,
-        taxonomy: str | None,
-        organization: str | None,
-        modified_after: str | None,
-        minimum_age: float | None,
-        maximum_age: float | None,
-        start_time: str | None,
-        end_time: str | None,
-        day: str | None,
-    ) -> None:
-        self.published, self.listing = published, listing
-        self.words = text.lower().split() if text else []
-        self.terms = {x.lower() for x in (term, taxonomy) if x}
-        self.numbers = published.term_numbers(self.terms)
-        self.organization = organization.lower() if organization else None
-        self.modified_after, self.minimum_age, self.maximum_age = _moment(modified_after), minimum_age, maximum_age
-        self.start, self.end, self.day = (start_time or "")[:5], (end_time or "")[:5], day
-        self.sessions = bool(start_time or end_time or day)
+
+class _Words:
+    """Every word in the name, the description or the organisation."""
+
+    def __init__(self, words: tuple[str, ...]) -> None:
+        self.words = words
 
     def __call__(self, s: Service) -> bool:
-        if self.words:
-            haystack = f"{s.name} {s.description} {s.organisation}".lower()
-            if not all(w in haystack for w in self.words):
-                return False
-        if self.terms:
-            held = self.published.terms_of(s, self.listing)
-            if None in self.numbers:  # a term first numbered as this service was read (before the warm-up ends)
-                self.numbers = self.published.term_numbers(self.terms)
-            if not holds(held, self.numbers):
-                return False
-        if self.organization and stable_id("organization", s.organisation) != self.organization:
-            return False
-        if self.modified_after and last_modified(s, self.listing.publishing) < self.modified_after:
-            return False
-        age = s.eligibility.age
-        if self.minimum_age is not None and (age.min or 0) < self.minimum_age:
-            return False
-        if self.maximum_age is not None and (age.max is None or age.max - 1 > self.maximum_age):
-            return False
-        return not self.sessions or self._open(s)
+        haystack = f"{s.name} {s.description} {s.organisation}".lower()
+        return all(w in haystack for w in self.words)
 
-    def _open(self, s: Service) -> bool:
+
+class _Terms:
+    """Every term (or taxonomy) among the service's coded terms."""
+
+    def __init__(self, published: Published, publishing: Publishing, terms: frozenset[str]) -> None:
+        self.published, self.publishing, self.terms = published, publishing, tuple(terms)
+        self.numbers = published.term_numbers(self.terms)
+
+    def __call__(self, s: Service) -> bool:
+        held = self.published.terms_of(s, self.publishing)
+        if None in self.numbers:  # a term first numbered as this service was read (before the warm-up ends)
+            self.numbers = self.published.term_numbers(self.terms)
+        return holds(held, self.numbers)
+
+
+class _Organization:
+    """Of this organization (each organisation's id worked out once, not once per service)."""
+
+    def __init__(self, organization: str) -> None:
+        self.organization = organization
+        self.seen: dict[str, bool] = {}
+
+    def __call__(self, s: Service) -> bool:
+        found = self.seen.get(s.organisation)
+        if found is None:
+            found = self.seen[s.organisation] = stable_id("organization", s.organisation) == self.organization
+        return found
+
+
+class _ModifiedAfter:
+    def __init__(self, publishing: Publishing, moment: dt.datetime) -> None:
+        self.publishing, self.moment = publishing, moment
+
+    def __call__(self, s: Service) -> bool:
+        return last_modified(s, self.publishing) >= self.moment
+
+
+class _MinimumAge:
+    def __init__(self, age: float) -> None:
+        self.age = age
+
+    def __call__(self, s: Service) -> bool:
+        return not (s.eligibility.age.min or 0) < self.age
+
+
+class _MaximumAge:
+    def __init__(self, age: float) -> None:
+        self.age = age
+
+    def __call__(self, s: Service) -> bool:
+        top = s.eligibility.age.max
+        return not (top is None or top - 1 > self.age)
+
+
+class _Sessions:
+    """Open in the asked-for hours (on the asked-for day)."""
+
+    def __init__(self, start: str, end: str, day: str | None) -> None:
+        self.start, self.end, self.day = start, end, day
+
+    def __call__(self, s: Service) -> bool:
         if s.schedule.open_24_7:
             return (not self.start or self.start == "00:00") and not self.end
         return any(

@@ -9,6 +9,7 @@ budget is used but not kept. `Shares` splits one budget (PATHWAYS_SEARCH_CACHE_M
 
 from __future__ import annotations
 
+import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass
@@ -86,6 +87,37 @@ class Bounded(Generic[K, V]):
 
     def stats(self) -> CacheStats:
         return CacheStats(self.name, self.bytes, self.budget, len(self.entries), self.hits, self.misses, self.evictions)
+
+
+class SharedBounded(Bounded[K, V]):
+    """A Bounded that worker threads use as well as the event loop (Open Referral's and FHIR's records): each
+    look-up holds a lock, so that two threads never both make room or both count the bytes. `make` runs outside it."""
+
+    def __init__(self, name: str, budget: int, size: Callable[[V], int]) -> None:
+        super().__init__(name, budget, size)
+        self._lock = threading.Lock()
+
+    def get(self, key: K, make: Callable[[], V]) -> V:
+        with self._lock:
+            found: V = self.entries.get(key, _MISSING)
+            if found is not _MISSING:
+                self.entries.move_to_end(key)
+                self.hits += 1
+                return found
+        made = make()
+        with self._lock:
+            if key in self.entries:  # another thread made it meanwhile
+                self.misses += 1
+                return made
+            return super().get(key, lambda: made)
+
+    def forget(self, key: K) -> None:
+        with self._lock:
+            super().forget(key)
+
+    def clear(self) -> None:
+        with self._lock:
+            super().clear()
 
 
 class Shares:

@@ -1,8 +1,9 @@
 """The directory as Open Referral UK and FHIR publish it, served from the in-memory index.
 
 Each service's record is encoded to JSON once per version of the service (and audience, where phones differ) and
-remembered; a page is the remembered fragments joined. The order and the filters' look-ups are worked out once per
-directory version. Nothing here reads the database.
+remembered; a page is the remembered fragments joined. The order and each filter's result are worked out once per
+directory version, off the event loop, and carried to the next version by the rows that changed
+(service/index/listings.py): a page is a slice. Nothing here reads the database.
 """
 
 from __future__ import annotations
@@ -11,7 +12,6 @@ import datetime as dt
 import threading
 import uuid
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from typing import Any, Literal
 
 import msgspec
@@ -22,29 +22,22 @@ from service.domain.audience import public_record
 from service.domain.model import Service, Taxonomies
 from service.domain.oruk_attributes import coded_terms
 from service.domain.oruk_terms import published_taxonomies, terms_by_taxonomy
-from service.index.bounded import Bounded
+from service.index.bounded import Bounded, CacheStats, SharedBounded
 from service.index.engine import DirectoryIndex
+from service.index.listings import Listing, Listings
 from service.index.trim import give_back_memory
 
 Audience = Literal["public", "staff"]
+AUDIENCES: tuple[Audience, ...] = ("public", "staff")
 Numbers = bytes | tuple[int, ...]
 """A service's terms, numbered (bytes while every number is below 256)."""
 EXTENT_DEGREES = 0.002
 """An area's extent is its boundary simplified to about 200 m (its `uri` names the exact boundary)."""
-FULL_RECORDS = 20_000
-"""Fully nested records remembered (each audience); the one-to-one records are remembered for every service."""
-
-
-@dataclass(frozen=True)
-class Listing:
-    """One directory version's services in publication order (name, then id), with what the filters look up."""
-
-    index: DirectoryIndex
-    version: int
-    services: tuple[Service, ...]
-    by_id: dict[str, Service]
-    by_location: dict[str, Service]
-    publishing: oruk_export.Publishing
+FULL_RECORD_BYTES = 16 << 20
+"""Fully nested records remembered (each audience; about 10 KB each); the one-to-one records are remembered for
+every service."""
+FHIR_RECORD_BYTES = 16 << 20
+"""FHIR HealthcareServices remembered (each audience; about 2.5 KB each)."""
 
 
 class Published:
@@ -57,78 +50,81 @@ class Published:
             for t in (vocab.needs, vocab.circumstances)
             if t.published is not None
         }
-        self._listing: Listing | None = None
+        self.listings = Listings(self._publishing, self._left)
         self._extents: tuple[int, dict[str, str]] = (0, {})
+        self._extents_lock = threading.Lock()
         self._listed: dict[uuid.UUID, tuple[int, bytes, Numbers]] = {}
         self._term_numbers: dict[str, int] = {}
         """Each coded term's id (and its taxonomy's) numbered, so that a service's terms are held as a few bytes
         rather than a set of strings (a set of twenty strings takes about 1 KB: 40 MB at 50,000 services)."""
         self._numbering = threading.Lock()
         self._full: dict[Audience, Bounded[tuple[uuid.UUID, int], bytes]] = {
-            "public": Bounded(FULL_RECORDS),
-            "staff": Bounded(FULL_RECORDS),
+            audience: SharedBounded(f"oruk_full_{audience}", FULL_RECORD_BYTES, len) for audience in AUDIENCES
+        }
+        self._fhir: dict[Audience, Bounded[tuple[uuid.UUID, int, str, dt.date], bytes]] = {
+            audience: SharedBounded(f"fhir_{audience}", FHIR_RECORD_BYTES, len) for audience in AUDIENCES
         }
         self._today = dt.date.min
-        self._memo: tuple[Listing | None, dict[str, Any]] = (None, {})
+        self.remembered: dict[str, Any] = {}
+        """What a capability works out from each directory version and carries to the next (FHIR's Locations)."""
 
-    def listing(self, index: DirectoryIndex) -> Listing:
-        """The services of the index as it is now (worked out again when the directory version moves on)."""
-        current = self._listing
-        if current is not None and current.index is index and current.version == index.version:
-            return current
+    async def listing(self, index: DirectoryIndex) -> Listing:
+        """The services of the index as it is now: worked out once per directory version, in a thread (a read
+        arriving meanwhile waits for it; service/index/listings.py)."""
         today = dt.datetime.now(dt.UTC).date()
+        found = self.listings.ready(index, today)
+        if found is not None:
+            return found
         if today != self._today:  # bank holidays are spelt out from today
             self._today = today
-            for cache in self._full.values():
-                cache.clear()
-        services = tuple(sorted((s for s in index.services if s is not None), key=lambda s: (s.name, str(s.id))))
-        publishing = oruk_export.Publishing(
+            for audience in AUDIENCES:
+                self._full[audience].clear()
+                self._fhir[audience].clear()
+        return await self.listings.current(index, today)
+
+    def _publishing(self, index: DirectoryIndex, today: dt.date) -> oruk_export.Publishing:
+        return oruk_export.Publishing(
             terms=self.terms,
             area_names={a.code: a.name for a in index.places.areas},
             area_extents=self._area_extents(index),
             vocab_modified=self.vocab_modified,
             today=today,
         )
-        current = self._listing = Listing(
-            index=index,
-            version=index.version,
-            services=services,
-            by_id={str(s.id): s for s in services},
-            by_location={oruk_export.service_at_location_id(s): s for s in services if _located(s)},
-            publishing=publishing,
-        )
-        self._forget_removed(current)
-        return current
 
     def _area_extents(self, index: DirectoryIndex) -> dict[str, str]:
-        key, extents = self._extents
-        if key != id(index.places):
-            extents = {
-                area.code: shapely.to_geojson(
-                    shapely.set_precision(shapely.simplify(shape, EXTENT_DEGREES, preserve_topology=True), 1e-5)
-                )
-                for area, shape in zip(index.places.areas, index.places.area_shapes, strict=True)
-            }
-            self._extents = (id(index.places), extents)
-        return extents
+        with self._extents_lock:  # worked out once per set of areas, by whichever thread asks first
+            key, extents = self._extents
+            if key != id(index.places):
+                extents = {
+                    area.code: shapely.to_geojson(
+                        shapely.set_precision(shapely.simplify(shape, EXTENT_DEGREES, preserve_topology=True), 1e-5)
+                    )
+                    for area, shape in zip(index.places.areas, index.places.area_shapes, strict=True)
+                }
+                self._extents = (id(index.places), extents)
+            return extents
+
+    def cache_stats(self) -> list[CacheStats]:
+        """The published records' caches (for /metrics)."""
+        return [full.stats() for full in self._full.values()] + [fhir.stats() for fhir in self._fhir.values()]
 
     def listed(self, s: Service, listing: Listing) -> bytes:
         """A service's one-to-one record as JSON (the same for every audience)."""
-        return self._entry(s, listing)[1]
+        return self._entry(s, listing.publishing)[1]
 
-    def terms_of(self, s: Service, listing: Listing) -> Numbers:
+    def terms_of(self, s: Service, publishing: oruk_export.Publishing) -> Numbers:
         """The ids of the service's coded terms and their taxonomies, numbered (see `holds`)."""
-        return self._entry(s, listing)[2]
+        return self._entry(s, publishing)[2]
 
     def term_numbers(self, wanted: Iterable[str]) -> list[int | None]:
         """These taxonomy term or taxonomy ids by number (None: no service read so far carries it)."""
         return [self._term_numbers.get(term) for term in wanted]
 
-    def _entry(self, s: Service, listing: Listing) -> tuple[int, bytes, Numbers]:
+    def _entry(self, s: Service, publishing: oruk_export.Publishing) -> tuple[int, bytes, Numbers]:
         found = self._listed.get(s.id)
         if found is None or found[0] != s.version:
-            record = oruk_export.listed(s, listing.publishing)
-            terms = {i for t in coded_terms(s, listing.publishing.terms) for i in (t.id, t.taxonomy_id or "")}
+            record = oruk_export.listed(s, publishing)
+            terms = {i for t in coded_terms(s, publishing.terms) for i in (t.id, t.taxonomy_id or "")}
             found = self._listed[s.id] = (s.version, msgspec.json.encode(record), self._numbered(terms))
         return found
 
@@ -147,30 +143,36 @@ class Published:
         shown = public_record(s) if audience == "public" else s
         return oruk_export.full(shown, listing.publishing)
 
+    def fhir_record(
+        self, s: Service, listing: Listing, audience: Audience, base: str, encode: Callable[[Service], bytes]
+    ) -> bytes:
+        """A service as FHIR publishes it, `encode`d (remembered by its version, the audience, the base URL and the
+        day): the audience's record, without professionals-only numbers for the public."""
+
+        def make() -> bytes:
+            return encode(public_record(s) if audience == "public" else s)
+
+        return self._fhir[audience].get((s.id, s.version, base, listing.publishing.today), make)
+
     def warm(self, index: DirectoryIndex) -> int:
-        """Encode every service's one-to-one record and terms ahead of the first filtered read (about 4 s at 50,000
-        services): run off the event loop at start-up. A race with a request only repeats work."""
-        listing = self.listing(index)
-        for s in listing.services:
-            self._entry(s, listing)
+        """Work out the listing and encode every service's one-to-one record and terms ahead of the first read
+        (about 1 s at 50,000 services): run off the event loop at start-up. A race with a read only repeats work."""
+        listing = self.listings.now(index, dt.datetime.now(dt.UTC).date())
+        for s in listing.in_order():
+            self._entry(s, listing.publishing)
         give_back_memory()
-        return len(listing.services)
+        return len(listing)
 
-    def per_listing(self, listing: Listing, name: str, make: Callable[[], Any]) -> Any:
-        """`make()`, remembered for this directory version (what a FHIR search looks through, say)."""
-        held, memo = self._memo
-        if held is not listing:
-            memo = {}
-            self._memo = (listing, memo)
-        if name not in memo:
-            memo[name] = make()
-        return memo[name]
-
-    def _forget_removed(self, listing: Listing) -> None:
-        """Drop what is remembered for services no longer in the directory (after a listing is worked out)."""
-        if len(self._listed) > len(listing.by_id):
-            for service_id in [k for k in self._listed if str(k) not in listing.by_id]:
-                del self._listed[service_id]
+    def _left(self, listing: Listing, leaving: list[uuid.UUID] | None) -> None:
+        """Forget what is remembered for services no longer in the directory (in the thread that worked out the
+        listing; dict operations one at a time, so a read on the loop meanwhile is safe)."""
+        if leaving is None:
+            if len(self._listed) > len(listing.by_id):
+                leaving = [k for k in list(self._listed) if listing.by_id.row(k) is None]
+            else:
+                leaving = []
+        for service_id in leaving:
+            self._listed.pop(service_id, None)
 
 
 def numbered(terms: Iterable[str], numbering: dict[str, int]) -> Numbers:
@@ -182,10 +184,6 @@ def numbered(terms: Iterable[str], numbering: dict[str, int]) -> Numbers:
 def holds(held: Numbers, wanted: Iterable[int | None]) -> bool:
     """Whether every wanted number is held (None: a term nothing carries)."""
     return all(n is not None and not (n > 255 and isinstance(held, bytes)) and n in held for n in wanted)
-
-
-def _located(s: Service) -> bool:
-    return s.location is not None or s.contacts.address is not None
 
 
 def page_json(items: list[bytes], total: int, page: int, per_page: int) -> bytes:

@@ -4,6 +4,7 @@ recently used goes first, and what each entry is charged is at least what tracem
 from __future__ import annotations
 
 import gc
+import threading
 import tracemalloc
 import uuid
 from typing import Any
@@ -17,7 +18,7 @@ from service.answered import Answered, answer_bytes
 from service.domain.model import Service
 from service.domain.routing import Person, PointOrigin, ReferralRequest
 from service.index.answers import PARTS_BYTES, parts_of
-from service.index.bounded import ENTRY_OVERHEAD, Bounded
+from service.index.bounded import ENTRY_OVERHEAD, Bounded, SharedBounded
 from service.index.engine import IndexConfig
 from service.index.masks import Rows
 from service.index.places import RESOLUTION_BYTES, Places
@@ -163,3 +164,22 @@ def test_what_the_search_caches_charge_covers_what_a_run_of_searches_leaves_held
     charged = sum(st.bytes for st in index.cache_stats())
     assert charged > 0
     assert held <= charged, (held, charged)
+
+
+def test_a_cache_shared_with_worker_threads_keeps_its_count_and_its_budget() -> None:
+    cache: SharedBounded[int, bytes] = SharedBounded("test", 64 * 1024, len)
+
+    def hammer(seed: int) -> None:
+        for k in range(4000):
+            key = (seed * 7919 + k * 104729) % 300
+            assert len(cache.get(key, lambda key=key: b"x" * (100 + key))) == 100 + key  # type: ignore[misc]
+
+    threads = [threading.Thread(target=hammer, args=(seed,)) for seed in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert cache.bytes <= cache.budget
+    assert cache.bytes == sum(len(v) + ENTRY_OVERHEAD for v in cache.entries.values())
+    stats = cache.stats()
+    assert stats.hits + stats.misses == 6 * 4000

@@ -7,8 +7,8 @@ from itertools import combinations
 
 from service.domain.model import Taxonomies, Taxonomy, TaxonomyTerm
 from service.domain.routing import Person, PointOrigin, ReferralRequest
-from service.index.engine import DirectoryIndex, IndexConfig
 from service.index.bounded import ENTRY_OVERHEAD
+from service.index.engine import DirectoryIndex, IndexConfig
 from tests.unit.test_index_properties import AREAS, AT, CIRCS, NEEDS, welcoming
 
 MANY_NEEDS = (*NEEDS, *(f"need_{i}" for i in range(8)))

@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 
 .PHONY: run test lint typecheck openapi import-schema clean install lock haproxy cluster cluster-stop chromium \
-	bench bench-search bench-oruk bench-gaps bench-replicas bench-scope bench-cluster bench-postgis
+	bench bench-search bench-country bench-oruk bench-gaps bench-replicas bench-scope bench-cluster bench-postgis
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml requirements-dev.lock | cksum | cut -d' ' -f1)
 LOCK = $(BIN)/uv pip compile pyproject.toml - --generate-hashes --universal --python-version 3.11 \
 	--custom-compile-command "make lock" --quiet
@@ -86,6 +86,12 @@ bench: $(STAMP)
 bench-search: $(STAMP)
 	@command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
 	$(BIN)/python bench/bench_search.py
+
+## Searches that look like a country at 50,000 services: random moments of the week, memory over 100,000 distinct
+## searches, HTTP throughput of distinct searches; prints the figures and writes them as JSON (/tmp/bench_country.json).
+bench-country: $(STAMP)
+	@command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
+	$(BIN)/python bench/bench_country.py $(ARGS)
 
 ## Two replicas at national scale: write visibility, searches under writes, explain over HTTP (needs DATABASE_URL).
 bench-oruk: $(STAMP)

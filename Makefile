@@ -93,14 +93,16 @@ bench-country: $(STAMP)
 	@command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
 	$(BIN)/python bench/bench_country.py $(ARGS)
 
-## Two replicas at national scale: write visibility, searches under writes, explain over HTTP (needs DATABASE_URL).
+## Open Referral and FHIR pages over HTTP at 50,000 services, warm and first after a write (needs DATABASE_URL);
+## ARGS=--against DIR alternates with another source tree on the same database.
 bench-oruk: $(STAMP)
-	$(BIN)/python bench/bench_oruk.py
+	$(BIN)/python bench/bench_oruk.py $(ARGS)
 
 ## Gap maps at national scale: all 43 forces, 251 custody suites, 50,000 services, one core (no database).
 bench-gaps: $(STAMP)
 	$(BIN)/python bench/bench_gaps.py
 
+## Two replicas at national scale: write visibility, searches under writes, explain over HTTP (needs DATABASE_URL).
 bench-replicas: $(STAMP)
 	@command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
 	$(BIN)/python bench/bench_replicas.py

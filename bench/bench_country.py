@@ -756,7 +756,8 @@ def run(args: argparse.Namespace, admin: str) -> dict[str, Any]:
         "services": args.services,
     }
     try:
-        result["in_process"] = in_process(args, vocab)
+        if not args.skip_in_process:
+            result["in_process"] = in_process(args, vocab)
         gc.collect()
         if not args.skip_http:
             result["http"] = over_http(args, dsn, vocab)
@@ -804,6 +805,7 @@ def main() -> int:
     parser.add_argument("--rss-searches", type=int, default=100_000, help="0 skips the memory run")
     parser.add_argument("--rss-step", type=int, default=10_000)
     parser.add_argument("--skip-http", action="store_true")
+    parser.add_argument("--skip-in-process", action="store_true")
     parser.add_argument("--http-seconds", type=int, default=10)
     parser.add_argument("--http-rounds", type=int, default=2, help="rounds of (now, moment), then (moment, now)")
     parser.add_argument("--http-paths", type=int, default=20_000, help="distinct searches in each wrk list")

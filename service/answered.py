@@ -49,9 +49,10 @@ def answer_bytes(answer: ReferralAnswer) -> int:
 
 
 class AnswerCache:
-    BUDGET = 16 << 20
-    """Bytes of answers kept at once (each charged by answer_bytes): enough for every repeat a busy replica sees in
-    a second, few enough to stay a small part of the replica's memory."""
+    BUDGET = 4 << 20
+    """Bytes of answers kept at once (each charged by answer_bytes, about 60 KB for an answer of ten options): the
+    first few hundred answers of each second, enough for the repeats a busy replica sees in one (a page reloaded, a
+    control room and a custody desk asking alike); distinct searches gain nothing from more."""
 
     def __init__(self, seconds: int, budget: int = BUDGET) -> None:
         self.seconds, self.budget = seconds, budget

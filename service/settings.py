@@ -42,7 +42,7 @@ class Settings(Struct, frozen=True, kw_only=True):
     answer_cache_seconds: int = 1
     """The same search repeated within this many seconds (the same whole second, at 1) gets the answer already
     made, unless the directory changed meanwhile; 0 makes every search afresh."""
-    search_cache_mb: int = 64
+    search_cache_mb: int = 40
     """What the search's caches may hold all together, in MB (each bounded in bytes, the least recently used making
     room; their use is in /metrics as pathways_search_cache_bytes)."""
     log_format: str = "json"

@@ -62,7 +62,7 @@ class IndexConfig:
     kind_cap: int = 3
     near_miss_minutes: int = NEAR_MISS_MINUTES
     transition_window_months: int = TRANSITION_WINDOW_MONTHS
-    cache_bytes: int = 64 << 20
+    cache_bytes: int = 40 << 20
     """What the search's caches may hold, in bytes, all together (PATHWAYS_SEARCH_CACHE_MB), split by CACHE_SHARES."""
 
 

@@ -90,7 +90,7 @@ async def test_every_search_cache_reports_its_bytes_within_its_budget(demo: Clie
         assert 0 <= held <= value(text, "pathways_search_cache_budget_bytes", cache=cache), cache
     assert value(text, "pathways_search_cache_misses_total", cache="usable") >= 1
     index_caches = {c for c in caches if c != "answers" and not c.startswith(("oruk_", "fhir_"))}
-    assert sum(value(text, "pathways_search_cache_budget_bytes", cache=c) for c in index_caches) <= 64 << 20
+    assert sum(value(text, "pathways_search_cache_budget_bytes", cache=c) for c in index_caches) <= 40 << 20
 
 
 async def test_no_search_input_is_ever_a_metric_label_or_value(demo: Client) -> None:

@@ -16,7 +16,10 @@ COPY geodata ./geodata
 COPY --from=assets /build/node_modules/govuk-frontend/dist/govuk /app/govuk-frontend
 RUN pip install --no-cache-dir --no-deps --no-build-isolation -e .
 ENV PATHWAYS_WEB_ASSETS_DIR=/app/govuk-frontend
-RUN useradd --system pathways
+RUN useradd --system pathways && mkdir -p /var/lib/pathways && chown pathways /var/lib/pathways
+# The replica's local snapshot of the directory (PATHWAYS_INDEX_SNAPSHOT) lives here: a restarted container starts
+# from it; a new one reads the database.
+ENV PATHWAYS_DATA_DIR=/var/lib/pathways
 USER pathways
 EXPOSE 8000
 CMD ["pathways", "serve"]

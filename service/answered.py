@@ -48,6 +48,10 @@ def answer_bytes(answer: ReferralAnswer) -> int:
     return ANSWER_BYTES + OPTION_BYTES * items
 
 
+Slot = tuple[int, int, int]
+"""A period of the answer cache: the whole second (at 1), the index's identity and its version."""
+
+
 class AnswerCache:
     BUDGET = 4 << 20
     """Bytes of answers kept at once (each charged by answer_bytes, about 60 KB for an answer of ten options): the
@@ -56,7 +60,7 @@ class AnswerCache:
 
     def __init__(self, seconds: int, budget: int = BUDGET) -> None:
         self.seconds, self.budget = seconds, budget
-        self._slot: tuple[int, int, int] = (0, 0, 0)
+        self._slot: Slot = (0, 0, 0)
         self._answers: dict[ReferralRequest, Answered] = {}
         self.bytes = self.hits = self.misses = self.evictions = 0
 
@@ -68,20 +72,25 @@ class AnswerCache:
             self._slot, self._answers, self.bytes = slot, {}, 0
         return self._answers
 
-    def lookup(self, index: DirectoryIndex, request: ReferralRequest) -> Answered | None:
+    def lookup(self, index: DirectoryIndex, request: ReferralRequest) -> tuple[Answered | None, Slot]:
+        """The answer kept for this request in this period, if any, and the period (for `keep`)."""
         if not self.seconds:
-            return None
+            return None, self._slot
         found = self._for(index).get(request)
         if found is None:
             self.misses += 1
         else:
             self.hits += 1
-        return found
+        return found, self._slot
 
-    def keep(self, index: DirectoryIndex, request: ReferralRequest, answer: ReferralAnswer) -> Answered:
+    def keep(self, index: DirectoryIndex, request: ReferralRequest, answer: ReferralAnswer, asked: Slot) -> Answered:
+        """Keep an answer made for a search asked in period `asked`, unless that period has ended meanwhile (its
+        repeats would be answered as of more than a period earlier)."""
         made = Answered(answer)
         if self.seconds:
             answers = self._for(index)
+            if self._slot != asked:
+                return made
             charge = answer_bytes(answer)
             if self.bytes + charge <= self.budget:  # the period's first answers are its most asked: no eviction
                 answers[request] = made

@@ -49,9 +49,9 @@ class Runtime:
         answers of the last second when the same request was answered then by the same index (service/answered.py)."""
         started = time.perf_counter()
         index = self.index
-        found = self.answers.lookup(index, request)
+        found, asked = self.answers.lookup(index, request)
         if found is None:
-            found = self.answers.keep(index, request, await find(index, request, self.geocoder))
+            found = self.answers.keep(index, request, await find(index, request, self.geocoder), asked)
         self.telemetry.searched(request.context, time.perf_counter() - started)
         self.demand.count(found.answer)
         return found

@@ -58,7 +58,7 @@ class Published:
         """Each coded term's id (and its taxonomy's) numbered, so that a service's terms are held as a few bytes
         rather than a set of strings (a set of twenty strings takes about 1 KB: 40 MB at 50,000 services)."""
         self._numbering = threading.Lock()
-        self._full: dict[Audience, Bounded[tuple[uuid.UUID, int], bytes]] = {
+        self._full: dict[Audience, Bounded[tuple[uuid.UUID, int, dt.date], bytes]] = {
             audience: SharedBounded(f"oruk_full_{audience}", FULL_RECORD_BYTES, len) for audience in AUDIENCES
         }
         self._fhir: dict[Audience, Bounded[tuple[uuid.UUID, int, str, dt.date], bytes]] = {
@@ -137,7 +137,7 @@ class Published:
             shown = public_record(s) if audience == "public" else s
             return msgspec.json.encode(oruk_export.full(shown, listing.publishing))
 
-        return self._full[audience].get((s.id, s.version), make)
+        return self._full[audience].get((s.id, s.version, listing.publishing.today), make)
 
     def record(self, s: Service, listing: Listing, audience: Audience) -> hsds.Service:
         shown = public_record(s) if audience == "public" else s

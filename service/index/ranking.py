@@ -80,6 +80,7 @@ GROUPED_BY: tuple[str, ...] = (
     "lat",
     "radius_km",
     "appropriate_adult",
+    "role",
 )
 """The columns the cached look-ups read (which rows a group holds, what Rows gathers, the fallback pool). With
 the catchments and the schedules (the opening masks a group remembers), a change that leaves all of them as they

@@ -12,6 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from service.domain.model import Capacity, Service
+from service.domain.pathway import ROLES
 from service.domain.routing import Person, PointOrigin, ReferralRequest
 from service.index.engine import DirectoryIndex
 from tests.unit.test_index_properties import (
@@ -41,6 +42,8 @@ operations = st.lists(
         st.tuples(st.just("close"), st.integers(0, 10**6), st.sampled_from(["closed", "temporarily_closed", "active"])),
         st.tuples(st.just("remove"), st.integers(0, 10**6), st.none()),
         st.tuples(st.just("rename"), st.integers(0, 10**6), st.text("abcdef ", min_size=1, max_size=8)),
+        st.tuples(st.just("role"), st.integers(0, 10**6), st.none() | st.sampled_from(ROLES)),
+        st.tuples(st.just("kind"), st.integers(0, 10**6), st.sampled_from(["triage_line", "housing", "other"])),
     ),
     min_size=1,
     max_size=8,
@@ -64,6 +67,10 @@ def apply(directory: dict[uuid.UUID, Service], op: Operation, serial: int) -> tu
             new = msgspec.structs.replace(target, capacity=Capacity(status=value, until=until))
         case "rename" if target is not None:
             new = msgspec.structs.replace(target, name=value.strip() or "x", pathway_priority=pick % 10 + 1)
+        case "role" if target is not None:  # only the step it is offered under changes
+            new = msgspec.structs.replace(target, pathway_role=value)
+        case "kind" if target is not None:
+            new = msgspec.structs.replace(target, kind=value)
         case "close" if target is not None:
             new = msgspec.structs.replace(target, status=value)
         case "remove" if target is not None:

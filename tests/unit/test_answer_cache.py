@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import pytest
 
-from service import answered
 from service.answered import AnswerCache
 from service.domain.routing import Person, PointOrigin, ReferralRequest
 from tests.unit.test_index_properties import AT, build, welcoming
@@ -19,7 +18,7 @@ def test_a_search_that_ends_in_the_next_second_is_not_kept_for_it(monkeypatch: p
     )
     cache = AnswerCache(1)
     clock = [10.95]
-    monkeypatch.setattr(answered.time, "monotonic", lambda: clock[0])
+    monkeypatch.setattr("service.answered.time.monotonic", lambda: clock[0])
     found, asked = cache.lookup(index, request)
     assert found is None
     clock[0] = 11.05  # the search took until the next second

@@ -18,6 +18,7 @@ from service.domain.errors import FieldProblem, InvalidInput
 from service.domain.fhir_types import Location, Organization
 from service.domain.model import Service
 from service.domain.pathway import role_of
+from service.http.oruk_query import OfOrganization
 from service.index.listings import Filter, Listing, Mask
 
 FHIR_JSON = "application/fhir+json"
@@ -139,7 +140,7 @@ def service_filters(request: Request[Any, Any, Any], base: str, listing: Listing
     if types:
         chosen.append(Filter(("fhir-type", types), _Type(types)))
     if organization is not None:
-        chosen.append(Filter(("fhir-organization", organization), _Organization(organization)))
+        chosen.append(Filter(("fhir-organization", organization), OfOrganization(organization)))
     if area is not None:
         chosen.append(Filter(("fhir-coverage-area", area), _Covers(area)))
     chosen += [Filter(("fhir-last-updated", when), _Updated(test)) for when, test in updated]
@@ -168,20 +169,6 @@ class _Type:
 
     def __call__(self, s: Service) -> bool:
         return s.kind in self.types
-
-
-class _Organization:
-    """Of this Organization (each organisation's id worked out once, not once per service)."""
-
-    def __init__(self, organization: str) -> None:
-        self.organization = organization
-        self.seen: dict[str, bool] = {}
-
-    def __call__(self, s: Service) -> bool:
-        found = self.seen.get(s.organisation)
-        if found is None:
-            found = self.seen[s.organisation] = fhir.organization_id(s) == self.organization
-        return found
 
 
 class _Covers:

@@ -102,7 +102,7 @@ def filters(
     if terms:
         chosen.append(Filter(("terms", terms), _Terms(published, publishing, terms)))
     if organization:
-        chosen.append(Filter(("organization", organization.lower()), _Organization(organization.lower())))
+        chosen.append(Filter(("organization", organization.lower()), OfOrganization(organization.lower())))
     moment = _moment(modified_after)
     if moment:
         chosen.append(Filter(("modified_after", moment), _ModifiedAfter(publishing, moment)))
@@ -141,8 +141,9 @@ class _Terms:
         return holds(held, self.numbers)
 
 
-class _Organization:
-    """Of this organization (each organisation's id worked out once, not once per service)."""
+class OfOrganization:
+    """Of this organization, Open Referral's and FHIR's id alike (each organisation's id worked out once, not once per
+    service)."""
 
     def __init__(self, organization: str) -> None:
         self.organization = organization

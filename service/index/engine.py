@@ -1,6 +1,6 @@
 """The in-memory search index: the directory as columns, kept current a few services at a time.
 
-A search resolves its origin (places.py), gathers the rows whose catchment holds it (ranking.Candidates), filters
+A search resolves its origin (places.py), gathers the rows whose catchment holds it (candidates.Candidates), filters
 them with one mask per hard rule (masks.py), ranks the survivors with one sort (ranking.best_first) and builds only
 the returned options (answers.py); `explain` counts the rest with the same masks (explain.py). The pure rules in
 service/domain/routing.py are the reference, and the property tests hold the index to them.
@@ -33,6 +33,7 @@ from service.domain.transitions import TRANSITION_WINDOW_MONTHS, with_implied
 from service.domain.types import Context, PathwayRole
 from service.index.answers import Answers
 from service.index.bounded import CacheStats, Shares
+from service.index.candidates import GROUPED_BY, Candidates
 from service.index.catchments import Catchments, Drawn, drawn
 from service.index.columns import (
     CONTEXT_BITS,
@@ -51,7 +52,7 @@ from service.index.explain import explain
 from service.index.fallbacks import fallbacks
 from service.index.masks import Measures, Query
 from service.index.places import Places, Resolution
-from service.index.ranking import GROUPED_BY, Candidates, best_first, survivors
+from service.index.ranking import best_first, survivors
 from service.index.steps import by_step, gaps
 from service.index.timeline import Spans, Timeline, spans_of
 

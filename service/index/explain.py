@@ -2,7 +2,7 @@
 
 Every service is counted: those whose catchment holds the origin by each rule they fail, the rest as outside
 their catchment. Rules are worked out for the two groups of rows whose catchment holds the origin, each gathered
-once and cached with what it has worked out (ranking.Candidates): the rows listing an area that holds the origin,
+once and cached with what it has worked out (candidates.Candidates): the rows listing an area that holds the origin,
 and the rows drawn around it (failures.py: a row's failures are one small integer, a bit per rule, remembered per
 group in parts with their counts by reason code, so a search combines a few remembered parts). The rows whose
 catchment does not hold the origin but which are worth listing (domain/near.py: within the travel limit for near
@@ -27,11 +27,12 @@ from service.domain.model import Service
 from service.domain.routing import Situation
 from service.domain.schedule import OpeningState
 from service.index.answers import Answers
+from service.index.candidates import Candidates, among
 from service.index.columns import FULL, Floats, Ints
 from service.index.failures import BIT, CATCHMENT, Failures, Moment, failed_rules, failures, row_codes
 from service.index.masks import Measures, Query, Rows, capacity_at, travel_minutes
 from service.index.places import Resolution
-from service.index.ranking import Candidates, among, eligible_rows, judged, measure
+from service.index.ranking import eligible_rows, judged, measure
 from service.index.timeline import Opening, Timeline, opening_state
 
 

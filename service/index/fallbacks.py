@@ -11,10 +11,11 @@ from typing import Literal, TypeVar
 import numpy as np
 
 from service.domain.model import Service
+from service.index.candidates import Candidates
 from service.index.columns import Ints
 from service.index.masks import MOMENT_MASKS, PROFILE_MASKS, Measures, Query, Rows, passing
 from service.index.places import Resolution
-from service.index.ranking import Candidates, measure
+from service.index.ranking import measure
 from service.index.timeline import Timeline
 
 K = TypeVar("K", bound=Hashable)

@@ -18,11 +18,12 @@ from service.domain.gapmap import FUNNEL
 from service.domain.model import Service
 from service.domain.pathway import ROLES
 from service.domain.types import PathwayRole
+from service.index.candidates import Candidates, among
 from service.index.columns import Columns, Ints
 from service.index.failures import BIT, Fails, Moment, failures, first_failures
 from service.index.masks import Measures, Query
 from service.index.places import Resolution
-from service.index.ranking import Candidates, among, first, ordered
+from service.index.ranking import first, ordered
 from service.index.timeline import Timeline
 
 

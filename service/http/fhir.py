@@ -35,7 +35,7 @@ from service.http.fhir_search import (
 )
 from service.http.problems import parameter_name, problem_responses
 from service.http.schemas import each
-from service.index.listings import Listing
+from service.index.listing import Listing
 from service.index.published import Audience, Published
 from service.runtime import runtime_of
 

@@ -19,7 +19,7 @@ from service.domain.fhir_types import Location, Organization
 from service.domain.model import Service
 from service.domain.pathway import role_of
 from service.http.oruk_query import OfOrganization
-from service.index.listings import Filter, Listing, Mask
+from service.index.listing import Filter, Listing, Mask
 
 FHIR_JSON = "application/fhir+json"
 SEARCH = {

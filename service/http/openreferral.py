@@ -40,7 +40,7 @@ from service.http.oruk_query import (
     filters,
 )
 from service.http.problems import problem_responses
-from service.index.listings import Listing, Mask
+from service.index.listing import Listing, Mask
 from service.index.published import Audience, Published, page_json
 from service.runtime import runtime_of
 

@@ -14,7 +14,7 @@ from service.domain.oruk_export import Publishing, last_modified
 from service.domain.oruk_terms import stable_id
 from service.domain.routing import POSTCODE_SEARCH
 from service.domain.types import IDENTIFIER, SINGLE_LINE
-from service.index.listings import Filter
+from service.index.listing import Filter
 from service.index.published import Published, holds
 
 MAX_PER_PAGE = 1000

@@ -24,7 +24,8 @@ from service.domain.oruk_attributes import coded_terms
 from service.domain.oruk_terms import published_taxonomies, terms_by_taxonomy
 from service.index.bounded import Bounded, CacheStats, SharedBounded
 from service.index.engine import DirectoryIndex
-from service.index.listings import Listing, Listings
+from service.index.listing import Listing
+from service.index.listings import Listings
 from service.index.trim import give_back_memory
 
 Audience = Literal["public", "staff"]

@@ -24,7 +24,8 @@ from service.domain.oruk_export import Publishing, last_modified
 from service.domain.oruk_terms import stable_id
 from service.http.oruk_query import day_of, filters
 from service.index.engine import DirectoryIndex, IndexConfig
-from service.index.listings import LARGEST_STEP, Listing, step, whole
+from service.index.listing import Listing
+from service.index.listings import LARGEST_STEP, step, whole
 from service.index.published import Published, holds
 from service.store.db import Connection
 from service.store.taxonomy import current_taxonomies
@@ -334,7 +335,7 @@ def _located(s: Service) -> bool:
 
 
 def test_rows_by_uuid_find_every_uuid_even_those_ending_in_zero_bytes() -> None:
-    from service.index.listings import Ids
+    from service.index.listing import Ids
 
     keys = [uuid.UUID(int=0), uuid.UUID(int=1 << 120), uuid.UUID(f"00000000-0000-4000-8000-{100:012d}")]
     keys += [uuid.UUID(int=random.Random(n).getrandbits(128)) for n in range(50)]

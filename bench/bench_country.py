@@ -77,7 +77,7 @@ from bench_search import (
 from service.domain.answer import ReferralAnswer
 from service.domain.geometry import point_is_plausible
 from service.domain.model import Service, Taxonomies
-from service.domain.routing import Person, PointOrigin, ReferralRequest
+from service.domain.request import Person, PointOrigin, ReferralRequest
 from service.index.engine import DirectoryIndex, IndexConfig
 from service.index.places import Resolution
 from service.settings import PROJECT_ROOT

@@ -28,10 +28,10 @@ import msgspec
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_search import GEODATA, load_geography, measured_commit, replace_block, synthetic
 
-from service.domain.gapmap import DEFAULT_TRAVEL_MINUTES, week_moments
 from service.domain.model import Point, Service, Site, Taxonomies, Taxonomy, TaxonomyTerm
+from service.gaps.compute import compute, gather
+from service.gaps.model import DEFAULT_TRAVEL_MINUTES, week_moments
 from service.index.engine import DirectoryIndex, IndexConfig
-from service.index.gapmap import compute, gather
 
 NEEDS = [
     *("mental_health", "mental_health_crisis", "learning_disability", "autism", "adhd"),

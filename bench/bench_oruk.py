@@ -37,7 +37,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_replicas import fill, searches
 from bench_search import GEODATA, _free_port, measured_commit
 
-from service.domain.oruk_terms import stable_id
+from service.openreferral.terms import stable_id
 from service.settings import PROJECT_ROOT
 from service.store.db import connect
 from service.store.postcodes import import_centroids

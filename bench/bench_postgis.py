@@ -7,7 +7,7 @@ and 318 districts; the PostGIS tables are built from the product's own (bench/po
 indexes. The SQL applies the hard rules (context, catchment by area, radius or polygon, age, gender, needs,
 circumstances, police stations under 18, capacity, open now) and sorts by priority and distance; it builds none of
 what the product's answer also holds (reasons, steps, gaps, fallbacks, near misses).
-- in-process: the same 500 searches, each through the product's search (`service.search.find`, on an index built
+- in-process: the same 500 searches, each through the product's search (`service.search.entry.find`, on an index built
   as a replica builds it; no answer cache) and through one asyncpg query on loopback, on one event loop, three
   passes, medians and p99 per search;
 - over HTTP: one uvicorn worker on core 0, wrk on core 1 (`-t1 -c32 -d10s`), the 500 searches rotating, against
@@ -39,7 +39,7 @@ from postgis_route import SEARCH_SQL, arguments
 
 from service.domain.model import Taxonomies
 from service.index.engine import DirectoryIndex, IndexConfig
-from service.search import find, search_query
+from service.search.entry import find, search_query
 from service.store.db import Timeouts, connect
 from service.store.snapshot import read_directory
 from service.store.taxonomy import current_taxonomies

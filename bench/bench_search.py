@@ -33,7 +33,7 @@ from urllib.parse import urlencode, urlsplit, urlunsplit
 import msgspec
 
 from service.domain.model import Area, Service
-from service.domain.routing import Person, PointOrigin, ReferralRequest
+from service.domain.request import Person, PointOrigin, ReferralRequest
 from service.index.engine import DirectoryIndex, IndexConfig
 from service.settings import PROJECT_ROOT
 from service.store.area_import import areas_from_document, import_areas

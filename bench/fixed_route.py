@@ -18,8 +18,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from service.app import create_app
 from service.domain.answer import ReferralAnswer
-from service.domain.routing import Person, PointOrigin, ReferralRequest
-from service.runtime import runtime_of
+from service.domain.request import Person, PointOrigin, ReferralRequest
+from service.server.runtime import runtime_of
 from service.settings import Settings
 
 _answer: list[ReferralAnswer] = []

@@ -19,7 +19,7 @@ from litestar.datastructures import State
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from service.app import create_app
-from service.runtime import runtime_of
+from service.server.runtime import runtime_of
 from service.settings import Settings
 
 SEARCH_SQL = (Path(__file__).with_name("postgis") / "search.sql").read_text()

@@ -27,17 +27,33 @@ from litestar.stores.registry import StoreRegistry
 from litestar.template.config import TemplateConfig
 from redis.asyncio import Redis
 
-from service.answered import AnswerCache
-from service.demand import DemandCounter
-from service.gaps import GapMaps
-from service.http.access import READ, Identities, authenticate
-from service.http.areas import AreaController
-from service.http.bodies import StrictBodies
-from service.http.changes import ChangeController
-from service.http.deps import DEPENDENCIES
-from service.http.directory import DirectoryController
-from service.http.fhir import FhirController
-from service.http.hardening import (
+from service.api.areas import AreaController
+from service.api.changes import ChangeController
+from service.api.documents import DirectoryController
+from service.api.keys import KeyController
+from service.api.referral_options import ReferralController
+from service.api.services import ServiceController
+from service.api.sites import SiteController
+from service.fhir.routes import FhirController
+from service.gaps.maps import GapMaps
+from service.gaps.routes import GapReportController
+from service.index.engine import IndexConfig
+from service.index.keeper import IndexKeeper
+from service.openreferral.published import Published
+from service.openreferral.routes import OpenReferralController, OpenReferralImportController
+from service.outcomes.demand import DemandCounter
+from service.outcomes.report_routes import ReportController
+from service.outcomes.retention import add_synthetic_outcomes, keep_retention
+from service.outcomes.routes import ReferralRecordController
+from service.pages.pages import PageController
+from service.pages.record import record_referral
+from service.pages.reports import ReportPageController
+from service.search.answered import AnswerCache
+from service.search.entry import make_geocoder
+from service.server.access import READ, authenticate
+from service.server.bodies import StrictBodies
+from service.server.deps import DEPENDENCIES
+from service.server.hardening import (
     SWEEP_TASK,
     BoundedMemoryStore,
     FallbackStore,
@@ -48,26 +64,16 @@ from service.http.hardening import (
     security_headers,
     trusted_proxies,
 )
-from service.http.health import live, ready
-from service.http.keys import KeyController
-from service.http.metrics import admin_metrics, open_metrics
-from service.http.open_reads import open_reads
-from service.http.openapi import finish_openapi
-from service.http.openreferral import OpenReferralController
-from service.http.outage import Outage
-from service.http.problems import ERROR_MAP
-from service.http.referral_records import ReferralRecordController
-from service.http.referrals import ReferralController
-from service.http.reports import ReportController
-from service.http.services import ServiceController
-from service.http.sites import SiteController
-from service.index.engine import IndexConfig
-from service.index.keeper import IndexKeeper
-from service.index.published import Published
-from service.logs import formatters
-from service.retention import add_synthetic_outcomes, keep_retention
-from service.runtime import Runtime
-from service.search import make_geocoder
+from service.server.health import live, ready
+from service.server.identities import Identities
+from service.server.logs import formatters
+from service.server.metrics import admin_metrics, open_metrics
+from service.server.open_reads import open_reads
+from service.server.openapi import finish_openapi
+from service.server.outage import Outage
+from service.server.problems import ERROR_MAP
+from service.server.runtime import Runtime
+from service.server.telemetry import Telemetry, instrumented
 from service.settings import Settings
 from service.store.db import open_database
 from service.store.demo import load_demo_if_empty
@@ -75,15 +81,11 @@ from service.store.local_snapshot import LocalSnapshot, snapshot_path
 from service.store.migrate import migrate
 from service.store.taxonomy import current_taxonomies
 from service.store.territory import Territories
-from service.telemetry import Telemetry, instrumented
-from service.web.pages import PageController
-from service.web.record import record_referral
-from service.web.reports import ReportPageController
 
 log = logging.getLogger("service")
 SWAGGER_ASSETS = "/schema/assets"
-WEB_TEMPLATES = Path(__file__).parent / "web" / "templates"
-WEB_STATIC = Path(__file__).parent / "web" / "static"
+WEB_TEMPLATES = Path(__file__).parent / "pages" / "templates"
+WEB_STATIC = Path(__file__).parent / "pages" / "static"
 
 
 def create_app(settings: Settings, extra_handlers: Sequence[Any] = ()) -> Litestar:
@@ -117,8 +119,10 @@ def create_app(settings: Settings, extra_handlers: Sequence[Any] = ()) -> Litest
             await keeper.start()
             identities = Identities(db, settings, app.stores.get("rate_limit"))
             identities.start()
-            demand = DemandCounter(db)
+            demand = app.state.demand = DemandCounter(db)
             demand.start()
+            published = app.state.published = Published(vocab)
+            app.state.gap_maps = GapMaps()
             app.state.runtime = Runtime(
                 settings=settings,
                 db=db,
@@ -128,11 +132,10 @@ def create_app(settings: Settings, extra_handlers: Sequence[Any] = ()) -> Litest
                 outage=Outage(db),
                 territories=Territories(),
                 geocoder=make_geocoder(settings.online_geocoder, settings.geocoder_user_agent),
-                published=Published(vocab),
-                demand=demand,
-                gap_maps=GapMaps(),
                 telemetry=telemetry,
                 answers=AnswerCache(settings.answer_cache_seconds),
+                searched=(demand.count,),
+                caches=(published.cache_stats,),
             )
             telemetry.runtime = app.state.runtime
             if report is not None and settings.synthetic_outcomes:
@@ -142,7 +145,7 @@ def create_app(settings: Settings, extra_handlers: Sequence[Any] = ()) -> Litest
             sweeping = asyncio.create_task(keep_swept(app.stores.get("rate_limit")), name=SWEEP_TASK)
             log.info("database: %s", f"embedded ({settings.data_dir})" if db.embedded else "DATABASE_URL")
             # Open Referral records are encoded once each, in a thread, rather than by the first reader to filter.
-            warming = asyncio.create_task(asyncio.to_thread(app.state.runtime.published.warm, keeper.index))
+            warming = asyncio.create_task(asyncio.to_thread(published.warm, app.state.runtime.index))
             try:
                 yield
             finally:
@@ -182,7 +185,9 @@ def create_app(settings: Settings, extra_handlers: Sequence[Any] = ()) -> Litest
             ReferralController,
             ReferralRecordController,
             ReportController,
+            GapReportController,
             OpenReferralController,
+            OpenReferralImportController,
             FhirController,
             Router(path="/", route_handlers=[PageController, record_referral, ReportPageController], guards=READ),
             KeyController,

@@ -129,7 +129,7 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 def cmd_import_openreferral(args: argparse.Namespace) -> int:
     """FILE_OR_DIR: one saved feed file, or a folder of them (every *.json in it, by name)."""
-    from service.store.oruk import import_openreferral
+    from service.openreferral.store import import_openreferral
     from service.store.taxonomy import current_taxonomies
 
     settings = _settings()
@@ -244,7 +244,7 @@ def cmd_keys(args: argparse.Namespace) -> int:
 
 def cmd_purge(args: argparse.Namespace) -> int:
     """Delete referral records past the retention period (PATHWAYS_REFERRAL_RETENTION_MONTHS), with their history."""
-    from service.retention import purge
+    from service.outcomes.retention import purge
 
     settings = _settings()
     months = args.months or settings.referral_retention_months
@@ -262,9 +262,10 @@ def cmd_purge(args: argparse.Namespace) -> int:
 
 
 def cmd_synthetic(args: argparse.Namespace) -> int:
-    """Add synthetic (made-up, marked) outcome records, made from searches of the directory (service/synthetic.py)."""
+    """Add synthetic (made-up, marked) outcome records, made from searches of the directory
+    (service/outcomes/synthetic.py)."""
     from service.index.keeper import IndexKeeper
-    from service.retention import add_synthetic_outcomes
+    from service.outcomes.retention import add_synthetic_outcomes
     from service.store.taxonomy import current_taxonomies
 
     settings = _settings()

@@ -1,5 +1,5 @@
 """The fixed code lists of the model, each code with its words: what the pages show, and what Open Referral and
-FHIR publish as our own taxonomies and CodeSystems (service/domain/oruk_terms.py, service/domain/fhir.py).
+FHIR publish as our own taxonomies and CodeSystems (service/openreferral/terms.py, service/fhir/resources.py).
 
 The needs and circumstances are not here: they are versioned in the database (service/store/taxonomy.py)."""
 

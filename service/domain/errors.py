@@ -1,4 +1,4 @@
-"""Domain errors. The HTTP layer maps each to one status in one place (service/http/errors.py)."""
+"""Domain errors. The HTTP layer maps each to one status in one place (service/server/problems.py)."""
 
 from __future__ import annotations
 

@@ -5,9 +5,39 @@ service/domain/reasons.py's."""
 from __future__ import annotations
 
 import datetime as dt
+from typing import Literal
 
 from service.domain.answer import Reason
 from service.domain.reasons import local_time
+
+GapReason = Literal[
+    "NO_SERVICE",
+    "OUTSIDE_CATCHMENT",
+    "NOT_ACTIVE",
+    "WRONG_CONTEXT",
+    "CIRCUMSTANCE_REQUIRED",
+    "AGE_NOT_ACCEPTED",
+    "POLICE_STATION_ONLY",
+    "GENDER_NOT_ACCEPTED",
+    "CLOSED",
+    "FULL",
+    "TOO_FAR",
+]
+FUNNEL: tuple[tuple[GapReason, tuple[str, ...]], ...] = (
+    ("NO_SERVICE", ("meets_a_need",)),
+    ("NOT_ACTIVE", ("is_active",)),
+    ("WRONG_CONTEXT", ("serves_context",)),
+    ("CIRCUMSTANCE_REQUIRED", ("circumstances_allow", "appropriate_adult_only_when_required")),
+    ("AGE_NOT_ACCEPTED", ("accepts_age", "place_of_safety_accepts_age")),
+    ("POLICE_STATION_ONLY", ("police_station_never_for_under_18s", "police_station_only_in_exceptional_cases")),
+    ("GENDER_NOT_ACCEPTED", ("accepts_gender",)),
+    ("CLOSED", ("open_when_needed",)),
+    ("FULL", ("has_capacity",)),
+    ("TOO_FAR", ("within_travel_time",)),
+)
+"""A step's services that serve the place (their catchment holds it), filtered rule by rule in this order: the
+reason is the stage that leaves none. When none meets the need, the reason is OUTSIDE_CATCHMENT if one that would
+(active, in the context) lies within the near-miss distance or serves a bordering area, else NO_SERVICE."""
 
 
 def _age(value: float) -> str:

@@ -1,4 +1,5 @@
-"""Referral routing: the request, the answer, and every rule as a named pure function.
+"""Referral routing: the situation a request is judged in, and every rule as a named pure function (the request
+itself: service/domain/request.py).
 
 The in-memory index (service/index) applies the same rules vectorised over many services at once; these
 functions are the reference it is tested against and what explains an exclusion in words.
@@ -9,20 +10,17 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections.abc import Callable, Mapping
-from typing import Annotated, Literal
 
-from msgspec import Meta, Struct
+from msgspec import Struct
 
 from service.domain import reasons
 from service.domain.answer import Reason
 from service.domain.appropriate_adult import appropriate_adult_required
-from service.domain.errors import FieldProblem, InvalidInput
 from service.domain.geometry import contains, haversine_km
 from service.domain.model import (
     AreaCatchment,
     Capacity,
     Catchment,
-    Model,
     NationalCatchment,
     Point,
     PolygonCatchment,
@@ -30,105 +28,14 @@ from service.domain.model import (
     Service,
 )
 from service.domain.pathway import finds_needs, role_of
-from service.domain.schedule import LONDON, OpeningState, london_instant, open_within
-from service.domain.types import (
-    AgeYears,
-    CapacityStatus,
-    Code,
-    Context,
-    Lat,
-    Lon,
-    whole,
+from service.domain.request import (
+    Person,
 )
-from service.domain.validation import EARLIEST, LATEST_DATE
-
-# --- request ----------------------------------------------------------------------------------------------
-
-
-class PointOrigin(Model, tag="point", tag_field="type", frozen=True, kw_only=True):
-    lat: Lat
-    lon: Lon
-
-
-class SiteOrigin(Model, tag="site", tag_field="type", frozen=True, kw_only=True):
-    site: Annotated[
-        str,
-        Meta(
-            min_length=1,
-            max_length=80,
-            pattern=whole(r"[A-Za-z0-9-]+"),
-            description="Site id or slug, e.g. a custody suite.",
-        ),
-    ]
-
-
-POSTCODE_SEARCH = whole(r" *[A-Za-z]{1,2}[0-9][A-Za-z0-9]? *(?:[0-9][A-Za-z]{0,2})? *")
-"""A full postcode, a sector or just a district (outcode), spaces optional."""
-
-
-class PostcodeOrigin(Model, tag="postcode", tag_field="type", frozen=True, kw_only=True):
-    postcode: Annotated[
-        str,
-        Meta(
-            pattern=POSTCODE_SEARCH,
-            description="A full postcode or just its district (outcode), e.g. HU1 2AA or HU1.",
-        ),
-    ]
-
-
-Origin = PointOrigin | SiteOrigin | PostcodeOrigin
-PersonGender = Literal["female", "male", "non_binary", "other", "not_stated"]
-
-
-class Person(Model, frozen=True, kw_only=True):
-    """Nothing identifying: no name, no date of birth."""
-
-    age: AgeYears
-    gender: PersonGender = "not_stated"
-    needs: Annotated[tuple[Code, ...], Meta(max_length=30)] = ()
-    circumstances: Annotated[tuple[Code, ...], Meta(max_length=30)] = ()
-
-
-WhenNeeded = Annotated[
-    dt.datetime,
-    Meta(
-        description="When the options are needed (default now); a time without an offset is Europe/London.",
-        extra_json_schema={"format": "date-time"},
-    ),
-]
-
-
-StepLimit = Annotated[int, Meta(ge=1, le=50)]
-"""How many options each step of the pathway lists (the flat list has its own `limit`)."""
-
-
-class ReferralRequest(Model, frozen=True, kw_only=True):
-    origin: Origin
-    context: Context
-    person: Person
-    at: WhenNeeded | None = None
-    limit: Annotated[int, Meta(ge=1, le=50)] = 10
-    step_limit: StepLimit = 5
-    """How many options each step lists: a short list per step, the flat `options` keeping `limit`."""
-    max_travel_minutes: Annotated[int, Meta(ge=1, le=1440)] | None = None
-    at_release: bool = False
-    """Custody and court: `at` is the moment the person is released, and the answer is what is open then or opens
-    soon after, rather than what can reach them while they are held."""
-    explain: bool = False
-    explain_limit: Annotated[int, Meta(ge=1, le=200)] = 10
-    """With explain: how many excluded services and near misses to list (each); all are counted."""
-
-
-def when_needed(at: dt.datetime | None, now: dt.datetime) -> dt.datetime:
-    """The moment a search is for: default now; a time without a zone is Europe/London (the README says so).
-    It must fall in 2000-2100, like every date the directory holds."""
-    if at is None:
-        return now
-    # The year is checked before any arithmetic: dates at the ends of the calendar overflow it.
-    if not EARLIEST.year <= at.year <= LATEST_DATE.year:
-        raise InvalidInput((FieldProblem(field="at", reason="must be between 2000 and 2100"),))
-    return at if at.tzinfo is not None else london_instant(at).astimezone(LONDON)
-
+from service.domain.schedule import LONDON, OpeningState, open_within
+from service.domain.types import (
+    CapacityStatus,
+    Context,
+)
 
 # --- the situation a rule is judged in -------------------------------------------------------------------
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from msgspec import UNSET, structs
 
-from service.domain.model import ServiceBody, ServicePatch
+from service.domain.model import ServiceBody
+from service.domain.patch import ServicePatch
 
 
 def etag(version: int) -> str:

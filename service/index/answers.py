@@ -26,7 +26,8 @@ from service.domain.answer import (
     ServiceSummary,
 )
 from service.domain.model import Service
-from service.domain.routing import HARD_RULES, Person, Situation, is_needs_finder, is_tailored, takes_any_need
+from service.domain.request import Person
+from service.domain.routing import HARD_RULES, Situation, is_needs_finder, is_tailored, takes_any_need
 from service.domain.schedule import OpeningState
 from service.index.bounded import Bounded, CacheStats
 from service.index.columns import CAPACITY_NAMES, Columns, Ints, Vocabulary, bits
@@ -140,7 +141,7 @@ def opening_key(open_now: bool, always: bool, closes: float, next_open: float, r
 
 PARTS_BYTES = 2048
 """What a service's parts (its summary, phones, referral and the reasons that read only the service) take when
-remembered, at most, as tests/unit/test_cache_sizes.py measures them. Every answer offering the service reads them,
+remembered, at most, as tests/index/test_cache_sizes.py measures them. Every answer offering the service reads them,
 so they are the answers' one cache: listed exclusions and their reasons were remembered too, but at national scale
 fewer than one in twenty was asked again, and working them out afresh was no slower."""
 

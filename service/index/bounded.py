@@ -3,7 +3,7 @@
 
 An entry is charged its size when it is made (`size`): arrays by their bytes, a group of rows by its arrays and the
 most its remembered masks may ever hold (service/index/masks.py), and other values by a measured size each
-(`tests/unit/test_cache_sizes.py` holds every estimate to what tracemalloc measures). An entry larger than the whole
+(`tests/index/test_cache_sizes.py` holds every estimate to what tracemalloc measures). An entry larger than the whole
 budget is used but not kept. `Shares` splits one budget (PATHWAYS_SEARCH_CACHE_MB) between the caches.
 """
 

@@ -28,7 +28,8 @@ from service.domain.errors import FieldProblem, InvalidInput
 from service.domain.model import Area, Service, Site, Taxonomies
 from service.domain.near import NEAR_MISS_MINUTES
 from service.domain.pathway import ROLES, step_notes, steps_for
-from service.domain.routing import Person, ReferralRequest, Situation
+from service.domain.request import Person, ReferralRequest
+from service.domain.routing import Situation
 from service.domain.transitions import TRANSITION_WINDOW_MONTHS, with_implied
 from service.domain.types import Context, PathwayRole
 from service.index.answers import Answers

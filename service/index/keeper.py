@@ -72,7 +72,7 @@ def _gentle() -> Iterator[None]:
 
 
 class KeeperEvents(Protocol):
-    """What the keeper reports as it works (service/telemetry.py turns these into metrics)."""
+    """What the keeper reports as it works (service/server/telemetry.py turns these into metrics)."""
 
     def rebuilt(self, seconds: float) -> None: ...
 

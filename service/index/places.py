@@ -41,7 +41,7 @@ class Resolution:
 
 
 RESOLUTION_BYTES = 2048
-"""What a remembered resolution takes at most (its areas, codes and bordering codes; tests/unit/test_cache_sizes.py
+"""What a remembered resolution takes at most (its areas, codes and bordering codes; tests/index/test_cache_sizes.py
 measures it)."""
 
 
@@ -88,8 +88,8 @@ class Places:
 
     def force_of(self, code: str) -> str | None:
         """The police force area a stored area belongs to: a force itself, and a district (or other area) the force
-        holding a point inside it, as a referral made from the area is placed (service/recording.py). None for an
-        area not stored, or in no force."""
+        holding a point inside it, as a referral made from the area is placed (service/outcomes/recording.py). None for
+        an area not stored, or in no force."""
         i = self.area_position.get(code)
         if i is None or self.areas[i].kind == "police_force_area":
             return None if i is None else code

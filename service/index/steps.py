@@ -14,7 +14,7 @@ import numpy as np
 from service.domain import gap_words
 from service.domain.answer import Gap
 from service.domain.appropriate_adult import none_here_in_words
-from service.domain.gapmap import FUNNEL
+from service.domain.gap_words import FUNNEL
 from service.domain.model import Service
 from service.domain.pathway import ROLES
 from service.domain.types import PathwayRole

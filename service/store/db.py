@@ -9,26 +9,18 @@ import uuid
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, TypeAlias
+from typing import Any
 
 import asyncpg
 import msgspec
 
 from service.domain.errors import Conflict, DomainError, FieldProblem, MalformedInput, NotFound, Unavailable, invalid
 from service.settings import Settings
+from service.store.connection import Connection as Connection
+from service.store.connection import Pool as Pool
 from service.store.embedded import EmbeddedPostgres
 from service.store.liveness import Liveness
 from service.store.sql import sql
-
-if TYPE_CHECKING:
-    from asyncpg.pool import PoolConnectionProxy
-
-    # A plain connection or one lent by the pool: the store accepts either.
-    Connection: TypeAlias = asyncpg.Connection[asyncpg.Record] | PoolConnectionProxy[asyncpg.Record]
-    Pool: TypeAlias = asyncpg.Pool[asyncpg.Record]
-else:
-    Connection = asyncpg.Connection
-    Pool = asyncpg.Pool
 
 
 def _encode_json(value: Any) -> str:

@@ -18,12 +18,10 @@ import contextlib
 import logging
 import time
 from collections.abc import AsyncIterator
-from typing import TYPE_CHECKING
 
 import asyncpg
 
-if TYPE_CHECKING:
-    from service.store.db import Connection
+from service.store.connection import Connection
 
 log = logging.getLogger("service.store")
 

@@ -13,16 +13,8 @@ import asyncpg
 import msgspec
 
 from service.domain.errors import Conflict, FieldProblem, InvalidInput, PreconditionFailed
-from service.domain.model import (
-    AreaCatchment,
-    Capacity,
-    Change,
-    Service,
-    ServiceBody,
-    ServicePatch,
-    Taxonomies,
-    Verification,
-)
+from service.domain.model import AreaCatchment, Capacity, Change, Service, ServiceBody, Taxonomies, Verification
+from service.domain.patch import ServicePatch
 from service.domain.validation import service_problems
 from service.domain.versioning import apply_patch, etag, if_match_allows
 from service.store import changes

@@ -13,7 +13,7 @@ import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
-from service.logs import JsonFormatter
+from service.server.logs import JsonFormatter
 
 PROBLEM_JSON = "application/problem+json"
 

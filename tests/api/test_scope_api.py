@@ -20,7 +20,7 @@ from service.store.db import Connection
 from service.store.keys import create_key
 from service.store.services import insert_service
 from tests.api.helpers import AREA, assert_problem, service, snapshot
-from tests.api.test_cli_and_serve import run
+from tests.project.test_cli_and_serve import run
 
 Client = AsyncTestClient[Litestar]
 EAST = {

@@ -1,5 +1,5 @@
 """The liveness watch ends only a transaction whose server has stopped answering, never a slow one on a server that
-answers (the frozen case is tests/api/test_outage.py)."""
+answers (the frozen case is tests/server/test_outage.py)."""
 
 from __future__ import annotations
 

@@ -1,0 +1,232 @@
+"""Referral records, their outcome history, retention, the reports' counts and the demand counters."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Awaitable, Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import msgspec
+
+from service.domain.errors import Conflict, FieldProblem, InvalidInput, NotFound, PreconditionFailed
+from service.domain.versioning import etag, if_match_allows
+from service.outcomes.records import NewRecord, OutcomeChange, Referral, outcome_problem
+from service.store.db import Connection
+from service.store.sql import queries
+
+sql = queries(Path(__file__).parent / "sql")
+
+ByReferral = Callable[[Referral], Awaitable[None]]
+"""Raises when the caller may not change this referral (service/domain/access.py)."""
+
+
+def _referral(row: asyncpg.Record, history: Sequence[asyncpg.Record] = ()) -> Referral:
+    # The report key decides how the reports round counts, and so is never read back with the record.
+    values: dict[str, Any] = {k: v for k, v in row.items() if k not in ("total", "report_key")}
+    values["history"] = [dict(h.items()) for h in history]
+    return msgspec.convert(values, Referral)
+
+
+async def record_referral(conn: Connection, new: NewRecord, actor: str) -> Referral:
+    p = new.placed
+    row = await conn.fetchrow(
+        sql("referrals_insert"),
+        uuid.uuid4(),
+        new.service_id,
+        new.service_slug,
+        new.service_name,
+        p.site_id,
+        p.site_slug,
+        p.force_code,
+        p.district_code,
+        new.context,
+        new.made_at,
+        new.age_band,
+        new.gender,
+        list(new.needs),
+        list(new.circumstances),
+        new.repeat_contact,
+        new.synthetic,
+        actor,
+    )
+    assert row is not None
+    await conn.execute(sql("referral_events_insert"), row["id"], 1, actor, "made", None)
+    return await get_referral(conn, row["id"])
+
+
+async def record_many(conn: Connection, records: Sequence[tuple[NewRecord, OutcomeChange | None]], actor: str) -> int:
+    """Many referrals, each with the outcome to record after it (the synthetic demo outcomes)."""
+
+    async def anyone(_: Referral) -> None:
+        return None
+
+    for new, outcome in records:
+        made = await record_referral(conn, new, actor)
+        if outcome is not None:
+            await change_outcome(conn, made.id, outcome, actor, anyone)
+    return len(records)
+
+
+async def count_referrals(conn: Connection) -> int:
+    return int(await conn.fetchval(sql("referrals_count")))
+
+
+async def get_referral(conn: Connection, referral_id: uuid.UUID) -> Referral:
+    row = await conn.fetchrow(sql("referrals_get"), referral_id)
+    if row is None:
+        raise NotFound("referral", str(referral_id))
+    return _referral(row, await conn.fetch(sql("referral_events_for"), referral_id))
+
+
+async def change_outcome(
+    conn: Connection,
+    referral_id: uuid.UUID,
+    change: OutcomeChange,
+    actor: str,
+    allowed: ByReferral,
+    if_match: str | None = None,
+) -> Referral:
+    """Record an outcome: the row locked, the caller's right checked on it, then the version it read (If-Match, when
+    given: a stale one is refused), and the change kept in the history."""
+    row = await conn.fetchrow(sql("referrals_lock"), referral_id)
+    if row is None:
+        raise NotFound("referral", str(referral_id))
+    current = _referral(row)
+    await allowed(current)  # before the version: a key that may not write learns nothing of it
+    if not if_match_allows(if_match, current.version):
+        raise PreconditionFailed(etag(current.version))
+    if (change.outcome == "declined") != (change.decline_reason is not None):
+        raise InvalidInput((FieldProblem(field="decline_reason", reason="required for a decline, and only then"),))
+    problem = outcome_problem(current.outcome, current.decline_reason, change)
+    if problem is not None:
+        raise Conflict("outcome", problem)
+    updated = await conn.fetchrow(sql("referrals_set_outcome"), referral_id, change.outcome, change.decline_reason)
+    assert updated is not None
+    await conn.execute(
+        sql("referral_events_insert"), referral_id, updated["version"], actor, change.outcome, change.decline_reason
+    )
+    return await get_referral(conn, referral_id)
+
+
+async def list_referrals(
+    conn: Connection,
+    *,
+    areas: frozenset[str] | None,
+    services: frozenset[str] | None,
+    service_id: uuid.UUID | None,
+    outcome: str | None,
+    limit: int,
+    offset: int,
+) -> tuple[list[Referral], int]:
+    rows = await conn.fetch(
+        sql("referrals_list"),
+        None if areas is None else sorted(areas),
+        None if services is None else [uuid.UUID(s) for s in sorted(services)],
+        service_id,
+        outcome,
+        limit,
+        offset,
+    )
+    return [_referral(r) for r in rows], (rows[0]["total"] if rows else 0)
+
+
+async def purge(conn: Connection, before: dt.datetime) -> tuple[int, int]:
+    """Delete referrals made before `before` (with their history) and demand counters of weeks before it."""
+    referrals = await conn.fetchval(sql("referrals_purge"), before)
+    counters = await conn.fetchval(sql("demand_purge"), before.date())
+    return int(referrals), int(counters)
+
+
+class Count(msgspec.Struct, frozen=True):
+    row: str
+    column: str
+    n: int
+    synthetic: int
+    key: int
+    """The sum of the records' report keys (service/outcomes/suppression.py)."""
+
+
+async def outcome_counts(
+    conn: Connection,
+    rows: str,
+    columns: str,
+    areas: frozenset[str] | None,
+    span: tuple[dt.datetime, dt.datetime],
+    service: str | None,
+    context: str | None,
+) -> list[Count]:
+    found = await conn.fetch(
+        sql("reports_outcomes"),
+        rows,
+        columns,
+        None if areas is None else sorted(areas),
+        span[0],
+        span[1],
+        service,
+        context,
+    )
+    return [Count(r["row_key"], r["column_key"], r["n"], r["synthetic"], r["key"]) for r in found]
+
+
+async def report_keys(conn: Connection, dimension: str, areas: frozenset[str] | None) -> list[str]:
+    found = await conn.fetch(sql("reports_keys"), dimension, None if areas is None else sorted(areas))
+    return [r["key"] for r in found]
+
+
+class RepeatRow(msgspec.Struct, frozen=True):
+    area: str
+    month: str
+    flagged: int
+    without_support: int
+    flagged_key: int
+    without_key: int
+
+
+async def repeat_contact(
+    conn: Connection, areas: frozenset[str] | None, span: tuple[dt.datetime, dt.datetime]
+) -> list[RepeatRow]:
+    found = await conn.fetch(sql("reports_repeat"), None if areas is None else sorted(areas), span[0], span[1])
+    return [
+        RepeatRow(r["area"], r["month"], r["flagged"], r["without_support"], r["flagged_key"], r["without_key"])
+        for r in found
+    ]
+
+
+class DemandRow(msgspec.Struct, frozen=True, kw_only=True):
+    week: dt.date
+    area_code: str
+    context: str
+    step: str
+    reason: str
+    count: int
+    report_key: int
+
+
+DemandKey = tuple[dt.date, str, str, str, str]
+
+
+async def add_demand(conn: Connection, counts: dict[DemandKey, int]) -> None:
+    if not counts:
+        return
+    keys = list(counts)
+    await conn.execute(
+        sql("demand_add"),
+        [k[0] for k in keys],
+        [k[1] for k in keys],
+        [k[2] for k in keys],
+        [k[3] for k in keys],
+        [k[4] for k in keys],
+        [counts[k] for k in keys],
+    )
+
+
+async def demand(
+    conn: Connection, areas: frozenset[str] | None, weeks: tuple[dt.date, dt.date], context: str | None
+) -> list[DemandRow]:
+    found = await conn.fetch(
+        sql("demand_report"), None if areas is None else sorted(areas), weeks[0], weeks[1], context
+    )
+    return [msgspec.convert(dict(r.items()), DemandRow) for r in found]

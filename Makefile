@@ -55,15 +55,17 @@ cluster: $(STAMP) $(NODE_STAMP) haproxy
 cluster-stop: $(STAMP)
 	$(BIN)/python deploy/cluster.py stop
 
-## The whole suite: lint, types, and the tests against real PostgreSQL.
+## The whole suite: lint, types, the house's import contracts, and the tests against real PostgreSQL.
 test: $(STAMP) $(NODE_STAMP) chromium haproxy
 	$(BIN)/ruff check service tests bench deploy
 	$(BIN)/mypy
+	$(BIN)/lint-imports --no-cache
 	$(BIN)/pytest -q --durations=25
 
 lint: $(STAMP)
 	$(BIN)/ruff check service tests bench deploy
 	$(BIN)/ruff format --check service tests bench deploy
+	$(BIN)/lint-imports --no-cache
 
 typecheck: $(STAMP)
 	$(BIN)/mypy

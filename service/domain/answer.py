@@ -124,7 +124,7 @@ class Gap(Struct, frozen=True, kw_only=True):
     """When some of them are full and said until when: the first time one of them has room again."""
     reason: str | None = None
     """The main reason, as gap maps and demand counters give it: the first rule, in a fixed order, after which none
-    of this role's services is left (service/gaps/model.py FUNNEL), e.g. AGE_NOT_ACCEPTED or CLOSED; NO_SERVICE
+    of this role's services is left (service/domain/gap_words.py FUNNEL), e.g. AGE_NOT_ACCEPTED or CLOSED; NO_SERVICE
     or OUTSIDE_CATCHMENT when none here meets a need."""
 
 

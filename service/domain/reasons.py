@@ -238,7 +238,7 @@ def catch_all(labels: Iterable[str]) -> str:
     return f"Catch-all: no option here meets {', '.join(label.lower() for label in labels)}"
 
 
-# --- a referral recorded to a service that was full or closed at that moment (domain/referral_warnings.py) ----
+# --- a referral recorded to a service that was full or closed at that moment (outcomes/referral_warnings.py)
 
 
 def full_until(until: dt.datetime | None, note: str = "") -> str:

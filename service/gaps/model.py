@@ -7,8 +7,9 @@ the worst met at the band's sample moments and the age band's sample ages:
 - `phone_only`: it has options within the limit, but only phone lines;
 - `covered`: it has an option within the limit that is not only a phone line.
 
-A step with no option says why: the first rule, in FUNNEL order, after which no service of the step is left (the
-same reason a search gives its gap, Gap.reason). Searches count the gaps they meet by the same reasons.
+A step with no option says why: the first rule, in FUNNEL order (service/domain/gap_words.py), after which no service
+of the step is left (the same reason a search gives its gap, Gap.reason). Searches count the gaps they meet by the
+same reasons.
 """
 
 from __future__ import annotations

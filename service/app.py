@@ -75,6 +75,7 @@ from service.server.problems import ERROR_MAP
 from service.server.runtime import Runtime
 from service.server.telemetry import Telemetry, instrumented
 from service.settings import Settings
+from service.stewardship.routes import StewardshipController
 from service.store.db import open_database
 from service.store.demo import load_demo_if_empty
 from service.store.local_snapshot import LocalSnapshot, snapshot_path
@@ -86,6 +87,7 @@ log = logging.getLogger("service")
 SWAGGER_ASSETS = "/schema/assets"
 WEB_TEMPLATES = Path(__file__).parent / "pages" / "templates"
 WEB_STATIC = Path(__file__).parent / "pages" / "static"
+STEWARDSHIP_TEMPLATES = Path(__file__).parent / "stewardship" / "templates"
 
 
 def create_app(settings: Settings, extra_handlers: Sequence[Any] = ()) -> Litestar:
@@ -190,6 +192,7 @@ def create_app(settings: Settings, extra_handlers: Sequence[Any] = ()) -> Litest
             OpenReferralController,
             FhirController,
             Router(path="/", route_handlers=[PageController, record_referral, ReportPageController], guards=READ),
+            StewardshipController,
             KeyController,
             ChangeController,
             create_static_files_router(path="/static", directories=[WEB_STATIC], include_in_schema=False),
@@ -210,7 +213,7 @@ def create_app(settings: Settings, extra_handlers: Sequence[Any] = ()) -> Litest
         ],
         before_send=[security_headers],
         stores=_stores(settings),
-        template_config=TemplateConfig(directory=WEB_TEMPLATES, engine=JinjaTemplateEngine),
+        template_config=TemplateConfig(directory=[WEB_TEMPLATES, STEWARDSHIP_TEMPLATES], engine=JinjaTemplateEngine),
         cors_config=CORSConfig(allow_origins=origins, allow_methods=["GET", "POST"]) if origins else None,
         openapi_config=OpenAPIConfig(
             title="ld-pathways",

@@ -56,6 +56,13 @@ class Settings(Struct, frozen=True, kw_only=True):
     kind_cap: int = 3
     near_miss_minutes: int = NEAR_MISS_MINUTES
     transition_window_months: int = TRANSITION_WINDOW_MONTHS
+    session_idle_minutes: int = 30
+    """A signed-in person's session ends after this many minutes unused (the pages for providers and editors)."""
+    session_hours: int = 12
+    """... and this many hours after signing in, however much it is used."""
+    session_cookie_secure: bool = True
+    """The session cookie is Secure (sent over HTTPS only; browsers also send it to http://localhost and
+    http://127.0.0.1, which `make run` serves). Set false only behind a proxy that is itself served over HTTPS."""
     pages_for_staff: bool = False
     """The lookup page is for staff (a custody desk, a control room): it shows professionals-only numbers to anyone.
     Off, it shows them only to a key holder. The embed never shows them (service/domain/audience.py)."""
@@ -127,6 +134,10 @@ class Settings(Struct, frozen=True, kw_only=True):
             )
         if settings.answer_cache_seconds > 10:
             raise SettingsError(f"PATHWAYS_ANSWER_CACHE_SECONDS={settings.answer_cache_seconds}: expected 0 to 10")
+        if not 1 <= settings.session_idle_minutes <= 1440:
+            raise SettingsError(f"PATHWAYS_SESSION_IDLE_MINUTES={settings.session_idle_minutes}: expected 1 to 1440")
+        if not 1 <= settings.session_hours <= 168:
+            raise SettingsError(f"PATHWAYS_SESSION_HOURS={settings.session_hours}: expected 1 to 168")
         if not 8 <= settings.search_cache_mb <= 65536:
             raise SettingsError(f"PATHWAYS_SEARCH_CACHE_MB={settings.search_cache_mb}: expected 8 to 65536")
         if settings.log_format not in ("json", "text"):
@@ -165,6 +176,9 @@ ENV: dict[str, str] = {
     "PATHWAYS_NEAR_MISS_MINUTES": "near_miss_minutes",
     "PATHWAYS_TRANSITION_WINDOW_MONTHS": "transition_window_months",
     "PATHWAYS_PAGES_FOR_STAFF": "pages_for_staff",
+    "PATHWAYS_SESSION_IDLE_MINUTES": "session_idle_minutes",
+    "PATHWAYS_SESSION_HOURS": "session_hours",
+    "PATHWAYS_SESSION_COOKIE_SECURE": "session_cookie_secure",
     "PATHWAYS_ONLINE_GEOCODER": "online_geocoder",
     "PATHWAYS_GEOCODER_USER_AGENT": "geocoder_user_agent",
     "PATHWAYS_CORS_ORIGINS": "cors_origins",

@@ -32,7 +32,9 @@ from service.store.migrate import migrate
 SHARED = PROJECT_ROOT.parent / "shared"
 SHARED_GEODATA = SHARED / "geodata"
 DEMO_FILE = PROJECT_ROOT / "geodata" / "demo" / "directory.json"
-TABLES = "services, sites, areas, changes, postcode_centroids, api_keys, referrals, referral_events, gap_demand"
+TABLES = (
+    "services, sites, areas, changes, postcode_centroids, api_keys, referrals, referral_events, gap_demand, sessions"
+)
 _TEST_DB = re.compile(r"^pathways_t_(\d+)_[0-9a-f]+$")
 
 

@@ -1,0 +1,48 @@
+"""Sessions in PostgreSQL, so that every replica sees them: made at sign-in, read at each request of the pages,
+touched at most once a minute, deleted at sign-out, and purged once ended. SQL in sql/*.sql."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+from service.domain.access import Identity
+from service.stewardship.sessions import Session
+from service.store.db import Connection
+from service.store.keys import identities_for_hashes
+from service.store.sql import queries
+
+sql = queries(Path(__file__).parent / "sql")
+TOUCH_EVERY = dt.timedelta(minutes=1)
+"""How stale a session's last use may be before a request writes it again (the idle timeout is minutes long)."""
+
+
+async def create_session(conn: Connection, session: Session) -> None:
+    await conn.execute(
+        sql("sessions_insert"), session.id, session.key_hash, session.csrf, session.created_at, session.expires_at
+    )
+
+
+async def find_session(conn: Connection, session_id: str) -> Session | None:
+    row = await conn.fetchrow(sql("sessions_get"), session_id)
+    return None if row is None else Session(**dict(row.items()))
+
+
+async def touch_session(conn: Connection, session: Session, now: dt.datetime) -> None:
+    if now - session.seen_at >= TOUCH_EVERY:
+        await conn.execute(sql("sessions_touch"), session.id, now)
+
+
+async def end_session(conn: Connection, session_id: str) -> None:
+    await conn.execute(sql("sessions_delete"), session_id)
+
+
+async def purge_sessions(conn: Connection, now: dt.datetime, idle: dt.timedelta) -> int:
+    """Delete every session past its lifetime or its idle timeout; how many went."""
+    status = await conn.execute(sql("sessions_purge"), now, now - idle)
+    return int(status.split()[-1])
+
+
+async def key_identity(conn: Connection, key_hash: str) -> Identity | None:
+    """The identity of the key a session was made from, or None once that key is revoked."""
+    return (await identities_for_hashes(conn, [key_hash]))[key_hash]

@@ -1,0 +1,92 @@
+"""The pure rules of sessions and the capacity form (service/stewardship/sessions.py)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from service.domain.schedule import LONDON
+from service.stewardship.sessions import (
+    Session,
+    ago,
+    capacity_from_form,
+    capacity_said,
+    new_token,
+    session_ended,
+    token_id,
+    tokens_match,
+)
+
+NOW = dt.datetime(2026, 12, 7, 2, 40, tzinfo=dt.UTC)
+IDLE = dt.timedelta(minutes=30)
+
+
+def session(seen: dt.datetime = NOW, expires: dt.datetime = NOW + dt.timedelta(hours=12)) -> Session:
+    return Session(id="x", key_hash="y", csrf="z", created_at=NOW, seen_at=seen, expires_at=expires)
+
+
+def test_a_session_token_has_256_random_bits_and_only_its_hash_is_kept() -> None:
+    token = new_token()
+    assert len(token) >= 43 and token != new_token()
+    assert token_id(token) != token and len(token_id(token)) == 64
+
+
+def test_a_session_ends_at_its_lifetime_or_after_the_idle_timeout_and_not_before() -> None:
+    assert session_ended(session(), NOW, IDLE) is None
+    assert session_ended(session(seen=NOW - IDLE + dt.timedelta(seconds=1)), NOW, IDLE) is None
+    assert session_ended(session(seen=NOW - IDLE), NOW, IDLE) == "idle"
+    assert session_ended(session(expires=NOW), NOW, IDLE) == "expired"
+
+
+def test_a_form_token_matches_only_the_one_kept_and_a_missing_one_never_does() -> None:
+    assert tokens_match("abc", "abc")
+    assert not tokens_match("abc", "abd")
+    assert not tokens_match("", "")
+    assert not tokens_match(None, "abc")
+    assert not tokens_match("abc", None)
+
+
+def test_full_for_a_quick_pick_lasts_that_many_hours() -> None:
+    capacity, problems = capacity_from_form({"status": "full", "full_for": "2", "note": "both beds taken"}, NOW)
+    assert problems == [] and capacity is not None
+    assert (capacity.status, capacity.until, capacity.note) == ("full", NOW + dt.timedelta(hours=2), "both beds taken")
+
+
+def test_full_until_a_time_that_has_passed_today_means_that_time_tomorrow_by_the_london_clock() -> None:
+    capacity, _ = capacity_from_form({"status": "full", "full_for": "time", "full_until": "01:30"}, NOW)
+    assert capacity is not None and capacity.until is not None
+    assert capacity.until.astimezone(LONDON) == dt.datetime(2026, 12, 8, 1, 30, tzinfo=LONDON)
+    capacity, _ = capacity_from_form({"status": "full", "full_for": "time", "full_until": "06:00"}, NOW)
+    assert capacity is not None and capacity.until == dt.datetime(2026, 12, 7, 6, 0, tzinfo=dt.UTC)
+
+
+def test_available_and_limited_need_no_time_and_last_until_changed() -> None:
+    for status in ("available", "limited"):
+        capacity, problems = capacity_from_form({"status": status}, NOW)
+        assert problems == [] and capacity is not None and capacity.until is None
+
+
+def test_the_form_names_each_field_it_refuses() -> None:
+    def fields(form: dict[str, str]) -> list[str]:
+        return [p.field for p in capacity_from_form(form, NOW)[1]]
+
+    assert fields({}) == ["status"]
+    assert fields({"status": "closed"}) == ["status"]
+    assert fields({"status": "full"}) == ["full_for"]
+    assert fields({"status": "full", "full_for": "time", "full_until": "25:00"}) == ["full_until"]
+    assert fields({"status": "full", "full_for": "time", "full_until": "soon"}) == ["full_until"]
+    assert fields({"status": "available", "note": "x" * 201}) == ["note"]
+    assert fields({"status": "available", "note": "a\x00b"}) == ["note"]
+
+
+def test_capacity_is_said_as_a_provider_reads_it_and_reads_as_not_known_once_lapsed() -> None:
+    capacity, _ = capacity_from_form({"status": "full", "full_for": "4", "note": "both beds taken"}, NOW)
+    assert capacity is not None
+    assert capacity_said(capacity, NOW) == "Full until Mon 07 Dec 06:40 — both beds taken"
+    assert capacity_said(capacity, NOW + dt.timedelta(hours=5)) == "Not known"
+
+
+def test_how_long_ago_is_said_in_the_largest_whole_unit() -> None:
+    assert ago(NOW, NOW) == "just now"
+    assert ago(NOW - dt.timedelta(minutes=1), NOW) == "1 minute ago"
+    assert ago(NOW - dt.timedelta(hours=3, minutes=5), NOW) == "3 hours ago"
+    assert ago(NOW - dt.timedelta(days=2), NOW) == "2 days ago"

@@ -61,6 +61,22 @@ class Settings(Struct, frozen=True, kw_only=True):
     session_hours: int = 12
     """... and this many hours after signing in, however much it is used."""
     session_cookie_secure: bool = True
+    oidc_issuer: str = ""
+    """The deployment's OpenID Connect provider (its issuer URL); empty: sign-in with an API key only."""
+    oidc_client_id: str = ""
+    oidc_client_secret: str = ""
+    oidc_scopes: str = "openid profile email"
+    oidc_provider_name: str = "your organisation's account"
+    """How the sign-in page names the provider ("Sign in with …")."""
+    oidc_role_claim: str = "role"
+    oidc_areas_claim: str = "areas"
+    oidc_services_claim: str = "services"
+    oidc_name_claim: str = "name"
+    oidc_role_map: str = ""
+    """The provider's role values to ours, e.g. `LD.Editor=editor,LD.Admin=admin`; our own role names map to
+    themselves."""
+    oidc_default_role: str = ""
+    """The role of a person whose token names none; empty: such a person cannot sign in."""
     """The session cookie is Secure (sent over HTTPS only; browsers also send it to http://localhost and
     http://127.0.0.1, which `make run` serves). Set false only behind a proxy that is itself served over HTTPS."""
     pages_for_staff: bool = False
@@ -134,6 +150,10 @@ class Settings(Struct, frozen=True, kw_only=True):
             )
         if settings.answer_cache_seconds > 10:
             raise SettingsError(f"PATHWAYS_ANSWER_CACHE_SECONDS={settings.answer_cache_seconds}: expected 0 to 10")
+        if settings.oidc_issuer and not (settings.oidc_client_id and settings.oidc_client_secret):
+            raise SettingsError("PATHWAYS_OIDC_ISSUER is set: PATHWAYS_OIDC_CLIENT_ID and _CLIENT_SECRET are needed too")
+        if settings.oidc_default_role not in ("", "reader", "editor", "provider", "admin", "analyst", "referrer"):
+            raise SettingsError(f"PATHWAYS_OIDC_DEFAULT_ROLE={settings.oidc_default_role!r}: expected one of our roles")
         if not 1 <= settings.session_idle_minutes <= 1440:
             raise SettingsError(f"PATHWAYS_SESSION_IDLE_MINUTES={settings.session_idle_minutes}: expected 1 to 1440")
         if not 1 <= settings.session_hours <= 168:
@@ -179,6 +199,17 @@ ENV: dict[str, str] = {
     "PATHWAYS_SESSION_IDLE_MINUTES": "session_idle_minutes",
     "PATHWAYS_SESSION_HOURS": "session_hours",
     "PATHWAYS_SESSION_COOKIE_SECURE": "session_cookie_secure",
+    "PATHWAYS_OIDC_ISSUER": "oidc_issuer",
+    "PATHWAYS_OIDC_CLIENT_ID": "oidc_client_id",
+    "PATHWAYS_OIDC_CLIENT_SECRET": "oidc_client_secret",
+    "PATHWAYS_OIDC_SCOPES": "oidc_scopes",
+    "PATHWAYS_OIDC_PROVIDER_NAME": "oidc_provider_name",
+    "PATHWAYS_OIDC_ROLE_CLAIM": "oidc_role_claim",
+    "PATHWAYS_OIDC_AREAS_CLAIM": "oidc_areas_claim",
+    "PATHWAYS_OIDC_SERVICES_CLAIM": "oidc_services_claim",
+    "PATHWAYS_OIDC_NAME_CLAIM": "oidc_name_claim",
+    "PATHWAYS_OIDC_ROLE_MAP": "oidc_role_map",
+    "PATHWAYS_OIDC_DEFAULT_ROLE": "oidc_default_role",
     "PATHWAYS_ONLINE_GEOCODER": "online_geocoder",
     "PATHWAYS_GEOCODER_USER_AGENT": "geocoder_user_agent",
     "PATHWAYS_CORS_ORIGINS": "cors_origins",

@@ -21,13 +21,19 @@ from service.domain.validation import capacity_problems
 from service.server.access import Reach, client_address
 from service.server.runtime import Runtime, runtime_of
 from service.stewardship import store
+from service.stewardship.claims import ClaimRules, identity_from_claims, role_map
+from service.stewardship.oidc import OidcClient, Refused
 from service.stewardship.sessions import (
+    ATTEMPT_MINUTES,
     COOKIE,
     NOTE_MAX,
+    OIDC_COOKIE,
     QUICK_PICKS,
     SIGN_IN_COOKIE,
+    Attempt,
     Session,
     ago,
+    attempt_fresh,
     capacity_from_form,
     capacity_said,
     new_token,
@@ -72,24 +78,69 @@ class StewardshipController(Controller):
             return _sign_in_page(request, [_problem("key", "this key is not known, or it has been revoked")], 401)
         if identity.kind != "key":
             return _sign_in_page(request, [_problem("key", "sign in with an API key")], 401)
-        now = dt.datetime.now(dt.UTC)
-        token = new_token()
-        session = Session(
-            id=token_id(token),
-            key_hash=hash_key(key),
-            csrf=new_token(),
-            created_at=now,
-            seen_at=now,
-            expires_at=now + dt.timedelta(hours=runtime.settings.session_hours),
-        )
-        idle = dt.timedelta(minutes=runtime.settings.session_idle_minutes)
-        async with runtime.db.transaction() as conn:
-            await store.purge_sessions(conn, now, idle)
-            await store.create_session(conn, session)
-        runtime.outage.recovered()
-        response: Response[Any] = Redirect("/account", status_code=303)
-        response.set_cookie(_session_cookie(runtime, token, runtime.settings.session_hours * 3600))
+        response = await _start_session(runtime, key_hash=hash_key(key))
         response.delete_cookie(SIGN_IN_COOKIE, path="/sign-in")
+        return response
+
+    @get("/sign-in/oidc")
+    async def sign_in_oidc(self, request: Request[Any, Any, Any]) -> Response[Any]:
+        """Go to the deployment's identity provider (authorization code with PKCE)."""
+        runtime = runtime_of(request.app.state)
+        client = _oidc(request)
+        if client is None:
+            return _not_found("sign-in")
+        state, now = new_token(), dt.datetime.now(dt.UTC)
+        attempt = Attempt(id=token_id(state), nonce=new_token(), verifier=new_token() + new_token(), created_at=now)
+        try:
+            url = await client.authorization_url(_callback(request), state, attempt.nonce, attempt.verifier)
+        except Refused as e:
+            return _sign_in_page(request, [_problem("oidc", str(e))], status=502)
+        async with runtime.db.transaction() as conn:
+            await store.begin_attempt(conn, attempt)
+        response: Response[Any] = Redirect(url, status_code=303)
+        response.set_cookie(
+            Cookie(
+                key=OIDC_COOKIE,
+                value=state,
+                path="/sign-in",
+                httponly=True,
+                secure=runtime.settings.session_cookie_secure,
+                samesite="lax",  # the provider sends the person back with a top-level GET from its own site
+                max_age=ATTEMPT_MINUTES * 60,
+            )
+        )
+        return response
+
+    @get("/sign-in/oidc/callback")
+    async def oidc_callback(self, request: Request[Any, Any, Any]) -> Response[Any]:
+        """Back from the identity provider: check the state, exchange the code, check the ID token, map its claims."""
+        runtime = runtime_of(request.app.state)
+        client = _oidc(request)
+        if client is None:
+            return _not_found("sign-in")
+        params = request.query_params
+        state = params.get("state") or ""
+        if len(state) > 100 or not tokens_match(state, request.cookies.get(OIDC_COOKIE)):
+            return _refused(request, "this sign-in did not start here, or has already been used: start again", 403)
+        async with runtime.db.transaction() as conn:
+            attempt = await store.take_attempt(conn, token_id(state))
+        now = dt.datetime.now(dt.UTC)
+        if attempt is None or not attempt_fresh(attempt, now):
+            return _refused(request, "this sign-in has expired or has already been used: start again", 403)
+        if params.get("error"):
+            return _refused(request, f"{runtime.settings.oidc_provider_name} did not sign you in", 401)
+        code = params.get("code") or ""
+        if not code or len(code) > 2048:
+            return _refused(request, "the identity provider sent no code: start again", 400)
+        try:
+            claims = await client.claims(code, _callback(request), attempt.verifier, attempt.nonce)
+        except Refused as e:
+            return _refused(request, str(e), 401)
+        identity = identity_from_claims(claims, _claim_rules(runtime))
+        if identity is None:
+            return _refused(request, "your account has no role in this service: ask its administrator", 403)
+        response = await _start_session(runtime, identity=identity)
+        response.delete_cookie(OIDC_COOKIE, path="/sign-in")
         return response
 
     @post("/sign-out")
@@ -196,7 +247,9 @@ async def _signed_in(request: Request[Any, Any, Any]) -> tuple[Session, Identity
         session = await store.find_session(conn, token_id(token))
         if session is None:
             return None
-        identity = None if session_ended(session, now, idle) else await store.key_identity(conn, session.key_hash)
+        identity = None if session_ended(session, now, idle) else session.identity
+        if identity is None and session.key_hash is not None and not session_ended(session, now, idle):
+            identity = await store.key_identity(conn, session.key_hash)
         if identity is None:
             await store.end_session(conn, session.id)
             return None
@@ -279,6 +332,9 @@ def _sign_in_page(request: Request[Any, Any, Any], problems: list[FieldProblem],
             "problems": problems,
             "errors": {p.field: p.reason for p in problems},
             "signed_out": bool(request.query_params.get("signed_out")),
+            "oidc": runtime_of(request.app.state).settings.oidc_provider_name
+            if runtime_of(request.app.state).settings.oidc_issuer
+            else None,
         },
     )
     runtime = runtime_of(request.app.state)
@@ -294,6 +350,67 @@ def _sign_in_page(request: Request[Any, Any, Any], problems: list[FieldProblem],
         )
     )
     return response
+
+
+async def _start_session(
+    runtime: Runtime, key_hash: str | None = None, identity: Identity | None = None
+) -> Response[Any]:
+    """A new session (and the end of any that have run out), its cookie, and on to the person's services."""
+    now = dt.datetime.now(dt.UTC)
+    token = new_token()
+    session = Session(
+        id=token_id(token),
+        key_hash=key_hash,
+        identity=identity,
+        csrf=new_token(),
+        created_at=now,
+        seen_at=now,
+        expires_at=now + dt.timedelta(hours=runtime.settings.session_hours),
+    )
+    idle = dt.timedelta(minutes=runtime.settings.session_idle_minutes)
+    async with runtime.db.transaction() as conn:
+        await store.purge_sessions(conn, now, idle)
+        await store.create_session(conn, session)
+    runtime.outage.recovered()
+    response: Response[Any] = Redirect("/account", status_code=303)
+    response.set_cookie(_session_cookie(runtime, token, runtime.settings.session_hours * 3600))
+    return response
+
+
+def _oidc(request: Request[Any, Any, Any]) -> OidcClient | None:
+    """The deployment's identity provider (made once a process, on first use), or None when none is configured."""
+    settings = runtime_of(request.app.state).settings
+    if not settings.oidc_issuer:
+        return None
+    client: OidcClient | None = getattr(request.app.state, "oidc", None)
+    if client is None:
+        client = OidcClient(
+            settings.oidc_issuer, settings.oidc_client_id, settings.oidc_client_secret, settings.oidc_scopes
+        )
+        request.app.state.oidc = client
+    return client
+
+
+def _claim_rules(runtime: Runtime) -> ClaimRules:
+    s = runtime.settings
+    return ClaimRules(
+        role_claim=s.oidc_role_claim,
+        areas_claim=s.oidc_areas_claim,
+        services_claim=s.oidc_services_claim,
+        name_claim=s.oidc_name_claim,
+        role_map=role_map(s.oidc_role_map),
+        default_role=s.oidc_default_role,
+    )
+
+
+def _callback(request: Request[Any, Any, Any]) -> str:
+    """Where the provider sends the person back: under the configured public URL, else this request's own."""
+    base = runtime_of(request.app.state).settings.public_url or str(request.base_url)
+    return base.rstrip("/") + "/sign-in/oidc/callback"
+
+
+def _refused(request: Request[Any, Any, Any], reason: str, status: int) -> Response[Any]:
+    return _sign_in_page(request, [_problem("oidc", reason)], status=status)
 
 
 def _session_cookie(runtime: Runtime, token: str, max_age: int) -> Cookie:

@@ -15,6 +15,7 @@ from typing import Literal
 
 from msgspec import Struct
 
+from service.domain.access import Identity
 from service.domain.errors import FieldProblem
 from service.domain.model import Capacity
 from service.domain.schedule import LONDON
@@ -22,6 +23,8 @@ from service.domain.schedule import LONDON
 COOKIE = "pathways_session"
 SIGN_IN_COOKIE = "pathways_sign_in"
 """The sign-in form's own token, set with the form and sent back with it (no session exists yet to hold one)."""
+OIDC_COOKIE = "pathways_oidc_state"
+"""An OpenID Connect sign-in's state, so that only the browser that started it can finish it."""
 NOTE_MAX = 200
 QUICK_PICKS: tuple[tuple[str, int], ...] = (("1 hour", 1), ("2 hours", 2), ("4 hours", 4), ("8 hours", 8))
 """How long "Full" lasts, one tap each; or a time of day."""
@@ -32,11 +35,32 @@ Ended = Literal["expired", "idle", "revoked"]
 class Session(Struct, frozen=True, kw_only=True):
     id: str
     """The SHA-256 of the cookie's token."""
-    key_hash: str
+    key_hash: str | None = None
+    """Made from an API key: the key's hash (the key is checked again at every request)."""
+    identity: Identity | None = None
+    """Made by the OpenID Connect provider: the identity its ID token gave."""
     csrf: str
     created_at: dt.datetime
     seen_at: dt.datetime
     expires_at: dt.datetime
+
+
+ATTEMPT_MINUTES = 10
+"""How long a person may take at the identity provider before the sign-in must start again."""
+
+
+class Attempt(Struct, frozen=True, kw_only=True):
+    """An OpenID Connect sign-in under way: kept by its state's SHA-256, with the nonce the ID token must carry and
+    the PKCE verifier the code must be exchanged with."""
+
+    id: str
+    nonce: str
+    verifier: str
+    created_at: dt.datetime
+
+
+def attempt_fresh(attempt: Attempt, now: dt.datetime) -> bool:
+    return now - attempt.created_at < dt.timedelta(minutes=ATTEMPT_MINUTES)
 
 
 def new_token() -> str:

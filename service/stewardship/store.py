@@ -6,8 +6,10 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
+import msgspec
+
 from service.domain.access import Identity
-from service.stewardship.sessions import Session
+from service.stewardship.sessions import ATTEMPT_MINUTES, Attempt, Session
 from service.store.db import Connection
 from service.store.keys import identities_for_hashes
 from service.store.sql import queries
@@ -19,13 +21,19 @@ TOUCH_EVERY = dt.timedelta(minutes=1)
 
 async def create_session(conn: Connection, session: Session) -> None:
     await conn.execute(
-        sql("sessions_insert"), session.id, session.key_hash, session.csrf, session.created_at, session.expires_at
+        sql("sessions_insert"),
+        session.id,
+        session.key_hash,
+        session.identity,
+        session.csrf,
+        session.created_at,
+        session.expires_at,
     )
 
 
 async def find_session(conn: Connection, session_id: str) -> Session | None:
     row = await conn.fetchrow(sql("sessions_get"), session_id)
-    return None if row is None else Session(**dict(row.items()))
+    return None if row is None else msgspec.convert(dict(row.items()), Session)
 
 
 async def touch_session(conn: Connection, session: Session, now: dt.datetime) -> None:
@@ -41,6 +49,18 @@ async def purge_sessions(conn: Connection, now: dt.datetime, idle: dt.timedelta)
     """Delete every session past its lifetime or its idle timeout; how many went."""
     status = await conn.execute(sql("sessions_purge"), now, now - idle)
     return int(status.split()[-1])
+
+
+async def begin_attempt(conn: Connection, attempt: Attempt) -> None:
+    """Keep an OpenID Connect sign-in's state for its callback (and drop those older than ATTEMPT_MINUTES)."""
+    await conn.execute(sql("attempts_purge"), attempt.created_at - dt.timedelta(minutes=ATTEMPT_MINUTES))
+    await conn.execute(sql("attempts_insert"), attempt.id, attempt.nonce, attempt.verifier, attempt.created_at)
+
+
+async def take_attempt(conn: Connection, attempt_id: str) -> Attempt | None:
+    """The sign-in under way with this state, removed (a callback is used once)."""
+    row = await conn.fetchrow(sql("attempts_take"), attempt_id)
+    return None if row is None else Attempt(id=attempt_id, **dict(row.items()))
 
 
 async def key_identity(conn: Connection, key_hash: str) -> Identity | None:

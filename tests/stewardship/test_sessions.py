@@ -90,3 +90,35 @@ def test_how_long_ago_is_said_in_the_largest_whole_unit() -> None:
     assert ago(NOW - dt.timedelta(minutes=1), NOW) == "1 minute ago"
     assert ago(NOW - dt.timedelta(hours=3, minutes=5), NOW) == "3 hours ago"
     assert ago(NOW - dt.timedelta(days=2), NOW) == "2 days ago"
+
+
+def test_claims_give_our_role_and_scope_and_several_roles_give_the_most_trusted() -> None:
+    from service.stewardship.claims import ClaimRules, identity_from_claims
+
+    rules = ClaimRules()
+    editor = identity_from_claims({"sub": "u1", "name": "Jo", "role": "editor", "areas": ["E23000012"]}, rules)
+    assert editor is not None and (editor.kind, editor.name, editor.role) == ("jwt", "Jo", "editor")
+    assert editor.areas == frozenset({"E23000012"})
+    both = identity_from_claims({"sub": "u2", "role": ["reader", "admin"]}, rules)
+    assert both is not None and both.role == "admin" and both.name == "u2"
+
+
+def test_a_deployment_maps_its_providers_role_values_and_may_give_a_default_role() -> None:
+    from service.stewardship.claims import ClaimRules, identity_from_claims, role_map
+
+    rules = ClaimRules(role_claim="roles", role_map=role_map("LD.Editor=editor, LD.Boss=emperor"))
+    assert role_map("LD.Editor=editor, LD.Boss=emperor") == {"LD.Editor": "editor"}
+    mapped = identity_from_claims({"sub": "u", "roles": ["LD.Editor"], "areas": "E23000012 E23000013"}, rules)
+    assert mapped is not None and mapped.role == "editor" and len(mapped.areas) == 2
+    assert identity_from_claims({"sub": "u", "roles": ["LD.Boss"]}, rules) is None
+    assert identity_from_claims({"sub": "u"}, ClaimRules(default_role="reader")) is not None
+
+
+def test_claims_without_a_subject_or_with_junk_scopes_give_nothing_more_than_they_should() -> None:
+    from service.stewardship.claims import ClaimRules, identity_from_claims
+
+    assert identity_from_claims({"role": "admin"}, ClaimRules()) is None
+    odd = identity_from_claims(
+        {"sub": "u", "role": "provider", "services": ["not-a-uuid", 7], "areas": ["ok1", "bad code!"]}, ClaimRules()
+    )
+    assert odd is not None and odd.services == frozenset() and odd.areas == frozenset({"ok1"})

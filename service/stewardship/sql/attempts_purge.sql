@@ -1,0 +1,1 @@
+delete from sign_in_attempts where created_at <= $1

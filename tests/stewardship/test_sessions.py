@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
+
 from service.domain.schedule import LONDON
+from service.settings import Settings, SettingsError
+from service.stewardship.claims import ClaimRules, identity_from_claims, role_map
 from service.stewardship.sessions import (
     Session,
     ago,
@@ -93,8 +97,6 @@ def test_how_long_ago_is_said_in_the_largest_whole_unit() -> None:
 
 
 def test_claims_give_our_role_and_scope_and_several_roles_give_the_most_trusted() -> None:
-    from service.stewardship.claims import ClaimRules, identity_from_claims
-
     rules = ClaimRules()
     editor = identity_from_claims({"sub": "u1", "name": "Jo", "role": "editor", "areas": ["E23000012"]}, rules)
     assert editor is not None and (editor.kind, editor.name, editor.role) == ("jwt", "Jo", "editor")
@@ -104,8 +106,6 @@ def test_claims_give_our_role_and_scope_and_several_roles_give_the_most_trusted(
 
 
 def test_a_deployment_maps_its_providers_role_values_and_may_give_a_default_role() -> None:
-    from service.stewardship.claims import ClaimRules, identity_from_claims, role_map
-
     rules = ClaimRules(role_claim="roles", role_map=role_map("LD.Editor=editor, LD.Boss=emperor"))
     assert role_map("LD.Editor=editor, LD.Boss=emperor") == {"LD.Editor": "editor"}
     mapped = identity_from_claims({"sub": "u", "roles": ["LD.Editor"], "areas": "E23000012 E23000013"}, rules)
@@ -115,10 +115,26 @@ def test_a_deployment_maps_its_providers_role_values_and_may_give_a_default_role
 
 
 def test_claims_without_a_subject_or_with_junk_scopes_give_nothing_more_than_they_should() -> None:
-    from service.stewardship.claims import ClaimRules, identity_from_claims
-
     assert identity_from_claims({"role": "admin"}, ClaimRules()) is None
     odd = identity_from_claims(
         {"sub": "u", "role": "provider", "services": ["not-a-uuid", 7], "areas": ["ok1", "bad code!"]}, ClaimRules()
     )
     assert odd is not None and odd.services == frozenset() and odd.areas == frozenset({"ok1"})
+
+
+def test_the_sign_in_settings_refuse_what_cannot_work() -> None:
+    with pytest.raises(SettingsError, match="PATHWAYS_OIDC_CLIENT_ID"):
+        Settings.from_env({"PATHWAYS_OIDC_ISSUER": "https://idp.example"})
+    with pytest.raises(SettingsError, match="PATHWAYS_OIDC_DEFAULT_ROLE"):
+        Settings.from_env({"PATHWAYS_OIDC_DEFAULT_ROLE": "emperor"})
+    with pytest.raises(SettingsError, match="PATHWAYS_SESSION_HOURS"):
+        Settings.from_env({"PATHWAYS_SESSION_HOURS": "0"})
+    fine = Settings.from_env(
+        {
+            "PATHWAYS_OIDC_ISSUER": "https://idp.example",
+            "PATHWAYS_OIDC_CLIENT_ID": "c",
+            "PATHWAYS_OIDC_CLIENT_SECRET": "s",
+            "PATHWAYS_SESSION_IDLE_MINUTES": "15",
+        }
+    )
+    assert (fine.oidc_issuer, fine.session_idle_minutes) == ("https://idp.example", 15)

@@ -152,6 +152,9 @@ class Settings(Struct, frozen=True, kw_only=True):
             raise SettingsError(f"PATHWAYS_ANSWER_CACHE_SECONDS={settings.answer_cache_seconds}: expected 0 to 10")
         if settings.oidc_issuer and not (settings.oidc_client_id and settings.oidc_client_secret):
             raise SettingsError("PATHWAYS_OIDC_ISSUER is set: PATHWAYS_OIDC_CLIENT_ID and _SECRET are needed too")
+        if settings.oidc_issuer and not settings.public_url:
+            # The redirect URI is never made from a request's Host header, which a client chooses.
+            raise SettingsError("PATHWAYS_OIDC_ISSUER is set: PATHWAYS_PUBLIC_URL is needed too (for the redirect URI)")
         if settings.oidc_default_role not in ("", "reader", "editor", "provider", "admin", "analyst", "referrer"):
             raise SettingsError(f"PATHWAYS_OIDC_DEFAULT_ROLE={settings.oidc_default_role!r}: expected one of our roles")
         if not 1 <= settings.session_idle_minutes <= 1440:

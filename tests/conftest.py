@@ -170,7 +170,7 @@ def server(live_server: LiveServer) -> str:
 @contextlib.asynccontextmanager
 async def serving(admin_dsn: str, **env_overrides: str) -> AsyncIterator[LiveServer]:
     """`pathways serve` in a database of its own (with the demo directory unless told otherwise), stopped and dropped
-    afterwards. `env_overrides` are PATHWAYS_* settings."""
+    afterwards. `env_overrides` are PATHWAYS_* settings; "{base}" in one is the server's own address."""
     name = f"pathways_w_{os.getpid()}_{secrets.token_hex(4)}"
 
     async def admin(sql: str) -> None:
@@ -182,12 +182,14 @@ async def serving(admin_dsn: str, **env_overrides: str) -> AsyncIterator[LiveSer
 
     await admin(f'create database "{name}"')
     port = _free_port()
+    base = f"http://127.0.0.1:{port}"
     env = {
         **os.environ,
         "DATABASE_URL": _with_database(admin_dsn, name),
         "PATHWAYS_PORT": str(port),
         "PATHWAYS_LOAD_DEMO": "true",
-        **env_overrides,
+        # a setting may name the server's own address, which is known only here
+        **{k: v.replace("{base}", base) for k, v in env_overrides.items()},
     }
     process = await asyncio.create_subprocess_exec(
         str(Path(sys.executable).with_name("pathways")),
@@ -196,7 +198,6 @@ async def serving(admin_dsn: str, **env_overrides: str) -> AsyncIterator[LiveSer
         stdout=asyncio.subprocess.DEVNULL,
         stderr=asyncio.subprocess.DEVNULL,
     )
-    base = f"http://127.0.0.1:{port}"
     try:
         for _ in range(300):
             if await asyncio.to_thread(_ready, base):

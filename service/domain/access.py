@@ -19,7 +19,7 @@ KEY_PREFIX = "ldp_"
 
 
 class Identity(Struct, frozen=True, kw_only=True):
-    kind: Literal["anonymous", "key", "jwt"]
+    kind: Literal["anonymous", "key", "jwt", "oidc"]
     id: str
     name: str
     role: Role | None = None
@@ -39,6 +39,8 @@ class Identity(Struct, frozen=True, kw_only=True):
                 return f"key:{self.name} ({self.id[:8]})"
             case "jwt":
                 return f"jwt:{self.name}"
+            case "oidc":
+                return f"oidc:{self.name} ({self.id[:8]})"
 
 
 ANONYMOUS = Identity(kind="anonymous", id="", name="anonymous")

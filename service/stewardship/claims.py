@@ -3,8 +3,10 @@
 By default the `role` claim names one of our roles and the `areas` and `services` claims give an editor's (or
 analyst's, or referrer's) area codes and a provider's service ids. A deployment whose provider says it otherwise
 names its claims (PATHWAYS_OIDC_ROLE_CLAIM, …) and maps its values to ours (PATHWAYS_OIDC_ROLE_MAP, for example
-`LD.Editor=editor,LD.Admin=admin` for Entra ID app roles). A claim holding several roles gives the most trusted one
-that is mapped. No role, and no default role (PATHWAYS_OIDC_DEFAULT_ROLE, empty by default): no entry."""
+`LD.Editor=editor,LD.Admin=admin` for Entra ID app roles): with a map, only the values it names count, so a groups
+claim that happens to hold a group called "admin" gives nothing. A claim's string is one value, never split. A claim
+holding several roles gives the most trusted one. No role, and no default role (PATHWAYS_OIDC_DEFAULT_ROLE, empty by
+default): no entry."""
 
 from __future__ import annotations
 
@@ -31,7 +33,8 @@ class ClaimRules(Struct, frozen=True, kw_only=True):
     services_claim: str = "services"
     name_claim: str = "name"
     role_map: dict[str, str] = {}
-    """The provider's role values to ours; values that are already ours need no entry."""
+    """The provider's role values to ours. Empty: the claim's values must be our role names. Set: only the values it
+    names count (map our own names too, `admin=admin`, if the provider also uses them)."""
     default_role: str = ""
 
 
@@ -50,12 +53,12 @@ def identity_from_claims(claims: Mapping[str, Any], rules: ClaimRules) -> Identi
     if role is None:
         return None
     name = claims.get(rules.name_claim)
-    shown = (name if isinstance(name, str) and name.strip() else subject).strip()[:100]
+    shown = _line(name if isinstance(name, str) and _line(name) else subject)[:100]
     areas = frozenset(a for a in _strings(claims.get(rules.areas_claim)) if AREA_CODE.match(a))
-    services = frozenset(s for s in _strings(claims.get(rules.services_claim)) if _is_uuid(s))
+    services = frozenset(_uuid(s) for s in _strings(claims.get(rules.services_claim)) if _uuid(s))
     return Identity(
-        kind="jwt",
-        id=subject.strip()[:200],
+        kind="oidc",
+        id=_line(subject)[:200],
         name=shown,
         role=role,  # type: ignore[arg-type]
         areas=areas,
@@ -65,7 +68,9 @@ def identity_from_claims(claims: Mapping[str, Any], rules: ClaimRules) -> Identi
 
 def _role(value: Any, rules: ClaimRules) -> str | None:
     given = _strings(value)
-    ours = {rules.role_map.get(v, v) for v in given}
+    # With a map, only its values count: a claim that also holds other words (groups, free text) never gives a
+    # role by happening to hold one of our role names.
+    ours = {rules.role_map[v] for v in given if v in rules.role_map} if rules.role_map else set(given)
     for role in TRUST:
         if role in ours:
             return role
@@ -73,17 +78,23 @@ def _role(value: Any, rules: ClaimRules) -> str | None:
 
 
 def _strings(value: Any) -> list[str]:
-    """A claim as a list of strings: a list, or one string of values separated by spaces or commas."""
+    """A claim as a list of strings: a list of them, or one string as one value (never split: "Ward admin" is not
+    "admin")."""
     if isinstance(value, str):
-        return [v for v in re.split(r"[\s,]+", value) if v][:MOST]
+        return [value]
     if isinstance(value, list):
         return [v for v in value if isinstance(v, str)][:MOST]
     return []
 
 
-def _is_uuid(text: str) -> bool:
+def _uuid(text: str) -> str:
+    """A service id as the store writes it (lower case, hyphenated), or "" when it is not one."""
     try:
-        uuid.UUID(text)
+        return str(uuid.UUID(text))
     except ValueError:
-        return False
-    return True
+        return ""
+
+
+def _line(text: str) -> str:
+    """A name as one line of plain text (it is shown on the page and kept in the history)."""
+    return " ".join("".join(c if c.isprintable() else " " for c in text).split())

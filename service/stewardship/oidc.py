@@ -83,6 +83,8 @@ class OidcClient:
             registry.validate(token.claims)
         except JoseError as e:
             raise Refused("the identity provider's answer could not be checked: start again") from e
+        if not _for_us(token.claims, self.client_id):
+            raise Refused("the identity provider's answer was made for another service: start again")
         return dict(token.claims)
 
     async def _decoded(self, id_token: str) -> jwt.Token:
@@ -120,6 +122,15 @@ class OidcClient:
                 return found
         except (httpx.HTTPError, ValueError) as e:
             raise Refused("the identity provider cannot be reached just now: try again") from e
+
+
+def _for_us(claims: dict[str, Any], client_id: str) -> bool:
+    """OpenID Connect Core 3.1.3.7: a token for several audiences must name this client as the one it was issued to
+    (azp), and a token naming an authorised party must name this client."""
+    audiences = claims.get("aud")
+    several = isinstance(audiences, list) and len(audiences) > 1
+    party = claims.get("azp")
+    return party == client_id if (several or party is not None) else True
 
 
 def _id_token(response: httpx.Response) -> str:

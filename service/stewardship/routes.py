@@ -72,13 +72,15 @@ class StewardshipController(Controller):
         runtime = runtime_of(request.app.state)
         try:
             identity = await runtime.identities.resolve({"x-api-key": key}, client_address(request))
-        except TooManyAttempts:
-            return _sign_in_page(request, [_problem("key", "too many attempts: wait a minute, then try again")], 429)
+        except TooManyAttempts as e:
+            locked = _sign_in_page(request, [_problem("key", "too many attempts: wait a minute, then try again")], 429)
+            locked.headers["Retry-After"] = str(e.retry_after)
+            return locked
         except (Unauthorised, MalformedInput):
             return _sign_in_page(request, [_problem("key", "this key is not known, or it has been revoked")], 401)
         if identity.kind != "key":
             return _sign_in_page(request, [_problem("key", "sign in with an API key")], 401)
-        response = await _start_session(runtime, key_hash=hash_key(key))
+        response = await _start_session(request, key_hash=hash_key(key))
         response.delete_cookie(SIGN_IN_COOKIE, path="/sign-in")
         return response
 
@@ -139,7 +141,7 @@ class StewardshipController(Controller):
         identity = identity_from_claims(claims, _claim_rules(runtime))
         if identity is None:
             return _refused(request, "your account has no role in this service: ask its administrator", 403)
-        response = await _start_session(runtime, identity=identity)
+        response = await _start_session(request, identity=identity)
         response.delete_cookie(OIDC_COOKIE, path="/sign-in")
         return response
 
@@ -353,9 +355,12 @@ def _sign_in_page(request: Request[Any, Any, Any], problems: list[FieldProblem],
 
 
 async def _start_session(
-    runtime: Runtime, key_hash: str | None = None, identity: Identity | None = None
+    request: Request[Any, Any, Any], key_hash: str | None = None, identity: Identity | None = None
 ) -> Response[Any]:
-    """A new session (and the end of any that have run out), its cookie, and on to the person's services."""
+    """A new session, its cookie, and on to the person's services; the session this browser had before, and any
+    that have run out, end."""
+    runtime = runtime_of(request.app.state)
+    before = request.cookies.get(COOKIE)
     now = dt.datetime.now(dt.UTC)
     token = new_token()
     session = Session(
@@ -370,6 +375,8 @@ async def _start_session(
     idle = dt.timedelta(minutes=runtime.settings.session_idle_minutes)
     async with runtime.db.transaction() as conn:
         await store.purge_sessions(conn, now, idle)
+        if before and len(before) <= 100:
+            await store.end_session(conn, token_id(before))
         await store.create_session(conn, session)
     runtime.outage.recovered()
     response: Response[Any] = Redirect("/account", status_code=303)
@@ -404,9 +411,9 @@ def _claim_rules(runtime: Runtime) -> ClaimRules:
 
 
 def _callback(request: Request[Any, Any, Any]) -> str:
-    """Where the provider sends the person back: under the configured public URL, else this request's own."""
-    base = runtime_of(request.app.state).settings.public_url or str(request.base_url)
-    return base.rstrip("/") + "/sign-in/oidc/callback"
+    """Where the provider sends the person back: under the configured public URL (required with an issuer; never
+    made from the request's Host header, which the client chooses)."""
+    return runtime_of(request.app.state).settings.public_url.rstrip("/") + "/sign-in/oidc/callback"
 
 
 def _refused(request: Request[Any, Any, Any], reason: str, status: int) -> Response[Any]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import hmac
+import re
 import secrets
 from collections.abc import Mapping
 from typing import Literal
@@ -26,6 +27,8 @@ SIGN_IN_COOKIE = "pathways_sign_in"
 OIDC_COOKIE = "pathways_oidc_state"
 """An OpenID Connect sign-in's state, so that only the browser that started it can finish it."""
 NOTE_MAX = 200
+CLOCK = re.compile(r"([01]?[0-9]|2[0-3]):([0-5][0-9])", re.ASCII)
+"""A time of day on the 24-hour clock, as a time input sends it (06:00), or 6:00."""
 QUICK_PICKS: tuple[tuple[str, int], ...] = (("1 hour", 1), ("2 hours", 2), ("4 hours", 4), ("8 hours", 8))
 """How long "Full" lasts, one tap each; or a time of day."""
 
@@ -121,11 +124,10 @@ def _full_until(choice: str, clock: str, now: dt.datetime) -> tuple[dt.datetime 
         return now + dt.timedelta(hours=hours[choice]), None
     if choice != "time":
         return None, FieldProblem(field="full_for", reason="choose how long it is full for")
-    try:
-        hour, minute = (int(part) for part in clock.split(":"))
-        moment = dt.time(hour, minute)
-    except ValueError:
+    found = CLOCK.fullmatch(clock)
+    if found is None:
         return None, FieldProblem(field="full_until", reason="enter a time such as 06:00")
+    moment = dt.time(int(found[1]), int(found[2]))
     local = now.astimezone(LONDON)
     until = dt.datetime.combine(local.date(), moment, tzinfo=LONDON)
     if until <= local:

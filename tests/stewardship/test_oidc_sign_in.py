@@ -57,6 +57,7 @@ async def site(admin_dsn: str) -> AsyncIterator[tuple[LiveServer, str]]:
         PATHWAYS_OIDC_CLIENT_SECRET=CLIENT_SECRET,
         PATHWAYS_OIDC_SCOPES="openid profile",
         PATHWAYS_OIDC_PROVIDER_NAME="the test provider",
+        PATHWAYS_PUBLIC_URL="{base}",
     ) as server:
         env = {
             **os.environ,
@@ -142,7 +143,7 @@ async def test_a_provider_signed_in_by_its_organisation_sets_capacity(
     capacity = (await asyncio.to_thread(read_json, f"{server.base}/v1/services/{SERVICE}"))["capacity"]
     assert (capacity["status"], capacity["note"]) == ("limited", "one bed left")
     history = await asyncio.to_thread(read_json, f"{server.base}/v1/services/{SERVICE}/history")
-    assert history[-1]["actor"] == f"jwt:Test provider.{service_id}"
+    assert history[-1]["actor"] == f"oidc:Test provider.{service_id} (provider)"
     await context.close()
 
 

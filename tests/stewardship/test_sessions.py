@@ -99,7 +99,8 @@ def test_how_long_ago_is_said_in_the_largest_whole_unit() -> None:
 def test_claims_give_our_role_and_scope_and_several_roles_give_the_most_trusted() -> None:
     rules = ClaimRules()
     editor = identity_from_claims({"sub": "u1", "name": "Jo", "role": "editor", "areas": ["E23000012"]}, rules)
-    assert editor is not None and (editor.kind, editor.name, editor.role) == ("jwt", "Jo", "editor")
+    assert editor is not None and (editor.kind, editor.name, editor.role) == ("oidc", "Jo", "editor")
+    assert editor.actor == "oidc:Jo (u1)"
     assert editor.areas == frozenset({"E23000012"})
     both = identity_from_claims({"sub": "u2", "role": ["reader", "admin"]}, rules)
     assert both is not None and both.role == "admin" and both.name == "u2"
@@ -108,7 +109,7 @@ def test_claims_give_our_role_and_scope_and_several_roles_give_the_most_trusted(
 def test_a_deployment_maps_its_providers_role_values_and_may_give_a_default_role() -> None:
     rules = ClaimRules(role_claim="roles", role_map=role_map("LD.Editor=editor, LD.Boss=emperor"))
     assert role_map("LD.Editor=editor, LD.Boss=emperor") == {"LD.Editor": "editor"}
-    mapped = identity_from_claims({"sub": "u", "roles": ["LD.Editor"], "areas": "E23000012 E23000013"}, rules)
+    mapped = identity_from_claims({"sub": "u", "roles": ["LD.Editor"], "areas": ["E23000012", "E23000013"]}, rules)
     assert mapped is not None and mapped.role == "editor" and len(mapped.areas) == 2
     assert identity_from_claims({"sub": "u", "roles": ["LD.Boss"]}, rules) is None
     assert identity_from_claims({"sub": "u"}, ClaimRules(default_role="reader")) is not None
@@ -129,12 +130,60 @@ def test_the_sign_in_settings_refuse_what_cannot_work() -> None:
         Settings.from_env({"PATHWAYS_OIDC_DEFAULT_ROLE": "emperor"})
     with pytest.raises(SettingsError, match="PATHWAYS_SESSION_HOURS"):
         Settings.from_env({"PATHWAYS_SESSION_HOURS": "0"})
+    with pytest.raises(SettingsError, match="PATHWAYS_PUBLIC_URL"):
+        Settings.from_env(
+            {
+                "PATHWAYS_OIDC_ISSUER": "https://i.example",
+                "PATHWAYS_OIDC_CLIENT_ID": "c",
+                "PATHWAYS_OIDC_CLIENT_SECRET": "s",
+            }
+        )
     fine = Settings.from_env(
         {
             "PATHWAYS_OIDC_ISSUER": "https://idp.example",
+            "PATHWAYS_PUBLIC_URL": "https://pathways.example",
             "PATHWAYS_OIDC_CLIENT_ID": "c",
             "PATHWAYS_OIDC_CLIENT_SECRET": "s",
             "PATHWAYS_SESSION_IDLE_MINUTES": "15",
         }
     )
     assert (fine.oidc_issuer, fine.session_idle_minutes) == ("https://idp.example", 15)
+
+
+def test_a_claim_never_gives_a_role_by_happening_to_hold_one_of_our_role_names() -> None:
+    groups = ClaimRules(role_claim="groups", role_map=role_map("pathways-editors=editor"))
+    found = identity_from_claims({"sub": "u", "groups": ["pathways-editors", "admin"]}, groups)
+    assert found is not None and found.role == "editor"
+    assert identity_from_claims({"sub": "u", "role": "Ward admin"}, ClaimRules()) is None
+    assert identity_from_claims({"sub": "u", "role": "reader admin"}, ClaimRules()) is None
+
+
+def test_a_name_is_one_line_of_plain_text_and_service_ids_are_written_as_the_store_writes_them() -> None:
+    found = identity_from_claims(
+        {
+            "sub": "u",
+            "role": "provider",
+            "name": "Jo\nBloggs\x07",
+            "services": ["ABCDEF00-0000-0000-0000-000000000001"],
+        },
+        ClaimRules(),
+    )
+    assert found is not None and found.name == "Jo Bloggs"
+    assert found.services == frozenset({"abcdef00-0000-0000-0000-000000000001"})
+
+
+def test_a_time_of_day_is_ascii_digits_on_the_24_hour_clock() -> None:
+    for clock in ("99999999999999999999:00", "1:99999999999999999999", "\u0660\u0666:\u0660\u0660", "24:00", "6"):
+        _, problems = capacity_from_form({"status": "full", "full_for": "time", "full_until": clock}, NOW)
+        assert [p.field for p in problems] == ["full_until"], clock
+    capacity, _ = capacity_from_form({"status": "full", "full_for": "time", "full_until": "6:05"}, NOW)
+    assert capacity is not None and capacity.until == dt.datetime(2026, 12, 7, 6, 5, tzinfo=dt.UTC)
+
+
+def test_an_id_token_for_several_audiences_must_name_this_client_as_its_authorised_party() -> None:
+    from service.stewardship.oidc import _for_us
+
+    assert _for_us({"aud": "me"}, "me") and _for_us({"aud": ["me"]}, "me")
+    assert not _for_us({"aud": ["me", "evil"]}, "me")
+    assert _for_us({"aud": ["me", "other"], "azp": "me"}, "me")
+    assert not _for_us({"aud": "me", "azp": "evil"}, "me")

@@ -10,6 +10,7 @@ import uuid
 from collections.abc import AsyncIterator
 from typing import Any
 
+import msgspec
 import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
@@ -222,3 +223,23 @@ async def test_the_sign_in_form_sets_its_own_token_only_for_itself(app_client: C
     r = await app_client.get("/sign-in")
     cookie = next(h for h in r.headers.get_list("set-cookie") if h.startswith(f"{SIGN_IN_COOKIE}="))
     assert {"HttpOnly", "Secure", "SameSite=strict", "Path=/sign-in"} <= {p.strip() for p in cookie.split(";")}
+
+
+async def test_signing_in_again_ends_the_session_the_browser_had(app_client: Client, conn: Connection) -> None:
+    mine, _ = await seeded(app_client, conn)
+    key = await provider_key(conn, mine["id"])
+    await sign_in(app_client, key)
+    first = app_client.cookies[COOKIE]
+    await sign_in(app_client, key)
+    assert app_client.cookies[COOKIE] != first
+    assert await conn.fetchval("select count(*) from sessions") == 1
+
+
+async def test_a_locked_out_address_is_told_when_to_try_again(settings: Settings, conn: Connection) -> None:
+    locked = msgspec.structs.replace(settings, auth_failures_per_minute=2)
+    async with AsyncTestClient(app=create_app(locked), base_url=BASE) as client:
+        statuses = [(await sign_in(client, f"ldp_{'x' * 40}{i}")).status_code for i in range(4)]
+        assert statuses[:2] == [401, 401] and statuses[-1] == 429
+        r = await sign_in(client, "ldp_" + "y" * 43)
+        assert r.status_code == 429 and int(r.headers["retry-after"]) > 0
+        assert "Too many attempts" in r.text

@@ -41,7 +41,7 @@ install: $(STAMP) $(NODE_STAMP)
 ## Serve the API on http://$${PATHWAYS_HOST:-127.0.0.1}:$${PATHWAYS_PORT:-8000}, with the demo directory on first start.
 run: $(STAMP) $(NODE_STAMP)
 	PATHWAYS_PAGES_FOR_STAFF=$${PATHWAYS_PAGES_FOR_STAFF:-true} PATHWAYS_REPORTS_ACCESS=$${PATHWAYS_REPORTS_ACCESS:-open} \
-		$(BIN)/pathways serve
+		PATHWAYS_DEMO_KEYS=$${PATHWAYS_DEMO_KEYS:-true} $(BIN)/pathways serve
 
 # HAProxy from Debian's packages, for make cluster and the cluster test (root can install it; otherwise that test skips).
 haproxy:

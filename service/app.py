@@ -77,7 +77,7 @@ from service.server.telemetry import Telemetry, instrumented
 from service.settings import Settings
 from service.stewardship.routes import StewardshipController
 from service.store.db import open_database
-from service.store.demo import load_demo_if_empty
+from service.store.demo import create_demo_keys, load_demo_if_empty
 from service.store.local_snapshot import LocalSnapshot, snapshot_path
 from service.store.migrate import migrate
 from service.store.taxonomy import current_taxonomies
@@ -107,6 +107,10 @@ def create_app(settings: Settings, extra_handlers: Sequence[Any] = ()) -> Litest
                     report = await load_demo_if_empty(conn, settings.demo_file, vocab)
                     if report is not None:
                         log.info("loaded the demo directory: %d services", report.services.created)
+                    if report is not None and settings.demo_keys:
+                        for what, key in await create_demo_keys(conn):
+                            # shown once, like every key; only for the demo (PATHWAYS_DEMO_KEYS, set by make run)
+                            log.warning("demo key, %s: %s  (sign in at /sign-in)", what, key)
             config = IndexConfig(
                 detention_window=dt.timedelta(hours=settings.detention_window_hours),
                 kind_cap=settings.kind_cap,

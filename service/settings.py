@@ -56,6 +56,9 @@ class Settings(Struct, frozen=True, kw_only=True):
     kind_cap: int = 3
     near_miss_minutes: int = NEAR_MISS_MINUTES
     transition_window_months: int = TRANSITION_WINDOW_MONTHS
+    demo_keys: bool = False
+    """On the first start with the demo directory, make an admin, an editor and a provider key and log them once, so
+    that a person can sign in to the pages (`make run` sets it; never in production)."""
     session_idle_minutes: int = 30
     """A signed-in person's session ends after this many minutes unused (the pages for providers and editors)."""
     session_hours: int = 12
@@ -199,6 +202,7 @@ ENV: dict[str, str] = {
     "PATHWAYS_NEAR_MISS_MINUTES": "near_miss_minutes",
     "PATHWAYS_TRANSITION_WINDOW_MONTHS": "transition_window_months",
     "PATHWAYS_PAGES_FOR_STAFF": "pages_for_staff",
+    "PATHWAYS_DEMO_KEYS": "demo_keys",
     "PATHWAYS_SESSION_IDLE_MINUTES": "session_idle_minutes",
     "PATHWAYS_SESSION_HOURS": "session_hours",
     "PATHWAYS_SESSION_COOKIE_SECURE": "session_cookie_secure",

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import logging
 import re
 import uuid
 from collections.abc import AsyncIterator
@@ -243,3 +244,25 @@ async def test_a_locked_out_address_is_told_when_to_try_again(settings: Settings
         r = await sign_in(client, "ldp_" + "y" * 43)
         assert r.status_code == 429 and int(r.headers["retry-after"]) > 0
         assert "Too many attempts" in r.text
+
+
+async def test_a_first_demo_start_logs_keys_a_person_signs_in_with(
+    settings: Settings, conn: Connection, caplog: pytest.LogCaptureFixture
+) -> None:
+    demo = msgspec.structs.replace(settings, load_demo=True, demo_keys=True)
+    service_log = logging.getLogger("service")  # the app's start replaces the root's handlers, not this logger's
+    service_log.addHandler(caplog.handler)
+    try:
+        async with AsyncTestClient(app=create_app(demo), base_url=BASE) as client:
+            client.follow_redirects = False
+            lines = [r.getMessage() for r in caplog.records if r.getMessage().startswith("demo key, ")]
+            said = {line.split(": ")[0]: line.split(": ")[1].split()[0] for line in lines}
+            assert set(said) == {
+                "demo key, Demo admin (admin)",
+                "demo key, Demo Humberside editor (editor)",
+                "demo key, Demo Hull s136 suite (provider)",
+            }
+            assert (await sign_in(client, said["demo key, Demo Hull s136 suite (provider)"])).status_code == 303
+            assert "Hull health-based place of safety" in (await client.get("/account")).text
+    finally:
+        service_log.removeHandler(caplog.handler)

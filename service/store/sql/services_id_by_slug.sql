@@ -1,0 +1,1 @@
+select id from services where slug = $1

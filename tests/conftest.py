@@ -183,11 +183,16 @@ async def serving(admin_dsn: str, **env_overrides: str) -> AsyncIterator[LiveSer
     await admin(f'create database "{name}"')
     port = _free_port()
     base = f"http://127.0.0.1:{port}"
+    data = tempfile.TemporaryDirectory(prefix="pathways-serve-")
+    data_dir = Path(data.name)
     env = {
         **os.environ,
         "DATABASE_URL": _with_database(admin_dsn, name),
         "PATHWAYS_PORT": str(port),
         "PATHWAYS_LOAD_DEMO": "true",
+        # its own data folder (its local snapshot of the index), never the checkout's: `make run` keeps its embedded
+        # database there, and initdb refuses a folder a test has written into
+        "PATHWAYS_DATA_DIR": str(data_dir),
         # a setting may name the server's own address, which is known only here
         **{k: v.replace("{base}", base) for k, v in env_overrides.items()},
     }
@@ -208,6 +213,7 @@ async def serving(admin_dsn: str, **env_overrides: str) -> AsyncIterator[LiveSer
         process.terminate()
         await asyncio.wait_for(process.wait(), 30)
         await admin(f'drop database if exists "{name}" with (force)')
+        data.cleanup()
 
 
 @pytest.fixture(scope="module")

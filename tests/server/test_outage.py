@@ -48,12 +48,18 @@ class PrivatePostgres:
         return [postmaster, *postmaster.children(recursive=True)]
 
     def freeze(self) -> None:
-        for process in self._processes():
-            process.send_signal(signal.SIGSTOP)
+        self._signal(signal.SIGSTOP)
 
     def thaw(self) -> None:
+        self._signal(signal.SIGCONT)
+
+    def _signal(self, sig: signal.Signals) -> None:
+        import psutil  # type: ignore[import-untyped]
+
         for process in self._processes():
-            process.send_signal(signal.SIGCONT)
+            # a backend that ended between being listed and signalled needs no signal (it once failed a run)
+            with contextlib.suppress(psutil.NoSuchProcess):
+                process.send_signal(sig)
 
     def stop(self) -> None:
         from pgserver._commands import pg_ctl  # type: ignore[attr-defined]

@@ -7,11 +7,18 @@ from pathlib import Path
 from typing import Any
 
 
+def cluster_dir(data_dir: Path) -> Path:
+    """Where the embedded cluster lives: the data folder itself when it already holds one (as folders made before
+    the cluster had a folder of its own do), else its `postgres` subfolder. So a data folder may also hold what a
+    replica on DATABASE_URL keeps there (its local index snapshot) without initdb refusing it as not empty."""
+    return data_dir if (data_dir / "PG_VERSION").is_file() else data_dir / "postgres"
+
+
 class EmbeddedPostgres:
-    """Starts (or joins) a server whose data lives in `data_dir`; it persists across restarts."""
+    """Starts (or joins) a server whose data lives in `data_dir` (see cluster_dir); it persists across restarts."""
 
     def __init__(self, data_dir: str | Path) -> None:
-        self.data_dir = Path(data_dir).resolve()
+        self.data_dir = cluster_dir(Path(data_dir).resolve())
         self._server: Any = None
 
     def start(self) -> str:

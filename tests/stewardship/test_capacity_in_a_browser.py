@@ -88,7 +88,9 @@ async def test_a_provider_on_a_phone_with_javascript_off_signs_in_and_sets_full_
     await context.close()
 
 
-@pytest.mark.parametrize("path", ["/sign-in", "/account", f"/account/services/{SERVICE}/capacity"])
+@pytest.mark.parametrize(
+    "path", ["/sign-in", "/account", f"/account/services/{SERVICE}/capacity", f"/account/services/{SERVICE}"]
+)
 async def test_each_page_of_the_flow_is_axe_clean_at_a_phones_width(
     browser: Any, live_server: LiveServer, path: str
 ) -> None:

@@ -266,3 +266,41 @@ async def test_a_first_demo_start_logs_keys_a_person_signs_in_with(
             assert "Hull health-based place of safety" in (await client.get("/account")).text
     finally:
         service_log.removeHandler(caplog.handler)
+
+
+async def editor_key(conn: Connection, area: str = "T1") -> str:
+    return (await create_key(conn, name="Humber L&D lead", role="editor", area_codes=(area,), created_by="t")).key
+
+
+async def test_an_editor_marks_a_service_checked_today_and_its_changes_read_field_by_field(
+    app_client: Client, conn: Connection
+) -> None:
+    mine, _ = await seeded(app_client, conn)
+    await sign_in(app_client, await editor_key(conn))
+    page = await app_client.get(f"/account/services/{mine['slug']}")
+    assert page.status_code == 200 and "Not checked yet" in page.text and "create" in page.text
+    r = await app_client.post(f"/account/services/{mine['slug']}/verify", data={"csrf_token": token_in(page.text)})
+    assert r.status_code == 303 and r.headers["location"] == f"/account/services/{mine['slug']}?verified=1"
+    after = await app_client.get(r.headers["location"])
+    assert "Marked as checked today" in after.text and "by Humber L&amp;D lead" in after.text
+    assert "key:Humber L&amp;D lead" in after.text and ">verification<" in after.text
+    admin = {"Authorization": f"Bearer {await admin_key(conn)}"}
+    verification = (await app_client.get(f"/v1/services/{mine['slug']}", headers=admin)).json()["verification"]
+    assert verification["verified_by"] == "Humber L&D lead"
+
+
+async def test_marking_checked_needs_the_forms_token_and_an_editor_whose_areas_cover_the_service(
+    app_client: Client, conn: Connection
+) -> None:
+    mine, _ = await seeded(app_client, conn)
+    await sign_in(app_client, await provider_key(conn, mine["id"]))  # a provider sets capacity, never verifies
+    page = await app_client.get(f"/account/services/{mine['slug']}")
+    assert page.status_code == 200 and "Mark as checked today" not in page.text
+    refused = await app_client.post(
+        f"/account/services/{mine['slug']}/verify", data={"csrf_token": token_in(page.text)}
+    )
+    assert refused.status_code == 403
+    forged = await app_client.post(f"/account/services/{mine['slug']}/verify", data={"csrf_token": "forged"})
+    assert forged.status_code == 403
+    admin = {"Authorization": f"Bearer {await admin_key(conn)}"}
+    assert (await app_client.get(f"/v1/services/{mine['slug']}", headers=admin)).json().get("verification") is None

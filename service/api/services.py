@@ -10,7 +10,6 @@ from litestar import Controller, Response, delete, get, patch, post, put
 from litestar.datastructures import State
 from litestar.params import FromQuery, JSONBody, QueryParameter
 
-from service.domain.access import Identity, may_update_capacity, may_write_service
 from service.domain.audience import public_history, public_record
 from service.domain.errors import InvalidInput
 from service.domain.model import Capacity, Change, Service, ServiceBody
@@ -18,7 +17,7 @@ from service.domain.patch import ServicePatch
 from service.domain.types import AwareDateTime, CapacityStatus, Context, ServiceKind, ServiceStatus, ShortText
 from service.domain.validation import capacity_problems
 from service.domain.versioning import etag
-from service.server.access import CAPACITY, EDIT, READ, Reach
+from service.server.access import CAPACITY, EDIT, READ, capacity_writer, service_writer
 from service.server.deps import Actor, Conn, Ident, Vocab
 from service.server.problems import problem_responses
 from service.server.schemas import (
@@ -33,33 +32,12 @@ from service.server.schemas import (
     TextFilter,
 )
 from service.store import services as store
-from service.store.services import Authorise
 
 Key = ServiceKey
 
 
 def _with_etag(service: Service, status: int = 200) -> Response[Service]:
     return Response(service, status_code=status, headers={"ETag": etag(service.version)})
-
-
-def _editor(state: State, conn: Conn, identity: Identity) -> Authorise:
-    """Judged by what the catchment covers, for the stored body and the new one alike."""
-
-    reach = Reach(state, conn, identity)
-
-    async def authorise(body: ServiceBody) -> None:
-        may_write_service(identity, await reach(body))
-
-    return authorise
-
-
-def _capacity_updater(state: State, conn: Conn, identity: Identity, service_id: str) -> Authorise:
-    reach = Reach(state, conn, identity)
-
-    async def authorise(body: ServiceBody) -> None:
-        may_update_capacity(identity, service_id, await reach(body))
-
-    return authorise
 
 
 class CapacityUpdate(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -112,7 +90,7 @@ class ServiceController(Controller):
     ) -> Response[Service]:
         """Create a service (an editor within its areas, or an admin)."""
         service = await store.create_service(
-            conn, data, actor=actor, vocab=vocab, authorise=_editor(state, conn, identity)
+            conn, data, actor=actor, vocab=vocab, authorise=service_writer(state, conn, identity)
         )
         return _with_etag(service, 201)
 
@@ -142,7 +120,13 @@ class ServiceController(Controller):
     ) -> Response[Service]:
         """Replace a service whole (an editor in scope of both the old and the new, or an admin)."""
         service = await store.replace_service(
-            conn, key, data, actor=actor, vocab=vocab, if_match=if_match, authorise=_editor(state, conn, identity)
+            conn,
+            key,
+            data,
+            actor=actor,
+            vocab=vocab,
+            if_match=if_match,
+            authorise=service_writer(state, conn, identity),
         )
         return _with_etag(service)
 
@@ -166,7 +150,13 @@ class ServiceController(Controller):
     ) -> Response[Service]:
         """Change some fields of a service."""
         service = await store.update_service(
-            conn, key, data, actor=actor, vocab=vocab, if_match=if_match, authorise=_editor(state, conn, identity)
+            conn,
+            key,
+            data,
+            actor=actor,
+            vocab=vocab,
+            if_match=if_match,
+            authorise=service_writer(state, conn, identity),
         )
         return _with_etag(service)
 
@@ -183,7 +173,7 @@ class ServiceController(Controller):
     ) -> Response[Service]:
         """Close a service (a soft delete: it stays, with its history)."""
         service = await store.delete_service(
-            conn, key, actor=actor, if_match=if_match, authorise=_editor(state, conn, identity)
+            conn, key, actor=actor, if_match=if_match, authorise=service_writer(state, conn, identity)
         )
         return _with_etag(service)
 
@@ -216,7 +206,7 @@ class ServiceController(Controller):
             capacity,
             actor=actor,
             if_match=if_match,
-            authorise=_capacity_updater(state, conn, identity, str(current.id)),
+            authorise=capacity_writer(state, conn, identity, str(current.id)),
         )
         return _with_etag(service)
 
@@ -233,7 +223,7 @@ class ServiceController(Controller):
     ) -> Response[Service]:
         """Mark a service verified now, by this editor (in scope) or admin."""
         service = await store.mark_verified(
-            conn, key, by=identity.name, actor=actor, if_match=if_match, authorise=_editor(state, conn, identity)
+            conn, key, by=identity.name, actor=actor, if_match=if_match, authorise=service_writer(state, conn, identity)
         )
         return _with_etag(service)
 

@@ -20,6 +20,8 @@ from service.domain.access import (
     Identity,
     Role,
     may_read,
+    may_update_capacity,
+    may_write_service,
     report_scope,
     require_role,
 )
@@ -28,6 +30,7 @@ from service.domain.model import ServiceBody
 from service.domain.scope import Territory, Verdict
 from service.server.runtime import Runtime, runtime_of
 from service.store.db import Connection
+from service.store.services import Authorise
 
 
 def client_address(connection: ASGIConnection[Any, Any, Any, Any]) -> str:
@@ -63,6 +66,27 @@ class Reach:
             self._territory.judge, self.identity.areas, body.catchment, body.location
         )
         return verdict
+
+
+def service_writer(state: State, conn: Connection, identity: Identity) -> Authorise:
+    """The rule for writing a service (editors by what its catchment covers, admins anywhere), judged for the stored
+    body and the new one alike: what every write of a service, by the API or a page, passes to the store."""
+    reach = Reach(state, conn, identity)
+
+    async def authorise(body: ServiceBody) -> None:
+        may_write_service(identity, await reach(body))
+
+    return authorise
+
+
+def capacity_writer(state: State, conn: Connection, identity: Identity, service_id: str) -> Authorise:
+    """The rule for setting a service's capacity: a provider its own services, editors in scope, admins."""
+    reach = Reach(state, conn, identity)
+
+    async def authorise(body: ServiceBody) -> None:
+        may_update_capacity(identity, service_id, await reach(body))
+
+    return authorise
 
 
 async def identity_of(connection: ASGIConnection[Any, Any, Any, Any]) -> Identity:

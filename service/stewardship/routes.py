@@ -18,13 +18,10 @@ from service.domain.access import (
     TooManyAttempts,
     Unauthorised,
     hash_key,
-    may_update_capacity,
-    may_write_service,
 )
 from service.domain.errors import FieldProblem, InvalidInput, MalformedInput, PreconditionFailed
-from service.domain.model import ServiceBody
 from service.domain.validation import capacity_problems
-from service.server.access import Reach, client_address
+from service.server.access import capacity_writer, client_address, service_writer
 from service.server.runtime import runtime_of
 from service.stewardship import store
 from service.stewardship.claims import identity_from_claims
@@ -48,12 +45,12 @@ from service.stewardship.views import (
     expired,
     expired_form,
     keepers_page,
+    keeping,
     not_found,
     oidc_client,
     problem,
     read_form,
     refused,
-    service_by_key,
     services_for,
     session_cookie,
     sign_in_page,
@@ -199,95 +196,72 @@ class StewardshipController(Controller):
     @get("/account/services/{key:str}/capacity")
     async def capacity_form(self, request: Request[Any, Any, Any], key: FromPath[str]) -> Response[Any]:
         """Capacity now, and one screen to set it."""
-        found = await signed_in(request)
-        if found is None:
-            return Redirect("/sign-in", status_code=303)
-        session, identity = found
-        service = await service_by_key(request, key)
-        if service is None:
-            return not_found(key)
-        return await capacity_page(
-            request, session, identity, service, [], {}, saved=bool(request.query_params.get("saved"))
-        )
+        k = await keeping(request, key)
+        if isinstance(k, Response):
+            return k
+        saved = bool(request.query_params.get("saved"))
+        return await capacity_page(request, k.session, k.identity, k.service, [], {}, saved=saved)
 
     @post("/account/services/{key:str}/capacity")
     async def set_capacity(self, request: Request[Any, Any, Any], key: FromPath[str]) -> Response[Any]:
         """Set a service's capacity: the same rule and the same write as PUT /v1/services/{key}/capacity."""
-        found = await signed_in(request)
-        if found is None:
-            return Redirect("/sign-in", status_code=303)
-        session, identity = found
         form = await read_form(request)
-        if not tokens_match(form.get("csrf_token"), session.csrf):
-            return expired(request)
-        service = await service_by_key(request, key)
-        if service is None:
-            return not_found(key)
+        k = await keeping(request, key, form)
+        if isinstance(k, Response):
+            return k
         now = dt.datetime.now(dt.UTC)
         capacity, problems = capacity_from_form(form, now)
         if capacity is not None:
             problems = capacity_problems(capacity, now, field="full_until", future=True)
         if capacity is None or problems:
-            return await capacity_page(request, session, identity, service, problems, form, status=400)
+            return await capacity_page(request, k.session, k.identity, k.service, problems, form, status=400)
         runtime = runtime_of(request.app.state)
+        service_id = str(k.service.id)
         try:
             async with runtime.db.transaction() as conn:
-                reach = Reach(request.app.state, conn, identity)
-
-                async def authorise(body: ServiceBody) -> None:
-                    may_update_capacity(identity, str(service.id), await reach(body))
-
+                authorise = capacity_writer(request.app.state, conn, k.identity, service_id)
                 await service_store.set_capacity(
-                    conn, str(service.id), capacity, actor=identity.actor, if_match=None, authorise=authorise
+                    conn, service_id, capacity, actor=k.identity.actor, if_match=None, authorise=authorise
                 )
         except Forbidden as e:
-            return await capacity_page(request, session, identity, service, [problem("status", str(e))], form, 403)
+            refusal = [problem("status", str(e))]
+            return await capacity_page(request, k.session, k.identity, k.service, refusal, form, 403)
         except (InvalidInput, PreconditionFailed) as e:
             problems = list(getattr(e, "problems", ())) or [problem("status", str(e))]
-            return await capacity_page(request, session, identity, service, problems, form, status=400)
+            return await capacity_page(request, k.session, k.identity, k.service, problems, form, status=400)
         runtime.outage.recovered()
-        return Redirect(f"/account/services/{service.slug}/capacity?saved=1", status_code=303)
+        return Redirect(f"/account/services/{k.service.slug}/capacity?saved=1", status_code=303)
 
     @get("/account/services/{key:str}")
     async def service_page(self, request: Request[Any, Any, Any], key: FromPath[str]) -> Response[Any]:
         """A service as its keepers see it: when it was last checked and by whom, and every change, field by
         field, who and when."""
-        found = await signed_in(request)
-        if found is None:
-            return Redirect("/sign-in", status_code=303)
-        session, identity = found
-        service = await service_by_key(request, key)
-        if service is None:
-            return not_found(key)
-        return await keepers_page(
-            request, session, identity, service, [], verified=bool(request.query_params.get("verified"))
-        )
+        k = await keeping(request, key)
+        if isinstance(k, Response):
+            return k
+        verified = bool(request.query_params.get("verified"))
+        return await keepers_page(request, k.session, k.identity, k.service, [], verified=verified)
 
     @post("/account/services/{key:str}/verify")
     async def verify(self, request: Request[Any, Any, Any], key: FromPath[str]) -> Response[Any]:
         """Mark as checked today: the same rule and the same write as POST /v1/services/{key}/verify."""
-        found = await signed_in(request)
-        if found is None:
-            return Redirect("/sign-in", status_code=303)
-        session, identity = found
-        form = await read_form(request)
-        if not tokens_match(form.get("csrf_token"), session.csrf):
-            return expired(request)
-        service = await service_by_key(request, key)
-        if service is None:
-            return not_found(key)
+        k = await keeping(request, key, await read_form(request))
+        if isinstance(k, Response):
+            return k
         runtime = runtime_of(request.app.state)
         try:
             async with runtime.db.transaction() as conn:
-                reach = Reach(request.app.state, conn, identity)
-
-                async def authorise(body: ServiceBody) -> None:
-                    may_write_service(identity, await reach(body))
-
+                authorise = service_writer(request.app.state, conn, k.identity)
                 await service_store.mark_verified(
-                    conn, str(service.id), by=identity.name, actor=identity.actor, if_match=None, authorise=authorise
+                    conn,
+                    str(k.service.id),
+                    by=k.identity.name,
+                    actor=k.identity.actor,
+                    if_match=None,
+                    authorise=authorise,
                 )
         except Forbidden as e:
-            return await keepers_page(request, session, identity, service, [problem("verify", str(e))], status=403)
+            refusal = [problem("verify", str(e))]
+            return await keepers_page(request, k.session, k.identity, k.service, refusal, status=403)
         runtime.outage.recovered()
-        return Redirect(f"/account/services/{service.slug}?verified=1", status_code=303)
+        return Redirect(f"/account/services/{k.service.slug}?verified=1", status_code=303)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+from dataclasses import dataclass
 from typing import Any
 
 import msgspec
@@ -35,12 +36,39 @@ from service.stewardship.sessions import (
     resets_at,
     session_ended,
     token_id,
+    tokens_match,
 )
 from service.store import services as service_store
 
 MOST_LISTED = 50
 FORM_FIELD_MAX = 4096
 """The longest value any field of these forms takes (a key is 47 characters, a note 200)."""
+
+
+@dataclass(frozen=True)
+class Keeping:
+    """A signed-in person at one of their services' pages."""
+
+    session: Session
+    identity: Identity
+    service: Service
+
+
+async def keeping(
+    request: Request[Any, Any, Any], key: str, form: dict[str, str] | None = None
+) -> Keeping | Response[Any]:
+    """The person and the service a page is about; or the page to send instead: sign-in when nobody is signed in,
+    the expired form when a posted `form` lacks the session's token, not found when there is no such service."""
+    found = await signed_in(request)
+    if found is None:
+        return Redirect("/sign-in", status_code=303)
+    session, identity = found
+    if form is not None and not tokens_match(form.get("csrf_token"), session.csrf):
+        return expired(request)
+    service = await service_by_key(request, key)
+    if service is None:
+        return not_found(key)
+    return Keeping(session=session, identity=identity, service=service)
 
 
 async def signed_in(request: Request[Any, Any, Any]) -> tuple[Session, Identity] | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 import msgspec
@@ -75,26 +76,34 @@ RAW_BODIES: dict[str, tuple[Schema | Reference, str]] = {
 }
 
 
-def _any_of(node: Any, seen: set[int]) -> None:
-    """litestar renders msgspec tagged unions, and constrained tuples, as `oneOf` lists whose alternatives overlap
-    (or include an empty schema), so a valid value can match two of them and fail `oneOf`. `anyOf` without the
-    empty alternatives describes the same values correctly."""
+def _nodes(node: Any, seen: set[int] | None = None) -> Iterator[Any]:
+    """Every object of the document once, each before its children (so that a change made to it is what is walked)."""
+    seen = set() if seen is None else seen
     if id(node) in seen:
         return
     seen.add(id(node))
-    if isinstance(node, Schema) and node.one_of:
-        options = [o for o in node.one_of if not (isinstance(o, Schema) and o.to_schema() == {})]
-        node.one_of = None
-        node.any_of = [*(node.any_of or []), *options]
+    yield node
     if dataclasses.is_dataclass(node) and not isinstance(node, type):
-        for field in dataclasses.fields(node):
-            _any_of(getattr(node, field.name), seen)
+        children: Iterable[Any] = (getattr(node, field.name) for field in dataclasses.fields(node))
     elif isinstance(node, dict):
-        for value in node.values():
-            _any_of(value, seen)
+        children = node.values()
     elif isinstance(node, list | tuple):
-        for value in node:
-            _any_of(value, seen)
+        children = node
+    else:
+        return
+    for child in children:
+        yield from _nodes(child, seen)
+
+
+def _any_of(document: Any) -> None:
+    """litestar renders msgspec tagged unions, and constrained tuples, as `oneOf` lists whose alternatives overlap
+    (or include an empty schema), so a valid value can match two of them and fail `oneOf`. `anyOf` without the
+    empty alternatives describes the same values correctly."""
+    for node in _nodes(document):
+        if isinstance(node, Schema) and node.one_of:
+            options = [o for o in node.one_of if not (isinstance(o, Schema) and o.to_schema() == {})]
+            node.one_of = None
+            node.any_of = [*(node.any_of or []), *options]
 
 
 def _service_structs() -> dict[str, list[type[msgspec.Struct]]]:
@@ -244,24 +253,9 @@ def _rename_components(document: OpenAPI) -> None:
     document.components.schemas = {renamed[key]: value for key, value in schemas.items()}
     prefix = "#/components/schemas/"
     refs = {prefix + key: prefix + name for key, name in renamed.items() if key != name}
-    _rewrite_refs(document, refs, set())
-
-
-def _rewrite_refs(node: Any, refs: dict[str, str], seen: set[int]) -> None:
-    if id(node) in seen:
-        return
-    seen.add(id(node))
-    if isinstance(node, Reference):
-        node.ref = refs.get(node.ref, node.ref)
-    elif dataclasses.is_dataclass(node) and not isinstance(node, type):
-        for field in dataclasses.fields(node):
-            _rewrite_refs(getattr(node, field.name), refs, seen)
-    elif isinstance(node, dict):
-        for value in node.values():
-            _rewrite_refs(value, refs, seen)
-    elif isinstance(node, list | tuple):
-        for value in node:
-            _rewrite_refs(value, refs, seen)
+    for node in _nodes(document):
+        if isinstance(node, Reference):
+            node.ref = refs.get(node.ref, node.ref)
 
 
 def finish_openapi(document: OpenAPI) -> None:
@@ -269,7 +263,7 @@ def finish_openapi(document: OpenAPI) -> None:
     oneOf lists become anyOf."""
     if document.components is not None and document.components.schemas:
         _msgspec_components(document.components.schemas)  # type: ignore[arg-type]
-    _any_of(document, set())
+    _any_of(document)
     for item in (document.paths or {}).values():
         for operation in (item.get, item.put, item.post, item.patch, item.delete):
             if operation is None:

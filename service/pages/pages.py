@@ -20,22 +20,18 @@ from litestar.response import Template
 from service.domain.answer import ReferralAnswer
 from service.domain.audience import public_answer, public_history, public_record
 from service.domain.errors import FieldProblem, InvalidInput, NotFound
-from service.domain.geometry import circle, to_shape
 from service.domain.model import (
-    AreaCatchment,
-    NationalCatchment,
-    PolygonCatchment,
-    RadiusCatchment,
     Service,
     Taxonomies,
 )
 from service.domain.reasons import wall_clock
 from service.domain.types import REFERENCE
 from service.index.engine import DirectoryIndex
-from service.pages import record, results, svgmap, words
+from service.pages import record, results, words
 from service.pages.form_errors import FormError, in_words, missing
 from service.pages.params import Codes, Text, When
 from service.search.entry import query_field, search_query
+from service.server import svgmap
 from service.server.runtime import runtime_of
 from service.store import services as service_store
 from service.store.db import Connection
@@ -98,32 +94,12 @@ def _results_map(index: DirectoryIndex, answer: ReferralAnswer) -> str:
 
 
 def _catchment_map(index: DirectoryIndex, service: Service) -> str:
-    shaded: list[Any] = []
-    match service.catchment:
-        case AreaCatchment(codes=codes):
-            shaded = [s for s in (index.places.area_shape(c) for c in codes) if s is not None]
-        case PolygonCatchment(geometry=geometry):
-            shaded = [to_shape(geometry)]
-        case RadiusCatchment(km=km) if service.location is not None:
-            shaded = [circle(service.location.lon, service.location.lat, km)]
-        case NationalCatchment():
-            shaded = [index.places.area_shape(a.code) for a in index.places.areas if a.kind == "police_force_area"]
-    markers = []
-    if service.location is not None:
-        markers.append(
-            svgmap.Marker(
-                label="S", lon=service.location.lon, lat=service.location.lat, title=f"{service.name} (its location)"
-            )
-        )
-    if not shaded and not markers:
-        return ""
-    return svgmap.draw(
-        title=f"Catchment of {service.name}",
-        description=words.catchment_words(service, {a.code: a.name for a in index.places.areas}),
-        areas=[],
-        origin=None,
-        markers=markers,
-        shaded=[s for s in shaded if s is not None],
+    return svgmap.catchment_map(
+        index.places,
+        service.name,
+        words.catchment_words(service, {a.code: a.name for a in index.places.areas}),
+        service.catchment,
+        service.location,
     )
 
 

@@ -18,9 +18,9 @@ from service.gaps.maps import GapMaps, gap_maps_of
 from service.gaps.model import DEFAULT_TRAVEL_MINUTES, REASON_WORDS, GapMap
 from service.outcomes.reports import outcomes_table
 from service.outcomes.tables import OutcomeTable
-from service.pages import svgmap
 from service.pages.params import Text
 from service.pages.results import identity_in
+from service.server import svgmap
 from service.server.runtime import Runtime, runtime_of
 from service.store.db import Connection
 

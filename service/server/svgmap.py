@@ -6,9 +6,20 @@ import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from html import escape
+from typing import Any, Protocol
 
 import shapely
 from shapely.geometry.base import BaseGeometry
+
+from service.domain.geometry import circle, to_shape
+from service.domain.model import (
+    AreaCatchment,
+    Catchment,
+    NationalCatchment,
+    Point,
+    PolygonCatchment,
+    RadiusCatchment,
+)
 
 WIDTH = 480
 PAD = 24
@@ -148,3 +159,44 @@ def heatmap(
             )
     out.append("</svg>")
     return "".join(out)
+
+
+class AreaKind(Protocol):
+    @property
+    def code(self) -> str: ...
+    @property
+    def kind(self) -> str: ...
+
+
+class Places(Protocol):
+    """What a catchment map needs of the index's places (service/index/places.py), without importing it."""
+
+    @property
+    def areas(self) -> Sequence[AreaKind]: ...
+    def area_shape(self, code: str) -> Any: ...
+
+
+def catchment_map(places: Places, name: str, description: str, catchment: Catchment, location: Point | None) -> str:
+    """A service's catchment shaded over its areas, with its location: on the service's page and on the editors'
+    catchment page alike."""
+    shaded: list[Any] = []
+    match catchment:
+        case AreaCatchment(codes=codes):
+            shaded = [places.area_shape(c) for c in codes]
+        case PolygonCatchment(geometry=geometry):
+            shaded = [to_shape(geometry)]
+        case RadiusCatchment(km=km) if location is not None:
+            shaded = [circle(location.lon, location.lat, km)]
+        case NationalCatchment():
+            shaded = [places.area_shape(a.code) for a in places.areas if a.kind == "police_force_area"]
+        case _:
+            pass
+    markers = []
+    if location is not None:
+        markers.append(Marker(label="S", lon=location.lon, lat=location.lat, title=f"{name} (its location)"))
+    shaded = [s for s in shaded if s is not None]
+    if not shaded and not markers:
+        return ""
+    return draw(
+        title=f"Catchment of {name}", description=description, areas=[], origin=None, markers=markers, shaded=shaded
+    )

@@ -27,10 +27,11 @@ CODE = whole(r"[a-z][a-z0-9_]*")
 IDENTIFIER = whole(r"[A-Za-z0-9][A-Za-z0-9_.:-]*")
 """An id as another standard has it (Open Referral, FHIR): a UUID, a slug or a dotted name."""
 
+SLUG = whole(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 Slug = Annotated[
     str,
     Meta(
-        pattern=whole(r"[a-z0-9]+(?:-[a-z0-9]+)*"),
+        pattern=SLUG,
         min_length=1,
         max_length=80,
         description="Stable lower-case identifier: letters, digits and single hyphens.",
@@ -71,13 +72,15 @@ LongText = Annotated[str, Meta(max_length=4000, pattern=MULTI_LINE)]
 KeyName = Annotated[str, Meta(min_length=1, max_length=100, pattern=SINGLE_LINE, description="Who holds the key.")]
 Priority = Annotated[int, Meta(ge=1, le=10, description="Commissioner-set pathway priority: 1 is the highest.")]
 Minutes = Annotated[int, Meta(ge=0, le=1440)]
-PhoneNumber = Annotated[str, Meta(pattern=whole(r"\+?[0-9][0-9 ()-]{1,22}[0-9]"), examples=["0300 123 4567"])]
+PHONE = whole(r"\+?[0-9][0-9 ()-]{1,22}[0-9]")
+PhoneNumber = Annotated[str, Meta(pattern=PHONE, examples=["0300 123 4567"])]
 _EMAIL_PART = r"[^@\s\x00-\x1f\x7f]+"
-Email = Annotated[str, Meta(pattern=whole(rf"{_EMAIL_PART}@{_EMAIL_PART}\.{_EMAIL_PART}"), max_length=254)]
-Url = Annotated[str, Meta(pattern=whole(r"https?://[^\s\x00-\x1f\x7f]+"), max_length=2000)]
-Postcode = Annotated[
-    str, Meta(pattern=whole(r"[A-Za-z]{1,2}[0-9][A-Za-z0-9]? ?(?:[0-9][A-Za-z]{2})?"), examples=["HU1 2AA"])
-]
+EMAIL = whole(rf"{_EMAIL_PART}@{_EMAIL_PART}\.{_EMAIL_PART}")
+Email = Annotated[str, Meta(pattern=EMAIL, max_length=254)]
+URL = whole(r"https?://[^\s\x00-\x1f\x7f]+")
+Url = Annotated[str, Meta(pattern=URL, max_length=2000)]
+POSTCODE = whole(r"[A-Za-z]{1,2}[0-9][A-Za-z0-9]? ?(?:[0-9][A-Za-z]{2})?")
+Postcode = Annotated[str, Meta(pattern=POSTCODE, examples=["HU1 2AA"])]
 
 ServiceKind = Literal[
     "place_of_safety",
@@ -122,5 +125,10 @@ PATTERN_WORDS: dict[str, str] = {
     AREA_CODE: "must be an area code: letters, digits and _.:- (at most 32)",
     CODE: "must be a code: lower-case letters, digits and underscores",
     IDENTIFIER: "must be an id: letters, digits and _.:-",
+    SLUG: "must be a slug: lower-case letters, digits and single hyphens",
+    PHONE: "must be a phone number: digits, spaces, brackets and hyphens, perhaps starting with +",
+    EMAIL: "must be an email address, like name@example.org",
+    URL: "must be a web address starting with https:// or http://",
+    POSTCODE: "must be a UK postcode, like HU1 2AA (or its district, like HU1)",
 }
 """Plain words for the commonest patterns, used in problem details instead of the regex."""

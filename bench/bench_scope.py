@@ -16,6 +16,7 @@ import statistics
 import sys
 import time
 import uuid
+from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
@@ -137,7 +138,33 @@ def main() -> int:
         verdict = territory.judge(HUMBERSIDE, catchment, location)
         took = median_ms(lambda c=catchment, loc=location: territory.judge(HUMBERSIDE, c, loc), 21)  # type: ignore[misc]
         print(f"| {label} | {'yes' if verdict.within else 'no'} | {took:.2f} ms |")
+    listing(territory)
     return 0
+
+
+def listing(territory: Territory) -> None:
+    """The editors' list of every service they may change (service/stewardship/views.py): each service judged once
+    per version, a radius far from the key's areas turned away by its bounds alone."""
+    sys.path.insert(0, str(PROJECT_ROOT))
+    from bench.bench_country import directory
+    from bench.bench_search import load_geography
+
+    _, outcodes, _ = load_geography()
+    services = directory(50_000, outcodes, [f"need_{i}" for i in range(8)], [f"circumstance_{i}" for i in range(8)])
+    kinds = Counter(type(s.catchment).__name__ for s in services)
+    print(f"\n50,000 synthetic services ({', '.join(f'{n:,} {k}' for k, n in kinds.most_common())}):")
+    print("| key's areas | services it may change | first listing (each judged) | without the bounds check |")
+    print("|---|---|---|---|")
+    for label, codes in (("Humberside", HUMBERSIDE), ("the Metropolitan Police", frozenset({"E23000001"}))):
+        scope = territory.scope(codes)
+        started = time.perf_counter()
+        mine = [s for s in services if scope.covers(s.catchment, s.location)]
+        first = time.perf_counter() - started
+        started = time.perf_counter()
+        plain = [s for s in services if scope.judge(s.catchment, s.location).within]
+        slow = time.perf_counter() - started
+        assert [s.id for s in mine] == [s.id for s in plain]
+        print(f"| {label} | {len(mine):,} | {first:.1f} s | {slow:.1f} s |")
 
 
 if __name__ == "__main__":

@@ -45,6 +45,7 @@ from service.domain.model import (
     Area,
     AreaCatchment,
     Catchment,
+    MultiPolygon,
     NationalCatchment,
     Point,
     PolygonCatchment,
@@ -84,6 +85,29 @@ def drawn_shape(catchment: PolygonCatchment | RadiusCatchment, location: Point |
             return to_km(to_shape(geometry)).buffer(0)
         case RadiusCatchment(km=km):
             return None if location is None else to_km(circle(location.lon, location.lat, km))
+
+
+def _apart(a: tuple[float, float, float, float], b: tuple[float, float, float, float]) -> bool:
+    """Whether two bounding boxes (minx, miny, maxx, maxy) do not meet; never for an empty shape's (NaN) bounds."""
+    return a[2] < b[0] or a[0] > b[2] or a[3] < b[1] or a[1] > b[3]
+
+
+def _drawn_bounds(catchment: Catchment, location: Point | None) -> tuple[float, float, float, float] | None:
+    """A drawn catchment's bounds in kilometres on the plane, a little wide (a radius's circle is drawn at its own
+    latitude's scale, within 10% of the plane's across England and Wales); None for any other."""
+    match catchment:
+        case RadiusCatchment(km=km) if location is not None:
+            x, y, r = location.lon * _KX, location.lat * _KY, km * 1.25 + 1
+            return (x - r, y - r, x + r, y + r)
+        case PolygonCatchment(geometry=geometry):
+            parts = geometry.coordinates if isinstance(geometry, MultiPolygon) else (geometry.coordinates,)
+            outer = [p for polygon in parts for p in polygon[0]]
+            if not outer:
+                return None
+            lons, lats = [p[0] for p in outer], [p[1] for p in outer]
+            return (min(lons) * _KX - 1, min(lats) * _KY - 1, max(lons) * _KX + 1, max(lats) * _KY + 1)
+        case _:
+            return None
 
 
 class Verdict(Struct, frozen=True, kw_only=True):
@@ -157,9 +181,26 @@ class Scope:
                     return Verdict(outside=("a radius with no location",))
                 return Verdict(outside=self.reaches(shape))
 
+    def covers(self, catchment: Catchment, location: Point | None) -> bool:
+        """Whether this key may write a service with this catchment (its verdict is within), answered at once for
+        a drawn catchment whose bounds lie wholly apart from everywhere the key's writes may reach: for listing
+        every service a key may change among 50,000."""
+        bounds = _drawn_bounds(catchment, location)
+        if bounds is not None and _apart(bounds, self.reach.bounds):
+            return False
+        return self.judge(catchment, location).within
+
     def holds(self, code: str) -> bool:
-        """Whether an area is the key's: one of its codes, or a stored area mostly inside them."""
-        return code in self.codes or (code in self.territory.shapes and self.others_land(code) is None)
+        """Whether an area is the key's: one of its codes, or a stored area mostly inside them (never one whose
+        bounds lie apart from the key's areas: told at once, without working out what lies outside them)."""
+        if code in self.codes:
+            return True
+        area = self.territory.shapes.get(code)
+        if area is None:
+            return False
+        if code not in self._foreign and _apart(area.bounds, self.shape.bounds):
+            return False
+        return self.others_land(code) is None
 
     def _area_reason(self, code: str) -> str:
         return self._name(code) if code in self.territory.shapes else f"unknown area {code}"

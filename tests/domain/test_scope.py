@@ -19,7 +19,16 @@ from hypothesis import strategies as st
 
 from service.domain.access import Forbidden, Identity, may_write_service
 from service.domain.geometry import to_shape
-from service.domain.model import Area, AreaCatchment, Catchment, NationalCatchment, Point, RadiusCatchment, Site
+from service.domain.model import (
+    Area,
+    AreaCatchment,
+    Catchment,
+    NationalCatchment,
+    Point,
+    PolygonCatchment,
+    RadiusCatchment,
+    Site,
+)
 from service.domain.scope import (
     BORDER_KM,
     EDGE_KM,
@@ -453,3 +462,35 @@ def test_on_the_real_boundaries_every_force_drawn_from_its_districts_is_within_i
         verdict = territory.judge({f["properties"]["PFA23CD"]}, drawn, None)
         assert verdict.within, (f["properties"]["PFA23NM"], verdict.outside)
     assert len(features) == 43
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    lon=st.floats(-3.0, 3.0),
+    lat=st.floats(50.5, 55.5),
+    km=st.sampled_from([0.5, 2.0, 5.0, 20.0, 60.0, 150.0, 500.0]),
+)
+def test_listing_an_editors_services_answers_as_judging_each_write_would(lon: float, lat: float, km: float) -> None:
+    scope = TERRITORY.scope(EDITOR_A)
+    location = Point(lon=lon, lat=lat)
+    catchment = RadiusCatchment(km=km)
+    assert scope.covers(catchment, location) == scope.judge(catchment, location).within
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    lon=st.floats(-3.0, 3.0),
+    lat=st.floats(50.5, 55.5),
+    size=st.sampled_from([0.001, 0.05, 0.3, 1.5]),
+    twice=st.booleans(),
+)
+def test_listing_answers_as_judging_would_for_a_drawn_polygon_too(
+    lon: float, lat: float, size: float, twice: bool
+) -> None:
+    ring = box(lon, lat, lon + size, lat + size)
+    geometry: dict[str, Any] = {"type": "Polygon", "coordinates": [ring]}
+    if twice:
+        geometry = {"type": "MultiPolygon", "coordinates": [[ring], [box(-0.6, 52.6, -0.55, 52.65)]]}
+    catchment = msgspec.convert({"type": "polygon", "geometry": geometry}, PolygonCatchment)
+    scope = TERRITORY.scope(EDITOR_A)
+    assert scope.covers(catchment, None) == scope.judge(catchment, None).within

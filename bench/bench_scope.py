@@ -18,6 +18,7 @@ import time
 import uuid
 from collections import Counter
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import msgspec
@@ -145,9 +146,9 @@ def main() -> int:
 def listing(territory: Territory) -> None:
     """The editors' list of every service they may change (service/stewardship/views.py): each service judged once
     per version, a radius far from the key's areas turned away by its bounds alone."""
-    sys.path.insert(0, str(PROJECT_ROOT))
-    from bench.bench_country import directory
-    from bench.bench_search import load_geography
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from bench_country import directory
+    from bench_search import load_geography
 
     _, outcodes, _ = load_geography()
     services = directory(50_000, outcodes, [f"need_{i}" for i in range(8)], [f"circumstance_{i}" for i in range(8)])

@@ -75,7 +75,9 @@ from service.server.problems import ERROR_MAP
 from service.server.runtime import Runtime
 from service.server.telemetry import Telemetry, instrumented
 from service.settings import Settings
+from service.stewardship.editor import EditorController
 from service.stewardship.routes import StewardshipController
+from service.stewardship.sites import SitesController
 from service.store.db import open_database
 from service.store.demo import create_demo_keys, load_demo_if_empty
 from service.store.local_snapshot import LocalSnapshot, snapshot_path
@@ -197,6 +199,8 @@ def create_app(settings: Settings, extra_handlers: Sequence[Any] = ()) -> Litest
             FhirController,
             Router(path="/", route_handlers=[PageController, record_referral, ReportPageController], guards=READ),
             StewardshipController,
+            EditorController,
+            SitesController,
             KeyController,
             ChangeController,
             create_static_files_router(path="/static", directories=[WEB_STATIC], include_in_schema=False),

@@ -33,7 +33,8 @@ SHARED = PROJECT_ROOT.parent / "shared"
 SHARED_GEODATA = SHARED / "geodata"
 DEMO_FILE = PROJECT_ROOT / "geodata" / "demo" / "directory.json"
 TABLES = (
-    "services, sites, areas, changes, postcode_centroids, api_keys, referrals, referral_events, gap_demand, sessions"
+    "services, sites, areas, changes, postcode_centroids, api_keys, referrals, referral_events, gap_demand, sessions, "
+    "service_drafts"
 )
 _TEST_DB = re.compile(r"^pathways_t_(\d+)_[0-9a-f]+$")
 

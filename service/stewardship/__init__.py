@@ -1,7 +1,9 @@
 """Stewardship: the people who keep the directory right. Signing in, with an API key (checked once and exchanged for a
 session) or through the deployment's OpenID Connect provider (`oidc`: authorization code with PKCE; `claims` maps
 the ID token's claims to a role and a scope, pure); sessions kept in PostgreSQL, so that signing out or revoking the
-key ends them on every replica (`sessions` pure, `store`, SQL in sql/); and the provider's capacity page, made for a
-phone at 3 a.m. (`routes`, templates/ beside them).
+key ends them on every replica (`sessions` pure, `store`, SQL in sql/); the provider's capacity page, made for a
+phone at 3 a.m. (`routes`, `views`); the editors' pages, a task list of sections then "Check your answers", written
+through the API's own write path (`editing` pure: the forms read into the API's document and the answers in words;
+`drafting` and `editor`); and the admins' pages for custody suites and courts (`sites`). Templates in templates/.
 
 May import the server and the core. Independent of the other capabilities; only app.py imports it."""

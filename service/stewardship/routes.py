@@ -25,6 +25,7 @@ from service.server.access import capacity_writer, client_address, service_write
 from service.server.runtime import runtime_of
 from service.stewardship import store
 from service.stewardship.claims import identity_from_claims
+from service.stewardship.editing import KINDS, words
 from service.stewardship.oidc import Refused
 from service.stewardship.sessions import (
     ATTEMPT_MINUTES,
@@ -39,11 +40,13 @@ from service.stewardship.sessions import (
     tokens_match,
 )
 from service.stewardship.views import (
+    PAGE_SIZE,
     callback_url,
     capacity_page,
     claim_rules,
     expired,
     expired_form,
+    filtered,
     keepers_page,
     keeping,
     not_found,
@@ -56,6 +59,7 @@ from service.stewardship.views import (
     sign_in_page,
     signed_in,
     start_session,
+    warm,
 )
 from service.store import services as service_store
 
@@ -93,6 +97,7 @@ class StewardshipController(Controller):
             return sign_in_page(request, [problem("key", "sign in with an API key")], 401)
         response = await start_session(request, key_hash=hash_key(key))
         response.delete_cookie(SIGN_IN_COOKIE, path="/sign-in")
+        warm(runtime, identity)
         return response
 
     @get("/sign-in/oidc")
@@ -154,6 +159,7 @@ class StewardshipController(Controller):
             return refused(request, "your account has no role in this service: ask its administrator", 403)
         response = await start_session(request, identity=identity)
         response.delete_cookie(OIDC_COOKIE, path="/sign-in")
+        warm(runtime, identity)
         return response
 
     @post("/sign-out")
@@ -173,23 +179,39 @@ class StewardshipController(Controller):
 
     @get("/account")
     async def account(self, request: Request[Any, Any, Any]) -> Response[Any]:
-        """Who is signed in and as what, and the services whose capacity they may set."""
+        """Who is signed in and as what, and the services they keep: a provider's own; for an editor every
+        service in its scope (an admin's, all), filterable by words and kind, with when each was last checked."""
         found = await signed_in(request)
         if found is None:
             return Redirect("/sign-in", status_code=303)
         session, identity = found
         runtime = runtime_of(request.app.state)
-        query = (request.query_params.get("q") or "").strip()[:100]
-        services = await services_for(runtime, identity, query)
+        params = request.query_params
+        query = (params.get("q") or "").strip()[:100]
+        kind = params.get("kind") or ""
+        kind = kind if kind in KINDS else ""
+        try:
+            page = max(1, min(10_000, int(params.get("page") or "1")))
+        except ValueError:
+            page = 1
+        services = filtered(await services_for(runtime, identity), query, kind)
+        shown = services[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
         now = dt.datetime.now(dt.UTC)
         return Template(
             template_name="account.html",
             context={
                 "identity": identity,
                 "csrf": session.csrf,
-                "services": [(s, capacity_said(s.capacity, now)) for s in services],
+                "services": [(s, capacity_said(s.capacity, now)) for s in shown],
+                "total": len(services),
+                "page": page,
+                "pages": max(1, -(-len(services) // PAGE_SIZE)),
                 "query": query,
-                "may_search": identity.role in ("editor", "admin"),
+                "kind": kind,
+                "kinds": [(k, words(k)) for k in KINDS],
+                "may_edit": identity.role in ("editor", "admin"),
+                "is_admin": identity.role == "admin",
+                "drafts_full": bool(params.get("drafts")),
             },
         )
 
@@ -240,7 +262,8 @@ class StewardshipController(Controller):
         if isinstance(k, Response):
             return k
         verified = bool(request.query_params.get("verified"))
-        return await keepers_page(request, k.session, k.identity, k.service, [], verified=verified)
+        saved = bool(request.query_params.get("saved"))
+        return await keepers_page(request, k.session, k.identity, k.service, [], verified=verified, saved=saved)
 
     @post("/account/services/{key:str}/verify")
     async def verify(self, request: Request[Any, Any, Any], key: FromPath[str]) -> Response[Any]:

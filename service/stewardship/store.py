@@ -9,6 +9,7 @@ from pathlib import Path
 import msgspec
 
 from service.domain.access import Identity
+from service.stewardship.editing import Draft
 from service.stewardship.sessions import ATTEMPT_MINUTES, Attempt, Session
 from service.store.db import Connection
 from service.store.keys import identities_for_hashes
@@ -66,3 +67,46 @@ async def take_attempt(conn: Connection, attempt_id: str) -> Attempt | None:
 async def key_identity(conn: Connection, key_hash: str) -> Identity | None:
     """The identity of the key a session was made from, or None once that key is revoked."""
     return (await identities_for_hashes(conn, [key_hash]))[key_hash]
+
+
+MOST_DRAFTS = 20
+"""Drafts one session may hold at once (each is at most a service's size)."""
+
+
+async def create_draft(conn: Connection, session_id: str, draft: Draft) -> bool:
+    """Keep a new draft for this session; False when the session already holds MOST_DRAFTS."""
+    if int(await conn.fetchval(sql("drafts_count"), session_id)) >= MOST_DRAFTS:
+        return False
+    await conn.execute(
+        sql("drafts_insert"),
+        draft.id,
+        session_id,
+        draft.service_id,
+        draft.base_version,
+        draft.base,
+        draft.document,
+        list(draft.done),
+    )
+    return True
+
+
+async def find_draft(conn: Connection, session_id: str, draft_id: str) -> Draft | None:
+    """The draft, only for the session that started it."""
+    row = await conn.fetchrow(sql("drafts_get"), draft_id, session_id)
+    return None if row is None else msgspec.convert(dict(row.items()), Draft)
+
+
+async def save_draft(conn: Connection, session_id: str, draft: Draft) -> None:
+    await conn.execute(
+        sql("drafts_update"),
+        draft.id,
+        session_id,
+        draft.document,
+        list(draft.done),
+        draft.base_version,
+        draft.base,
+    )
+
+
+async def drop_draft(conn: Connection, session_id: str, draft_id: str) -> None:
+    await conn.execute(sql("drafts_delete"), draft_id, session_id)

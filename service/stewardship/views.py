@@ -4,8 +4,10 @@ from the identity provider), and each page as rendered."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import datetime as dt
+import uuid
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,6 +22,7 @@ from service.domain.access import (
 from service.domain.errors import FieldProblem, InvalidInput, NotFound
 from service.domain.model import Service
 from service.domain.schedule import LONDON
+from service.domain.scope import Scope
 from service.server.runtime import Runtime, runtime_of
 from service.stewardship import store
 from service.stewardship.claims import ClaimRules, role_map
@@ -41,6 +44,7 @@ from service.stewardship.sessions import (
 from service.store import services as service_store
 
 MOST_LISTED = 50
+PAGE_SIZE = 50
 FORM_FIELD_MAX = 4096
 """The longest value any field of these forms takes (a key is 47 characters, a note 200)."""
 
@@ -96,10 +100,9 @@ async def signed_in(request: Request[Any, Any, Any]) -> tuple[Session, Identity]
     return session, identity
 
 
-async def services_for(runtime: Runtime, identity: Identity, query: str) -> list[Service]:
-    """A provider's own services, read from the database (a service linked a moment ago is there); for an editor or
-    an admin, the services whose name or slug holds the words looked for (the write itself is judged by the API's
-    rule, by what the service's catchment covers)."""
+async def services_for(runtime: Runtime, identity: Identity) -> list[Service]:
+    """A provider's own services, read from the database (a service linked a moment ago is there); for an editor,
+    every service it may change by the API's rule (what the service's catchment covers); for an admin, all."""
     if identity.role == "provider":
         found = []
         async with runtime.db.transaction() as conn:
@@ -107,11 +110,71 @@ async def services_for(runtime: Runtime, identity: Identity, query: str) -> list
                 with contextlib.suppress(NotFound, InvalidInput):
                     found.append(await service_store.get_service(conn, service_id))
         return sorted(found, key=lambda s: s.name.lower())
-    if identity.role not in ("editor", "admin") or not query:
+    if identity.role not in ("editor", "admin"):
         return []
-    words = query.lower().split()
-    matches = [s for s in runtime.index.by_slug.values() if all(w in f"{s.name} {s.slug}".lower() for w in words)]
-    return sorted(matches, key=lambda s: s.name.lower())[:MOST_LISTED]
+    return await services_in_scope(runtime, identity)
+
+
+_judged: dict[tuple[frozenset[str], int], dict[uuid.UUID, tuple[int, bool]]] = {}
+"""Each service's verdict for one set of areas on one territory, by the service's version: after a write only that
+service is judged again, so the list stays quick at 50,000 services however often capacity changes."""
+_judging: dict[tuple[frozenset[str], int], asyncio.Future[None]] = {}
+"""The judging under way for one set of areas, which every request for that list waits on (judged once, not once
+a request)."""
+_warming: set[asyncio.Future[list[Service]]] = set()
+
+
+async def services_in_scope(runtime: Runtime, identity: Identity) -> list[Service]:
+    """Every service this editor may change, by the API's own rule (what its catchment covers); an admin's are all.
+    Ordered by name. The first list for a set of areas judges every service (seconds at 50,000, off the event
+    loop, begun at sign-in); after that only the services changed since."""
+    services = list(runtime.index.by_slug.values())
+    if identity.role == "admin":
+        return sorted(services, key=lambda s: (s.name.lower(), s.slug))
+    codes = frozenset(identity.areas)
+    async with runtime.db.transaction() as conn:
+        territory = await runtime.territories.current(conn)
+    key = (codes, id(territory))
+    known = _judged.get(key)
+    if known is None:
+        if len(_judged) >= 64:
+            _judged.clear()
+        known = _judged[key] = {}
+    running = _judging.get(key)
+    if running is None or running.done():
+        running = _judging[key] = asyncio.ensure_future(_judge(territory.scope(codes), services, known))
+    await asyncio.shield(running)
+    found = [s for s in services if known.get(s.id, (-1, False))[1]]
+    return sorted(found, key=lambda s: (s.name.lower(), s.slug))
+
+
+async def _judge(scope: Scope, services: list[Service], known: dict[uuid.UUID, tuple[int, bool]]) -> None:
+    todo = [s for s in services if known.get(s.id, (-1, False))[0] != s.version]
+    if not todo:
+        return
+
+    def judged() -> list[tuple[uuid.UUID, int, bool]]:
+        return [(s.id, s.version, scope.covers(s.catchment, s.location)) for s in todo]
+
+    for service_id, version, within in await asyncio.to_thread(judged):
+        known[service_id] = (version, within)
+
+
+def warm(runtime: Runtime, identity: Identity) -> None:
+    """Begin judging an editor's list as they sign in, so that it is ready when they reach it."""
+    if identity.role == "editor":
+        task = asyncio.ensure_future(services_in_scope(runtime, identity))
+        _warming.add(task)
+        task.add_done_callback(_warming.discard)
+
+
+def filtered(services: list[Service], query: str, kind: str) -> list[Service]:
+    words_ = query.lower().split()
+    return [
+        s
+        for s in services
+        if (not kind or s.kind == kind) and all(w in f"{s.name} {s.slug} {s.organisation}".lower() for w in words_)
+    ]
 
 
 async def service_by_key(request: Request[Any, Any, Any], key: str) -> Service | None:
@@ -168,6 +231,7 @@ async def keepers_page(
     problems: list[FieldProblem],
     status: int = 200,
     verified: bool = False,
+    saved: bool = False,
 ) -> Response[Any]:
     runtime = runtime_of(request.app.state)
     now = dt.datetime.now(dt.UTC)
@@ -196,6 +260,7 @@ async def keepers_page(
             ],
             "problems": problems,
             "verified": verified and not problems,
+            "saved": saved and not problems,
         },
     )
 

@@ -1,0 +1,1 @@
+select count(*) from service_drafts where session_id = $1

@@ -93,12 +93,12 @@ def _apart(a: tuple[float, float, float, float], b: tuple[float, float, float, f
 
 
 def _drawn_bounds(catchment: Catchment, location: Point | None) -> tuple[float, float, float, float] | None:
-    """A drawn catchment's bounds in kilometres on the plane, a little wide (a radius's circle is drawn at its own
-    latitude's scale, within 10% of the plane's across England and Wales); None for any other."""
+    """A drawn catchment's bounds in kilometres on the plane (a polygon's from its outer rings, a little wide; a
+    radius's from the circle judged); None for any other."""
     match catchment:
-        case RadiusCatchment(km=km) if location is not None:
-            x, y, r = location.lon * _KX, location.lat * _KY, km * 1.25 + 1
-            return (x - r, y - r, x + r, y + r)
+        case RadiusCatchment() if location is not None:
+            shape = drawn_shape(catchment, location)
+            return None if shape is None else shape.bounds
         case PolygonCatchment(geometry=geometry):
             parts = geometry.coordinates if isinstance(geometry, MultiPolygon) else (geometry.coordinates,)
             outer = [p for polygon in parts for p in polygon[0]]
@@ -168,6 +168,7 @@ class Scope:
         shapely.prepare(self.border)
         shapely.prepare(self.reach)
         self._foreign: dict[str, BaseGeometry | None] = {}
+        self._covering: tuple[float, float, float, float] | None = None
 
     def judge(self, catchment: Catchment, location: Point | None) -> Verdict:
         match catchment:
@@ -186,9 +187,26 @@ class Scope:
         a drawn catchment whose bounds lie wholly apart from everywhere the key's writes may reach: for listing
         every service a key may change among 50,000."""
         bounds = _drawn_bounds(catchment, location)
-        if bounds is not None and _apart(bounds, self.reach.bounds):
+        if bounds is not None and _apart(bounds, self.covering()):
             return False
         return self.judge(catchment, location).within
+
+    def covering(self) -> tuple[float, float, float, float]:
+        """The bounds of everywhere a catchment this key may write can lie: its reach, and every area it holds (a
+        stored area mostly inside its areas may stretch beyond the reach). Worked out once."""
+        if self._covering is None:
+            boxes = [self.reach.bounds] + [
+                self.territory.shapes[code].bounds
+                for code in (self.territory.codes[int(i)] for i in self.territory.tree.query(self.shape))
+                if code not in self.codes and self.holds(code)
+            ]
+            self._covering = (
+                min(b[0] for b in boxes),
+                min(b[1] for b in boxes),
+                max(b[2] for b in boxes),
+                max(b[3] for b in boxes),
+            )
+        return self._covering
 
     def holds(self, code: str) -> bool:
         """Whether an area is the key's: one of its codes, or a stored area mostly inside them (never one whose

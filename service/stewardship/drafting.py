@@ -4,8 +4,6 @@ of a draft as rendered: the task list, a section, "Check your answers", and a ch
 
 from __future__ import annotations
 
-import contextlib
-import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
@@ -35,9 +33,10 @@ from service.stewardship.editing import (
     at,
     field_id,
     section_of,
+    until_shown,
     words,
 )
-from service.stewardship.sessions import Session, tokens_match
+from service.stewardship.sessions import Session, plain_text, tokens_match
 from service.stewardship.views import FORM_FIELD_MAX, day, expired, not_found, said_value, signed_in
 from service.store import services as service_store
 
@@ -110,6 +109,10 @@ async def read_fields(request: Request[Any, Any, Any]) -> tuple[dict[str, list[s
     fields: dict[str, list[str]] = {}
     problems: list[FieldProblem] = []
     for name, value in items:
+        if not plain_text(name) or (isinstance(value, str) and not plain_text(value)):
+            not_utf8 = "the form holds text that is not UTF-8: nothing was saved"
+            problems.append(FieldProblem(field="body", reason=not_utf8))
+            continue
         if isinstance(value, UploadFile):
             content = await value.read(GEOJSON_MAX_BYTES + 1)
             if not content:
@@ -260,7 +263,7 @@ def value_of(doc: Doc) -> Any:
         if isinstance(v, bool):
             return "yes" if v else ""
         if isinstance(v, float):
-            return f"{v:g}"
+            return str(int(v)) if v.is_integer() and abs(v) < 1e15 else repr(v)  # every digit kept
         return str(v)
 
     return value
@@ -279,12 +282,7 @@ def section_page(
     listed, errors = shown(problems)
     schedule = doc.get("schedule") or {}
     contacts = doc.get("contacts") or {}
-    until = at(doc, "capacity.until")
-    until_date = until_time = ""
-    if isinstance(until, str):
-        with contextlib.suppress(ValueError):
-            local = dt.datetime.fromisoformat(until).astimezone(LONDON)
-            until_date, until_time = local.strftime("%d/%m/%Y"), local.strftime("%H:%M")
+    until_date, until_time = until_shown(at(doc, "capacity.until"))
     return Template(
         template_name="draft_section.html",
         status_code=status,

@@ -22,7 +22,6 @@ import msgspec
 
 from service.domain.decoding import convert, join_path
 from service.domain.errors import FieldProblem, MalformedInput
-from service.domain.history import field_changes
 from service.domain.model import ServiceBody
 from service.domain.schedule import LONDON
 from service.domain.types import (
@@ -47,7 +46,8 @@ Form = Mapping[str, Sequence[str]]
 MORE_ROWS = 2
 """Empty rows shown after a list's rows (weekly sessions, dated exceptions, phones); "Save and add more rows"
 saves and shows two more."""
-MOST_ROWS = 100
+MOST_ROWS = 400 + MORE_ROWS
+"""More rows than any list takes (400 dated exceptions): a longer list is refused by the API's rule, never cut."""
 GEOJSON_MAX_BYTES = 2 * 1024 * 1024
 """The largest catchment file taken (a catchment has at most 5,000 vertices: well under 1 MB as GeoJSON)."""
 
@@ -139,7 +139,7 @@ def section_of(field: str) -> Section | None:
 ANCHORS = (
     (re.compile(r"^catchment\.geometry.*"), "catchment.file"),
     (re.compile(r"^catchment$"), "catchment.type"),
-    (re.compile(r"^location(\..*)?$"), "location.lat"),
+    (re.compile(r"^location$"), "location.lat"),
     (re.compile(r"^eligibility\.age$"), "eligibility.age.min"),
     (re.compile(r"^capacity\.until$"), "capacity.until_date"),
     (re.compile(r"^capacity$"), "capacity.status"),
@@ -172,7 +172,7 @@ PLACEHOLDERS: Doc = {
     "name": "Draft",
     "organisation": "Draft",
     "kind": "triage_line",
-    "contexts": ["custody"],
+    "contexts": list(get_args(Context)),
     "access_modes": ["phone"],
     "catchment": {"type": "national"},
 }
@@ -350,7 +350,8 @@ def read_eligibility(r: Reading, current: Doc) -> Doc:
 
 def geometry_from(text: str) -> Any:
     """A GeoJSON Polygon or MultiPolygon as uploaded: the geometry itself, a Feature, or a FeatureCollection whose
-    polygons are joined into one MultiPolygon. Raises ValueError in words."""
+    polygons are joined into one MultiPolygon. Only `type` and `coordinates` are kept (a `bbox` or other members
+    are dropped). Raises ValueError in words."""
     try:
         value = msgspec.json.decode(text)
     except (msgspec.DecodeError, RecursionError):
@@ -362,10 +363,13 @@ def geometry_from(text: str) -> Any:
         parts: list[Any] = []
         for feature in features if isinstance(features, list) else []:
             geometry = feature.get("geometry") if isinstance(feature, dict) else None
-            if isinstance(geometry, dict) and geometry.get("type") == "Polygon":
-                parts.append(geometry.get("coordinates"))
-            elif isinstance(geometry, dict) and geometry.get("type") == "MultiPolygon":
-                parts.extend(geometry.get("coordinates") or [])
+            coordinates = geometry.get("coordinates") if isinstance(geometry, dict) else None
+            if not isinstance(coordinates, list) or not isinstance(geometry, dict):
+                continue
+            if geometry.get("type") == "Polygon":
+                parts.append(coordinates)
+            elif geometry.get("type") == "MultiPolygon":
+                parts.extend(coordinates)
         if not parts:
             raise ValueError("the file holds no Polygon or MultiPolygon")
         value = (
@@ -377,7 +381,7 @@ def geometry_from(text: str) -> Any:
         raise ValueError(
             "the file must hold a GeoJSON Polygon or MultiPolygon (a Feature or FeatureCollection of them)"
         )
-    return value
+    return {"type": value["type"], "coordinates": value.get("coordinates")}
 
 
 def read_catchment(r: Reading, current: Doc) -> Doc:
@@ -510,17 +514,32 @@ def read_referral(r: Reading, current: Doc) -> Doc:
     }
 
 
+def until_shown(value: Any) -> tuple[str, str]:
+    """A stored capacity `until` as the form shows it: a UK date and a time to the minute, London time."""
+    if not isinstance(value, str):
+        return "", ""
+    try:
+        local = dt.datetime.fromisoformat(value).astimezone(LONDON)
+    except (ValueError, OverflowError):
+        return "", ""
+    return local.strftime("%d/%m/%Y"), local.strftime("%H:%M")
+
+
 def read_capacity(r: Reading, current: Doc) -> Doc:
     status = r.text("capacity.status") or "unknown"
     day, time = r.text("capacity.until_date"), r.text("capacity.until_time")
     until: str | None = None
+    kept = (current.get("capacity") or {}).get("until")
     if day or time:
         on, at = r.date("capacity.until_date", "the date"), r.clock("capacity.until_time", "the time")
-        try:
-            moment = dt.datetime.combine(dt.date.fromisoformat(on), dt.time.fromisoformat(at), LONDON)
-            until = moment.astimezone(dt.UTC).isoformat()
-        except ValueError:
-            until = None
+        if (day, time) == until_shown(kept):
+            until = kept  # unchanged as shown: kept to the second, not rounded to the minute
+        else:
+            try:
+                moment = dt.datetime.combine(dt.date.fromisoformat(on), dt.time.fromisoformat(at), LONDON)
+                until = moment.astimezone(dt.UTC).isoformat()
+            except ValueError:
+                until = None
     return {"capacity": {"status": status, "until": until, "note": r.text("capacity.note")}}
 
 
@@ -826,28 +845,25 @@ def answers(section: Section, doc: Doc, names: Mapping[str, str]) -> list[tuple[
 # --- a change carried over onto a newer version ---------------------------------------------------------------
 
 
-def set_at(doc: Doc, dotted: str, value: Any) -> None:
-    parts = dotted.split(".")
-    for part in parts[:-1]:
-        child = doc.get(part)
-        if not isinstance(child, dict):
-            child = doc[part] = {}
-        doc = child
-    if value is None and parts[-1] not in doc:
-        return
-    doc[parts[-1]] = value
+def _plain(doc: Doc) -> Doc:
+    """A document as JSON reads it back (tuples as lists), so that two documents compare field by field."""
+    plain: Doc = msgspec.json.decode(msgspec.json.encode(doc))
+    return plain
 
 
 def carried_over(base: Doc, mine: Doc, theirs: Doc) -> tuple[Doc, list[str]]:
-    """My changes (base -> mine) made again on their newer version; and the fields we both changed, where mine is
-    kept, for the page to point out."""
-    merged: Doc = msgspec.json.decode(msgspec.json.encode(theirs))
-    theirs_changed = {c.field for c in field_changes(base, theirs)}
+    """My changes (base -> mine) made again on their newer version, a top-level field at a time (a catchment, the
+    eligibility or the schedule is carried whole, so the result is always a document the API's types take); and
+    the fields we both changed, where mine is kept, for the page to point out."""
+    base, mine, merged = _plain(base), _plain(mine), _plain(theirs)
     both = []
-    for change in field_changes(base, mine):
-        set_at(merged, change.field, change.new)
-        if change.field in theirs_changed or any(
-            t.startswith(change.field + ".") or change.field.startswith(t + ".") for t in theirs_changed
-        ):
-            both.append(change.field)
+    for field in sorted(base.keys() | mine.keys()):
+        if base.get(field) == mine.get(field):
+            continue
+        if merged.get(field) != base.get(field):
+            both.append(field)
+        if field in mine:
+            merged[field] = mine[field]
+        else:
+            merged.pop(field, None)
     return merged, both

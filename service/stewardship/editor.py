@@ -128,6 +128,12 @@ class EditorController(Controller):
         """Save a section's answers (checked by the API's types and rules, for this section), or write the whole
         service from "Check your answers", or discard the draft, or carry it over onto a newer version."""
         form, form_problems = await read_fields(request)
+        if not form and form_problems and part in BY_NAME:
+            # Too big or too broken to read, token and all: nothing is written, and the section says why.
+            unread = await drafting(request, draft_id)
+            if isinstance(unread, Response):
+                return unread
+            return section_page(request, unread, BY_NAME[part], unread.draft.document, form_problems, status=400)
         d = await drafting(request, draft_id, form)
         if isinstance(d, Response):
             return d

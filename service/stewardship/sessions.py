@@ -93,7 +93,17 @@ def tokens_match(sent: str | None, kept: str | None) -> bool:
     """A form's token against the one kept for it, in constant time; a missing one never matches."""
     if not sent or not kept:
         return False
-    return hmac.compare_digest(sent.encode(), kept.encode())
+    return hmac.compare_digest(sent.encode(errors="replace"), kept.encode(errors="replace"))
+
+
+def plain_text(value: str) -> bool:
+    """Whether a form's value is text UTF-8 can hold: a part sent in another charset can decode to lone surrogates,
+    which nothing downstream (JSON, the database, the page) can write."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def capacity_from_form(form: Mapping[str, str], now: dt.datetime) -> tuple[Capacity | None, list[FieldProblem]]:

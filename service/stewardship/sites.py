@@ -4,6 +4,7 @@ If-Match on the version the form was opened at; a change someone else made meanw
 
 from __future__ import annotations
 
+import re
 from typing import Any, get_args
 
 from litestar import Controller, Request, Response, get, post
@@ -19,7 +20,7 @@ from service.domain.types import SiteKind
 from service.domain.validation import site_problems
 from service.domain.versioning import etag
 from service.server.runtime import runtime_of
-from service.stewardship.editing import Reading, field_id, words
+from service.stewardship.editing import Reading, field_id, slug_from, words
 from service.stewardship.sessions import Session, tokens_match
 from service.stewardship.views import expired, not_found, read_form, said_value, signed_in
 from service.store import changes as change_store
@@ -52,7 +53,7 @@ def read_site(form: dict[str, str]) -> tuple[dict[str, Any], list[FieldProblem]]
     r = Reading({k: [v] for k, v in form.items()})
     name = r.needed("name", "enter the site's name")
     kind = r.needed("kind", "choose what kind of site it is")
-    slug = r.text("slug") or "-".join(name.lower().split())
+    slug = r.text("slug") or slug_from(name)
     doc: dict[str, Any] = {
         "slug": slug,
         "name": name,
@@ -97,11 +98,17 @@ def site_form(
                 "area_codes": " ".join(doc.get("area_codes") or ()),
             },
             "kinds": [(k, words(k)) for k in SITE_KINDS],
-            "problems": [FieldProblem(field=field_id(p.field), reason=p.reason) for p in problems],
-            "errors": {field_id(p.field): p.reason for p in reversed(problems)},
+            "problems": [FieldProblem(field=_at_field(p.field), reason=p.reason) for p in problems],
+            "errors": {_at_field(p.field): p.reason for p in reversed(problems)},
             "theirs": theirs,
         },
     )
+
+
+def _at_field(field: str) -> str:
+    """The id of the field a problem is shown at: a point's at its latitude, a list's item at the list."""
+    field = re.sub(r"\[\d+\]$", "", field)
+    return field_id("location.lat" if field == "location" else field)
 
 
 class SitesController(Controller):

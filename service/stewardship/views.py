@@ -22,7 +22,7 @@ from service.domain.access import (
 from service.domain.errors import FieldProblem, InvalidInput, NotFound
 from service.domain.model import Service
 from service.domain.schedule import LONDON
-from service.domain.scope import Scope
+from service.domain.scope import Scope, Territory
 from service.server.runtime import Runtime, runtime_of
 from service.stewardship import store
 from service.stewardship.claims import ClaimRules, role_map
@@ -36,6 +36,7 @@ from service.stewardship.sessions import (
     ago,
     capacity_said,
     new_token,
+    plain_text,
     resets_at,
     session_ended,
     token_id,
@@ -115,12 +116,19 @@ async def services_for(runtime: Runtime, identity: Identity) -> list[Service]:
     return await services_in_scope(runtime, identity)
 
 
-_judged: dict[tuple[frozenset[str], int], dict[uuid.UUID, tuple[int, bool]]] = {}
-"""Each service's verdict for one set of areas on one territory, by the service's version: after a write only that
-service is judged again, so the list stays quick at 50,000 services however often capacity changes."""
-_judging: dict[tuple[frozenset[str], int], asyncio.Future[None]] = {}
-"""The judging under way for one set of areas, which every request for that list waits on (judged once, not once
-a request)."""
+@dataclass
+class Listing:
+    """One set of areas' verdicts on one territory, each service's by its version: after a write only that service
+    is judged again, so the list stays quick at 50,000 services however often capacity changes."""
+
+    territory: Territory
+    known: dict[uuid.UUID, tuple[int, bool]]
+    running: asyncio.Future[None] | None = None
+    """The judging under way, which every request for this list waits on (judged once, not once a request)."""
+
+
+MOST_LISTINGS = 16
+_listings: dict[frozenset[str], Listing] = {}
 _warming: set[asyncio.Future[list[Service]]] = set()
 
 
@@ -134,27 +142,22 @@ async def services_in_scope(runtime: Runtime, identity: Identity) -> list[Servic
     codes = frozenset(identity.areas)
     async with runtime.db.transaction() as conn:
         territory = await runtime.territories.current(conn)
-    key = (codes, id(territory))
-    known = _judged.get(key)
-    if known is None:
-        if len(_judged) >= 64:
-            _judged.clear()
-        known = _judged[key] = {}
-    running = _judging.get(key)
-    if running is None or running.done():
-        running = _judging[key] = asyncio.ensure_future(_judge(territory.scope(codes), services, known))
-    await asyncio.shield(running)
-    found = [s for s in services if known.get(s.id, (-1, False))[1]]
+    listing = _listings.get(codes)
+    if listing is None or listing.territory is not territory:
+        if codes not in _listings and len(_listings) >= MOST_LISTINGS:
+            _listings.pop(next(iter(_listings)))
+        listing = _listings[codes] = Listing(territory=territory, known={})
+    while stale := [s for s in services if listing.known.get(s.id, (-1, False))[0] != s.version]:
+        if listing.running is None or listing.running.done():
+            listing.running = asyncio.ensure_future(_judge(territory.scope(codes), stale, listing.known))
+        await asyncio.shield(listing.running)
+    found = [s for s in services if listing.known[s.id] == (s.version, True)]
     return sorted(found, key=lambda s: (s.name.lower(), s.slug))
 
 
 async def _judge(scope: Scope, services: list[Service], known: dict[uuid.UUID, tuple[int, bool]]) -> None:
-    todo = [s for s in services if known.get(s.id, (-1, False))[0] != s.version]
-    if not todo:
-        return
-
     def judged() -> list[tuple[uuid.UUID, int, bool]]:
-        return [(s.id, s.version, scope.covers(s.catchment, s.location)) for s in todo]
+        return [(s.id, s.version, scope.covers(s.catchment, s.location)) for s in services]
 
     for service_id, version, within in await asyncio.to_thread(judged):
         known[service_id] = (version, within)
@@ -394,7 +397,7 @@ async def read_form(request: Request[Any, Any, Any]) -> dict[str, str]:
         return {}
     fields: dict[str, str] = {}
     for name, value in data.items():
-        if isinstance(value, str):
+        if isinstance(value, str) and plain_text(name) and plain_text(value):
             # Longer than any field takes: kept just long enough for the field's own check to refuse it.
             fields[name] = value[: FORM_FIELD_MAX + 1]
     return fields

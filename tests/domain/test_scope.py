@@ -494,3 +494,17 @@ def test_listing_answers_as_judging_would_for_a_drawn_polygon_too(
     catchment = msgspec.convert({"type": "polygon", "geometry": geometry}, PolygonCatchment)
     scope = TERRITORY.scope(EDITOR_A)
     assert scope.covers(catchment, None) == scope.judge(catchment, None).within
+
+
+def test_listing_counts_an_area_the_key_holds_beyond_its_reach_as_its_own_as_judging_does() -> None:
+    territory = Territory(
+        [area("K", box(-2.0, 52.0, -1.0, 53.0)), area("H", box(-2.0, 52.0, -0.333, 53.0), kind="custom")]
+    )
+    scope = territory.scope(frozenset({"K"}))
+    inside_h = msgspec.convert(
+        {"type": "polygon", "geometry": {"type": "Polygon", "coordinates": [box(-0.45, 52.4, -0.40, 52.45)]}}, Catchment
+    )
+    assert scope.holds("H")
+    assert scope.covers(inside_h, None) == scope.judge(inside_h, None).within
+    far = Point(lon=-0.42, lat=52.42)
+    assert scope.covers(RadiusCatchment(km=1), far) == scope.judge(RadiusCatchment(km=1), far).within

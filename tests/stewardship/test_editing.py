@@ -145,3 +145,58 @@ def test_a_slug_is_made_from_the_name_with_accents_dropped() -> None:
         BY_NAME["about"], {"name": ["Hull crisis café: Women\u2019s"], "organisation": ["x"]}, {}
     )
     assert fragment["slug"] == "hull-crisis-cafe-womens"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        '{"type":"FeatureCollection","features":[{"geometry":{"type":"MultiPolygon","coordinates":5}}]}',
+        '{"type":"FeatureCollection","features":[{"geometry":null}, 3, "x"]}',
+        '{"type":"FeatureCollection","features":[]}',
+        "[]",
+        '"x"',
+        "null",
+    ],
+)
+def test_a_geojson_file_of_the_wrong_shape_is_refused_in_words_never_a_crash(text: str) -> None:
+    with pytest.raises(ValueError):
+        geometry_from(text)
+
+
+def test_only_type_and_coordinates_are_kept_from_an_uploaded_geometry() -> None:
+    square = [[[0, 0], [1, 0], [1, 1], [0, 1], [0, 0]]]
+    text = json.dumps({"type": "Polygon", "bbox": [0, 0, 1, 1], "coordinates": square})
+    assert geometry_from(text) == {"type": "Polygon", "coordinates": square}
+
+
+def test_every_one_of_400_dated_exceptions_is_kept_never_cut_at_a_row_limit() -> None:
+    form = {"schedule.exceptions.rows": ["402"]}
+    for i in range(400):
+        day = dt.date(2027, 1, 1) + dt.timedelta(days=i)
+        form[f"schedule.exceptions[{i}].date"] = [day.strftime("%d/%m/%Y")]
+    fragment, problems = read_section(BY_NAME["hours"], form, {})
+    assert problems == [] and len(fragment["schedule"]["exceptions"]) == 400
+
+
+def test_an_edit_that_changes_the_catchments_kind_carries_over_whole_and_stays_valid() -> None:
+    base = doc()
+    mine = {**base, "catchment": {"type": "radius", "km": 5.0}, "location": {"lon": -0.5, "lat": 52.5}}
+    theirs = document_of(msgspec.convert({**SERVICE, "name": "Renamed"}, ServiceBody))  # tuples, as a Service has
+    merged, both = carried_over(base, mine, theirs)
+    assert merged["catchment"] == {"type": "radius", "km": 5.0} and merged["name"] == "Renamed"
+    assert both == []  # their lists read back as lists: no field is said to be changed by both
+    assert check(merged, None, NEEDS, CIRCUMSTANCES, NOW)[1] == []
+
+
+def test_a_capacity_until_left_as_shown_is_kept_to_the_second() -> None:
+    kept = {"capacity": {"status": "full", "until": "2026-12-07T10:15:30+00:00", "note": ""}}
+    form = {"capacity.status": ["full"], "capacity.until_date": ["07/12/2026"], "capacity.until_time": ["10:15"]}
+    fragment, problems = read_section(BY_NAME["capacity"], form, kept)
+    assert problems == [] and fragment["capacity"]["until"] == "2026-12-07T10:15:30+00:00"
+    form["capacity.until_time"] = ["11:00"]
+    assert read_section(BY_NAME["capacity"], form, kept)[0]["capacity"]["until"] == "2026-12-07T11:00:00+00:00"
+
+
+def test_a_section_checked_alone_is_not_refused_by_a_placeholder_standing_in_for_another() -> None:
+    fragment, _ = read_section(BY_NAME["pathway"], {"general_entry_for": ["court"]}, {})
+    assert check(fragment, BY_NAME["pathway"], NEEDS, CIRCUMSTANCES, NOW)[1] == []

@@ -460,3 +460,63 @@ async def test_a_polygon_catchment_is_taken_from_an_uploaded_geojson_feature_col
     assert again.status_code == 303
     doc = await conn.fetchval("select document from service_drafts")
     assert doc["catchment"] == {"type": "polygon", "geometry": square}
+
+
+async def test_text_in_a_part_that_decodes_to_no_utf8_is_refused_by_the_form_never_a_500(
+    app_client: Client, conn: Connection
+) -> None:
+    await seeded(app_client, conn)
+    await sign_in(app_client, await editor_key(conn))
+    draft = await start(app_client, "/account/services/new")
+    page = await app_client.get(f"{draft}/about")
+    token = token_in(page.text)
+    body = (
+        '--b\r\nContent-Disposition: form-data; name="csrf_token"\r\n\r\n' + token + "\r\n"
+        '--b\r\nContent-Disposition: form-data; name="name"\r\nContent-Type: text/plain; charset=utf-7\r\n\r\n'
+        "Caf+2AA-\r\n"
+        '--b\r\nContent-Disposition: form-data; name="organisation"\r\n\r\nx\r\n--b--\r\n'
+    ).encode()
+    r = await app_client.post(
+        f"{draft}/about", content=body, headers={"content-type": "multipart/form-data; boundary=b"}
+    )
+    assert r.status_code == 400 and "not UTF-8" in r.text
+    forged = body.replace(b'name="csrf_token"\r\n', b'name="csrf_token"\r\nContent-Type: text/plain; charset=utf-7\r\n')
+    forged = forged.replace(token.encode(), b"+2AA-")
+    r = await app_client.post(
+        f"{draft}/about", content=forged, headers={"content-type": "multipart/form-data; boundary=b"}
+    )
+    assert r.status_code == 403
+    assert await conn.fetchval("select document from service_drafts") == {"status": "active"}
+
+
+async def test_a_location_is_shown_back_with_every_digit_so_saving_it_again_moves_nothing(
+    app_client: Client, conn: Connection
+) -> None:
+    await seeded(app_client, conn)
+    await sign_in(app_client, await editor_key(conn))
+    draft = await start(app_client, "/account/services/new")
+    fields = {
+        "location.lat": "52.5446123",
+        "location.lon": "-0.5123456",
+        "catchment.type": "radius",
+        "catchment.km": "12.3456789",
+    }
+    assert (await answer(app_client, draft, "catchment", fields)).status_code == 303
+    page = await app_client.get(f"{draft}/catchment")
+    assert 'value="52.5446123"' in page.text and 'value="-0.5123456"' in page.text and 'value="12.3456789"' in page.text
+
+
+async def test_a_form_too_big_to_read_says_so_at_the_section_and_writes_nothing(
+    app_client: Client, conn: Connection
+) -> None:
+    await seeded(app_client, conn)
+    await sign_in(app_client, await editor_key(conn))
+    draft = await start(app_client, "/account/services/new")
+    limit = app_client.app.state.runtime.settings.max_body_bytes
+    r = await app_client.post(
+        f"{draft}/catchment",
+        content=b"x" * (limit + 1),
+        headers={"content-type": "multipart/form-data; boundary=b"},
+    )
+    assert r.status_code == 400 and "larger than" in r.text
+    assert await conn.fetchval("select document from service_drafts") == {"status": "active"}

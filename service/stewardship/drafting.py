@@ -31,13 +31,14 @@ from service.stewardship.editing import (
     anchor,
     answers,
     at,
+    change_words,
     field_id,
     section_of,
     until_shown,
     words,
 )
 from service.stewardship.sessions import Session, plain_text, tokens_match
-from service.stewardship.views import FORM_FIELD_MAX, day, expired, not_found, said_value, signed_in
+from service.stewardship.views import FORM_FIELD_MAX, day, expired, names_of, not_found, signed_in
 from service.store import services as service_store
 
 EDITORS = ("editor", "admin")
@@ -163,8 +164,7 @@ def vocabulary(runtime: Runtime) -> tuple[list[tuple[str, str]], list[tuple[str,
     vocab = runtime.vocab
     needs = [(t.code, t.label) for t in vocab.needs.terms]
     circumstances = [(t.code, t.label) for t in vocab.circumstances.terms]
-    names = dict(needs) | dict(circumstances) | {a.code: a.name for a in runtime.index.places.areas}
-    return needs, circumstances, names
+    return needs, circumstances, names_of(runtime)
 
 
 def heading(draft: Draft) -> str:
@@ -354,16 +354,18 @@ async def conflict_page(request: Request[Any, Any, Any], d: Drafting, current: S
     async with runtime.db.transaction() as conn:
         history = await service_store.service_history(conn, str(current.id))
     base = d.draft.base_version or 0
+    names = names_of(runtime)
     theirs = [
         (
             day(c.at) + " " + c.at.astimezone(LONDON).strftime("%H:%M"),
             c.actor,
-            [(f.field, said_value(f.old), said_value(f.new)) for f in c.changes],
+            [row for f in c.changes for row in change_words(f.field, f.old, f.new, names)],
         )
         for c in history
         if c.version > base
     ]
-    mine = [(f.field, said_value(f.old), said_value(f.new)) for f in field_changes(d.draft.base, d.draft.document)]
+    changed = field_changes(d.draft.base, d.draft.document)
+    mine = [row for f in changed for row in change_words(f.field, f.old, f.new, names)]
     return Template(
         template_name="draft_conflict.html",
         status_code=409,

@@ -842,6 +842,42 @@ def answers(section: Section, doc: Doc, names: Mapping[str, str]) -> list[tuple[
             ]
 
 
+# --- a change in words -------------------------------------------------------------------------------------
+
+
+def said_value(value: object) -> str:
+    """A value as one short line: nothing, a word, or its JSON, cut at 200 characters."""
+    if value is None:
+        return "(none)"
+    text = value if isinstance(value, str) else msgspec.json.encode(value).decode()
+    return text if len(text) <= 200 else text[:199] + "\u2026"
+
+
+def _nested(dotted: str, value: Any) -> Doc:
+    doc: Doc = {}
+    inner = doc
+    parts = dotted.split(".")
+    for part in parts[:-1]:
+        inner = inner.setdefault(part, {})
+    inner[parts[-1]] = value
+    return doc
+
+
+def change_words(field: str, old: Any, new: Any, names: Mapping[str, str]) -> list[tuple[str, str, str]]:
+    """A change to one field of a service as a person reads it: each question whose answer it changes, with the
+    answer before and after, in the words of "Check your answers"; the field's path and its values where no
+    question shows it (a verification, say)."""
+    section = section_of(field)
+    if section is not None:
+        with contextlib.suppress(AttributeError, TypeError, KeyError, IndexError, ValueError):
+            before = answers(section, _nested(field, old), names)
+            after = answers(section, _nested(field, new), names)
+            rows = [(q, was, now) for (q, was), (_, now) in zip(before, after, strict=True) if was != now]
+            if rows:
+                return rows
+    return [(field, said_value(old), said_value(new))]
+
+
 # --- a change carried over onto a newer version ---------------------------------------------------------------
 
 

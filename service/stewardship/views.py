@@ -11,7 +11,6 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-import msgspec
 from litestar import Request, Response
 from litestar.datastructures import Cookie
 from litestar.response import Redirect, Template
@@ -26,6 +25,7 @@ from service.domain.scope import Scope, Territory
 from service.server.runtime import Runtime, runtime_of
 from service.stewardship import store
 from service.stewardship.claims import ClaimRules, role_map
+from service.stewardship.editing import change_words
 from service.stewardship.oidc import OidcClient
 from service.stewardship.sessions import (
     COOKIE,
@@ -240,6 +240,7 @@ async def keepers_page(
     now = dt.datetime.now(dt.UTC)
     async with runtime.db.transaction() as conn:
         history = await service_store.service_history(conn, str(service.id))
+    names = names_of(runtime)
     return Template(
         template_name="service_keepers.html",
         status_code=status,
@@ -257,7 +258,7 @@ async def keepers_page(
                     ago(c.at, now),
                     c.actor,
                     c.operation,
-                    [(f.field, said_value(f.old), said_value(f.new)) for f in c.changes],
+                    [row for f in c.changes for row in change_words(f.field, f.old, f.new, names)],
                 )
                 for c in reversed(history)
             ],
@@ -272,12 +273,11 @@ def day(moment: dt.datetime) -> str:
     return moment.astimezone(LONDON).strftime("%-d %B %Y")
 
 
-def said_value(value: object) -> str:
-    """A field's value in a change, as one short line: nothing, a word, or its JSON, cut at 200 characters."""
-    if value is None:
-        return "(none)"
-    text = value if isinstance(value, str) else msgspec.json.encode(value).decode()
-    return text if len(text) <= 200 else text[:199] + "…"
+def names_of(runtime: Runtime) -> dict[str, str]:
+    """Every need's and circumstance's label and every stored area's name, by code, for answers in words."""
+    vocab = runtime.vocab
+    terms = [*vocab.needs.terms, *vocab.circumstances.terms]
+    return {t.code: t.label for t in terms} | {a.code: a.name for a in runtime.index.places.areas}
 
 
 def sign_in_page(request: Request[Any, Any, Any], problems: list[FieldProblem], status: int) -> Response[Any]:

@@ -15,6 +15,7 @@ from service.stewardship.editing import (
     anchor,
     answers,
     carried_over,
+    change_words,
     check,
     compacted,
     document_of,
@@ -200,3 +201,21 @@ def test_a_capacity_until_left_as_shown_is_kept_to_the_second() -> None:
 def test_a_section_checked_alone_is_not_refused_by_a_placeholder_standing_in_for_another() -> None:
     fragment, _ = read_section(BY_NAME["pathway"], {"general_entry_for": ["court"]}, {})
     assert check(fragment, BY_NAME["pathway"], NEEDS, CIRCUMSTANCES, NOW)[1] == []
+
+
+def test_a_change_reads_as_the_questions_it_answers_differently_in_words() -> None:
+    weekly = [{"day": "fri", "opens": "22:00", "closes": "02:00"}]
+    later = [{"day": "fri", "opens": "22:00", "closes": "03:00"}]
+    assert change_words("schedule.weekly", weekly, later, {}) == [
+        ("Weekly sessions", "Friday 22:00-02:00", "Friday 22:00-03:00")
+    ]
+    assert change_words("eligibility.age.min", 18, 16, {}) == [("Ages", "18 and over", "16 and over")]
+    assert change_words("eligibility.needs", [], ["mental_health_crisis"], {"mental_health_crisis": "Crisis"}) == [
+        ("Needs", "None", "Crisis")
+    ]
+
+
+def test_a_change_no_question_shows_reads_as_its_path_and_values() -> None:
+    assert change_words("verification", None, {"verified_by": "x"}, {}) == [
+        ("verification", "(none)", '{"verified_by":"x"}')
+    ]

@@ -103,6 +103,30 @@ def _catchment_map(index: DirectoryIndex, service: Service) -> str:
     )
 
 
+async def _service_page(state: State, conn: Connection, slug: str, *, public: bool) -> Template:
+    runtime = runtime_of(state)
+    index = runtime.index
+    try:
+        service = await service_store.get_service(conn, slug)
+    except NotFound:
+        return Template(template_name="not_found.html", context={"slug": slug}, status_code=404)
+    history = await service_store.service_history(conn, slug)
+    if public:  # no professionals-only numbers
+        service, history = public_record(service), public_history(history)
+    context = {
+        "s": service,
+        "schedule": words.schedule_lines(service.schedule),
+        "ages": words.age_words(service),
+        "catchment": words.catchment_words(service, {a.code: a.name for a in index.places.areas}),
+        "map": _catchment_map(index, service),
+        "history": list(reversed(history)),
+        "need_labels": {t.code: t.label for t in runtime.vocab.needs.terms},
+        "circumstance_labels": {t.code: t.label for t in runtime.vocab.circumstances.terms},
+        "local": _local,
+    }
+    return Template(template_name="service.html", context=context)
+
+
 async def _lookup(
     request: Request[Any, Any, Any],
     state: State,
@@ -292,27 +316,14 @@ class PageController(Controller):
     @get("/services/{slug:str}")
     async def service(self, request: Request[Any, Any, Any], state: State, conn: Conn, slug: ServiceSlug) -> Template:
         """Everything about one service, in words, with its catchment map and history."""
-        runtime = runtime_of(state)
-        index = runtime.index
-        try:
-            service = await service_store.get_service(conn, slug)
-        except NotFound:
-            return Template(template_name="not_found.html", context={"slug": slug}, status_code=404)
-        history = await service_store.service_history(conn, slug)
-        if not results.for_staff(request, runtime.settings):  # as the lookup page: no professionals-only numbers
-            service, history = public_record(service), public_history(history)
-        context = {
-            "s": service,
-            "schedule": words.schedule_lines(service.schedule),
-            "ages": words.age_words(service),
-            "catchment": words.catchment_words(service, {a.code: a.name for a in index.places.areas}),
-            "map": _catchment_map(index, service),
-            "history": list(reversed(history)),
-            "need_labels": {t.code: t.label for t in runtime.vocab.needs.terms},
-            "circumstance_labels": {t.code: t.label for t in runtime.vocab.circumstances.terms},
-            "local": _local,
-        }
-        return Template(template_name="service.html", context=context)
+        staff = results.for_staff(request, runtime_of(state).settings)  # as the lookup page
+        return await _service_page(state, conn, slug, public=not staff)
+
+    @get("/embed/services/{slug:str}")
+    async def embedded_service(self, state: State, conn: Conn, slug: ServiceSlug) -> Template:
+        """A service as the embed's links open it, on a partner's public site: never a professionals-only number,
+        whatever the deployment's pages show its own staff."""
+        return await _service_page(state, conn, slug, public=True)
 
     @get("/embed.js", media_type="text/javascript")
     async def embed_script(self, request: Request[Any, Any, Any]) -> Response[str]:

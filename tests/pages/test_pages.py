@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import http.server
 import json
+import re
 import shutil
 import socket
 import threading
+import urllib.request
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
@@ -339,3 +341,19 @@ async def test_the_reports_page_shows_the_gap_matrix_heat_map_choropleth_outcome
     await page.wait_for_selector("#gap-matrix")
     assert "Bedfordshire" in await page.locator("#gaps").inner_text()
     await shot(page, "reports")
+
+
+def test_the_embeds_links_open_a_service_page_that_never_shows_a_professionals_only_number(server: str) -> None:
+    """A deployment whose pages are for its staff (PATHWAYS_PAGES_FOR_STAFF, as this server's) shows them the
+    professionals-only numbers; a member of the public on a partner's site, following the embed's link, never."""
+    query = "site=hull-custody-suite&context=custody&age=30&needs=mental_health_crisis"
+    with urllib.request.urlopen(f"{server}/embed?{query}") as r:
+        embed = r.read().decode()
+    linked = sorted(set(re.findall(r'href="(/[a-z]+/services/[a-z0-9-]+|/services/[a-z0-9-]+)"', embed)))
+    assert linked and all(link.startswith("/embed/services/") for link in linked), linked
+    with urllib.request.urlopen(f"{server}/services/hull-place-of-safety") as r:
+        assert "01632 960104" in r.read().decode()  # the staff's page
+    for link in linked:
+        with urllib.request.urlopen(server + link) as r:
+            page = r.read().decode()
+        assert "professionals only" not in page and "01632 960104" not in page, link

@@ -37,7 +37,7 @@ from service.stewardship.editing import (
     until_shown,
     words,
 )
-from service.stewardship.sessions import Session, plain_text, tokens_match
+from service.stewardship.sessions import Session, plain_text, tokens_match, urlencoded_utf8
 from service.stewardship.views import FORM_FIELD_MAX, day, expired, names_of, not_found, signed_in
 from service.store import services as service_store
 
@@ -100,7 +100,11 @@ async def read_fields(request: Request[Any, Any, Any]) -> tuple[dict[str, list[s
     if length > limit:
         too_big = f"the form is larger than {limit // (1024 * 1024)} MB: a catchment file must be under 2 MB"
         return {}, [FieldProblem(field="catchment.file", reason=too_big)]
+    not_utf8 = FieldProblem(field="body", reason="the form holds text that is not UTF-8: nothing was saved")
     try:
+        urlencoded = request.headers.get("content-type", "").startswith("application/x-www-form-urlencoded")
+        if urlencoded and not urlencoded_utf8(await request.body()):
+            return {}, [not_utf8]
         data = await request.form()
         items = list(data.multi_items())
     except Exception:  # a malformed or oversized body is an empty form: the page says what is missing
@@ -111,8 +115,7 @@ async def read_fields(request: Request[Any, Any, Any]) -> tuple[dict[str, list[s
     problems: list[FieldProblem] = []
     for name, value in items:
         if not plain_text(name) or (isinstance(value, str) and not plain_text(value)):
-            not_utf8 = "the form holds text that is not UTF-8: nothing was saved"
-            problems.append(FieldProblem(field="body", reason=not_utf8))
+            problems.append(not_utf8)
             continue
         if isinstance(value, UploadFile):
             content = await value.read(GEOJSON_MAX_BYTES + 1)

@@ -11,6 +11,7 @@ import hashlib
 import hmac
 import re
 import secrets
+import urllib.parse
 from collections.abc import Mapping
 from typing import Literal
 
@@ -102,6 +103,18 @@ def plain_text(value: str) -> bool:
     try:
         value.encode("utf-8")
     except UnicodeEncodeError:
+        return False
+    return True
+
+
+def urlencoded_utf8(body: bytes) -> bool:
+    """Whether a URL-encoded form is what a browser sends (ASCII, every other byte %-escaped) and its names and
+    values are UTF-8 once the escapes are read: a form read otherwise would have bad bytes replaced, silently."""
+    if not body.isascii():
+        return False
+    try:
+        urllib.parse.parse_qsl(body.decode("latin-1"), keep_blank_values=True, encoding="utf-8", errors="strict")
+    except (UnicodeDecodeError, ValueError):
         return False
     return True
 

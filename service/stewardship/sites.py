@@ -189,6 +189,10 @@ async def _save(request: Request[Any, Any, Any], key: str) -> Response[Any]:
     except ValueError:
         version = 0
     doc, problems = read_site(form)
+    if site is None and doc["slug"] == "new":
+        problems.append(
+            FieldProblem(field="slug", reason="“new” is the address of the page that adds a site: choose another slug")
+        )
     body = None
     if not problems:
         try:

@@ -41,6 +41,7 @@ from service.stewardship.sessions import (
     session_ended,
     token_id,
     tokens_match,
+    urlencoded_utf8,
 )
 from service.store import services as service_store
 
@@ -392,6 +393,9 @@ async def read_form(request: Request[Any, Any, Any]) -> dict[str, str]:
     """The form's text fields (a file is dropped, and so refused as missing); a body that is not a form reads as
     empty."""
     try:
+        urlencoded = request.headers.get("content-type", "").startswith("application/x-www-form-urlencoded")
+        if urlencoded and not urlencoded_utf8(await request.body()):
+            return {}  # not UTF-8: read as nothing (the token with it), so nothing is written
         data = await request.form()
     except Exception:  # a malformed body is an empty form: the page says what is missing
         return {}

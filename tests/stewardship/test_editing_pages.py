@@ -520,3 +520,19 @@ async def test_a_form_too_big_to_read_says_so_at_the_section_and_writes_nothing(
     )
     assert r.status_code == 400 and "larger than" in r.text
     assert await conn.fetchval("select document from service_drafts") == {"status": "active"}
+
+
+@pytest.mark.parametrize("raw", [b"%ff%fe", b"caf\xe9", b"%ed%a0%80x"])
+async def test_a_url_encoded_form_that_is_not_utf8_is_refused_never_saved_with_bytes_replaced(
+    app_client: Client, conn: Connection, raw: bytes
+) -> None:
+    await seeded(app_client, conn)
+    await sign_in(app_client, await editor_key(conn))
+    draft = await start(app_client, "/account/services/new")
+    page = await app_client.get(f"{draft}/about")
+    body = b"csrf_token=" + token_in(page.text).encode() + b"&organisation=x&name=" + raw
+    r = await app_client.post(
+        f"{draft}/about", content=body, headers={"content-type": "application/x-www-form-urlencoded"}
+    )
+    assert r.status_code == 400 and "not UTF-8" in r.text
+    assert await conn.fetchval("select document from service_drafts") == {"status": "active"}

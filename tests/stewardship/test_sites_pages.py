@@ -70,3 +70,13 @@ async def test_an_editor_cannot_reach_the_site_pages_and_a_forged_form_writes_no
     forged = await app_client.post("/account/sites/new", data={"csrf_token": "forged", **fields})
     assert forged.status_code == 403
     assert await conn.fetchval("select count(*) from sites") == 0
+
+
+async def test_a_site_cannot_take_the_slug_of_the_page_that_adds_sites(app_client: Client, conn: Connection) -> None:
+    key = await admin_key(conn)
+    await sign_in(app_client, key)
+    form = await app_client.get("/account/sites/new")
+    fields = {"name": "Route clash", "slug": "new", "kind": "court", "location.lat": "52.5", "location.lon": "-0.5"}
+    r = await app_client.post("/account/sites/new", data={"csrf_token": token_in(form.text), **fields})
+    assert r.status_code == 400 and any("choose another slug" in e for e in errors(r.text))
+    assert await conn.fetchval("select count(*) from sites") == 0

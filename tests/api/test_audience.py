@@ -3,6 +3,7 @@ and reads without a key leave them out; a key holder, and the lookup page of a d
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -100,7 +101,8 @@ async def test_the_embed_takes_the_lookups_inputs_and_gives_the_same_services_in
 
     def order(page: str) -> list[str]:
         cards = page.split('class="app-option"')[1:]
-        return [c.split('href="/services/')[1].split('"')[0] for c in cards]
+        # the lookup links to /services/{slug}, the embed to its public copy, /embed/services/{slug}
+        return [found.group(1) for c in cards if (found := re.search(r'href="(?:/embed)?/services/([^"]+)"', c))]
 
     assert order(embed) == order(lookup) and "hull-womens-custody-triage" in order(embed)  # circumstances count
     assert 'name="circumstances"' in embed and 'name="at"' in embed

@@ -3,7 +3,9 @@ session) or through the deployment's OpenID Connect provider (`oidc`: authorizat
 the ID token's claims to a role and a scope, pure); sessions kept in PostgreSQL, so that signing out or revoking the
 key ends them on every replica (`sessions` pure, `store`, SQL in sql/); the provider's capacity page, made for a
 phone at 3 a.m. (`routes`, `views`); the editors' pages, a task list of sections then "Check your answers", written
-through the API's own write path (`editing` pure: the forms read into the API's document and the answers in words;
-`drafting` and `editor`); and the admins' pages for custody suites and courts (`sites`). Templates in templates/.
+through the API's own write path (pure: `editing`, the sections and the API's checks; `reading`, each form read
+into the API's document; `answers`, the answers and changes in words; then `drafting` and `editor`); the list of
+what each person keeps (`listing`); and the admins' pages for custody suites and courts (`sites`). Templates in
+templates/.
 
 May import the server and the core. Independent of the other capabilities; only app.py imports it."""

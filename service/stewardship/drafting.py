@@ -20,6 +20,7 @@ from service.domain.schedule import LONDON
 from service.server import svgmap
 from service.server.runtime import Runtime, runtime_of
 from service.stewardship import editing, store
+from service.stewardship.answers import answers, change_words
 from service.stewardship.editing import (
     BY_NAME,
     GEOJSON_MAX_BYTES,
@@ -29,14 +30,12 @@ from service.stewardship.editing import (
     Draft,
     Section,
     anchor,
-    answers,
     at,
-    change_words,
     field_id,
     section_of,
-    until_shown,
     words,
 )
+from service.stewardship.reading import until_shown
 from service.stewardship.sessions import Session, plain_text, tokens_match, urlencoded_utf8
 from service.stewardship.views import FORM_FIELD_MAX, day, expired, names_of, not_found, signed_in
 from service.store import services as service_store

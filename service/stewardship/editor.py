@@ -20,6 +20,7 @@ from service.domain.versioning import etag
 from service.server.access import service_writer
 from service.server.runtime import runtime_of
 from service.stewardship import store
+from service.stewardship.answers import carried_over
 from service.stewardship.drafting import (
     Drafting,
     check_page,
@@ -35,12 +36,11 @@ from service.stewardship.editing import (
     BY_NAME,
     SECTIONS,
     Draft,
-    carried_over,
     check,
     document_of,
     new_document,
-    read_section,
 )
+from service.stewardship.reading import read_section
 from service.stewardship.sessions import new_token
 from service.stewardship.views import keepers_page, keeping, not_found, problem, read_form
 from service.store import services as service_store

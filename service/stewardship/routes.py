@@ -26,6 +26,7 @@ from service.server.runtime import runtime_of
 from service.stewardship import store
 from service.stewardship.claims import identity_from_claims
 from service.stewardship.editing import KINDS, words
+from service.stewardship.listing import filtered, services_for, warm
 from service.stewardship.oidc import Refused
 from service.stewardship.sessions import (
     ATTEMPT_MINUTES,
@@ -46,7 +47,6 @@ from service.stewardship.views import (
     claim_rules,
     expired,
     expired_form,
-    filtered,
     keepers_page,
     keeping,
     not_found,
@@ -54,12 +54,10 @@ from service.stewardship.views import (
     problem,
     read_form,
     refused,
-    services_for,
     session_cookie,
     sign_in_page,
     signed_in,
     start_session,
-    warm,
 )
 from service.store import services as service_store
 

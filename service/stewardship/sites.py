@@ -20,7 +20,9 @@ from service.domain.types import SiteKind
 from service.domain.validation import site_problems
 from service.domain.versioning import etag
 from service.server.runtime import runtime_of
-from service.stewardship.editing import Reading, field_id, said_value, slug_from, words
+from service.stewardship.answers import said_value
+from service.stewardship.editing import field_id, words
+from service.stewardship.reading import Reading, slug_from
 from service.stewardship.sessions import Session, tokens_match
 from service.stewardship.views import expired, not_found, read_form, signed_in
 from service.store import changes as change_store

@@ -10,19 +10,9 @@ import msgspec
 import pytest
 
 from service.domain.model import ServiceBody
-from service.stewardship.editing import (
-    BY_NAME,
-    anchor,
-    answers,
-    carried_over,
-    change_words,
-    check,
-    compacted,
-    document_of,
-    geometry_from,
-    read_section,
-    type_problems,
-)
+from service.stewardship.answers import answers, carried_over, change_words
+from service.stewardship.editing import BY_NAME, anchor, check, document_of, type_problems
+from service.stewardship.reading import compacted, geometry_from, read_section
 from tests.api.helpers import SERVICE
 
 NOW = dt.datetime(2026, 12, 7, 12, tzinfo=dt.UTC)

@@ -76,6 +76,8 @@ from service.server.runtime import Runtime
 from service.server.telemetry import Telemetry, instrumented
 from service.settings import Settings
 from service.stewardship.editor import EditorController
+from service.stewardship.problem_routes import ProblemPagesController, ProblemReportController
+from service.stewardship.review_routes import ReviewReportController
 from service.stewardship.routes import StewardshipController
 from service.stewardship.sites import SitesController
 from service.store.db import open_database
@@ -119,6 +121,7 @@ def create_app(settings: Settings, extra_handlers: Sequence[Any] = ()) -> Litest
                 near_miss_minutes=settings.near_miss_minutes,
                 transition_window_months=settings.transition_window_months,
                 cache_bytes=settings.search_cache_mb << 20,
+                review_months=settings.review_months,
             )
             local = None
             if settings.index_snapshot and not db.embedded:
@@ -129,7 +132,7 @@ def create_app(settings: Settings, extra_handlers: Sequence[Any] = ()) -> Litest
             identities.start()
             demand = app.state.demand = DemandCounter(db)
             demand.start()
-            published = app.state.published = Published(vocab)
+            published = app.state.published = Published(vocab, settings.review_months)
             app.state.gap_maps = GapMaps()
             app.state.runtime = Runtime(
                 settings=settings,
@@ -195,12 +198,15 @@ def create_app(settings: Settings, extra_handlers: Sequence[Any] = ()) -> Litest
             ReferralRecordController,
             ReportController,
             GapReportController,
+            ReviewReportController,
+            ProblemReportController,
             OpenReferralController,
             FhirController,
             Router(path="/", route_handlers=[PageController, record_referral, ReportPageController], guards=READ),
             StewardshipController,
             EditorController,
             SitesController,
+            ProblemPagesController,
             KeyController,
             ChangeController,
             create_static_files_router(path="/static", directories=[WEB_STATIC], include_in_schema=False),

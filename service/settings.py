@@ -118,6 +118,13 @@ class Settings(Struct, frozen=True, kw_only=True):
     reports_access: str = "key"
     """key: reports need an analyst's (or an admin's) key; open: anyone reads every area's (a demo, or a deployment
     inside one organisation's network). An analyst key is held to its areas either way."""
+    review_months: int = 6
+    """Months after its last check by which a service must be checked again (editors may set a sooner date); past
+    it, every answer, page, embed and feed that shows the service flags it (service/domain/review.py)."""
+    problem_reports_per_hour: int = 10
+    """Problem reports one client address may send an hour (429 after); 0 switches the limit off."""
+    problem_report_retention_days: int = 90
+    """Closed problem reports (resolved or dismissed) are deleted this many days after they were closed (1 to 730)."""
     synthetic_outcomes: int = 300
     """Synthetic outcome records added with the demo directory (clearly marked as synthetic); 0 adds none."""
     index_snapshot: bool = True
@@ -151,6 +158,12 @@ class Settings(Struct, frozen=True, kw_only=True):
             raise SettingsError(
                 f"PATHWAYS_REFERRAL_RETENTION_MONTHS={settings.referral_retention_months}: expected 1 to 120"
             )
+        if not 1 <= settings.review_months <= 36:
+            raise SettingsError(f"PATHWAYS_REVIEW_MONTHS={settings.review_months}: expected 1 to 36")
+        if not 1 <= settings.problem_report_retention_days <= 730:
+            raise SettingsError(
+                f"PATHWAYS_PROBLEM_REPORT_RETENTION_DAYS={settings.problem_report_retention_days}: expected 1 to 730"
+            )
         if settings.answer_cache_seconds > 10:
             raise SettingsError(f"PATHWAYS_ANSWER_CACHE_SECONDS={settings.answer_cache_seconds}: expected 0 to 10")
         if settings.oidc_issuer and not (settings.oidc_client_id and settings.oidc_client_secret):
@@ -179,6 +192,9 @@ class Settings(Struct, frozen=True, kw_only=True):
 ENV: dict[str, str] = {
     "DATABASE_URL": "database_url",
     "PATHWAYS_DATA_DIR": "data_dir",
+    "PATHWAYS_REVIEW_MONTHS": "review_months",
+    "PATHWAYS_PROBLEM_REPORTS_PER_HOUR": "problem_reports_per_hour",
+    "PATHWAYS_PROBLEM_REPORT_RETENTION_DAYS": "problem_report_retention_days",
     "PATHWAYS_HOST": "host",
     "PATHWAYS_PORT": "port",
     "PATHWAYS_DEFAULT_ACTOR": "default_actor",

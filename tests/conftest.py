@@ -34,7 +34,7 @@ SHARED_GEODATA = SHARED / "geodata"
 DEMO_FILE = PROJECT_ROOT / "geodata" / "demo" / "directory.json"
 TABLES = (
     "services, sites, areas, changes, postcode_centroids, api_keys, referrals, referral_events, gap_demand, sessions, "
-    "service_drafts"
+    "service_drafts, problem_reports, audit_events"
 )
 _TEST_DB = re.compile(r"^pathways_t_(\d+)_[0-9a-f]+$")
 

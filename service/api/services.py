@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated
+from typing import Annotated, Any
 
 import msgspec
-from litestar import Controller, Response, delete, get, patch, post, put
+from litestar import Controller, Request, Response, delete, get, patch, post, put
 from litestar.datastructures import State
 from litestar.params import FromQuery, JSONBody, QueryParameter
 
 from service.domain.audience import public_history, public_record
+from service.domain.decoding import decode
 from service.domain.errors import InvalidInput
 from service.domain.model import Capacity, Change, Service, ServiceBody
 from service.domain.patch import ServicePatch
@@ -38,6 +39,14 @@ Key = ServiceKey
 
 def _with_etag(service: Service, status: int = 200) -> Response[Service]:
     return Response(service, status_code=status, headers={"ETag": etag(service.version)})
+
+
+class VerifyBody(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """A check of a service's details (the body is optional)."""
+
+    review_by: dt.date | None = None
+    """A date to check again sooner than the deployment's review period (PATHWAYS_REVIEW_MONTHS after today): after
+    today, before 2101."""
 
 
 class CapacityUpdate(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -219,11 +228,27 @@ class ServiceController(Controller):
         responses=problem_responses(403, 404, 412),
     )
     async def verify(
-        self, state: State, conn: Conn, key: Key, actor: Actor, identity: Ident, if_match: IfMatch = None
+        self,
+        state: State,
+        conn: Conn,
+        key: Key,
+        actor: Actor,
+        identity: Ident,
+        request: Request[Any, Any, Any],
+        if_match: IfMatch = None,
     ) -> Response[Service]:
-        """Mark a service verified now, by this editor (in scope) or admin."""
+        """Mark a service verified now, by this editor (in scope) or admin; an optional JSON body
+        `{"review_by": "YYYY-MM-DD"}` sets a sooner date to check again."""
+        body = await request.body()
+        data = decode(body, VerifyBody) if body.strip() else None
         service = await store.mark_verified(
-            conn, key, by=identity.name, actor=actor, if_match=if_match, authorise=service_writer(state, conn, identity)
+            conn,
+            key,
+            by=identity.name,
+            actor=actor,
+            if_match=if_match,
+            authorise=service_writer(state, conn, identity),
+            review_by=data.review_by if data is not None else None,
         )
         return _with_etag(service)
 

@@ -66,8 +66,8 @@ class Forbidden(DomainError):
 class TooManyAttempts(DomainError):
     """Too many failed attempts to authenticate from one address (429): no more look-ups for a while."""
 
-    def __init__(self, retry_after: int) -> None:
-        super().__init__(f"too many failed attempts from this address; try again in {retry_after} s")
+    def __init__(self, retry_after: int, what: str = "failed attempts") -> None:
+        super().__init__(f"too many {what} from this address; try again in {retry_after} s")
         self.retry_after = retry_after
 
 

@@ -8,6 +8,7 @@ from typing import Literal
 from msgspec import Struct
 
 from service.domain.model import Point
+from service.domain.review import Review
 from service.domain.schedule import OpeningState
 from service.domain.types import AreaCode, AreaKind, CapacityStatus, Context, PathwayRole, ServiceKind
 
@@ -71,6 +72,9 @@ class Option(Struct, frozen=True, kw_only=True, gc=False):
     referral: ReferralOut
     phones: tuple[PhoneOut, ...]
     verified_at: dt.datetime | None
+    review: Review
+    """Whether its details are within their review date (service/domain/review.py): an overdue option is still
+    offered, flagged, with the words to say so."""
 
 
 class Fallback(Struct, frozen=True, kw_only=True, gc=False):
@@ -81,6 +85,7 @@ class Fallback(Struct, frozen=True, kw_only=True, gc=False):
     opening: OpeningState
     phones: tuple[PhoneOut, ...]
     referral: ReferralOut
+    review: Review
 
 
 class Excluded(Struct, frozen=True, kw_only=True, gc=False):

@@ -38,6 +38,13 @@ CAPACITY_WORDS: dict[str, str] = {
     "full": "Full",
 }
 
+REVIEW_WORDS: dict[str, str] = {
+    "checked": "Details checked within their review date",
+    "overdue": "Details past their review date: not checked since",
+    "never_checked": "Details never checked",
+}
+"""A service's review state (service/domain/review.py)."""
+
 ROLE_WORDS: dict[str, str] = {
     "consult": "Consult a health professional (s136(1C) MHA 1983)",
     "assess": "Assess (liaison and diversion)",
@@ -91,5 +98,6 @@ FIXED: Final[tuple[CodeList, ...]] = (
     CodeList("referrers", "Who may refer", REFERRER_WORDS),
     CodeList("referral-methods", "How to refer", METHOD_WORDS),
     CodeList("capacity", "Live capacity", CAPACITY_WORDS),
+    CodeList("review-status", "Whether a service's details are within their review date", REVIEW_WORDS),
 )
 """Every fixed code list, by its published name."""

@@ -205,8 +205,14 @@ class Capacity(Model, frozen=True, kw_only=True):
 
 
 class Verification(Model, frozen=True, kw_only=True):
+    """The last check of a service's details: when, by whom, and a date by which to check again sooner than the
+    deployment's review period (PATHWAYS_REVIEW_MONTHS after the check; service/domain/review.py)."""
+
     verified_at: AwareDateTime
     verified_by: Name
+    review_by: dt.date | None = None
+    """A sooner date to check again (a contract ending, a move); a later one than the period's has no effect. The
+    next check replaces it."""
 
 
 class ExternalIds(Model, frozen=True, kw_only=True):

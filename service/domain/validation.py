@@ -22,6 +22,7 @@ from service.domain.model import (
     ServiceBody,
     SiteBody,
 )
+from service.domain.schedule import LONDON
 
 # Access modes that need a place to go to; phone lines and outreach teams need no location.
 ACCESS_NEEDING_LOCATION = frozenset({"handover", "walk_in"})
@@ -186,7 +187,18 @@ def service_problems(
         problems.append(
             FieldProblem(field="verification.verified_at", reason="must be after 2000 and not in the future")
         )
+    if body.verification is not None:
+        problems += review_by_problems(body.verification.verified_at, body.verification.review_by)
     return problems
+
+
+def review_by_problems(
+    checked: dt.datetime, review_by: dt.date | None, field: str = "verification.review_by"
+) -> list[FieldProblem]:
+    """A date to check again comes after the check it follows (a day it could fall on), and before 2101."""
+    if review_by is None or checked.astimezone(LONDON).date() < review_by <= LATEST_DATE:
+        return []
+    return [FieldProblem(field=field, reason="must be after the day the details were checked, and before 2101")]
 
 
 def area_problems(area: AreaBody) -> list[FieldProblem]:

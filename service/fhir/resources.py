@@ -28,6 +28,7 @@ from service.domain.model import (
     Taxonomies,
 )
 from service.domain.pathway import role_of
+from service.domain.review import REVIEW_MONTHS, review_of
 from service.domain.schedule import bank_holiday_days
 from service.fhir.resource_types import (
     Address,
@@ -193,7 +194,12 @@ def _drawn(s: Service, geojson: str, description: str = "The area drawn on the m
 
 
 def healthcare_service(
-    s: Service, base: str, vocab: Taxonomies, area_names: Mapping[str, str], today: dt.date
+    s: Service,
+    base: str,
+    vocab: Taxonomies,
+    area_names: Mapping[str, str],
+    today: dt.date,
+    review_months: int = REVIEW_MONTHS,
 ) -> HealthcareService:
     needs = {t.code: t.label for t in vocab.needs.terms}
     circumstances = {t.code: t.label for t in vocab.circumstances.terms}
@@ -221,6 +227,9 @@ def healthcare_service(
     characteristic = [_coded(base, "contexts", c, words["contexts"]) for c in s.contexts]
     characteristic += [_coded(base, "access-modes", a, words["access-modes"]) for a in s.access_modes]
     characteristic.append(_coded(base, "capacity", s.capacity.status, words["capacity"]))
+    review = review_of(s.verification, today, review_months)
+    said = _coded(base, "review-status", review.status, words["review-status"])
+    characteristic.append(msgspec.structs.replace(said, text=review.text))  # "Details not checked since 3 March 2026"
     return HealthcareService(
         id=str(s.id),
         meta=Meta(lastUpdated=stamp(s.updated_at)),

@@ -201,7 +201,9 @@ class FhirController(Controller):
         names, today, vocab = listing.publishing.area_names, listing.publishing.today, published.vocab
 
         def encode(shown: Service) -> bytes:
-            return msgspec.json.encode(fhir.healthcare_service(shown, base, vocab, names, today))
+            return msgspec.json.encode(
+                fhir.healthcare_service(shown, base, vocab, names, today, published.review_months)
+            )
 
         page = [
             (str(s.id), msgspec.Raw(published.fhir_record(s, listing, audience, base, encode)))
@@ -220,8 +222,8 @@ class FhirController(Controller):
             raise NotFound("HealthcareService", id)
         shown = public_record(s) if identity.kind == "anonymous" else s
         runtime = runtime_of(state)
-        names, today = listing.publishing.area_names, listing.publishing.today
-        return _fhir(fhir.healthcare_service(shown, _base(request, state), runtime.vocab, names, today))
+        names, today, months = listing.publishing.area_names, listing.publishing.today, listing.publishing.review_months
+        return _fhir(fhir.healthcare_service(shown, _base(request, state), runtime.vocab, names, today, months))
 
     @get("/Location", operation_id="searchFhirLocation", responses=_spec("A searchset Bundle."))
     async def search_locations(

@@ -27,6 +27,7 @@ from service.domain.answer import (
 )
 from service.domain.model import Service
 from service.domain.request import Person
+from service.domain.review import REVIEW_MONTHS, Review, london_today, review_of
 from service.domain.routing import HARD_RULES, Situation, is_needs_finder, is_tailored, takes_any_need
 from service.domain.schedule import OpeningState
 from service.index.bounded import Bounded, CacheStats
@@ -55,11 +56,21 @@ class Parts:
     no_travel: Reason
     verified_at: dt.datetime | None
     tails: dict[str, tuple[Reason, ...]] = field(default_factory=dict)
+    reviews: dict[tuple[dt.date, int], Review] = field(default_factory=dict)
 
     def tail(self, context: str) -> tuple[Reason, ...]:
         found = self.tails.get(context)
         if found is None:
             found = self.tails[context] = tail_of(self.service, context)
+        return found
+
+    def review(self, today: dt.date, months: int) -> Review:
+        """Its review state on a day (a service's parts live for days at most between changes: a few entries)."""
+        found = self.reviews.get((today, months))
+        if found is None:
+            if len(self.reviews) > 8:
+                self.reviews.clear()
+            found = self.reviews[(today, months)] = review_of(self.service.verification, today, months)
         return found
 
 
@@ -150,9 +161,15 @@ class Answers:
     """Builds answers for one index, caching what many answers share."""
 
     def __init__(
-        self, columns: Columns, services: list[Service | None], vocab: Vocabulary, budget: int = 16 << 20
+        self,
+        columns: Columns,
+        services: list[Service | None],
+        vocab: Vocabulary,
+        budget: int = 16 << 20,
+        review_months: int = REVIEW_MONTHS,
     ) -> None:
         self.columns, self.services, self.vocab = columns, services, vocab
+        self.review_months = review_months
         self._parts: Bounded[tuple[int, int], Parts] = Bounded("parts", budget, lambda _: PARTS_BYTES)
         self._openings: dict[OpeningKey, tuple[OpeningState, Reason]] = {}
         self._needs: dict[tuple[tuple[str, ...], int], Reason] = {}
@@ -208,12 +225,19 @@ class Answers:
         return found
 
     def ranked(
-        self, m: Measures, lists: list[list[int]], person: Person, context: str, release: bool = False
+        self,
+        m: Measures,
+        lists: list[list[int]],
+        person: Person,
+        context: str,
+        release: bool = False,
+        today: dt.date | None = None,
     ) -> list[tuple[Option, ...]]:
         """The options for several lists of positions (the answer's and each step's), ranked from 1 in each: an
-        option in two lists is built once, and only its rank differs."""
+        option in two lists is built once, and only its rank differs. Reviews are judged on `today` (England and
+        Wales's date now when not given)."""
         positions = list(dict.fromkeys(p for chosen in lists for p in chosen))
-        built = dict(zip(positions, self.options(m, positions, person, context, release), strict=True))
+        built = dict(zip(positions, self.options(m, positions, person, context, release, today), strict=True))
         return [
             tuple(
                 option if option.rank == rank else msgspec.structs.replace(option, rank=rank)
@@ -223,11 +247,18 @@ class Answers:
         ]
 
     def options(
-        self, m: Measures, chosen: list[int], person: Person, context: str, release: bool = False
+        self,
+        m: Measures,
+        chosen: list[int],
+        person: Person,
+        context: str,
+        release: bool = False,
+        today: dt.date | None = None,
     ) -> tuple[Option, ...]:
         """The options for the chosen positions, from plain Python values read out of the arrays once."""
         if not chosen:
             return ()
+        day, months = today or london_today(dt.datetime.now(dt.UTC)), self.review_months
         at = np.array(chosen, dtype=np.int64)
         rows = m.idx[at]
         need_bits = self.vocab.need_bits
@@ -284,12 +315,20 @@ class Answers:
                     referral=fixed.referral,
                     phones=fixed.phones,
                     verified_at=fixed.verified_at,
+                    review=fixed.review(day, months),
                 )
             )
         return tuple(out)
 
     def fallback(
-        self, row: int, position: int, m: Measures, covered: list[str], context: str, label: str | None = None
+        self,
+        row: int,
+        position: int,
+        m: Measures,
+        covered: list[str],
+        context: str,
+        label: str | None = None,
+        today: dt.date | None = None,
     ) -> Fallback:
         """A catch-all: for the needs it covers (labelled by them), or with the label given (a step's)."""
         fixed = self.parts(row)
@@ -307,6 +346,7 @@ class Answers:
             opening=opening,
             phones=fixed.phones,
             referral=fixed.referral,
+            review=fixed.review(today or london_today(dt.datetime.now(dt.UTC)), self.review_months),
         )
 
     def excluded(

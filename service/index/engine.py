@@ -29,6 +29,7 @@ from service.domain.model import Area, Service, Site, Taxonomies
 from service.domain.near import NEAR_MISS_MINUTES
 from service.domain.pathway import ROLES, step_notes, steps_for
 from service.domain.request import Person, ReferralRequest
+from service.domain.review import REVIEW_MONTHS, london_today
 from service.domain.routing import Situation
 from service.domain.transitions import TRANSITION_WINDOW_MONTHS, with_implied
 from service.domain.types import Context, PathwayRole
@@ -66,6 +67,8 @@ class IndexConfig:
     transition_window_months: int = TRANSITION_WINDOW_MONTHS
     cache_bytes: int = 40 << 20
     """What the search's caches may hold, in bytes, all together (PATHWAYS_SEARCH_CACHE_MB), split by CACHE_SHARES."""
+    review_months: int = REVIEW_MONTHS
+    """Months after a check by which a service is due for review (PATHWAYS_REVIEW_MONTHS)."""
 
 
 CACHE_SHARES = {"candidates": 74, "answers": 16, "places": 8, "timeline": 2}
@@ -100,7 +103,7 @@ class DirectoryIndex:
         self.catchments = Catchments()
         self.candidates = Candidates(self.columns, self.catchments, config.near_miss_minutes, budget["candidates"])
         self.services: list[Service | None] = []
-        self.answers = Answers(self.columns, self.services, self.vocab, budget["answers"])
+        self.answers = Answers(self.columns, self.services, self.vocab, budget["answers"], config.review_months)
         self.by_slug: dict[str, Service] = {}
         self.row_of: dict[uuid.UUID, int] = {}
         self.free: list[int] = []
@@ -251,7 +254,7 @@ class DirectoryIndex:
         return m, best_first(self.columns, self.slugs.rank, m, q, limit, self.config.kind_cap)
 
     def _step_fallbacks(
-        self, where: Resolution, q: Query, empty: list[PathwayRole], context: Context
+        self, where: Resolution, q: Query, empty: list[PathwayRole], context: Context, today: dt.date
     ) -> tuple[dict[PathwayRole, tuple[Fallback, ...]], list[int]]:
         """For steps with no option, the catch-all the data declares for each (fallback_for_steps) that fits the
         person; with the rows shown."""
@@ -262,7 +265,7 @@ class DirectoryIndex:
             self.candidates, self.timeline, self.services, self.slugs.rank, where, q, wanted, "fallback_steps"
         )
         caught: dict[PathwayRole, tuple[Fallback, ...]] = {
-            role: (self.answers.fallback(int(fm.idx[j]), j, fm, [], context, gap_words.catch_all_step(role)),)
+            role: (self.answers.fallback(int(fm.idx[j]), j, fm, [], context, gap_words.catch_all_step(role), today),)
             for j, roles in covers.items()
             for role in roles
         }
@@ -276,7 +279,11 @@ class DirectoryIndex:
         where: Resolution,
         origin_label: str,
         resolved_from: Literal["point", "site", "postcode"],
+        today: dt.date | None = None,
     ) -> ReferralAnswer:
+        """The answer at the moment `at`; whether each option's details are due for review is judged on `today`
+        (England and Wales's date now when not given): a review date is about the directory, not the moment asked."""
+        day = today or london_today(dt.datetime.now(dt.UTC))
         context, release = request.context, request.at_release
         person, given = request.person, request.person.circumstances
         if (implied := with_implied(given, self.vocab.circ_bits)) is not given:
@@ -288,7 +295,7 @@ class DirectoryIndex:
         chosen, per_step = by_step(
             self.columns, self.slugs.rank, m, q, roles, (request.limit, request.step_limit), self.config.kind_cap
         )
-        options, *stepped = self.answers.ranked(m, [chosen, *per_step], person, context, release)
+        options, *stepped = self.answers.ranked(m, [chosen, *per_step], person, context, release, day)
         met = {n for o in options for n in o.needs_met} | {n for step in stepped for o in step for n in o.needs_met}
         unmet = tuple(n for n in person.needs if n not in met)
         found: tuple[Fallback, ...] = ()
@@ -297,11 +304,13 @@ class DirectoryIndex:
         if unmet:
             wanted = {n: self.vocab.need_bits[n] for n in unmet}
             fm, covers = fallbacks(self.candidates, self.timeline, self.services, self.slugs.rank, where, q, wanted)
-            found = tuple(self.answers.fallback(int(fm.idx[j]), j, fm, need, context) for j, need in covers.items())
+            found = tuple(
+                self.answers.fallback(int(fm.idx[j]), j, fm, need, context, today=day) for j, need in covers.items()
+            )
             found_roles = [ROLES[self.columns.values.role[fm.idx[j]]] for j in covers]
             caught_rows += [int(fm.idx[j]) for j in covers]
         empty = [s.role for s, picked in zip(plan, stepped, strict=True) if not picked and not s.optional]
-        caught, rows = self._step_fallbacks(where, q, empty, context) if empty else ({}, [])
+        caught, rows = self._step_fallbacks(where, q, empty, context, day) if empty else ({}, [])
         caught_rows += rows
         for fallback, role in zip(found, found_roles, strict=True):  # a need's catch-all, under its role's step
             if role in empty and all(f.service.id != fallback.service.id for f in caught.get(role, ())):

@@ -17,6 +17,7 @@ from service.domain.model import (
     RadiusCatchment,
     Service,
 )
+from service.domain.review import Review
 from service.openreferral import hsds
 from service.openreferral.terms import coded_term, stable_id, value_term
 
@@ -53,8 +54,9 @@ def coded_terms(s: Service, terms: Terms) -> list[hsds.TaxonomyTerm]:
     return [coded_term(terms, link_type, code) for link_type, codes in coded_fields(s).items() for code in codes]
 
 
-def attributes(s: Service, terms: Terms) -> list[hsds.Attribute]:
-    """Every field of ours that HSDS has no place for, as attributes (service/openreferral/terms.py)."""
+def attributes(s: Service, terms: Terms, review: Review | None = None) -> list[hsds.Attribute]:
+    """Every field of ours that HSDS has no place for, as attributes (service/openreferral/terms.py); with the
+    review state on the day published, when given."""
     sid = str(s.id)
     out: list[hsds.Attribute] = []
 
@@ -100,6 +102,12 @@ def attributes(s: Service, terms: Terms) -> list[hsds.Attribute]:
     if s.verification is not None:
         valued("verified_at", stamp(s.verification.verified_at))
         valued("verified_by", s.verification.verified_by)
+        if s.verification.review_by is not None:
+            valued("review_by", s.verification.review_by.isoformat())
+    if review is not None:
+        if review.due is not None:
+            valued("review_due", review.due.isoformat())
+        out.append(_attribute(sid, "review_status", coded_term(terms, "review_status", review.status)))
     if s.external_ids.ods_code:
         valued("ods_code", s.external_ids.ods_code)
     if s.external_ids.open_referral_id:

@@ -226,7 +226,12 @@ class _Reader:
                 return None
             at = dt.datetime.combine(day, dt.time(), dt.UTC).isoformat()
             by = by or self.raw.get("assurer_email") or "the Open Referral feed"
-        return {"verified_at": at, "verified_by": by or "the Open Referral feed"} if at else None
+        if at is None:
+            return None
+        verified: dict[str, Any] = {"verified_at": at, "verified_by": by or "the Open Referral feed"}
+        if review_by := self.one("review_by"):  # review_due and review_status are worked out again, never read back
+            verified["review_by"] = review_by
+        return verified
 
     def _external_ids(self, source_id: str | None) -> dict[str, Any]:
         ids = {"ods_code": self.one("ods_code"), "open_referral_id": self.one("open_referral_id") or source_id}

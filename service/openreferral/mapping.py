@@ -25,6 +25,7 @@ from service.domain.model import (
     Schedule,
     Service,
 )
+from service.domain.review import REVIEW_MONTHS, Review, checked_on, review_of
 from service.domain.schedule import bank_holiday_days
 from service.openreferral import hsds
 from service.openreferral.attributes import attributes, stamp
@@ -51,6 +52,8 @@ class Publishing:
     vocab_modified: Mapping[str, dt.datetime]
     """When the needs and the circumstances taxonomies last changed: a service using them was modified then too."""
     today: dt.date
+    review_months: int = REVIEW_MONTHS
+    """Months after a check by which a service is due for review (its `alert` says when it is overdue)."""
 
 
 def gss_uri(code: str) -> str:
@@ -85,8 +88,8 @@ def listed(s: Service, p: Publishing) -> hsds.ListedService:
         status=STATUS[s.status],
         minimum_age=age.min,
         maximum_age=None if age.max is None else age.max - 1,
-        assured_date=s.verification.verified_at.date().isoformat() if s.verification else None,
-        alert=_alert(s),
+        assured_date=checked_on(s.verification).isoformat() if s.verification else None,
+        alert=_alert(s, review_of(s.verification, p.today, p.review_months)),
         last_modified=stamp(last_modified(s, p)),
         organization=organization(s),
     )
@@ -101,14 +104,17 @@ def full(s: Service, p: Publishing) -> hsds.Service:
         schedules=tuple(schedules(s, p.today)) or None,
         service_areas=tuple(service_areas(s, p)) or None,
         service_at_locations=(service_at_location(s, location),) if location else None,
-        attributes=tuple(attributes(s, p.terms)) or None,
+        attributes=tuple(attributes(s, p.terms, review_of(s.verification, p.today, p.review_months))) or None,
     )
 
 
-def _alert(s: Service) -> str | None:
-    if s.status == "temporarily_closed":
-        return "Temporarily closed."
-    return None
+def _alert(s: Service, review: Review) -> str | None:
+    """HSDS's short-term notice: a temporary closure, and details past their review date (a feed's consumers show
+    `alert`; few read our attributes)."""
+    said = ["Temporarily closed."] if s.status == "temporarily_closed" else []
+    if review.overdue:
+        said.append(f"{review.text}.")
+    return " ".join(said) or None
 
 
 # --- locations --------------------------------------------------------------------------------------------

@@ -19,6 +19,7 @@ import shapely
 
 from service.domain.audience import public_record
 from service.domain.model import Service, Taxonomies
+from service.domain.review import REVIEW_MONTHS, london_today
 from service.index.bounded import Bounded, CacheStats, SharedBounded
 from service.index.engine import DirectoryIndex
 from service.index.trim import give_back_memory
@@ -43,8 +44,8 @@ FHIR_RECORD_BYTES = 16 << 20
 
 
 class Published:
-    def __init__(self, vocab: Taxonomies) -> None:
-        self.vocab = vocab
+    def __init__(self, vocab: Taxonomies, review_months: int = REVIEW_MONTHS) -> None:
+        self.vocab, self.review_months = vocab, review_months
         self.taxonomies = published_taxonomies(vocab)
         self.terms = terms_by_taxonomy(self.taxonomies)
         self.vocab_modified = {
@@ -55,7 +56,8 @@ class Published:
         self.listings = Listings(self._publishing, self._left)
         self._extents: tuple[int, dict[str, str]] = (0, {})
         self._extents_lock = threading.Lock()
-        self._listed: dict[uuid.UUID, tuple[int, bytes, Numbers]] = {}
+        self._listed: dict[uuid.UUID, tuple[tuple[int, dt.date], bytes, Numbers]] = {}
+        """By service: its record for a version on a day (the `alert` says when its review is overdue)."""
         self._term_numbers: dict[str, int] = {}
         """Each coded term's id (and its taxonomy's) numbered, so that a service's terms are held as a few bytes
         rather than a set of strings (a set of twenty strings takes about 1 KB: 40 MB at 50,000 services)."""
@@ -73,7 +75,7 @@ class Published:
     async def listing(self, index: DirectoryIndex) -> Listing:
         """The services of the index as it is now: worked out once per directory version, in a thread (a read
         arriving meanwhile waits for it; service/openreferral/listings.py)."""
-        today = dt.datetime.now(dt.UTC).date()
+        today = london_today(dt.datetime.now(dt.UTC))
         found = self.listings.ready(index, today)
         if found is not None:
             return found
@@ -91,6 +93,7 @@ class Published:
             area_extents=self._area_extents(index),
             vocab_modified=self.vocab_modified,
             today=today,
+            review_months=self.review_months,
         )
 
     def _area_extents(self, index: DirectoryIndex) -> dict[str, str]:
@@ -122,12 +125,13 @@ class Published:
         """These taxonomy term or taxonomy ids by number (None: no service read so far carries it)."""
         return [self._term_numbers.get(term) for term in wanted]
 
-    def _entry(self, s: Service, publishing: oruk_export.Publishing) -> tuple[int, bytes, Numbers]:
+    def _entry(self, s: Service, publishing: oruk_export.Publishing) -> tuple[tuple[int, dt.date], bytes, Numbers]:
         found = self._listed.get(s.id)
-        if found is None or found[0] != s.version:
+        made_for = (s.version, publishing.today)
+        if found is None or found[0] != made_for:
             record = oruk_export.listed(s, publishing)
             terms = {i for t in coded_terms(s, publishing.terms) for i in (t.id, t.taxonomy_id or "")}
-            found = self._listed[s.id] = (s.version, msgspec.json.encode(record), self._numbered(terms))
+            found = self._listed[s.id] = (made_for, msgspec.json.encode(record), self._numbered(terms))
         return found
 
     def _numbered(self, terms: set[str]) -> Numbers:
@@ -159,7 +163,7 @@ class Published:
     def warm(self, index: DirectoryIndex) -> int:
         """Work out the listing and encode every service's one-to-one record and terms ahead of the first read
         (about 1 s at 50,000 services): run off the event loop at start-up. A race with a read only repeats work."""
-        listing = self.listings.now(index, dt.datetime.now(dt.UTC).date())
+        listing = self.listings.now(index, london_today(dt.datetime.now(dt.UTC)))
         for s in listing.in_order():
             self._entry(s, listing.publishing)
         give_back_memory()

@@ -25,6 +25,7 @@ from service.domain.model import (
     Taxonomies,
 )
 from service.domain.reasons import wall_clock
+from service.domain.review import day_words, london_today, review_of
 from service.domain.types import REFERENCE
 from service.index.engine import DirectoryIndex
 from service.pages import record, results, words
@@ -103,7 +104,7 @@ def _catchment_map(index: DirectoryIndex, service: Service) -> str:
     )
 
 
-async def _service_page(state: State, conn: Connection, slug: str, *, public: bool) -> Template:
+async def _service_page(state: State, conn: Connection, slug: str, *, public: bool, embedded: bool = False) -> Template:
     runtime = runtime_of(state)
     index = runtime.index
     try:
@@ -123,6 +124,11 @@ async def _service_page(state: State, conn: Connection, slug: str, *, public: bo
         "need_labels": {t.code: t.label for t in runtime.vocab.needs.terms},
         "circumstance_labels": {t.code: t.label for t in runtime.vocab.circumstances.terms},
         "local": _local,
+        "review": review_of(
+            service.verification, london_today(dt.datetime.now(dt.UTC)), runtime.settings.review_months
+        ),
+        "day": day_words,
+        "report_href": f"{'/embed' if embedded else ''}/services/{service.slug}/report-a-problem",
     }
     return Template(template_name="service.html", context=context)
 
@@ -205,6 +211,7 @@ async def _lookup(
         ),
         "near_by_role": results.near_by_role(index, answer),
         "record": record.form_for(request, answer, params),
+        "problem_links": True,
         "summary": words.search_summary(
             answer.origin.label,
             answer.context,
@@ -323,7 +330,7 @@ class PageController(Controller):
     async def embedded_service(self, state: State, conn: Conn, slug: ServiceSlug) -> Template:
         """A service as the embed's links open it, on a partner's public site: never a professionals-only number,
         whatever the deployment's pages show its own staff."""
-        return await _service_page(state, conn, slug, public=True)
+        return await _service_page(state, conn, slug, public=True, embedded=True)
 
     @get("/embed.js", media_type="text/javascript")
     async def embed_script(self, request: Request[Any, Any, Any]) -> Response[str]:

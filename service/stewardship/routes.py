@@ -20,10 +20,11 @@ from service.domain.access import (
     hash_key,
 )
 from service.domain.errors import FieldProblem, InvalidInput, MalformedInput, PreconditionFailed
+from service.domain.review import day_words, london_today, most_due_first, review_of
 from service.domain.validation import capacity_problems
 from service.server.access import capacity_writer, client_address, service_writer
 from service.server.runtime import runtime_of
-from service.stewardship import store
+from service.stewardship import problem_store, store
 from service.stewardship.claims import identity_from_claims
 from service.stewardship.editing import KINDS, words
 from service.stewardship.listing import filtered, services_for, warm
@@ -37,6 +38,7 @@ from service.stewardship.sessions import (
     capacity_from_form,
     capacity_said,
     new_token,
+    review_by_from_form,
     token_id,
     tokens_match,
 )
@@ -192,15 +194,29 @@ class StewardshipController(Controller):
             page = max(1, min(10_000, int(params.get("page") or "1")))
         except ValueError:
             page = 1
-        services = filtered(await services_for(runtime, identity), query, kind)
-        shown = services[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
+        order = "name" if params.get("order") == "name" else "due"
         now = dt.datetime.now(dt.UTC)
+        today, months = london_today(now), runtime.settings.review_months
+        kept = await services_for(runtime, identity)
+        async with runtime.db.transaction() as conn:
+            counts = await problem_store.open_counts(conn)
+        reported = {s.id: counts[s.id] for s in kept if s.id in counts}
+        services = filtered(kept, query, kind)
+        if order == "due":
+            services = most_due_first(services, today, months)
+        shown = services[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
         return Template(
             template_name="account.html",
             context={
                 "identity": identity,
                 "csrf": session.csrf,
-                "services": [(s, capacity_said(s.capacity, now)) for s in shown],
+                "services": [
+                    (s, capacity_said(s.capacity, now), review_of(s.verification, today, months)) for s in shown
+                ],
+                "order": order,
+                "reported": reported,
+                "open_reports": sum(reported.values()),
+                "day_words": day_words,
                 "total": len(services),
                 "page": page,
                 "pages": max(1, -(-len(services) // PAGE_SIZE)),
@@ -266,10 +282,14 @@ class StewardshipController(Controller):
     @post("/account/services/{key:str}/verify")
     async def verify(self, request: Request[Any, Any, Any], key: FromPath[str]) -> Response[Any]:
         """Mark as checked today: the same rule and the same write as POST /v1/services/{key}/verify."""
-        k = await keeping(request, key, await read_form(request))
+        form = await read_form(request)
+        k = await keeping(request, key, form)
         if isinstance(k, Response):
             return k
         runtime = runtime_of(request.app.state)
+        review_by, problems = review_by_from_form(form.get("review_by", ""))
+        if problems:
+            return await keepers_page(request, k.session, k.identity, k.service, problems, status=400, form=form)
         try:
             async with runtime.db.transaction() as conn:
                 authorise = service_writer(request.app.state, conn, k.identity)
@@ -280,7 +300,13 @@ class StewardshipController(Controller):
                     actor=k.identity.actor,
                     if_match=None,
                     authorise=authorise,
+                    review_by=review_by,
                 )
+        except InvalidInput as e:
+            said = [
+                problem(p.field, "the date to check again must come after today, and before 2101") for p in e.problems
+            ]
+            return await keepers_page(request, k.session, k.identity, k.service, said, status=400, form=form)
         except Forbidden as e:
             refusal = [problem("verify", str(e))]
             return await keepers_page(request, k.session, k.identity, k.service, refusal, status=403)

@@ -192,3 +192,19 @@ def ago(moment: dt.datetime, now: dt.datetime) -> str:
 
 def _clock(moment: dt.datetime) -> str:
     return moment.astimezone(LONDON).strftime("%a %d %b %H:%M")
+
+
+def review_by_from_form(value: str) -> tuple[dt.date | None, list[FieldProblem]]:
+    """The optional date to check again sooner, as 25/12/2026 (or 2026-12-25); blank is none. Whether it comes after
+    today is the store's rule, as for the API."""
+    value = value.strip()
+    if not value:
+        return None, []
+    found = re.fullmatch(r"([0-9]{1,2})/([0-9]{1,2})/([0-9]{4})", value)
+    text = f"{found.group(3)}-{int(found.group(2)):02d}-{int(found.group(1)):02d}" if found else value
+    try:
+        return dt.date.fromisoformat(text), []
+    except ValueError:
+        return None, [
+            FieldProblem(field="review_by", reason="enter the date to check again as a real date, like 25/12/2026")
+        ]

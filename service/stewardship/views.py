@@ -5,6 +5,7 @@ from the identity provider), and each page as rendered."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,12 +18,14 @@ from service.domain.access import (
 )
 from service.domain.errors import FieldProblem, InvalidInput, NotFound
 from service.domain.model import Service
+from service.domain.review import day_words, london_today, review_of
 from service.domain.schedule import LONDON
 from service.server.runtime import Runtime, runtime_of
-from service.stewardship import store
+from service.stewardship import problem_store, store
 from service.stewardship.answers import change_words
 from service.stewardship.claims import ClaimRules, role_map
 from service.stewardship.oidc import OidcClient
+from service.stewardship.problems import audit_words
 from service.stewardship.sessions import (
     COOKIE,
     NOTE_MAX,
@@ -152,11 +155,14 @@ async def keepers_page(
     status: int = 200,
     verified: bool = False,
     saved: bool = False,
+    form: Mapping[str, str] | None = None,
 ) -> Response[Any]:
     runtime = runtime_of(request.app.state)
     now = dt.datetime.now(dt.UTC)
     async with runtime.db.transaction() as conn:
         history = await service_store.service_history(conn, str(service.id))
+        audit = await problem_store.audit_for_service(conn, service.id)
+        reported = (await problem_store.open_counts(conn)).get(service.id, 0)
     names = names_of(runtime)
     return Template(
         template_name="service_keepers.html",
@@ -169,6 +175,16 @@ async def keepers_page(
             if service.verification is None
             else (day(service.verification.verified_at), service.verification.verified_by),
             "may_verify": identity.role in ("editor", "admin"),
+            "review": review_of(service.verification, london_today(now), runtime.settings.review_months),
+            "review_by": (form or {}).get("review_by", ""),
+            "review_months": runtime.settings.review_months,
+            "audit": [
+                (day(e.at) + " " + e.at.astimezone(LONDON).strftime("%H:%M"), e.actor, audit_words(e.action, e.detail))
+                for e in audit
+            ],
+            "reported": reported,
+            "error_for": {p.field: p.reason[:1].upper() + p.reason[1:] for p in reversed(problems)},
+            "day_words": day_words,
             "changes": [
                 (
                     day(c.at) + " " + c.at.astimezone(LONDON).strftime("%H:%M"),

@@ -15,7 +15,7 @@ import msgspec
 from service.domain.errors import Conflict, FieldProblem, InvalidInput, PreconditionFailed
 from service.domain.model import AreaCatchment, Capacity, Change, Service, ServiceBody, Taxonomies, Verification
 from service.domain.patch import ServicePatch
-from service.domain.validation import service_problems
+from service.domain.validation import review_by_problems, service_problems
 from service.domain.versioning import apply_patch, etag, if_match_allows
 from service.store import changes
 from service.store.db import Connection, fetch_by_id_or_slug, translate_errors
@@ -245,11 +245,22 @@ async def set_capacity(
 
 
 async def mark_verified(
-    conn: Connection, key: str, *, by: str, actor: str, if_match: str | None, authorise: Authorise
+    conn: Connection,
+    key: str,
+    *,
+    by: str,
+    actor: str,
+    if_match: str | None,
+    authorise: Authorise,
+    review_by: dt.date | None = None,
 ) -> Service:
+    """Checked now, by `by`; with a sooner date to check again, when given (a check replaces the last one's)."""
+    now = dt.datetime.now(dt.UTC)
+    if problems := review_by_problems(now, review_by, "review_by"):
+        raise InvalidInput(tuple(problems))
     current = await _locked_for_write(conn, key, if_match)
     await authorise(body_of(current))
-    verified = Verification(verified_at=dt.datetime.now(dt.UTC), verified_by=by)
+    verified = Verification(verified_at=now, verified_by=by, review_by=review_by)
     body = msgspec.structs.replace(body_of(current), verification=verified)
     return await overwrite_service(conn, current, body, actor=actor, operation="update")
 

@@ -41,9 +41,10 @@ from service.index.engine import IndexConfig
 from service.index.keeper import IndexKeeper
 from service.openreferral.published import Published
 from service.openreferral.routes import OpenReferralController, OpenReferralImportController
+from service.outcomes import retention
 from service.outcomes.demand import DemandCounter
 from service.outcomes.report_routes import ReportController
-from service.outcomes.retention import add_synthetic_outcomes, keep_retention
+from service.outcomes.retention import add_synthetic_outcomes
 from service.outcomes.routes import ReferralRecordController
 from service.pages.pages import PageController
 from service.pages.record import record_referral
@@ -66,6 +67,7 @@ from service.server.hardening import (
 )
 from service.server.health import live, ready
 from service.server.identities import Identities
+from service.server.jobs import Worker, queue_app
 from service.server.logs import formatters
 from service.server.metrics import admin_metrics, open_metrics
 from service.server.open_reads import open_reads
@@ -75,7 +77,9 @@ from service.server.problems import ERROR_MAP
 from service.server.runtime import Runtime
 from service.server.telemetry import Telemetry, instrumented
 from service.settings import Settings
+from service.stewardship import notify
 from service.stewardship.editor import EditorController
+from service.stewardship.notification_routes import NotificationController
 from service.stewardship.problem_routes import ProblemPagesController, ProblemReportController
 from service.stewardship.review_routes import ReviewReportController
 from service.stewardship.routes import StewardshipController
@@ -152,7 +156,11 @@ def create_app(settings: Settings, extra_handlers: Sequence[Any] = ()) -> Litest
             if report is not None and settings.synthetic_outcomes:
                 made = await add_synthetic_outcomes(db, keeper.index, settings.synthetic_outcomes)
                 log.info("added %d synthetic outcome records to the demo (marked synthetic)", made)
-            retention = asyncio.create_task(keep_retention(db, settings.referral_retention_months))
+            queue = app.state.jobs = queue_app(
+                db.dsn, (("outcomes", retention.blueprint()), (notify.NAMESPACE, notify.blueprint(settings)))
+            )
+            worker = Worker(queue, {"state": app.state}, settings.jobs_poll_seconds)
+            await worker.start()
             sweeping = asyncio.create_task(keep_swept(app.stores.get("rate_limit")), name=SWEEP_TASK)
             log.info("database: %s", f"embedded ({settings.data_dir})" if db.embedded else "DATABASE_URL")
             # Open Referral records are encoded once each, in a thread, rather than by the first reader to filter.
@@ -161,7 +169,7 @@ def create_app(settings: Settings, extra_handlers: Sequence[Any] = ()) -> Litest
                 yield
             finally:
                 warming.cancel()
-                retention.cancel()
+                await worker.stop()
                 sweeping.cancel()
                 await demand.stop()
                 await identities.stop()
@@ -207,6 +215,7 @@ def create_app(settings: Settings, extra_handlers: Sequence[Any] = ()) -> Litest
             EditorController,
             SitesController,
             ProblemPagesController,
+            NotificationController,
             KeyController,
             ChangeController,
             create_static_files_router(path="/static", directories=[WEB_STATIC], include_in_schema=False),

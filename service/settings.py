@@ -125,6 +125,20 @@ class Settings(Struct, frozen=True, kw_only=True):
     """Problem reports one client address may send an hour (429 after); 0 switches the limit off."""
     problem_report_retention_days: int = 90
     """Closed problem reports (resolved or dismissed) are deleted this many days after they were closed (1 to 730)."""
+    smtp_host: str = ""
+    """The mail server notifications go through; empty: no mail is sent (nor queued)."""
+    smtp_port: int = 25
+    smtp_from: str = "ld-pathways@localhost"
+    smtp_user: str = ""
+    smtp_password: str = ""
+    smtp_starttls: bool = False
+    """Upgrade the connection with STARTTLS before logging in (a mail server on another machine should need it)."""
+    jobs_poll_seconds: int = 5
+    """How often a replica's job worker looks for jobs due (new jobs also arrive at once by LISTEN/NOTIFY); a retry
+    waits at least this long."""
+    notify_seconds: int = 15
+    """How often problem reports and changes to watched services are turned into mail (one replica does it each
+    time)."""
     synthetic_outcomes: int = 300
     """Synthetic outcome records added with the demo directory (clearly marked as synthetic); 0 adds none."""
     index_snapshot: bool = True
@@ -164,6 +178,10 @@ class Settings(Struct, frozen=True, kw_only=True):
             raise SettingsError(
                 f"PATHWAYS_PROBLEM_REPORT_RETENTION_DAYS={settings.problem_report_retention_days}: expected 1 to 730"
             )
+        if not 1 <= settings.notify_seconds <= 59:
+            raise SettingsError(f"PATHWAYS_NOTIFY_SECONDS={settings.notify_seconds}: expected 1 to 59")
+        if not 1 <= settings.jobs_poll_seconds <= 300:
+            raise SettingsError(f"PATHWAYS_JOBS_POLL_SECONDS={settings.jobs_poll_seconds}: expected 1 to 300")
         if settings.answer_cache_seconds > 10:
             raise SettingsError(f"PATHWAYS_ANSWER_CACHE_SECONDS={settings.answer_cache_seconds}: expected 0 to 10")
         if settings.oidc_issuer and not (settings.oidc_client_id and settings.oidc_client_secret):
@@ -193,6 +211,14 @@ ENV: dict[str, str] = {
     "DATABASE_URL": "database_url",
     "PATHWAYS_DATA_DIR": "data_dir",
     "PATHWAYS_REVIEW_MONTHS": "review_months",
+    "PATHWAYS_SMTP_HOST": "smtp_host",
+    "PATHWAYS_SMTP_PORT": "smtp_port",
+    "PATHWAYS_SMTP_FROM": "smtp_from",
+    "PATHWAYS_SMTP_USER": "smtp_user",
+    "PATHWAYS_SMTP_PASSWORD": "smtp_password",
+    "PATHWAYS_SMTP_STARTTLS": "smtp_starttls",
+    "PATHWAYS_JOBS_POLL_SECONDS": "jobs_poll_seconds",
+    "PATHWAYS_NOTIFY_SECONDS": "notify_seconds",
     "PATHWAYS_PROBLEM_REPORTS_PER_HOUR": "problem_reports_per_hour",
     "PATHWAYS_PROBLEM_REPORT_RETENTION_DAYS": "problem_report_retention_days",
     "PATHWAYS_HOST": "host",
@@ -260,6 +286,7 @@ MAX_NEAR_MISS_MINUTES = 240
 """Four hours' travel is as far as a near miss could mean anything (and bounds the grid cells examined)."""
 ZERO_ALLOWED = {
     "PATHWAYS_ANSWER_CACHE_SECONDS",
+    "PATHWAYS_PROBLEM_REPORTS_PER_HOUR",
     "PATHWAYS_RATE_LIMIT_PER_MINUTE",
     "PATHWAYS_AUTH_FAILURES_PER_MINUTE",
     "PATHWAYS_SYNTHETIC_OUTCOMES",

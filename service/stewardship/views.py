@@ -21,7 +21,7 @@ from service.domain.model import Service
 from service.domain.review import day_words, london_today, review_of
 from service.domain.schedule import LONDON
 from service.server.runtime import Runtime, runtime_of
-from service.stewardship import problem_store, store
+from service.stewardship import contacts, problem_store, store
 from service.stewardship.answers import change_words
 from service.stewardship.claims import ClaimRules, role_map
 from service.stewardship.oidc import OidcClient
@@ -163,6 +163,7 @@ async def keepers_page(
         history = await service_store.service_history(conn, str(service.id))
         audit = await problem_store.audit_for_service(conn, service.id)
         reported = (await problem_store.open_counts(conn)).get(service.id, 0)
+        watched = await contacts.watching(conn, identity, service.id)
     names = names_of(runtime)
     return Template(
         template_name="service_keepers.html",
@@ -183,6 +184,7 @@ async def keepers_page(
                 for e in audit
             ],
             "reported": reported,
+            "watching": watched,
             "error_for": {p.field: p.reason[:1].upper() + p.reason[1:] for p in reversed(problems)},
             "day_words": day_words,
             "changes": [

@@ -1,0 +1,1 @@
+select exists (select 1 from service_watches where service_id = $1 and who = $2)

@@ -1,0 +1,1 @@
+delete from service_watches where service_id = $1 and who = $2

@@ -1,0 +1,1 @@
+select exists (select 1 from procrastinate_jobs where queueing_lock = $1 and status = 'todo')

@@ -81,6 +81,7 @@ from service.stewardship import notify
 from service.stewardship.editor import EditorController
 from service.stewardship.notification_routes import NotificationController
 from service.stewardship.problem_routes import ProblemPagesController, ProblemReportController
+from service.stewardship.proposal_routes import ProposalController, ProposalPagesController
 from service.stewardship.review_routes import ReviewReportController
 from service.stewardship.routes import StewardshipController
 from service.stewardship.sites import SitesController
@@ -208,6 +209,7 @@ def create_app(settings: Settings, extra_handlers: Sequence[Any] = ()) -> Litest
             GapReportController,
             ReviewReportController,
             ProblemReportController,
+            ProposalController,
             OpenReferralController,
             FhirController,
             Router(path="/", route_handlers=[PageController, record_referral, ReportPageController], guards=READ),
@@ -216,6 +218,7 @@ def create_app(settings: Settings, extra_handlers: Sequence[Any] = ()) -> Litest
             SitesController,
             ProblemPagesController,
             NotificationController,
+            ProposalPagesController,
             KeyController,
             ChangeController,
             create_static_files_router(path="/static", directories=[WEB_STATIC], include_in_schema=False),

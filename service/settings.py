@@ -121,6 +121,9 @@ class Settings(Struct, frozen=True, kw_only=True):
     review_months: int = 6
     """Months after its last check by which a service must be checked again (editors may set a sooner date); past
     it, every answer, page, embed and feed that shows the service flags it (service/domain/review.py)."""
+    edits_need_review: bool = False
+    """Editors' changes to a service's details are proposals, published when another editor in scope (or an admin)
+    approves them; a provider's always are. Capacity and "checked today" are never held for review."""
     problem_reports_per_hour: int = 10
     """Problem reports one client address may send an hour (429 after); 0 switches the limit off."""
     problem_report_retention_days: int = 90
@@ -211,6 +214,7 @@ ENV: dict[str, str] = {
     "DATABASE_URL": "database_url",
     "PATHWAYS_DATA_DIR": "data_dir",
     "PATHWAYS_REVIEW_MONTHS": "review_months",
+    "PATHWAYS_EDITS_NEED_REVIEW": "edits_need_review",
     "PATHWAYS_SMTP_HOST": "smtp_host",
     "PATHWAYS_SMTP_PORT": "smtp_port",
     "PATHWAYS_SMTP_FROM": "smtp_from",

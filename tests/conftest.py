@@ -34,7 +34,7 @@ SHARED_GEODATA = SHARED / "geodata"
 DEMO_FILE = PROJECT_ROOT / "geodata" / "demo" / "directory.json"
 TABLES = (
     "services, sites, areas, changes, postcode_centroids, api_keys, referrals, referral_events, gap_demand, sessions, "
-    "service_drafts, problem_reports, audit_events, notice_contacts, service_watches, notice_cursors, "
+    "service_drafts, problem_reports, audit_events, notice_contacts, service_watches, notice_cursors, proposals, "
     "procrastinate_jobs, procrastinate_periodic_defers, procrastinate_events, procrastinate_workers"
 )
 _TEST_DB = re.compile(r"^pathways_t_(\d+)_[0-9a-f]+$")

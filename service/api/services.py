@@ -18,7 +18,7 @@ from service.domain.patch import ServicePatch
 from service.domain.types import AwareDateTime, CapacityStatus, Context, ServiceKind, ServiceStatus, ShortText
 from service.domain.validation import capacity_problems
 from service.domain.versioning import etag
-from service.server.access import CAPACITY, EDIT, READ, capacity_writer, service_writer
+from service.server.access import CAPACITY, EDIT, READ, capacity_writer, publisher, service_writer
 from service.server.deps import Actor, Conn, Ident, Vocab
 from service.server.problems import problem_responses
 from service.server.schemas import (
@@ -99,7 +99,7 @@ class ServiceController(Controller):
     ) -> Response[Service]:
         """Create a service (an editor within its areas, or an admin)."""
         service = await store.create_service(
-            conn, data, actor=actor, vocab=vocab, authorise=service_writer(state, conn, identity)
+            conn, data, actor=actor, vocab=vocab, authorise=publisher(state, conn, identity)
         )
         return _with_etag(service, 201)
 
@@ -135,7 +135,7 @@ class ServiceController(Controller):
             actor=actor,
             vocab=vocab,
             if_match=if_match,
-            authorise=service_writer(state, conn, identity),
+            authorise=publisher(state, conn, identity),
         )
         return _with_etag(service)
 
@@ -165,7 +165,7 @@ class ServiceController(Controller):
             actor=actor,
             vocab=vocab,
             if_match=if_match,
-            authorise=service_writer(state, conn, identity),
+            authorise=publisher(state, conn, identity),
         )
         return _with_etag(service)
 
@@ -182,7 +182,7 @@ class ServiceController(Controller):
     ) -> Response[Service]:
         """Close a service (a soft delete: it stays, with its history)."""
         service = await store.delete_service(
-            conn, key, actor=actor, if_match=if_match, authorise=service_writer(state, conn, identity)
+            conn, key, actor=actor, if_match=if_match, authorise=publisher(state, conn, identity)
         )
         return _with_etag(service)
 

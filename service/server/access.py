@@ -79,6 +79,21 @@ def service_writer(state: State, conn: Connection, identity: Identity) -> Author
     return authorise
 
 
+def publisher(state: State, conn: Connection, identity: Identity) -> Authorise:
+    """The rule for publishing a change to a service's details: the write rule (`service_writer`), and, where
+    PATHWAYS_EDITS_NEED_REVIEW holds editors' changes for review, admins only (an editor proposes instead)."""
+    if identity.role == "editor" and runtime_of(state).settings.edits_need_review:
+
+        async def held(body: ServiceBody) -> None:
+            raise Forbidden(
+                "this deployment holds editors' changes for review: propose the change instead "
+                "(POST /v1/services/{key}/proposals, or the editors' pages)"
+            )
+
+        return held
+    return service_writer(state, conn, identity)
+
+
 def capacity_writer(state: State, conn: Connection, identity: Identity, service_id: str) -> Authorise:
     """The rule for setting a service's capacity: a provider its own services, editors in scope, admins."""
     reach = Reach(state, conn, identity)

@@ -40,7 +40,8 @@ from service.stewardship.sessions import Session, plain_text, tokens_match, urle
 from service.stewardship.views import FORM_FIELD_MAX, day, expired, names_of, not_found, signed_in
 from service.store import services as service_store
 
-EDITORS = ("editor", "admin")
+EDITORS = ("editor", "admin", "provider")
+"""Who may draft: editors and admins; providers too, for their own services, whose changes are proposals."""
 MOST_FIELDS = 2000
 """More fields than any of these forms has (361 areas' boxes, 100 rows of four): a bigger form is refused."""
 PAGE_SIZE = 50
@@ -149,7 +150,7 @@ def refused_role(identity: Identity) -> Response[Any]:
         status_code=403,
         context={
             "reason": f"a {identity.role} key may not change a service's details: only editors (in their areas) "
-            "and admins may",
+            "and admins may, and providers may propose changes to their own services",
         },
     )
 

@@ -16,10 +16,11 @@ from litestar.response import Redirect
 
 from service.domain.access import Forbidden
 from service.domain.errors import Conflict, FieldProblem, InvalidInput, NotFound, PreconditionFailed
+from service.domain.model import ServiceBody
 from service.domain.versioning import etag
 from service.server.access import service_writer
 from service.server.runtime import runtime_of
-from service.stewardship import store
+from service.stewardship import proposal_store, store
 from service.stewardship.answers import carried_over
 from service.stewardship.drafting import (
     Drafting,
@@ -29,6 +30,7 @@ from service.stewardship.drafting import (
     editor,
     problems_of,
     read_fields,
+    refused_role,
     section_page,
     tasks_page,
 )
@@ -40,6 +42,7 @@ from service.stewardship.editing import (
     document_of,
     new_document,
 )
+from service.stewardship.proposal_store import must_propose, proposer
 from service.stewardship.reading import read_section
 from service.stewardship.sessions import new_token
 from service.stewardship.views import keepers_page, keeping, not_found, problem, read_form
@@ -58,6 +61,8 @@ class EditorController(Controller):
         found = await editor(request, form)
         if isinstance(found, Response):
             return found
+        if found.identity.role == "provider":
+            return refused_role(found.identity)  # a provider keeps its own services; editors add new ones
         draft = Draft(id=new_token()[:32], document=new_document())
         return await self._keep(request, found.session.id, draft)
 
@@ -73,7 +78,7 @@ class EditorController(Controller):
         runtime = runtime_of(request.app.state)
         try:
             async with runtime.db.transaction() as conn:
-                await service_writer(request.app.state, conn, k.identity)(k.service)
+                await proposer(request.app.state, conn, k.identity, k.service.id)(k.service)
         except Forbidden as e:
             return await keepers_page(request, k.session, k.identity, k.service, [problem("edit", str(e))], 403)
         doc = document_of(k.service)
@@ -185,6 +190,8 @@ class EditorController(Controller):
         body, problems = check(d.draft.document, None, vocab.needs.codes(), vocab.circumstances.codes(), _now())
         if body is None:
             return check_page(request, d, problems, status=400)
+        if d.draft.service_id is not None and must_propose(runtime.settings, d.identity):
+            return await self._propose(request, d, body)
         try:
             async with runtime.db.transaction() as conn:
                 authorise = service_writer(request.app.state, conn, d.identity)
@@ -215,6 +222,36 @@ class EditorController(Controller):
             return check_page(request, d, problems_of(e), status=409 if isinstance(e, Conflict) else 400)
         runtime.outage.recovered()
         return Redirect(f"/account/services/{service.slug}?saved=1", status_code=303)
+
+    async def _propose(self, request: Request[Any, Any, Any], d: Drafting, body: ServiceBody) -> Response[Any]:
+        """A provider's (or, where edits are reviewed, an editor's) change, kept as a proposal against the version
+        the edit began from; the draft ends when it is kept."""
+        runtime = runtime_of(request.app.state)
+        service_id = d.draft.service_id
+        assert service_id is not None
+        try:
+            async with runtime.db.transaction() as conn:
+                await proposal_store.propose(
+                    conn,
+                    str(service_id),
+                    document_of(body),
+                    base_version=d.draft.base_version,
+                    base=d.draft.base,
+                    actor=d.identity.actor,
+                    vocab=runtime.vocab,
+                    authorise=proposer(request.app.state, conn, d.identity, service_id),
+                    now=_now(),
+                )
+                await store.drop_draft(conn, d.session.id, d.draft.id)
+                service = await service_store.get_service(conn, str(service_id))
+        except Forbidden as e:
+            return check_page(request, d, [FieldProblem(field="catchment", reason=str(e))], status=403)
+        except NotFound:
+            return check_page(request, d, [FieldProblem(field="body", reason="this service no longer exists")], 404)
+        except (InvalidInput, Conflict) as e:
+            return check_page(request, d, problems_of(e), status=409 if isinstance(e, Conflict) else 400)
+        runtime.outage.recovered()
+        return Redirect(f"/account/services/{service.slug}?proposed=1", status_code=303)
 
     async def _carry_over(self, request: Request[Any, Any, Any], d: Drafting) -> Response[Any]:
         """This edit's changes made again on the service as it is now, and on to "Check your answers"."""

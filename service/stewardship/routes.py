@@ -24,7 +24,7 @@ from service.domain.review import day_words, london_today, most_due_first, revie
 from service.domain.validation import capacity_problems
 from service.server.access import capacity_writer, client_address, service_writer
 from service.server.runtime import runtime_of
-from service.stewardship import problem_store, store
+from service.stewardship import problem_store, proposal_store, store
 from service.stewardship.claims import identity_from_claims
 from service.stewardship.editing import KINDS, words
 from service.stewardship.listing import filtered, services_for, warm
@@ -200,6 +200,7 @@ class StewardshipController(Controller):
         kept = await services_for(runtime, identity)
         async with runtime.db.transaction() as conn:
             counts = await problem_store.open_counts(conn)
+            proposed = await proposal_store.open_counts(conn)
         reported = {s.id: counts[s.id] for s in kept if s.id in counts}
         services = filtered(kept, query, kind)
         if order == "due":
@@ -216,6 +217,7 @@ class StewardshipController(Controller):
                 "order": order,
                 "reported": reported,
                 "open_reports": sum(reported.values()),
+                "open_proposals": sum(n for service_id, n in proposed.items() if service_id in {s.id for s in kept}),
                 "day_words": day_words,
                 "total": len(services),
                 "page": page,

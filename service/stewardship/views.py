@@ -185,6 +185,9 @@ async def keepers_page(
             ],
             "reported": reported,
             "watching": watched,
+            "may_propose": identity.role == "provider"
+            or (identity.role == "editor" and runtime.settings.edits_need_review),
+            "proposed": bool(request.query_params.get("proposed")),
             "error_for": {p.field: p.reason[:1].upper() + p.reason[1:] for p in reversed(problems)},
             "day_words": day_words,
             "changes": [

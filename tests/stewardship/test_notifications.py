@@ -23,8 +23,8 @@ from litestar.testing import AsyncTestClient
 
 from service.app import create_app
 from service.domain.access import hash_key
-from service.settings import Settings
 from service.server.jobs import defer
+from service.settings import Settings
 from service.stewardship import notify
 from service.store.db import Connection
 from service.store.keys import create_key

@@ -39,7 +39,13 @@ chromium:
 install: $(STAMP) $(NODE_STAMP)
 
 ## Serve the API on http://$${PATHWAYS_HOST:-127.0.0.1}:$${PATHWAYS_PORT:-8000}, with the demo directory on first start.
+# Unless PATHWAYS_SMTP_HOST names a mail server, a local one (aiosmtpd) catches the demo's e-mail on port 8025 and
+# prints each message in this terminal.
 run: $(STAMP) $(NODE_STAMP)
+	@if [ -z "$$PATHWAYS_SMTP_HOST" ]; then \
+		echo "e-mail: a local mail catcher on 127.0.0.1:8025 prints each message here"; \
+		$(BIN)/python -m aiosmtpd -n -l 127.0.0.1:8025 -c aiosmtpd.handlers.Debugging & catcher=$$!; \
+		trap "kill $$catcher 2>/dev/null" EXIT INT TERM; export PATHWAYS_SMTP_HOST=127.0.0.1 PATHWAYS_SMTP_PORT=8025; fi; \
 	PATHWAYS_PAGES_FOR_STAFF=$${PATHWAYS_PAGES_FOR_STAFF:-true} PATHWAYS_REPORTS_ACCESS=$${PATHWAYS_REPORTS_ACCESS:-open} \
 		PATHWAYS_DEMO_KEYS=$${PATHWAYS_DEMO_KEYS:-true} $(BIN)/pathways serve
 

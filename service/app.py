@@ -78,6 +78,7 @@ from service.server.runtime import Runtime
 from service.server.telemetry import Telemetry, instrumented
 from service.settings import Settings
 from service.stewardship import notify
+from service.stewardship.demo import demo_loop
 from service.stewardship.editor import EditorController
 from service.stewardship.notification_routes import NotificationController
 from service.stewardship.problem_routes import ProblemPagesController, ProblemReportController
@@ -117,9 +118,11 @@ def create_app(settings: Settings, extra_handlers: Sequence[Any] = ()) -> Litest
                     if report is not None:
                         log.info("loaded the demo directory: %d services", report.services.created)
                     if report is not None and settings.demo_keys:
-                        for what, key in await create_demo_keys(conn):
+                        demo_keys = await create_demo_keys(conn)
+                        for what, key in demo_keys:
                             # shown once, like every key; only for the demo (PATHWAYS_DEMO_KEYS, set by make run)
                             log.warning("demo key, %s: %s  (sign in at /sign-in)", what, key)
+                        await demo_loop(conn, demo_keys, vocab)
             config = IndexConfig(
                 detention_window=dt.timedelta(hours=settings.detention_window_hours),
                 kind_cap=settings.kind_cap,
@@ -265,7 +268,12 @@ def create_app(settings: Settings, extra_handlers: Sequence[Any] = ()) -> Litest
             formatters=formatters(settings.log_format),
             # asyncpg's pool logs a traceback each time it retries its minimum size during an outage; the service
             # says once that the database is down, and once that it is back.
-            loggers={"pgserver": {"level": "WARNING"}, "asyncpg.pool": {"level": "ERROR"}},
+            # procrastinate logs each job's start and end at INFO: every few seconds for the notifier.
+            loggers={
+                "pgserver": {"level": "WARNING"},
+                "asyncpg.pool": {"level": "ERROR"},
+                "procrastinate": {"level": "WARNING"},
+            },
             # The error map logs unexpected errors once; 4xx answers are not worth a traceback.
             log_exceptions="never",
         ),

@@ -220,7 +220,7 @@ def smtp_send(settings: Settings, mail: Mail) -> None:
     message["From"] = settings.smtp_from
     message["To"] = mail.to
     message["Subject"] = mail.subject
-    message.set_content(mail.body)
+    message.set_content(mail.body, cte="7bit" if mail.body.isascii() else "quoted-printable")
     with smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=30) as client:
         if settings.smtp_starttls:
             client.starttls(context=ssl.create_default_context())

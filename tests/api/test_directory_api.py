@@ -28,7 +28,7 @@ async def test_export_import_into_an_empty_database_export_gives_equal_documents
 
     for _ in range(20):  # the app's index keeper may be reading the import back: a truncate can deadlock with it
         try:
-            await conn.execute("truncate services, sites, areas, changes restart identity")
+            await conn.execute("truncate services, sites, areas, changes restart identity cascade")
             break
         except asyncpg.DeadlockDetectedError:
             await asyncio.sleep(0.1)

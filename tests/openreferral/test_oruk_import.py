@@ -51,7 +51,7 @@ async def test_importing_our_own_export_changes_nothing_and_into_an_empty_direct
     assert report["imported"]["services"] == {"created": 0, "updated": 0, "unchanged": 48}
     assert report["left_behind"] == [] and report["assumed"] == [] and report["skipped"] == []
 
-    await conn.execute("truncate services, changes restart identity")
+    await conn.execute("truncate services, changes restart identity cascade")
     into_empty = await staff.post(IMPORT, content=json.dumps(feed["contents"]))  # a plain array of full services
     assert into_empty.status_code == 200, into_empty.text
     assert into_empty.json()["imported"]["services"]["created"] == 48
@@ -171,7 +171,7 @@ async def test_a_dry_run_reports_but_writes_nothing_and_an_editor_may_not_import
 ) -> None:
     staff = await authorised(public, conn)
     feed = await staff_feed(staff)
-    await conn.execute("truncate services, changes restart identity")
+    await conn.execute("truncate services, changes restart identity cascade")
     r = await staff.post(IMPORT, params={"dry_run": "true"}, content=json.dumps(feed))
     assert r.status_code == 200 and r.json()["imported"] is None
     assert await service_count(conn) == 0

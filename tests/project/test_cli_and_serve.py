@@ -40,7 +40,7 @@ async def test_cli_import_reports_progress_and_export_round_trips(
 
     out = tmp_path / "export.json"
     assert run(database_url, "export", "-o", str(out)).returncode == 0
-    await conn.execute("truncate services, sites, areas, changes restart identity")
+    await conn.execute("truncate services, sites, areas, changes restart identity cascade")
     assert run(database_url, "import", str(out)).returncode == 0
     again = run(database_url, "export")
     assert json.loads(again.stdout) == json.loads(out.read_text())

@@ -20,7 +20,7 @@ async def test_export_import_into_an_empty_database_export_gives_equal_documents
         await import_directory(conn, demo_document, actor="test", vocab=vocab)
     first = msgspec.json.encode(await export_directory(conn))
 
-    await conn.execute("truncate services, sites, areas, changes restart identity")
+    await conn.execute("truncate services, sites, areas, changes restart identity cascade")
     async with conn.transaction():
         report = await import_directory(conn, first, actor="test", vocab=vocab)
     second = msgspec.json.encode(await export_directory(conn))

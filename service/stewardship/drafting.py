@@ -35,6 +35,7 @@ from service.stewardship.editing import (
     section_of,
     words,
 )
+from service.stewardship.proposal_store import must_propose
 from service.stewardship.reading import until_shown
 from service.stewardship.sessions import Session, plain_text, tokens_match, urlencoded_utf8
 from service.stewardship.views import FORM_FIELD_MAX, day, expired, names_of, not_found, signed_in
@@ -346,6 +347,7 @@ def check_page(
             "problems": linked,
             "carried": carried,
             "feed_seconds": 1,
+            "proposing": d.draft.service_id is not None and must_propose(runtime.settings, d.identity),
         },
     )
 

@@ -17,6 +17,7 @@ from service.domain.types import EMAIL
 from service.server.runtime import runtime_of
 from service.stewardship import contacts
 from service.stewardship.contacts import Contact
+from service.stewardship.problem_store import audit
 from service.stewardship.sessions import tokens_match
 from service.stewardship.views import expired, keeping, read_form, signed_in
 
@@ -53,6 +54,7 @@ class NotificationController(Controller):
         if form.get("stop") == "yes":
             async with runtime.db.transaction() as conn:
                 await contacts.forget_contact(conn, identity)
+                await audit(conn, identity.actor, "notifications.stopped", None)
             return Redirect("/account/notifications?saved=stopped", status_code=303)
         if len(email) > 254 or not _EMAIL.fullmatch(email):
             problems = [FieldProblem(field="email", reason="enter an email address, like name@example.org")]
@@ -67,6 +69,7 @@ class NotificationController(Controller):
                 review_digest=form.get("review_digest") == "yes",
                 now=dt.datetime.now(dt.UTC),
             )
+            await audit(conn, identity.actor, "notifications.saved", None)
         return Redirect("/account/notifications?saved=saved", status_code=303)
 
     @post("/account/services/{key:str}/watch", status_code=200)
@@ -80,7 +83,9 @@ class NotificationController(Controller):
         async with runtime.db.transaction() as conn:
             if await contacts.contact_of(conn, k.identity) is None:
                 return Redirect("/account/notifications?needed=watch", status_code=303)
-            await contacts.watch(conn, k.identity, k.service.id, form.get("watch") == "yes")
+            on = form.get("watch") == "yes"
+            await contacts.watch(conn, k.identity, k.service.id, on)
+            await audit(conn, k.identity.actor, "service.watched" if on else "service.unwatched", k.service.id)
         return Redirect(f"/account/services/{k.service.slug}", status_code=303)
 
 

@@ -100,10 +100,25 @@ def closed_until(closed_at: dt.datetime, days: int = RETENTION_DAYS) -> dt.datet
     return closed_at + dt.timedelta(days=days)
 
 
+REJECT_REASON_WORDS: dict[str, str] = {
+    "incorrect": "The change is not right",
+    "not_enough_evidence": "We could not confirm it",
+    "out_of_scope": "Not something this directory holds",
+    "superseded": "Overtaken by a later change",
+}
+"""The proposals' reasons (service/stewardship/proposals.py REJECT_WORDS) that are not also a report's."""
+
 AUDIT_WORDS: dict[str, str] = {
     "problem_report.made": "Problem reported",
     "problem_report.resolved": "Problem report resolved",
     "problem_report.dismissed": "Problem report dismissed",
+    "proposal.made": "Change proposed",
+    "proposal.approved": "Proposed change approved",
+    "proposal.rejected": "Proposed change rejected",
+    "service.watched": "Started watching",
+    "service.unwatched": "Stopped watching",
+    "notifications.saved": "E-mail settings saved",
+    "notifications.stopped": "E-mail stopped",
 }
 """The audit's actions in words (service/stewardship/problem_store.py)."""
 
@@ -112,9 +127,11 @@ def audit_words(action: str, detail: dict[str, object]) -> str:
     """An audit event in words: "Problem reported: The phone number is wrong or does not answer"."""
     said = AUDIT_WORDS.get(action, action.replace("_", " ").replace(".", ": "))
     reason = str(detail.get("reason", ""))
-    why = REASON_WORDS.get(reason) or CLOSE_WORDS.get(reason)
+    why = REASON_WORDS.get(reason) or CLOSE_WORDS.get(reason) or REJECT_REASON_WORDS.get(reason)
     if why:
         said += f": {why}"
+    if detail.get("version"):
+        said += f" (version {detail['version']})"
     if detail.get("note_removed"):
         said += " (note removed)"
     return said

@@ -2,7 +2,7 @@
 -- licence), applied as one of our migrations so that its tables come with the directory's. Notifications, the
 -- digest and the retention jobs run from it (service/server/jobs.py). When procrastinate is upgraded, its own
 -- migrations (procrastinate/sql/migrations/) become new migrations here: tests/server/test_jobs.py checks that
--- the installed package's schema is this one plus those.
+-- this is the installed package's schema.
 
 -- Procrastinate Schema
 

@@ -67,7 +67,7 @@ from service.server.hardening import (
 )
 from service.server.health import live, ready
 from service.server.identities import Identities
-from service.server.jobs import Worker, queue_app
+from service.server.jobs import Worker, housekeeping, queue_app
 from service.server.logs import formatters
 from service.server.metrics import admin_metrics, open_metrics
 from service.server.open_reads import open_reads
@@ -161,7 +161,12 @@ def create_app(settings: Settings, extra_handlers: Sequence[Any] = ()) -> Litest
                 made = await add_synthetic_outcomes(db, keeper.index, settings.synthetic_outcomes)
                 log.info("added %d synthetic outcome records to the demo (marked synthetic)", made)
             queue = app.state.jobs = queue_app(
-                db.dsn, (("outcomes", retention.blueprint()), (notify.NAMESPACE, notify.blueprint(settings)))
+                db.dsn,
+                (
+                    ("queue", housekeeping()),
+                    ("outcomes", retention.blueprint()),
+                    (notify.NAMESPACE, notify.blueprint(settings)),
+                ),
             )
             worker = Worker(queue, {"state": app.state}, settings.jobs_poll_seconds)
             await worker.start()

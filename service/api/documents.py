@@ -12,7 +12,7 @@ from litestar.params import RawBody
 from service.domain.access import Forbidden, Identity, may_write_service
 from service.domain.audience import public_record
 from service.domain.model import ServiceBody, Taxonomy
-from service.server.access import EDIT, READ, Reach
+from service.server.access import EDIT, READ, Reach, held_for_review
 from service.server.deps import Actor, Conn, Ident, SnapshotConn, Vocab
 from service.server.problems import problem_responses
 from service.store.directory import (
@@ -57,7 +57,8 @@ class DirectoryController(Controller):
         self, state: State, conn: Conn, actor: Actor, vocab: Vocab, identity: Ident, body: RawBody
     ) -> ImportReport:
         """Import a directory document, all or nothing, with a report of every bad record (an editor: services
-        within its areas only)."""
+        within its areas only; where editors' changes are reviewed, admins only)."""
+        held_for_review(state, identity)
         return await import_directory(conn, body, actor=actor, vocab=vocab, scope=_scope(state, conn, identity))
 
     @get("/directory/export", operation_id="exportDirectory", responses=problem_responses())

@@ -42,9 +42,7 @@ async def purge_referrals(context: procrastinate.JobContext, timestamp: int) -> 
 def blueprint() -> procrastinate.Blueprint:
     """The outcomes' jobs: retention, hourly."""
     bp = procrastinate.Blueprint()
-    bp.periodic(cron="7 * * * *")(
-        bp.task(name="purge_referrals", pass_context=True, lock="purge_referrals")(purge_referrals)
-    )
+    bp.periodic(cron="7 * * * *")(bp.task(name="purge_referrals", pass_context=True)(purge_referrals))
     return bp
 
 

@@ -79,16 +79,26 @@ def service_writer(state: State, conn: Connection, identity: Identity) -> Author
     return authorise
 
 
+REVIEWED = (
+    "this deployment holds editors' changes for review: propose the change instead "
+    "(POST /v1/services/{key}/proposals, or the editors' pages)"
+)
+
+
+def held_for_review(state: State, identity: Identity) -> None:
+    """Where PATHWAYS_EDITS_NEED_REVIEW holds editors' changes for review, an editor publishes nothing directly
+    (an import included): 403."""
+    if identity.role == "editor" and runtime_of(state).settings.edits_need_review:
+        raise Forbidden(REVIEWED)
+
+
 def publisher(state: State, conn: Connection, identity: Identity) -> Authorise:
     """The rule for publishing a change to a service's details: the write rule (`service_writer`), and, where
     PATHWAYS_EDITS_NEED_REVIEW holds editors' changes for review, admins only (an editor proposes instead)."""
     if identity.role == "editor" and runtime_of(state).settings.edits_need_review:
 
         async def held(body: ServiceBody) -> None:
-            raise Forbidden(
-                "this deployment holds editors' changes for review: propose the change instead "
-                "(POST /v1/services/{key}/proposals, or the editors' pages)"
-            )
+            raise Forbidden(REVIEWED)
 
         return held
     return service_writer(state, conn, identity)

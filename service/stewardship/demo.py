@@ -11,7 +11,7 @@ import datetime as dt
 import msgspec
 
 from service.domain.access import Identity, hash_key
-from service.domain.errors import NotFound
+from service.domain.errors import Conflict, InvalidInput, NotFound
 from service.domain.model import ServiceBody, Taxonomies
 from service.stewardship import problem_store, proposal_store, store
 from service.stewardship.editing import document_of
@@ -52,7 +52,7 @@ async def demo_loop(conn: Connection, keys: list[tuple[str, str]], vocab: Taxono
 
 
 async def _proposal(conn: Connection, provider: Identity, vocab: Taxonomies, now: dt.datetime) -> None:
-    with contextlib.suppress(NotFound):
+    with contextlib.suppress(NotFound, Conflict, InvalidInput):  # a demo file of one's own: a service unlike ours
         service = await service_store.get_service(conn, PROPOSED)
         body = service_store.body_of(service)
         phones = tuple(

@@ -18,7 +18,7 @@ from service.domain.access import Forbidden
 from service.domain.errors import Conflict, FieldProblem, InvalidInput, NotFound, PreconditionFailed
 from service.domain.model import ServiceBody
 from service.domain.versioning import etag
-from service.server.access import service_writer
+from service.server.access import publisher
 from service.server.runtime import runtime_of
 from service.stewardship import proposal_store, store
 from service.stewardship.answers import carried_over
@@ -194,7 +194,7 @@ class EditorController(Controller):
             return await self._propose(request, d, body)
         try:
             async with runtime.db.transaction() as conn:
-                authorise = service_writer(request.app.state, conn, d.identity)
+                authorise = publisher(request.app.state, conn, d.identity)  # a new service too is held for review
                 if d.draft.service_id is None:
                     service = await service_store.create_service(
                         conn, body, actor=d.identity.actor, vocab=vocab, authorise=authorise

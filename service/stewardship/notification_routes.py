@@ -17,6 +17,7 @@ from service.domain.types import EMAIL
 from service.server.runtime import runtime_of
 from service.stewardship import contacts
 from service.stewardship.contacts import Contact
+from service.stewardship.notify import keeps
 from service.stewardship.problem_store import audit
 from service.stewardship.sessions import tokens_match
 from service.stewardship.views import expired, keeping, read_form, signed_in
@@ -81,6 +82,9 @@ class NotificationController(Controller):
             return k
         runtime = runtime_of(request.app.state)
         async with runtime.db.transaction() as conn:
+            if not await keeps(request.app.state, conn, k.identity, k.service.id):
+                reason = "only the people who keep a service (its editors, admins, its providers) watch it"
+                return Template(template_name="refused.html", status_code=403, context={"reason": reason})
             if await contacts.contact_of(conn, k.identity) is None:
                 return Redirect("/account/notifications?needed=watch", status_code=303)
             on = form.get("watch") == "yes"

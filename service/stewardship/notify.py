@@ -1,9 +1,10 @@
 """Notifications, as jobs on the queue (service/server/jobs.py): who gets which mail, and sending it.
 
-- `notify`, every PATHWAYS_NOTIFY_SECONDS, in one replica at a time: reads the audit and the change log on from its
-  cursors; for each problem report made, mails the people who keep that service and asked for reports (editors by
-  the API's own write rule, admins, the service's providers); for each change to a service, mails the people who
-  watch it. The mails are queued, and the cursors moved, in one transaction: nothing is missed or queued twice.
+- `notify`, every PATHWAYS_NOTIFY_SECONDS, in one replica at a time (its cursor's row lock): reads the audit and the
+  change log for the transactions finished since its last run; for each problem report made, mails the people who
+  keep that service and asked for reports (editors by the API's own write rule, admins, the service's providers);
+  for each change to a service, mails the people who watch it and still keep it. The mails are queued, and the
+  cursor moved, in one transaction: nothing is missed or queued twice.
 - `review_digest`, each morning: to each person who asked for it, the services they keep that are overdue for review
   or due within 14 days (none sent when there are none).
 - `send_mail`: one message over SMTP (PATHWAYS_SMTP_*), retried while the server is down (after 0, 5, 10, 15 …
@@ -20,7 +21,7 @@ import logging
 import smtplib
 import ssl
 import uuid
-from collections.abc import Mapping
+from collections.abc import Coroutine, Mapping
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
@@ -31,6 +32,7 @@ from litestar.datastructures import State
 
 from service.domain.access import Forbidden, Identity
 from service.domain.errors import NotFound
+from service.domain.model import FieldChange
 from service.domain.review import london_today, review_of
 from service.server.access import service_writer
 from service.server.jobs import defer
@@ -43,7 +45,6 @@ from service.stewardship.notices import Mail, change_mail, digest_mail, problem_
 from service.stewardship.problems import REASON_WORDS
 from service.stewardship.views import names_of
 from service.store import services as service_store
-from service.store.changes import ChangeFilter, changes
 from service.store.db import Connection
 from service.store.sql import queries
 
@@ -95,49 +96,73 @@ async def cursor(conn: Connection, name: str) -> int:
 
 
 async def notify_once(state: State) -> int:
-    """Mail for what happened since the last run; how many mails were queued."""
+    """Mail for what the transactions finished since the last run wrote; how many mails were queued. Rows are read
+    by the transaction that wrote them, in the window from the cursor to the oldest transaction still running (every
+    one before it has finished), so a row committed late is read in a later window, never passed by; the mail is
+    queued and the cursor moved in one transaction. An event that cannot be turned into mail (a service whose record
+    no longer reads, say) is logged by its id and passed over, so it never holds up the rest."""
     runtime = runtime_of(state)
     settings = runtime.settings
     if not settings.smtp_host:
         return 0
     queued = 0
     async with runtime.db.transaction() as conn:
+        since = await cursor(conn, "xact")
+        until = int(await conn.fetchval(sql("cursor_horizon")))
+        if until <= since:
+            return 0
         people = await contacts(conn)
-        after = await cursor(conn, "audit")
-        events = await conn.fetch(sql("audit_since"), after, BATCH)
-        for event in events:
-            if event["action"] == "problem_report.made":
-                queued += await _report_made(state, conn, people, dict(event.items()))
-        if events:
-            await conn.execute(sql("cursor_move"), "audit", events[-1]["id"])
-        after = await cursor(conn, "changes")
-        logged = await changes(conn, ChangeFilter(after=after, entity="service", limit=BATCH))
-        watching = await _watchers(conn, {uuid.UUID(c.key) for c in logged})
-        names = names_of(runtime) if logged else {}
-        for change in logged:
-            for contact, since in watching.get(uuid.UUID(change.key), []):
-                if change.at <= since or await current(conn, contact) is None:
-                    continue  # a change from before they watched, or a key revoked since
-                try:
-                    service = await service_store.get_service(conn, change.key)
-                except NotFound:
-                    continue
-                said = [row for f in change.changes for row in change_words(f.field, f.old, f.new, names)]
-                lines = [f"{question}: {was or 'none'}, now {now or 'none'}" for question, was, now in said]
-                mail = change_mail(
-                    contact.email,
-                    contact.name,
-                    service.name,
-                    service.slug,
-                    change.version,
-                    change.actor,
-                    lines,
-                    base_url(settings),
-                )
-                await _queue(conn, mail)
-                queued += 1
-        if logged:
-            await conn.execute(sql("cursor_move"), "changes", logged[-1].id)
+        for event in await conn.fetch(sql("audit_window"), str(since), str(until)):
+            queued += await _each(conn, "audit", event["id"], _report_made(state, conn, people, dict(event.items())))
+        changed = await conn.fetch(sql("changes_window"), str(since), str(until))
+        if changed:
+            watching = await _watchers(conn, {uuid.UUID(c["entity_key"]) for c in changed})
+            names = names_of(runtime)
+            for change in changed:
+                found = watching.get(uuid.UUID(change["entity_key"]), [])
+                queued += await _each(conn, "changes", change["id"], _changed(state, conn, found, change, names))
+        await conn.execute(sql("cursor_move"), "xact", until)
+    return queued
+
+
+async def _each(conn: Connection, log_name: str, row_id: int, work: Coroutine[Any, Any, int]) -> int:
+    """One event's mail, in a savepoint: a failure undoes that event's mail only."""
+    try:
+        async with conn.transaction():
+            return await work
+    except Exception as e:  # a poison event: logged by id, passed over
+        log.error("notifications: %s row %d passed over (%s)", log_name, row_id, type(e).__name__)
+        return 0
+
+
+async def _changed(
+    state: State, conn: Connection, watchers: list[tuple[Contact, dt.datetime]], change: Any, names: Mapping[str, str]
+) -> int:
+    settings = runtime_of(state).settings
+    service_id = uuid.UUID(change["entity_key"])
+    queued = 0
+    for contact, since in watchers:
+        if change["at"] <= since:
+            continue  # a change from before they watched
+        identity = await current(conn, contact)
+        if identity is None or not await keeps(state, conn, identity, service_id):
+            continue  # a key revoked, or a service no longer theirs
+        service = await service_store.get_service(conn, str(service_id))
+        fields = msgspec.convert(change["fields"], tuple[FieldChange, ...])
+        said = [row for f in fields for row in change_words(f.field, f.old, f.new, names)]
+        lines = [f"{question}: {was or 'none'}, now {now or 'none'}" for question, was, now in said]
+        mail = change_mail(
+            contact.email,
+            contact.name,
+            service.name,
+            service.slug,
+            change["version"],
+            change["actor"],
+            lines,
+            base_url(settings),
+        )
+        await _queue(conn, mail)
+        queued += 1
     return queued
 
 
@@ -192,7 +217,10 @@ async def digest_once(state: State, today: dt.date | None = None) -> int:
         return 0
     day = today or london_today(dt.datetime.now(dt.UTC))
     months, queued = settings.review_months, 0
-    services = sorted((s for s in runtime.index.services if s is not None), key=lambda s: (s.name.lower(), s.slug))
+    services = sorted(
+        (s for s in runtime.index.services if s is not None and s.status != "closed"),  # a closed one needs no check
+        key=lambda s: (s.name.lower(), s.slug),
+    )
     async with runtime.db.transaction() as conn:
         for contact in await contacts(conn):
             identity = await current(conn, contact)
@@ -257,9 +285,10 @@ def blueprint(settings: Settings) -> procrastinate.Blueprint:
     """The stewardship's tasks, with the notifier's period from the settings."""
     bp = procrastinate.Blueprint()
     bp.task(name="send_mail", pass_context=True, retry=MAIL_RETRY)(send_mail)
-    notifier = bp.task(name="notify", pass_context=True, lock="notify", queueing_lock="notify")(notify)
-    bp.periodic(cron=f"*/{settings.notify_seconds} * * * * *")(notifier)
-    digest = bp.task(name="review_digest", pass_context=True, lock="review_digest")(review_digest)
+    # One notifier runs at a time by its cursors' row locks; the queueing lock keeps a backlog from piling up.
+    notifier = bp.task(name="notify", pass_context=True, queueing_lock="notify")(notify)
+    bp.periodic(cron=f"* * * * * */{settings.notify_seconds}")(notifier)  # croniter: seconds are the sixth field
+    digest = bp.task(name="review_digest", pass_context=True)(review_digest)
     bp.periodic(cron="0 7 * * *")(digest)
     purge = bp.task(name="purge_problem_reports", pass_context=True)(purge_problem_reports)
     bp.periodic(cron="23 * * * *")(purge)

@@ -12,6 +12,7 @@ import datetime as dt
 import uuid
 from typing import Annotated, Any, Literal
 
+import msgspec
 from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import State
 from litestar.params import FromPath, JSONBody, QueryParameter
@@ -27,6 +28,7 @@ from service.server.deps import Conn, Ident
 from service.server.problems import problem_responses
 from service.server.runtime import Runtime, runtime_of
 from service.stewardship import problem_store
+from service.stewardship.notify import keeps
 from service.stewardship.problems import (
     CLOSE_WORDS,
     NOTE_MAX,
@@ -79,22 +81,20 @@ async def reports_in_scope(
     state: State, conn: Connection, identity: Identity, *, open_only: bool = True
 ) -> list[ProblemReport]:
     """The reports this person reads: an admin all; an editor those about services it may change (the API's write
-    rule, judged on each service as stored now); a provider those about its own services."""
+    rule, judged on each service as stored now); a provider those about its own services, without their notes (a
+    note is for the editors: it may, despite the form, say something about a person)."""
     require_role(identity, "editor", "admin", "provider")
-    reports = await problem_store.list_reports(conn, None, open_only=open_only)
     if identity.role == "admin":
-        return reports
+        return await problem_store.list_reports(conn, None, open_only=open_only)
+    services = [
+        service_id
+        for service_id in await problem_store.reported_services(conn, open_only=open_only)
+        if await keeps(state, conn, identity, service_id)
+    ]
+    reports = await problem_store.list_reports(conn, services, open_only=open_only)
     if identity.role == "provider":
-        return [r for r in reports if str(r.service_id) in identity.services]
-    writer, kept = service_writer(state, conn, identity), {}
-    for service_id in {r.service_id for r in reports}:
-        service = await service_store.get_service(conn, str(service_id))
-        try:
-            await writer(service_store.body_of(service))
-            kept[service_id] = True
-        except Forbidden:
-            kept[service_id] = False
-    return [r for r in reports if kept[r.service_id]]
+        return [msgspec.structs.replace(r, note="") for r in reports]
+    return reports
 
 
 async def close_in_scope(

@@ -63,7 +63,9 @@ async def audit_for_service(conn: Connection, service_id: uuid.UUID, limit: int 
 
 
 def _report(row: Mapping[str, Any]) -> ProblemReport:
-    return msgspec.convert({**row, "reason_text": REASON_WORDS[row["reason"]]}, ProblemReport)
+    return msgspec.convert(
+        {**row, "reason_text": REASON_WORDS[row["reason"]], "has_note": bool(row["note"])}, ProblemReport
+    )
 
 
 async def make_report(
@@ -90,6 +92,10 @@ async def list_reports(
     ids = None if services is None else list(services)
     rows = await conn.fetch(sql("problems_list"), ids, "open" if open_only else "closed", limit)
     return [_report(dict(r.items())) for r in rows]
+
+
+async def reported_services(conn: Connection, *, open_only: bool = True) -> list[uuid.UUID]:
+    return [r["service_id"] for r in await conn.fetch(sql("problems_services"), "open" if open_only else "closed")]
 
 
 async def open_counts(conn: Connection) -> dict[uuid.UUID, int]:

@@ -78,6 +78,8 @@ class ProblemReport(Struct, frozen=True, kw_only=True):
     reason: ProblemReason
     reason_text: str
     note: str
+    """Shown to the editors who keep the service and admins; empty for its providers (see `has_note`)."""
+    has_note: bool = False
     note_removed: bool
     status: Literal["open", "resolved", "dismissed"]
     made_at: dt.datetime

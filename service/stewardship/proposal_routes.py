@@ -28,6 +28,7 @@ from service.server.runtime import runtime_of
 from service.stewardship import proposal_store
 from service.stewardship.answers import change_words
 from service.stewardship.editing import document_of
+from service.stewardship.notify import keeps
 from service.stewardship.proposals import REJECT_WORDS, Approve, Proposal, Reject
 from service.stewardship.sessions import tokens_match
 from service.stewardship.views import expired, names_of, read_form, signed_in
@@ -40,24 +41,19 @@ Status = Annotated[Literal["open", "decided"], QueryParameter(description="Open 
 async def readable(state: State, conn: Connection, identity: Identity, proposal: Proposal) -> bool:
     """Whether this person may read a proposal: an admin; an editor who may change the service; the service's
     provider."""
-    if identity.role == "admin":
-        return True
-    if identity.role == "provider":
-        return str(proposal.service_id) in identity.services
-    if identity.role != "editor":
-        return False
-    try:
-        service = await service_store.get_service(conn, str(proposal.service_id))
-        await service_writer(state, conn, identity)(service_store.body_of(service))
-    except Forbidden:
-        return False
-    return True
+    return await keeps(state, conn, identity, proposal.service_id)
 
 
 async def in_scope(state: State, conn: Connection, identity: Identity, *, open_only: bool = True) -> list[Proposal]:
     require_role(identity, "editor", "admin", "provider")
-    found = await proposal_store.list_proposals(conn, open_only=open_only)
-    return [p for p in found if await readable(state, conn, identity, p)]
+    if identity.role == "admin":
+        return await proposal_store.list_proposals(conn, None, open_only=open_only)
+    services = [
+        service_id
+        for service_id in await proposal_store.proposed_services(conn, open_only=open_only)
+        if await keeps(state, conn, identity, service_id)
+    ]
+    return await proposal_store.list_proposals(conn, services, open_only=open_only)
 
 
 async def decide(

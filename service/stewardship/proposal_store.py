@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections.abc import Collection
 from pathlib import Path
 from typing import Any
 
@@ -86,8 +87,21 @@ async def get_proposal(conn: Connection, proposal_id: uuid.UUID) -> Proposal:
     return _proposal(row)
 
 
-async def list_proposals(conn: Connection, *, open_only: bool = True, limit: int = MOST_LISTED) -> list[Proposal]:
-    return [_proposal(r) for r in await conn.fetch(sql("proposals_list"), "open" if open_only else "decided", limit)]
+async def proposed_services(conn: Connection, *, open_only: bool = True) -> list[uuid.UUID]:
+    return [r["service_id"] for r in await conn.fetch(sql("proposals_services"), "open" if open_only else "decided")]
+
+
+async def list_proposals(
+    conn: Connection,
+    services: Collection[uuid.UUID] | None = None,
+    *,
+    open_only: bool = True,
+    limit: int = MOST_LISTED,
+) -> list[Proposal]:
+    """Proposals about these services (None: all), open or decided, newest first."""
+    ids = None if services is None else list(services)
+    rows = await conn.fetch(sql("proposals_list"), "open" if open_only else "decided", limit, ids)
+    return [_proposal(r) for r in rows]
 
 
 async def open_counts(conn: Connection) -> dict[uuid.UUID, int]:

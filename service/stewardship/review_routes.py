@@ -28,14 +28,17 @@ Area = Annotated[str | None, QueryParameter(pattern=AREA_CODE, description="A po
 
 
 def _areas(runtime: Runtime, identity: Identity, area: str | None) -> frozenset[str] | None:
-    """An editor reads its own areas' counts (its forces, and the forces of its districts); others as reports."""
+    """The forces whose counts this person reads: an editor its own areas' (its forces, and its districts'
+    forces); others as the reports (service/server/access.py readable_areas). A district asked for, or held, reads
+    as its force: the report counts by force."""
+    places = runtime.index.places
     if identity.role == "editor":
-        forces = {runtime.index.places.force_of(a) or a for a in identity.areas}
-        if area is not None:
-            force = runtime.index.places.force_of(area) or area
-            return frozenset({force}) & frozenset(forces)
-        return frozenset(forces)
-    return readable_areas(runtime, identity, area)
+        mine = frozenset(places.force_of(a) or a for a in identity.areas)
+        if area is None:
+            return mine
+        return frozenset({places.force_of(area) or area}) & mine
+    allowed = readable_areas(runtime, identity, area)
+    return None if allowed is None else frozenset(places.force_of(a) or a for a in allowed)
 
 
 Made = dict[frozenset[str] | None, tuple[object, int, dt.date, ReviewReport]]
@@ -49,7 +52,7 @@ async def reviews_for(state: State, areas: frozenset[str] | None) -> ReviewRepor
     kept = made.get(areas)
     if kept is not None and kept[0] is index and kept[1] == index.version and kept[2] == today:
         return kept[3]
-    services = [s for s in index.services if s is not None]
+    services = [s for s in index.services if s is not None and s.status != "closed"]  # a closed one needs no check
     report = await asyncio.to_thread(review_report, services, index.places, today, months, areas)
     if len(made) > 256:
         made.clear()

@@ -26,7 +26,7 @@ from service.domain.access import hash_key
 from service.server.jobs import defer
 from service.settings import Settings
 from service.stewardship import notify
-from service.store.db import Connection
+from service.store.db import Connection, connect
 from service.store.keys import create_key
 from tests.api.helpers import AREA, SERVICE
 from tests.conftest import admin_key
@@ -256,7 +256,7 @@ async def test_a_watcher_is_mailed_the_change_in_words_and_the_review_digest_lis
         assert len(smtp.box.to("watcher@example.org")) >= before
 
 
-async def test_the_queue_holds_the_retention_the_digest_and_the_notifier_as_periodic_jobs(
+async def test_the_queue_holds_the_retention_the_digest_the_notifier_and_its_upkeep_as_periodic_jobs(
     settings: Settings, conn: Connection
 ) -> None:
     async with AsyncExitStack() as stack:
@@ -269,4 +269,48 @@ async def test_the_queue_holds_the_retention_the_digest_and_the_notifier_as_peri
             "stewardship:notify",
             "stewardship:review_digest",
             "stewardship:purge_problem_reports",
+            "queue:retry_stalled",
+            "queue:remove_finished",
         }
+
+
+async def test_a_change_committed_after_a_later_one_is_mailed_and_each_once(
+    settings: Settings, conn: Connection, smtp: Smtp, database_url: str
+) -> None:
+    """Ids are handed out at insert, transactions commit in another order: the notifier reads by transaction, so a
+    change whose transaction ends late (an import's, say) is neither passed over nor mailed twice."""
+    async with AsyncExitStack() as stack:
+        client = await replica(stack, mail_settings(settings, smtp))
+        admin = await seeded(client, conn)
+        await contact(conn, "T1", "watcher@example.org")
+        service_id = await conn.fetchval("select id from services where slug = $1", SERVICE["slug"])
+        who = await conn.fetchval("select who from notice_contacts")
+        await conn.execute(
+            "insert into service_watches (service_id, who) values ($1, $2)",  # watching from now: not the creation
+            service_id,
+            who,
+        )
+        late = await connect(database_url)
+        try:
+            transaction = late.transaction()
+            await transaction.start()
+            early_fields = [{"field": "description", "old": "", "new": "Written by a slow transaction"}]
+            await late.execute(
+                "insert into changes (actor, entity, entity_key, operation, version, fields)"
+                " values ('key:slow import', 'service', $1, 'update', 1, $2)",
+                str(service_id),
+                early_fields,
+            )
+            quick = {"contacts": {"phones": [{"number": "01632 960321"}]}}
+            r = await client.patch(f"/v1/services/{SERVICE['slug']}", json=quick, headers=admin)
+            assert r.status_code == 200
+            await asyncio.sleep(3)  # the notifier has run: the slow transaction holds back what came after it
+            assert smtp.box.to("watcher@example.org") == []
+            await transaction.commit()
+        finally:
+            await late.close()
+        await until(lambda: len(smtp.box.to("watcher@example.org")) >= 2)
+        await asyncio.sleep(2)
+        bodies = [text(m) for m in smtp.box.to("watcher@example.org")]
+        assert len(bodies) == 2
+        assert any("Written by a slow transaction" in b for b in bodies) and any("01632 960321" in b for b in bodies)

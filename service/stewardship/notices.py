@@ -42,6 +42,23 @@ def problem_report_mail(to: str, name: str, service_name: str, reason_text: str,
     return Mail(to=to, subject=f"Problem reported: {service_name}", body=body)
 
 
+def reports_mail(to: str, name: str, reports: Sequence[tuple[str, str, bool]], base: str) -> Mail:
+    """The problem reports that arrived since the last mail, about services this person keeps, as one message:
+    (service, reason in words, whether it has a note) each."""
+    if len(reports) == 1:
+        service_name, reason_text, has_note = reports[0]
+        return problem_report_mail(to, name, service_name, reason_text, has_note, base)
+    lines = "\n".join(
+        f"- {service}: {reason}.{' It has a note.' if noted else ''}" for service, reason, noted in reports[:50]
+    )
+    more = f"\n- and {len(reports) - 50} more" if len(reports) > 50 else ""
+    body = (
+        f"Hello {name},\n\n{len(reports)} problems were reported with services you keep:\n{lines}{more}\n\n"
+        f"Check the listings and close the reports: {base.rstrip('/')}/account/problem-reports" + _end(base)
+    )
+    return Mail(to=to, subject=f"{len(reports)} problems reported with services you keep", body=body)
+
+
 def change_mail(
     to: str, name: str, service_name: str, slug: str, version: int, actor: str, changed: Sequence[str], base: str
 ) -> Mail:

@@ -23,6 +23,8 @@ from service.stewardship.sessions import tokens_match
 from service.stewardship.views import expired, keeping, read_form, signed_in
 
 _EMAIL = re.compile(EMAIL)
+ONE_ADDRESS = frozenset(',;:<>()[]\\" ')
+"""Characters that would make a To: header name more than one mailbox, or a display name: one plain address only."""
 
 
 class NotificationController(Controller):
@@ -57,7 +59,7 @@ class NotificationController(Controller):
                 await contacts.forget_contact(conn, identity)
                 await audit(conn, identity.actor, "notifications.stopped", None)
             return Redirect("/account/notifications?saved=stopped", status_code=303)
-        if len(email) > 254 or not _EMAIL.fullmatch(email):
+        if len(email) > 254 or not _EMAIL.fullmatch(email) or any(c in email for c in ONE_ADDRESS):
             problems = [FieldProblem(field="email", reason="enter an email address, like name@example.org")]
             return _page(identity, session.csrf, None, form, problems, status=400)
         async with runtime.db.transaction() as conn:

@@ -24,7 +24,7 @@ import uuid
 from collections.abc import Coroutine, Mapping
 from email.message import EmailMessage
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import msgspec
 import procrastinate
@@ -41,7 +41,7 @@ from service.settings import Settings
 from service.stewardship import problem_store, store
 from service.stewardship.answers import change_words
 from service.stewardship.contacts import Contact, contacts
-from service.stewardship.notices import Mail, change_mail, digest_mail, problem_report_mail
+from service.stewardship.notices import Mail, change_mail, digest_mail, reports_mail
 from service.stewardship.problems import REASON_WORDS
 from service.stewardship.views import names_of
 from service.store import services as service_store
@@ -49,6 +49,7 @@ from service.store.db import Connection
 from service.store.sql import queries
 
 log = logging.getLogger("service.notify")
+T = TypeVar("T")
 sql = queries(Path(__file__).parent / "sql")
 NAMESPACE = "stewardship"
 SEND_MAIL = f"{NAMESPACE}:send_mail"
@@ -112,27 +113,33 @@ async def notify_once(state: State) -> int:
         if until <= since:
             return 0
         people = await contacts(conn)
+        reported: dict[str, tuple[Contact, list[tuple[str, str, bool]]]] = {}
         for event in await conn.fetch(sql("audit_window"), str(since), str(until)):
-            queued += await _each(conn, "audit", event["id"], _report_made(state, conn, people, dict(event.items())))
+            work = _report_made(state, conn, people, dict(event.items()))
+            for contact, said in await _each(conn, "audit", event["id"], work, []):
+                reported.setdefault(contact.who, (contact, []))[1].append(said)
+        for contact, reports in reported.values():  # one mail a person a run, however many reports arrived
+            await _queue(conn, reports_mail(contact.email, contact.name, reports, base_url(settings)))
+            queued += 1
         changed = await conn.fetch(sql("changes_window"), str(since), str(until))
         if changed:
             watching = await _watchers(conn, {uuid.UUID(c["entity_key"]) for c in changed})
             names = names_of(runtime)
             for change in changed:
                 found = watching.get(uuid.UUID(change["entity_key"]), [])
-                queued += await _each(conn, "changes", change["id"], _changed(state, conn, found, change, names))
+                queued += await _each(conn, "changes", change["id"], _changed(state, conn, found, change, names), 0)
         await conn.execute(sql("cursor_move"), "xact", until)
     return queued
 
 
-async def _each(conn: Connection, log_name: str, row_id: int, work: Coroutine[Any, Any, int]) -> int:
-    """One event's mail, in a savepoint: a failure undoes that event's mail only."""
+async def _each(conn: Connection, log_name: str, row_id: int, work: Coroutine[Any, Any, T], failed: T) -> T:
+    """One event's work, in a savepoint: a failure undoes that event's only, and answers `failed`."""
     try:
         async with conn.transaction():
             return await work
     except Exception as e:  # a poison event: logged by id, passed over
         log.error("notifications: %s row %d passed over (%s)", log_name, row_id, type(e).__name__)
-        return 0
+        return failed
 
 
 async def _changed(
@@ -166,31 +173,24 @@ async def _changed(
     return queued
 
 
-async def _report_made(state: State, conn: Connection, people: list[Contact], event: Mapping[str, Any]) -> int:
-    settings = runtime_of(state).settings
+async def _report_made(
+    state: State, conn: Connection, people: list[Contact], event: Mapping[str, Any]
+) -> list[tuple[Contact, tuple[str, str, bool]]]:
+    """Who is told of a problem report, and what: the people who keep its service and asked for reports."""
     service_id = event["service_id"]
     try:
         report = await problem_store.get_report(conn, uuid.UUID(event["subject"]))
     except (NotFound, ValueError):
-        return 0  # deleted since
-    queued = 0
+        return []  # deleted since
+    told = []
     for contact in people:
         if not contact.problem_reports:
             continue
         identity = await current(conn, contact)
         if identity is None or not await keeps(state, conn, identity, service_id):
             continue
-        mail = problem_report_mail(
-            contact.email,
-            contact.name,
-            report.service_name,
-            REASON_WORDS[report.reason],
-            bool(report.note),
-            base_url(settings),
-        )
-        await _queue(conn, mail)
-        queued += 1
-    return queued
+        told.append((contact, (report.service_name, REASON_WORDS[report.reason], bool(report.note))))
+    return told
 
 
 async def _watchers(conn: Connection, services: set[uuid.UUID]) -> dict[uuid.UUID, list[tuple[Contact, dt.datetime]]]:

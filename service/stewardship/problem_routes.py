@@ -20,7 +20,7 @@ from litestar.response import Redirect, Template
 
 from service.domain.access import Forbidden, Identity, TooManyAttempts, require_role
 from service.domain.audience import public_record
-from service.domain.errors import Conflict, FieldProblem, InvalidInput, NotFound
+from service.domain.errors import Conflict, DomainError, FieldProblem, InvalidInput, NotFound
 from service.domain.model import Service
 from service.domain.schedule import LONDON
 from service.server.access import READ, client_address, service_writer
@@ -45,7 +45,17 @@ from service.store import services as service_store
 from service.store.db import Connection
 
 WINDOW_SECONDS = 3600
+MOST_OPEN = 50
+"""Open reports one listing may have: the editors know by then, and a flood from many addresses stops here."""
 Status = Annotated[Literal["open", "closed"], QueryParameter(description="Open reports (default) or closed ones.")]
+
+
+class TooManyOpen(TooManyAttempts):
+    """A listing with MOST_OPEN open reports takes no more until some are closed (429)."""
+
+    def __init__(self) -> None:
+        DomainError.__init__(self, f"this listing has {MOST_OPEN} open reports already: its editors have been told")
+        self.retry_after = WINDOW_SECONDS
 
 
 async def _count_report(request: Request[Any, Any, Any]) -> None:
@@ -71,6 +81,9 @@ async def report_problem(
     now = dt.datetime.now(dt.UTC)
     async with runtime.db.transaction() as conn:
         service = await service_store.get_service(conn, key)
+        if await problem_store.open_for(conn, service.id) >= MOST_OPEN:
+            # the editors know already; a flood of reports from many addresses stops here
+            raise TooManyOpen()
         await _count_report(request)
         made = await problem_store.make_report(conn, service.id, service.version, report, now)
     runtime.outage.recovered()
@@ -152,6 +165,22 @@ class ProblemReportController(Controller):
         """Resolve (the listing was wrong) or dismiss a report, by a coded reason; optionally remove its note."""
         return await close_in_scope(state, identity, report_id, data)
 
+    @post(
+        "/v1/problem-reports/{report_id:uuid}/remove-note",
+        operation_id="removeProblemReportNote",
+        status_code=200,
+        responses=problem_responses(401, 403, 404),
+    )
+    async def remove_note(self, state: State, identity: Ident, report_id: FromPath[uuid.UUID]) -> ProblemReport:
+        """Delete a report's note, open or closed (it said something about a person, say); the report stays."""
+        require_role(identity, "editor", "admin")
+        runtime = runtime_of(state)
+        async with runtime.db.transaction() as conn:
+            found = await problem_store.get_report(conn, report_id)
+            service = await service_store.get_service(conn, str(found.service_id))
+            await service_writer(state, conn, identity)(service_store.body_of(service))
+            return await problem_store.remove_note(conn, report_id, actor=identity.actor, now=dt.datetime.now(dt.UTC))
+
 
 class ProblemPagesController(Controller):
     """The public form (beside each service page, the results and the embed) and the editors' queue."""
@@ -181,12 +210,13 @@ class ProblemPagesController(Controller):
                 NewProblemReport(reason=reason, note=note),  # type: ignore[arg-type]
             )
         except TooManyAttempts as e:
-            said = [
-                FieldProblem(
-                    field="reason", reason=f"too many reports from here: try again in {e.retry_after // 60} minutes"
-                )
-            ]
-            return _form_page(service, embed, form, said, 429)
+            words = (
+                str(e)
+                if isinstance(e, TooManyOpen)
+                else f"too many reports from here: try again in {e.retry_after // 60} minutes"
+            )
+            said = [FieldProblem(field="reason", reason=words)]
+            return _form_page(service, embed, form, said, 429, {"Retry-After": str(e.retry_after)})
         return Template(
             template_name="problem_reported.html",
             context={
@@ -251,11 +281,17 @@ def _status(e: Exception) -> int:
 
 
 def _form_page(
-    service: Service, embed: bool, form: dict[str, str], problems: list[FieldProblem], status: int = 200
+    service: Service,
+    embed: bool,
+    form: dict[str, str],
+    problems: list[FieldProblem],
+    status: int = 200,
+    headers: dict[str, str] | None = None,
 ) -> Response[Any]:
     return Template(
         template_name="problem_form.html",
         status_code=status,
+        headers=headers,
         context={
             "service": service,
             "embed": embed,

@@ -94,6 +94,10 @@ async def list_reports(
     return [_report(dict(r.items())) for r in rows]
 
 
+async def open_for(conn: Connection, service_id: uuid.UUID) -> int:
+    return int(await conn.fetchval(sql("problems_open_for"), service_id))
+
+
 async def reported_services(conn: Connection, *, open_only: bool = True) -> list[uuid.UUID]:
     return [r["service_id"] for r in await conn.fetch(sql("problems_services"), "open" if open_only else "closed")]
 
@@ -112,6 +116,15 @@ async def close_report(
         raise Conflict("status", f"this report was {found.status} already, by {found.closed_by}")
     detail = {"reason": reason, "note_removed": remove_note and bool(found.note)}
     await audit(conn, actor, f"problem_report.{outcome}", found.service_id, str(report_id), detail, now)
+    return await get_report(conn, report_id)
+
+
+async def remove_note(conn: Connection, report_id: uuid.UUID, *, actor: str, now: dt.datetime) -> ProblemReport:
+    """Delete a report's note, open or closed (it said something about a person, say); the report and its reason
+    stay, and the audit says who removed it."""
+    found = await get_report(conn, report_id)
+    if await conn.fetchval(sql("problems_remove_note"), report_id) is not None:
+        await audit(conn, actor, "problem_report.note_removed", found.service_id, str(report_id), {}, now)
     return await get_report(conn, report_id)
 
 

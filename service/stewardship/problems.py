@@ -114,6 +114,7 @@ AUDIT_WORDS: dict[str, str] = {
     "problem_report.made": "Problem reported",
     "problem_report.resolved": "Problem report resolved",
     "problem_report.dismissed": "Problem report dismissed",
+    "problem_report.note_removed": "A problem report's note removed",
     "proposal.made": "Change proposed",
     "proposal.approved": "Proposed change approved",
     "proposal.rejected": "Proposed change rejected",

@@ -65,6 +65,8 @@ async def decide(
     service = await service_store.get_service(conn, str(found.service_id))
     authorise = service_writer(state, conn, identity)
     await authorise(service_store.body_of(service))  # a proposal outside the key's scope is not its to decide
+    if found.proposed_by == identity.actor:
+        raise Forbidden("a proposal is decided by someone other than the person who made it")
     now = dt.datetime.now(dt.UTC)
     match answer:
         case Approve(overwrite=overwrite):

@@ -28,6 +28,8 @@ from service.store.sql import queries
 
 sql = queries(Path(__file__).parent / "sql")
 MOST_LISTED = 200
+MOST_WAITING = 5
+"""Open proposals one person may have for one service: enough for any real need, not enough to flood a queue."""
 
 
 def plain(doc: Doc) -> Doc:
@@ -71,6 +73,11 @@ async def propose(
     base = plain(base)
     if base_version > current.version:
         raise InvalidInput((FieldProblem(field="base_version", reason="is newer than the service"),))
+    waiting = await conn.fetchval(sql("proposals_waiting"), current.id, actor)
+    if waiting >= MOST_WAITING:
+        raise Conflict(
+            "body", f"you have {waiting} proposals waiting for this service: wait for a decision, or ask an editor"
+        )
     proposal_id = uuid.uuid4()
     proposed = plain(document_of(body))
     if proposed == base:
@@ -128,7 +135,7 @@ async def approve(
     if found.status != "open":
         raise Conflict("status", f"this proposal was {found.status} already, by {found.decided_by}")
     if found.proposed_by == actor:
-        raise Forbidden("a proposal is approved by someone other than the person who made it")
+        raise Forbidden("a proposal is decided by someone other than the person who made it")
     record = dict(row.items())
     current = _current(record)
     document = record["document"]

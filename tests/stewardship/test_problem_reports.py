@@ -234,6 +234,31 @@ async def test_the_results_and_the_embed_offer_report_a_problem_beside_each_opti
         await asyncio.sleep(0.05)
     assert f"/services/{SERVICE['slug']}/report-a-problem" in found.text
     embed = await app.get("/embed" + query)
-    assert f"/embed/services/{SERVICE['slug']}/report-a-problem" in embed.text
+    assert f'/embed/services/{SERVICE["slug"]}/report-a-problem" target="_blank"' in embed.text  # out of the frame
     form = await app.get(f"/embed/services/{SERVICE['slug']}/report-a-problem")
     assert form.status_code == 200 and 'action="/embed/services/' in form.text
+
+
+async def test_a_listing_takes_at_most_fifty_open_reports_and_a_closed_reports_note_can_still_be_removed(
+    settings: Settings, conn: Connection
+) -> None:
+    unlimited = msgspec.structs.replace(settings, problem_reports_per_hour=0)  # many addresses, as a flood has
+    async with AsyncTestClient(app=create_app(unlimited), base_url=BASE) as client:
+        admin = {"Authorization": f"Bearer {await admin_key(conn)}"}
+        assert (await client.put("/v1/areas/T1", json=AREA, headers=admin)).status_code == 201
+        assert (await client.put("/v1/areas/T9", json=OTHER_AREA, headers=admin)).status_code == 201
+        assert (await client.post("/v1/services", json=SERVICE, headers=admin)).status_code == 201
+        for _ in range(50):
+            r = await client.post(f"/v1/services/{SERVICE['slug']}/problem-reports", json={"reason": "other"})
+            assert r.status_code == 201
+        r = await client.post(f"/v1/services/{SERVICE['slug']}/problem-reports", json={"reason": "other"})
+        assert r.status_code == 429 and "50 open reports already" in r.text
+        first = (await stored(conn))[0]["id"]
+        mine = {"Authorization": f"Bearer {await editor(conn, 'T1')}"}
+        body = {"reason": "listing_was_right"}
+        assert (await client.post(f"/v1/problem-reports/{first}/close", json=body, headers=mine)).status_code == 200
+        await conn.execute("update problem_reports set note = 'Sam Smith' where id = $1", first)
+        r = await client.post(f"/v1/problem-reports/{first}/remove-note", headers=mine)
+        assert r.status_code == 200 and r.json()["note"] == "" and r.json()["note_removed"]
+        other = {"Authorization": f"Bearer {await editor(conn, 'T9')}"}
+        assert (await client.post(f"/v1/problem-reports/{first}/remove-note", headers=other)).status_code in (403, 404)

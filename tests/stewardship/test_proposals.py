@@ -247,3 +247,21 @@ async def test_on_the_pages_a_provider_proposes_a_phone_change_and_an_editor_app
     assert stored["version"] == 2 and stored["contacts"]["phones"][0]["number"] == "01632 960777"
     missing = await app.post(f"/account/proposals/{proposal_id}", data={"csrf_token": token_in(queue.text)})
     assert missing.status_code == 400
+
+
+async def test_the_proposer_cannot_reject_their_own_and_one_person_has_at_most_five_waiting_for_a_service(
+    app: Client, conn: Connection
+) -> None:
+    k = await seeded(app, conn)
+    made = []
+    for i in range(5):
+        change = {"contacts": {"phones": [{"number": f"01632 96011{i}"}]}}
+        r = await app.post(f"/v1/services/{LINE['slug']}/proposals", json=change, headers=k.provider)
+        assert r.status_code == 201
+        made.append(r.json()["id"])
+    sixth = await app.post(f"/v1/services/{LINE['slug']}/proposals", json=NEW_PHONE, headers=k.provider)
+    assert_problem(sixth, 409, "body")
+    mine = (await app.post(f"/v1/services/{LINE['slug']}/proposals", json=NEW_PHONE, headers=k.editor)).json()
+    r = await app.post(f"/v1/proposals/{mine['id']}/reject", json={"reason": "incorrect"}, headers=k.editor)
+    assert r.status_code == 403
+    assert (await app.get(f"/v1/proposals/{mine['id']}", headers=k.editor)).json()["status"] == "open"

@@ -1,0 +1,1 @@
+select count(*) from problem_reports where service_id = $1 and status = 'open'

@@ -225,7 +225,7 @@ class ServiceController(Controller):
         status_code=200,
         guards=EDIT,
         response_headers=ETAG,
-        responses=problem_responses(403, 404, 412),
+        responses=problem_responses(403, 404, 412, 422),
     )
     async def verify(
         self,

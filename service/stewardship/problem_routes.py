@@ -27,6 +27,7 @@ from service.server.access import READ, client_address, service_writer
 from service.server.deps import Conn, Ident
 from service.server.problems import problem_responses
 from service.server.runtime import Runtime, runtime_of
+from service.server.schemas import ServiceKey
 from service.stewardship import problem_store
 from service.stewardship.notify import keeps
 from service.stewardship.problems import (
@@ -138,10 +139,10 @@ class ProblemReportController(Controller):
         operation_id="reportProblem",
         status_code=201,
         guards=READ,
-        responses=problem_responses(404, 429),
+        responses=problem_responses(404, 422, 429),
     )
     async def report(
-        self, request: Request[Any, Any, Any], key: FromPath[str], data: JSONBody[NewProblemReport]
+        self, request: Request[Any, Any, Any], key: ServiceKey, data: JSONBody[NewProblemReport]
     ) -> dict[str, str]:
         """Report a problem with a listing (anyone; a coded reason and an optional note about the listing, never
         about a person)."""
@@ -157,7 +158,7 @@ class ProblemReportController(Controller):
         "/v1/problem-reports/{report_id:uuid}/close",
         operation_id="closeProblemReport",
         status_code=200,
-        responses=problem_responses(401, 403, 404, 409),
+        responses=problem_responses(401, 403, 404, 409, 422),
     )
     async def close(
         self, state: State, identity: Ident, report_id: FromPath[uuid.UUID], data: JSONBody[CloseProblemReport]

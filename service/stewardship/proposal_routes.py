@@ -25,6 +25,7 @@ from service.server.access import service_writer
 from service.server.deps import Conn, Ident, Vocab
 from service.server.problems import problem_responses
 from service.server.runtime import runtime_of
+from service.server.schemas import ServiceKey
 from service.stewardship import proposal_store
 from service.stewardship.answers import change_words
 from service.stewardship.editing import document_of
@@ -90,10 +91,10 @@ class ProposalController(Controller):
         "/v1/services/{key:str}/proposals",
         operation_id="proposeServiceChange",
         status_code=201,
-        responses=problem_responses(401, 403, 404, 409),
+        responses=problem_responses(401, 403, 404, 409, 422),
     )
     async def propose(
-        self, state: State, conn: Conn, key: FromPath[str], data: JSONBody[ServicePatch], identity: Ident, vocab: Vocab
+        self, state: State, conn: Conn, key: ServiceKey, data: JSONBody[ServicePatch], identity: Ident, vocab: Vocab
     ) -> Proposal:
         """Propose a change to a service (a PATCH body): kept for an editor in scope to approve or reject; nothing
         about the service changes until then."""
@@ -131,7 +132,7 @@ class ProposalController(Controller):
         "/v1/proposals/{proposal_id:uuid}/approve",
         operation_id="approveProposal",
         status_code=200,
-        responses=problem_responses(401, 403, 404, 409, 412),
+        responses=problem_responses(401, 403, 404, 409, 412, 422),
     )
     async def approve(
         self,
@@ -152,7 +153,7 @@ class ProposalController(Controller):
         "/v1/proposals/{proposal_id:uuid}/reject",
         operation_id="rejectProposal",
         status_code=200,
-        responses=problem_responses(401, 403, 404, 409),
+        responses=problem_responses(401, 403, 404, 409, 422),
     )
     async def reject(
         self, state: State, conn: Conn, identity: Ident, proposal_id: FromPath[uuid.UUID], data: JSONBody[Reject]

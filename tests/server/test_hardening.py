@@ -312,7 +312,8 @@ async def test_options_lists_every_method_a_path_allows_without_a_key(client: Cl
     for path, item in document["paths"].items():
         documented = {m.upper() for m in item if m in ("get", "post", "put", "patch", "delete")}
         concrete = path.replace("{key}", "x").replace("{code}", "T1").replace("{key_id}", str(secrets.token_hex(16)))
-        concrete = concrete.replace("{referral_id}", str(uuid.uuid4()))
+        for name in ("{referral_id}", "{report_id}", "{proposal_id}"):
+            concrete = concrete.replace(name, str(uuid.uuid4()))
         r = await client.options(concrete)
         assert r.status_code == 204, (path, r.status_code)
         assert {m.strip() for m in r.headers["allow"].split(",")} == documented | {"OPTIONS"}, path

@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 
 .PHONY: run test lint typecheck openapi import-schema clean install lock haproxy cluster cluster-stop chromium \
-	bench bench-search bench-country bench-oruk bench-gaps bench-replicas bench-scope bench-cluster bench-postgis
+	bench bench-search bench-country bench-oruk bench-gaps bench-replicas bench-scope bench-reviews bench-cluster bench-postgis
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml requirements-dev.lock | cksum | cut -d' ' -f1)
 LOCK = $(BIN)/uv pip compile pyproject.toml - --generate-hashes --universal --python-version 3.11 \
 	--custom-compile-command "make lock" --quiet
@@ -128,3 +128,7 @@ bench-postgis: $(STAMP)
 ## The editor-scope benchmark: judging catchments on the real boundaries (no database).
 bench-scope: $(STAMP)
 	$(BIN)/python bench/bench_scope.py
+
+## The review report and each option's review state at 50,000 services on the real boundaries.
+bench-reviews: $(STAMP)
+	$(BIN)/python bench/bench_reviews.py

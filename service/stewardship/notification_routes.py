@@ -19,8 +19,7 @@ from service.stewardship import contacts
 from service.stewardship.contacts import Contact
 from service.stewardship.notify import keeps
 from service.stewardship.problem_store import audit
-from service.stewardship.sessions import tokens_match
-from service.stewardship.views import expired, keeping, read_form, signed_in
+from service.stewardship.views import keeping, messages_at_fields, posted, read_form, signed_in
 
 _EMAIL = re.compile(EMAIL)
 ONE_ADDRESS = frozenset(',;:<>()[]\\" ')
@@ -45,13 +44,10 @@ class NotificationController(Controller):
 
     @post("/account/notifications", status_code=200)
     async def save(self, request: Request[Any, Any, Any]) -> Response[Any]:
-        found = await signed_in(request)
-        if found is None:
-            return Redirect("/sign-in", status_code=303)
-        session, identity = found
-        form = await read_form(request)
-        if not tokens_match(form.get("csrf_token"), session.csrf):
-            return expired(request)
+        sent = await posted(request)
+        if isinstance(sent, Response):
+            return sent
+        session, identity, form = sent
         runtime = runtime_of(request.app.state)
         email = form.get("email", "").strip()
         if form.get("stop") == "yes":
@@ -116,7 +112,7 @@ def _page(
             "review_digest": contact.review_digest if contact else True,
             "has_contact": contact is not None,
             "problems": problems,
-            "error_for": {p.field: p.reason[:1].upper() + p.reason[1:] for p in problems},
+            "error_for": messages_at_fields(problems),
             "saved": saved if saved in ("saved", "stopped") else None,
             "mail_on": mail_on,
         },

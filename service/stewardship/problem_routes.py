@@ -40,8 +40,7 @@ from service.stewardship.problems import (
     ProblemReport,
     note_problems,
 )
-from service.stewardship.sessions import tokens_match
-from service.stewardship.views import expired, not_found, read_form, signed_in
+from service.stewardship.views import messages_at_fields, not_found, posted, read_form, signed_in
 from service.store import services as service_store
 from service.store.db import Connection
 
@@ -256,13 +255,10 @@ class ProblemPagesController(Controller):
 
     @post("/account/problem-reports/{report_id:uuid}/close", status_code=200)
     async def close_page(self, request: Request[Any, Any, Any], report_id: FromPath[uuid.UUID]) -> Response[Any]:
-        found = await signed_in(request)
-        if found is None:
-            return Redirect("/sign-in", status_code=303)
-        session, identity = found
-        form = await read_form(request)
-        if not tokens_match(form.get("csrf_token"), session.csrf):
-            return expired(request)
+        sent = await posted(request)
+        if isinstance(sent, Response):
+            return sent
+        session, identity, form = sent
         reason = form.get("reason", "")
         field = f"reason-{report_id}"
         if reason not in CLOSE_WORDS:
@@ -302,7 +298,7 @@ def _form_page(
             "note": form.get("note", ""),
             "note_max": NOTE_MAX,
             "problems": problems,
-            "error_for": {p.field: p.reason[:1].upper() + p.reason[1:] for p in reversed(problems)},
+            "error_for": messages_at_fields(problems),
         },
     )
 
@@ -332,7 +328,7 @@ async def _queue_page(
             "outcome_of": OUTCOME_OF,
             "may_close": identity.role in ("editor", "admin"),
             "problems": problems,
-            "error_for": {p.field: p.reason[:1].upper() + p.reason[1:] for p in reversed(problems)},
+            "error_for": messages_at_fields(problems),
             "closed": closed if closed in ("resolved", "dismissed") else None,
             "retention_days": runtime.settings.problem_report_retention_days,
             "day": lambda moment: moment.astimezone(LONDON).strftime("%-d %B %Y %H:%M"),

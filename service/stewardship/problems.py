@@ -17,6 +17,7 @@ from typing import Annotated, Literal
 from msgspec import Meta, Struct
 
 from service.domain.errors import FieldProblem
+from service.stewardship.proposals import REJECT_WORDS
 
 ProblemReason = Literal["wrong_phone", "closed", "wrong_hours", "wrong_eligibility", "other"]
 REASON_WORDS: dict[str, str] = {
@@ -102,14 +103,6 @@ def closed_until(closed_at: dt.datetime, days: int = RETENTION_DAYS) -> dt.datet
     return closed_at + dt.timedelta(days=days)
 
 
-REJECT_REASON_WORDS: dict[str, str] = {
-    "incorrect": "The change is not right",
-    "not_enough_evidence": "We could not confirm it",
-    "out_of_scope": "Not something this directory holds",
-    "superseded": "Overtaken by a later change",
-}
-"""The proposals' reasons (service/stewardship/proposals.py REJECT_WORDS) that are not also a report's."""
-
 AUDIT_WORDS: dict[str, str] = {
     "problem_report.made": "Problem reported",
     "problem_report.resolved": "Problem report resolved",
@@ -130,7 +123,10 @@ def audit_words(action: str, detail: dict[str, object]) -> str:
     """An audit event in words: "Problem reported: The phone number is wrong or does not answer"."""
     said = AUDIT_WORDS.get(action, action.replace("_", " ").replace(".", ": "))
     reason = str(detail.get("reason", ""))
-    why = REASON_WORDS.get(reason) or CLOSE_WORDS.get(reason) or REJECT_REASON_WORDS.get(reason)
+    if action.startswith("proposal."):
+        why = REJECT_WORDS.get(reason)
+    else:
+        why = (CLOSE_WORDS if action.endswith(("resolved", "dismissed")) else REASON_WORDS).get(reason)
     if why:
         said += f": {why}"
     if detail.get("version"):

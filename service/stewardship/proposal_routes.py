@@ -31,8 +31,7 @@ from service.stewardship.answers import change_words
 from service.stewardship.editing import document_of
 from service.stewardship.notify import keeps
 from service.stewardship.proposals import REJECT_WORDS, Approve, Proposal, Reject
-from service.stewardship.sessions import tokens_match
-from service.stewardship.views import expired, names_of, read_form, signed_in
+from service.stewardship.views import messages_at_fields, names_of, posted, signed_in
 from service.store import services as service_store
 from service.store.db import Connection
 
@@ -176,13 +175,10 @@ class ProposalPagesController(Controller):
 
     @post("/account/proposals/{proposal_id:uuid}", status_code=200)
     async def decide_page(self, request: Request[Any, Any, Any], proposal_id: FromPath[uuid.UUID]) -> Response[Any]:
-        found = await signed_in(request)
-        if found is None:
-            return Redirect("/sign-in", status_code=303)
-        session, identity = found
-        form = await read_form(request)
-        if not tokens_match(form.get("csrf_token"), session.csrf):
-            return expired(request)
+        sent = await posted(request)
+        if isinstance(sent, Response):
+            return sent
+        session, identity, form = sent
         field = f"decision-{proposal_id}"
         answer: Approve | Reject
         if form.get("decision") == "approve":
@@ -234,7 +230,7 @@ async def _queue_page(
             "reject_words": list(REJECT_WORDS.items()),
             "may_decide": identity.role in ("editor", "admin"),
             "problems": problems,
-            "error_for": {p.field: p.reason[:1].upper() + p.reason[1:] for p in problems},
+            "error_for": messages_at_fields(problems),
             "done": done if done in ("approved", "rejected") else None,
         },
     )

@@ -188,7 +188,7 @@ async def keepers_page(
             "may_propose": identity.role == "provider"
             or (identity.role == "editor" and runtime.settings.edits_need_review),
             "proposed": bool(request.query_params.get("proposed")),
-            "error_for": {p.field: p.reason[:1].upper() + p.reason[1:] for p in reversed(problems)},
+            "error_for": messages_at_fields(problems),
             "day_words": day_words,
             "changes": [
                 (
@@ -342,6 +342,25 @@ async def read_form(request: Request[Any, Any, Any]) -> dict[str, str]:
             # Longer than any field takes: kept just long enough for the field's own check to refuse it.
             fields[name] = value[: FORM_FIELD_MAX + 1]
     return fields
+
+
+def messages_at_fields(problems: list[FieldProblem]) -> dict[str, str]:
+    """Each field's message as the GOV.UK pattern shows it at the field (the first problem found for it, its first
+    letter a capital)."""
+    return {p.field: p.reason[:1].upper() + p.reason[1:] for p in reversed(problems)}
+
+
+async def posted(request: Request[Any, Any, Any]) -> tuple[Session, Identity, dict[str, str]] | Response[Any]:
+    """The person who posted a form, and the form, its token checked; or the page to send instead (sign-in when
+    nobody is signed in, the expired form when the token is not the session's)."""
+    found = await signed_in(request)
+    if found is None:
+        return Redirect("/sign-in", status_code=303)
+    session, identity = found
+    form = await read_form(request)
+    if not tokens_match(form.get("csrf_token"), session.csrf):
+        return expired(request)
+    return session, identity, form
 
 
 def problem(field: str, reason: str) -> FieldProblem:

@@ -10,7 +10,15 @@ from msgspec import Struct
 from service.domain.model import Point
 from service.domain.review import Review
 from service.domain.schedule import OpeningState
-from service.domain.types import AreaCode, AreaKind, CapacityStatus, Context, PathwayRole, ServiceKind
+from service.domain.types import (
+    AreaCode,
+    AreaKind,
+    CapacityStatus,
+    Context,
+    PathwayRole,
+    ResolvedFrom,
+    ServiceKind,
+)
 
 
 class Reason(Struct, frozen=True, kw_only=True, gc=False):
@@ -26,7 +34,7 @@ class AreaRef(Struct, frozen=True, kw_only=True, gc=False):
 
 class ResolvedOrigin(Struct, frozen=True, kw_only=True):
     point: Point
-    resolved_from: Literal["point", "site", "postcode"]
+    resolved_from: ResolvedFrom
     label: str
     areas: tuple[AreaRef, ...]
     force: AreaRef | None

@@ -17,7 +17,7 @@ import re
 import pyproj
 from msgspec import Struct
 
-from service.domain.errors import FieldProblem, InvalidInput
+from service.domain.errors import FieldProblem, InvalidInput, MalformedInput
 from service.domain.model import Point
 
 LETTERS = "ABCDEFGHJKLMNOPQRSTUVWXYZ"
@@ -45,12 +45,13 @@ class GridReference(Struct, frozen=True, kw_only=True):
 
 
 def parse(text: str, field: str = "grid_reference") -> GridReference:
-    """A grid reference, read as people write it (spaces and case as they come); anything else is a 422 naming
-    `field` and saying what one looks like."""
+    """A grid reference, read as people write it (spaces and case as they come). Anything else is malformed (400),
+    naming `field` and saying what one looks like; two letters that name no square of the grid (written right, but
+    off it, such as AA) break a rule instead (422), as an unknown postcode does."""
     compact = re.sub(r"\s+", "", text).upper()
     found = _REFERENCE.fullmatch(compact)
     if found is None:
-        raise InvalidInput((FieldProblem(field=field, reason=f"must be an OS grid reference: {EXAMPLE}"),))
+        raise MalformedInput((FieldProblem(field=field, reason=f"must be an OS grid reference: {EXAMPLE}"),))
     letters, digits = found.group(1), found.group(2)
     first, second = LETTERS.index(letters[0]), LETTERS.index(letters[1])
     east_100k = ((first - 2) % 5) * 5 + second % 5
@@ -59,11 +60,17 @@ def parse(text: str, field: str = "grid_reference") -> GridReference:
     size = 10 ** (5 - half)
     easting = east_100k * 100_000 + int(digits[:half]) * size
     northing = north_100k * 100_000 + int(digits[half:]) * size
-    if not (0 <= easting < EASTING_MAX and 0 <= northing < NORTHING_MAX):
+    if not (0 <= easting < EASTING_MAX and 0 <= northing < NORTHING_MAX):  # written right, but names no square
         raise InvalidInput(
             (FieldProblem(field=field, reason=f"{letters} is not a square of the British National Grid"),)
         )
     return GridReference(square=letters, easting=easting, northing=northing, size=size)
+
+
+def as_written(reference: GridReference) -> str:
+    """The reference as the OS writes it, at the precision it was given: "TA 09 29", "TA 0912 2934"."""
+    digits = 2 * (5 - len(str(reference.size)) + 1)
+    return format_reference(reference.easting, reference.northing, digits)
 
 
 def square_of(easting: float, northing: float) -> str:

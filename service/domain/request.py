@@ -55,7 +55,26 @@ class PostcodeOrigin(Model, tag="postcode", tag_field="type", frozen=True, kw_on
     ]
 
 
-Origin = PointOrigin | SiteOrigin | PostcodeOrigin
+GRID_REFERENCE_SEARCH = whole(r" *[A-HJ-Za-hj-z] *[A-HJ-Za-hj-z](?: *[0-9] *[0-9]){1,5} *")
+"""An OS National Grid reference as people write it: two letters and 2 to 10 digits, spaces anywhere between."""
+
+
+class GridReferenceOrigin(Model, tag="grid_reference", tag_field="type", frozen=True, kw_only=True):
+    """A place as control rooms give it: an OS National Grid reference, read offline (service/domain/gridref.py);
+    the search starts from the middle of the square it names."""
+
+    grid_reference: Annotated[
+        str,
+        Meta(
+            max_length=40,
+            pattern=GRID_REFERENCE_SEARCH,
+            description="An OS National Grid reference: two letters and 2 to 10 digits, e.g. TA 09 29 or TA0929.",
+            examples=["TA 09 29"],
+        ),
+    ]
+
+
+Origin = PointOrigin | SiteOrigin | PostcodeOrigin | GridReferenceOrigin
 PersonGender = Literal["female", "male", "non_binary", "other", "not_stated"]
 
 

@@ -105,7 +105,11 @@ ServiceKind = Literal[
     "other",
 ]
 Context = Literal["custody", "street", "court", "community"]
-PathwayRole = Literal["consult", "assess", "place_of_safety", "divert", "refer_on", "advice", "appropriate_adult"]
+ResolvedFrom = Literal["point", "site", "postcode", "grid_reference"]
+"""How a search's origin was given (service/domain/request.py's Origin)."""
+PathwayRole = Literal[
+    "consult", "assess", "place_of_safety", "divert", "refer_on", "advice", "appropriate_adult", "medical_care"
+]
 """The step of a referral pathway a service is for (service/domain/pathway.py)."""
 AccessMode = Literal["handover", "walk_in", "phone", "outreach", "appointment"]
 Gender = Literal["female", "male", "non_binary", "other"]

@@ -16,7 +16,6 @@ import datetime as dt
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Literal
 
 import msgspec
 import numpy as np
@@ -27,12 +26,12 @@ from service.domain.appropriate_adult import appropriate_adult_required
 from service.domain.errors import FieldProblem, InvalidInput
 from service.domain.model import Area, Service, Site, Taxonomies
 from service.domain.near import NEAR_MISS_MINUTES
-from service.domain.pathway import ROLES, step_notes, steps_for
+from service.domain.pathway import ROLES, Step, step_notes, steps_for
 from service.domain.request import Person, ReferralRequest
 from service.domain.review import REVIEW_MONTHS, london_today
 from service.domain.routing import Situation
 from service.domain.transitions import TRANSITION_WINDOW_MONTHS, with_implied
-from service.domain.types import Context, PathwayRole
+from service.domain.types import Context, PathwayRole, ResolvedFrom
 from service.index.answers import Answers
 from service.index.bounded import CacheStats, Shares
 from service.index.candidates import GROUPED_BY, Candidates
@@ -278,11 +277,14 @@ class DirectoryIndex:
         at: dt.datetime,
         where: Resolution,
         origin_label: str,
-        resolved_from: Literal["point", "site", "postcode"],
+        resolved_from: ResolvedFrom,
         today: dt.date | None = None,
+        plan: tuple[Step, ...] | None = None,
     ) -> ReferralAnswer:
         """The answer at the moment `at`; whether each option's details are due for review is judged on `today`
-        (England and Wales's date now when not given): a review date is about the directory, not the moment asked."""
+        (England and Wales's date now when not given): a review date is about the directory, not the moment asked.
+        The steps are the context's (pathway.steps_for) unless a caller shaping its own pathway gives `plan`, which
+        must name every role (the control room's, service/domain/rcrp.py)."""
         day = today or london_today(dt.datetime.now(dt.UTC))
         context, release = request.context, request.at_release
         person, given = request.person, request.person.circumstances
@@ -290,7 +292,7 @@ class DirectoryIndex:
             person = msgspec.structs.replace(person, circumstances=implied)
         q = self.query(person, context, at, request.max_travel_minutes, release)
         m = survivors(self.candidates, self.timeline, self.services, where, q)
-        plan = steps_for(context, person.needs, person.circumstances, person.age, release)
+        plan = plan or steps_for(context, person.needs, person.circumstances, person.age, release)
         roles = tuple(ROLES.index(s.role) for s in plan)
         chosen, per_step = by_step(
             self.columns, self.slugs.rank, m, q, roles, (request.limit, request.step_limit), self.config.kind_cap

@@ -14,17 +14,20 @@ import datetime as dt
 import logging
 import re
 from collections.abc import Mapping, Sequence
-from typing import Annotated, Literal, Protocol
+from typing import Annotated, Protocol
 
 import msgspec
 from msgspec import Meta
 
+from service.domain import gridref
 from service.domain.answer import ReferralAnswer
 from service.domain.decoding import problem_from
 from service.domain.errors import FieldProblem, InvalidInput, MalformedInput
 from service.domain.geometry import point_is_plausible
 from service.domain.request import (
+    GRID_REFERENCE_SEARCH,
     POSTCODE_SEARCH,
+    GridReferenceOrigin,
     Origin,
     Person,
     PersonGender,
@@ -36,7 +39,7 @@ from service.domain.request import (
     WhenNeeded,
     when_needed,
 )
-from service.domain.types import REFERENCE, AgeYears, Context, Lat, Lon, whole
+from service.domain.types import REFERENCE, AgeYears, Context, Lat, Lon, ResolvedFrom, whole
 from service.index.engine import DirectoryIndex
 from service.index.places import Resolution
 
@@ -51,6 +54,7 @@ QUERY_NAMES = {
     "origin.site": "site",
     "origin.lat": "lat",
     "origin.lon": "lon",
+    "origin.grid_reference": "grid_reference",
 }
 """Body field -> query parameter, where they differ."""
 LISTS = ("needs", "circumstances")
@@ -59,6 +63,10 @@ _CODE = re.compile(r"[a-z][a-z0-9_]{0,63}")
 
 SiteKey = Annotated[str, Meta(pattern=REFERENCE, description="Site id or slug.")]
 PostcodeText = Annotated[str, Meta(max_length=10, pattern=POSTCODE_SEARCH, description="Full postcode or district.")]
+GridReferenceText = Annotated[
+    str,
+    Meta(max_length=40, pattern=GRID_REFERENCE_SEARCH, description="OS National Grid reference, e.g. TA 09 29."),
+]
 CodesText = Annotated[
     str,
     Meta(
@@ -82,6 +90,7 @@ class SearchQuery(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fiel
     lon: Lon | None = None
     site: SiteKey | None = None
     postcode: PostcodeText | None = None
+    grid_reference: GridReferenceText | None = None
     gender: PersonGender = "not_stated"
     needs: CodesList = []
     circumstances: CodesList = []
@@ -124,9 +133,12 @@ class SearchQuery(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fiel
 
     def _origin(self) -> Origin:
         point = self.lat is not None or self.lon is not None
-        if sum((point, self.site is not None, self.postcode is not None)) != 1:
-            reason = "give exactly one of lat and lon, site, or postcode"
+        given = (point, self.site is not None, self.postcode is not None, self.grid_reference is not None)
+        if sum(given) != 1:
+            reason = "give exactly one of lat and lon, site, postcode, or grid_reference"
             raise InvalidInput((FieldProblem(field="origin", reason=reason),))
+        if self.grid_reference is not None:
+            return GridReferenceOrigin(grid_reference=self.grid_reference)
         if self.site is not None:
             return SiteOrigin(site=self.site)
         if self.postcode is not None:
@@ -217,7 +229,7 @@ def make_geocoder(name: str, user_agent: str) -> Geocoder | None:
             raise ValueError(f"unknown online geocoder {name!r}; the one supported is 'nominatim'")
 
 
-Resolved = tuple[Resolution, str, Literal["point", "site", "postcode"]]
+Resolved = tuple[Resolution, str, ResolvedFrom]
 
 
 async def resolve_origin(index: DirectoryIndex, origin: Origin, geocoder: Geocoder | None) -> Resolved:
@@ -242,6 +254,14 @@ async def resolve_origin(index: DirectoryIndex, origin: Origin, geocoder: Geocod
                 reason = f"unknown postcode {postcode.strip().upper()!r}: neither its sector nor its district is known"
                 raise InvalidInput((FieldProblem(field="origin.postcode", reason=reason),))
             return places.resolve_point(*located), postcode.strip().upper(), "postcode"
+        case GridReferenceOrigin(grid_reference=text):
+            field = "origin.grid_reference"
+            reference = gridref.parse(text, field)
+            point = gridref.to_point(reference)
+            if not point_is_plausible(point.lon, point.lat):
+                reason = f"{gridref.as_written(reference)} is outside England and Wales"
+                raise InvalidInput((FieldProblem(field=field, reason=reason),))
+            return places.resolve_point(point.lon, point.lat), gridref.as_written(reference), "grid_reference"
 
 
 async def find(index: DirectoryIndex, request: ReferralRequest, geocoder: Geocoder | None) -> ReferralAnswer:

@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from service.domain.errors import InvalidInput
-from service.domain.gridref import format_reference, parse, to_point
+from service.domain.errors import InvalidInput, MalformedInput
+from service.domain.gridref import as_written, format_reference, parse, to_point
 
 BEN_NEVIS = "NN 166 712"
 
@@ -44,10 +44,10 @@ def test_a_reference_becomes_the_middle_of_its_square_in_wgs84() -> None:
 
 @pytest.mark.parametrize(
     "bad",
-    ["", "TA", "TA 1", "TA 123 45", "TA 123456 123456", "TI 12 34", "ZZ 12 34", "12 34", "TA 09 29 X", "TA\x0009 29"],
+    ["", "TA", "TA 1", "TA 123 45", "TA 123456 123456", "TI 12 34", "12 34", "TA 09 29 X", "TA\x0009 29"],
 )
-def test_a_reference_that_is_not_one_is_refused_naming_the_field(bad: str) -> None:
-    with pytest.raises(InvalidInput) as refused:
+def test_a_reference_that_is_not_one_is_malformed_naming_the_field(bad: str) -> None:
+    with pytest.raises(MalformedInput) as refused:
         parse(bad, field="origin.grid_reference")
     assert refused.value.problems[0].field == "origin.grid_reference"
 
@@ -63,3 +63,19 @@ def test_any_grid_position_written_at_any_precision_reads_back_to_the_square_hol
     found = parse(format_reference(easting, northing, digits))
     assert found.easting <= easting < found.easting + found.size
     assert found.northing <= northing < found.northing + found.size
+
+
+@pytest.mark.parametrize("off_the_grid", ["AA 12 34", "ZZ 12 34", "EA 1 1"])
+def test_letters_that_name_no_square_of_the_grid_break_a_rule_naming_the_field(off_the_grid: str) -> None:
+    with pytest.raises(InvalidInput) as refused:
+        parse(off_the_grid, field="origin.grid_reference")
+    assert not isinstance(refused.value, MalformedInput)
+    assert refused.value.problems[0].field == "origin.grid_reference"
+
+
+@pytest.mark.parametrize(
+    ("given_as", "written"),
+    [("ta02", "TA 0 2"), ("TA0929", "TA 09 29"), ("ta 091292", "TA 091 292"), ("TA09122923", "TA 0912 2923")],
+)
+def test_a_reference_is_written_back_as_the_os_writes_it_at_the_precision_given(given_as: str, written: str) -> None:
+    assert as_written(parse(given_as)) == written

@@ -29,6 +29,7 @@ from redis.asyncio import Redis
 
 from service.api.areas import AreaController
 from service.api.changes import ChangeController
+from service.api.control_room import ControlRoomController
 from service.api.documents import DirectoryController
 from service.api.keys import KeyController
 from service.api.referral_options import ReferralController
@@ -46,6 +47,7 @@ from service.outcomes.demand import DemandCounter
 from service.outcomes.report_routes import ReportController
 from service.outcomes.retention import add_synthetic_outcomes
 from service.outcomes.routes import ReferralRecordController
+from service.pages.control_room import ControlRoomPageController
 from service.pages.pages import PageController
 from service.pages.record import record_referral
 from service.pages.reports import ReportPageController
@@ -212,6 +214,7 @@ def create_app(settings: Settings, extra_handlers: Sequence[Any] = ()) -> Litest
             DirectoryController,
             OpenReferralImportController,
             ReferralController,
+            ControlRoomController,
             ReferralRecordController,
             ReportController,
             GapReportController,
@@ -220,7 +223,11 @@ def create_app(settings: Settings, extra_handlers: Sequence[Any] = ()) -> Litest
             ProposalController,
             OpenReferralController,
             FhirController,
-            Router(path="/", route_handlers=[PageController, record_referral, ReportPageController], guards=READ),
+            Router(
+                path="/",
+                route_handlers=[PageController, ControlRoomPageController, record_referral, ReportPageController],
+                guards=READ,
+            ),
             StewardshipController,
             EditorController,
             SitesController,

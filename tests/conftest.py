@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import os
 import re
 import secrets
@@ -32,6 +33,8 @@ from service.store.migrate import migrate
 SHARED = PROJECT_ROOT.parent / "shared"
 SHARED_GEODATA = SHARED / "geodata"
 DEMO_FILE = PROJECT_ROOT / "geodata" / "demo" / "directory.json"
+DEMO_SERVICES = len(json.loads(DEMO_FILE.read_bytes())["services"])
+"""How many services the demo directory holds (counts in tests follow the file)."""
 TABLES = (
     "services, sites, areas, changes, postcode_centroids, api_keys, referrals, referral_events, gap_demand, sessions, "
     "service_drafts, problem_reports, audit_events, notice_contacts, service_watches, notice_cursors, proposals, "

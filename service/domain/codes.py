@@ -53,6 +53,7 @@ ROLE_WORDS: dict[str, str] = {
     "refer_on": "Refer on",
     "advice": "Advice",
     "appropriate_adult": "Appropriate adult (PACE Code C)",
+    "medical_care": "Medical care (ambulance or emergency department)",
 }
 
 CONTEXT_TITLES: dict[str, str] = {

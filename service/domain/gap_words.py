@@ -57,6 +57,7 @@ ROLE_NOUNS = {
     "refer_on": ("service to refer on to", "services to refer on to"),
     "advice": ("helpline", "helplines"),
     "appropriate_adult": ("appropriate adult scheme", "appropriate adult schemes"),
+    "medical_care": ("ambulance or emergency department", "ambulances or emergency departments"),
 }
 GAP_PHRASES = {
     "NOT_ACTIVE": ("is closed", "are closed"),

@@ -25,8 +25,9 @@ ROLES: tuple[PathwayRole, ...] = (
     "refer_on",
     "advice",
     "appropriate_adult",
+    "medical_care",
 )
-"""Every pathway role, in a fixed order (the index numbers them by it)."""
+"""Every pathway role, in a fixed order (the index numbers them by it; a new role goes at the end)."""
 
 DEFAULT_ROLES: dict[ServiceKind, PathwayRole] = {
     # Health professionals an officer consults before detaining under s136 (s136(1C)): street triage teams and
@@ -141,6 +142,7 @@ ELSEWHERE: dict[PathwayRole, Step] = {
     "refer_on": Step(role="refer_on", title="Refer on", optional=True),
     "advice": Step(role="advice", title="Advice and helplines", optional=True),
     "appropriate_adult": Step(role="appropriate_adult", title="Appropriate adult", optional=True),
+    "medical_care": Step(role="medical_care", title="Medical care: ambulance or emergency department", optional=True),
 }
 """For a role the context's pathway has no step for: a step of its own after the pathway's, shown only when it has
 an option, so that every option is in a step an officer reads."""

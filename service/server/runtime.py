@@ -10,13 +10,18 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+import msgspec
+
 from service.domain.answer import ReferralAnswer
+from service.domain.audience import public_answer
 from service.domain.model import Taxonomies
+from service.domain.rcrp import ControlRoomAnswer, ControlRoomRequest
 from service.domain.request import ReferralRequest
 from service.index.bounded import CacheStats
 from service.index.engine import DirectoryIndex
 from service.index.keeper import IndexKeeper
 from service.search.answered import AnswerCache, Answered
+from service.search.control_room import find_for_call
 from service.search.entry import Geocoder, find
 from service.settings import Settings
 from service.store.db import Database
@@ -59,6 +64,14 @@ class Runtime:
         for told in self.searched:
             told(found.answer)
         return found
+
+    async def control_room(self, request: ControlRoomRequest, public: bool) -> ControlRoomAnswer:
+        """A control room's search (service/search/control_room.py), timed as its own context; for the public, with
+        no professionals-only numbers."""
+        started = time.perf_counter()
+        answer = await find_for_call(self.index, request, self.geocoder)
+        self.telemetry.searched("control_room", time.perf_counter() - started)
+        return msgspec.structs.replace(answer, pathway=public_answer(answer.pathway)) if public else answer
 
     async def find(self, request: ReferralRequest) -> ReferralAnswer:
         return (await self.search(request)).answer

@@ -32,7 +32,7 @@ if TYPE_CHECKING:
     from service.store.db import Database
 
 request_log = logging.getLogger("service.request")
-CONTEXTS: tuple[str, ...] = get_args(Context)
+CONTEXTS: tuple[str, ...] = (*get_args(Context), "control_room")
 
 UNMATCHED = "<unmatched>"
 """The route label of a request no route matched (a 404 or 405 from the router): paths as sent are unbounded."""

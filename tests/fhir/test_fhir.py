@@ -16,7 +16,7 @@ from fhir.resources.R4B.location import Location
 from fhir.resources.R4B.organization import Organization
 
 from service.store.db import Connection
-from tests.conftest import authorised
+from tests.conftest import DEMO_SERVICES, authorised
 from tests.openreferral.test_oruk_api import HULL, Client, public
 
 __all__ = ["public"]
@@ -48,7 +48,7 @@ def valid_bundle(bundle: dict[str, Any]) -> list[dict[str, Any]]:
 
 async def test_every_demo_healthcare_service_location_and_organization_validates(public: Client) -> None:
     services = valid_bundle(await fhir(public, "/fhir/HealthcareService", _count=1000))
-    assert len(services) == 48
+    assert len(services) == DEMO_SERVICES
     locations = valid_bundle(await fhir(public, "/fhir/Location", _count=1000))
     organizations = valid_bundle(await fhir(public, "/fhir/Organization", _count=1000))
     referenced = {r["reference"] for s in services for r in (*s.get("location", []), *s.get("coverageArea", []))}

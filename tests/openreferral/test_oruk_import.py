@@ -14,7 +14,7 @@ import pytest
 
 from service.settings import Settings
 from service.store.db import Connection
-from tests.conftest import authorised
+from tests.conftest import DEMO_SERVICES, authorised
 from tests.openreferral.oruk_schemas import EXAMPLES, OPENREFERRAL
 from tests.openreferral.test_oruk_api import Client, attributes, ok, public
 
@@ -48,13 +48,13 @@ async def test_importing_our_own_export_changes_nothing_and_into_an_empty_direct
     again = await staff.post(IMPORT, content=json.dumps(feed))
     assert again.status_code == 200, again.text
     report = again.json()
-    assert report["imported"]["services"] == {"created": 0, "updated": 0, "unchanged": 48}
+    assert report["imported"]["services"] == {"created": 0, "updated": 0, "unchanged": DEMO_SERVICES}
     assert report["left_behind"] == [] and report["assumed"] == [] and report["skipped"] == []
 
     await conn.execute("truncate services, changes restart identity cascade")
     into_empty = await staff.post(IMPORT, content=json.dumps(feed["contents"]))  # a plain array of full services
     assert into_empty.status_code == 200, into_empty.text
-    assert into_empty.json()["imported"]["services"]["created"] == 48
+    assert into_empty.json()["imported"]["services"]["created"] == DEMO_SERVICES
     assert await directory(staff) == before
 
 

@@ -15,6 +15,7 @@ from service.domain.pathway import (
     ROLES,
     STEPS,
 )
+from service.domain.rcrp import Call, control_room_steps, threshold
 from service.domain.reasons import OPTION_CODES
 from service.domain.transitions import IMPLIED
 from service.domain.types import ServiceKind
@@ -51,6 +52,13 @@ def test_the_readme_lists_every_role_with_the_titles_of_its_steps() -> None:
             assert f'"{s.title}"' in titles[s.role], (s.role, s.title)
     for role, s in ELSEWHERE.items():
         assert s.optional and s.role == role
+
+
+def test_the_readme_names_every_step_of_the_control_rooms_pathway() -> None:
+    said = " ".join(README.split())
+    for call in (Call(medical_care="yes", risk_to_life="yes"), Call(crime="no", risk_to_life="no")):
+        for s in control_room_steps(threshold(call), call.medical_care):
+            assert (s.optional and s in ELSEWHERE.values()) or f"**{s.title}**" in said, s.title
 
 
 def test_the_readme_lists_every_code_an_option_can_carry() -> None:

@@ -28,7 +28,8 @@ def step(answer: dict[str, Any], role: str) -> dict[str, Any]:
 async def test_a_street_crisis_answer_has_a_consult_step_then_a_place_of_safety_step(demo: Client) -> None:
     street = {"type": "point", "lat": 52.136, "lon": -0.466}
     answer = await options(demo, request(street, "street", age=35, needs=["mental_health_crisis"]))
-    assert [s["role"] for s in answer["steps"]] == ["consult", "place_of_safety", "refer_on", "advice"]
+    # the ambulance (medical care, national, 24/7) has its own step after the pathway's, as NHS 111 option 2 has
+    assert [s["role"] for s in answer["steps"]] == ["consult", "place_of_safety", "refer_on", "advice", "medical_care"]
     consult = step(answer, "consult")["options"]
     assert [o["service"]["slug"] for o in consult] == ["bedfordshire-mental-health-hub"]
     assert "bedford-place-of-safety" not in slugs({"options": consult})
@@ -201,7 +202,8 @@ async def test_the_lookup_page_shows_the_pathway_step_by_step_with_each_gap_and_
     assert r.status_code == 200
     page = r.text
     assert "The pathway, step by step" in page
-    consult, place, refer, advice = page.split('class="app-step" data-role=')[1:]
+    consult, place, refer, advice, medical = page.split('class="app-step" data-role=')[1:]
+    assert medical.startswith('"medical_care"') and "Ambulance (999)" in medical
     assert consult.startswith('"consult"') and "Consult a health professional before detaining" in consult
     assert place.startswith('"place_of_safety"') and "Take to a place of safety" in place
     assert "No place of safety here takes under-18s: take them to Manchester Royal Infirmary" in place

@@ -306,6 +306,44 @@ async def try_right_care_right_person(demo: Client) -> None:
         assert places and all(o["referral"]["handover_target_minutes"] == 60 for o in places)
 
 
+CONTROL_ROOM_TRIES = {
+    "/control-room?postcode=HU1&concern=welfare_concern&crime=no&risk_to_life=no&medical_care=no&age=34": (
+        "POLICE_ATTENDANCE_NOT_INDICATED",
+        "consult",
+        {"humberside-mental-health-crisis-line", "humberside-rcrp-mental-health-consult-service"},
+    ),
+    "/control-room?grid_reference=TA+0979+2886&crime=no&risk_to_life=yes&age=40": (
+        "POLICE_ATTENDANCE_INDICATED",
+        "place_of_safety",
+        {"hull-place-of-safety"},
+    ),
+    "/control-room?postcode=HU1&medical_care=yes&age=40": ("THRESHOLD_NOT_KNOWN", "medical_care", {"ambulance-999"}),
+}
+"""The README's control-room try lines: the page, and the same call over the API, give the decision and, in the
+step of the role named, the services the README names."""
+
+
+async def try_control_room(demo: Client) -> None:
+    for path, (decision, role, services) in CONTROL_ROOM_TRIES.items():
+        assert f"`{path}`" in README, path
+        page = await demo.get(path)
+        assert page.status_code == 200 and f'data-decision="{decision}"' in page.text, path
+        assert all(f'href="/services/{slug}"' in page.text for slug in services), path
+        query = dict(pair.split("=") for pair in path.split("?")[1].split("&"))
+        place = query.pop("postcode", None)
+        origin = (
+            {"type": "postcode", "postcode": place}
+            if place
+            else {"type": "grid_reference", "grid_reference": query.pop("grid_reference").replace("+", " ")}
+        )
+        body = {"origin": origin, "call": {k: v for k, v in query.items() if k != "age"}, "person": {"age": 40}}
+        r = await demo.post("/v1/control-room/responses", json=body)
+        answer = r.json()
+        assert r.status_code == 200 and answer["threshold"]["decision"] == decision, path
+        step = next(s for s in answer["pathway"]["steps"] if s["role"] == role)
+        assert services <= {o["service"]["slug"] for o in step["options"]}, path
+
+
 async def try_greater_manchester_line(demo: Client) -> None:
     street = await options(demo, request(MANCHESTER_STREET, "street", age=35, needs=["mental_health_crisis"]))
     assert "gm-mental-health-triage-line" in offered(street, "consult")
@@ -360,6 +398,7 @@ TRIES = {
     "Appropriate adults (PACE Code C; the seed report's recommendation 9)": try_appropriate_adults,
     "Bedfordshire Mental Health Hub (the PCC's release)": try_bedfordshire_hub,
     "Right Care, Right Person (2023)": try_right_care_right_person,
+    "Right Care, Right Person in the control room (Humberside, where it began)": try_control_room,
     "Greater Manchester's 24/7 triage line": try_greater_manchester_line,
     "Hull women's custody triage with Together Women": try_hull_women,
     "Bridgend 18\u201325 pilot, and the youth-to-adult transition": try_bridgend,

@@ -53,7 +53,7 @@ if (print) print.addEventListener("click", () => window.print());
 
 // After a search, the answer comes first: move focus to its heading, so a screen reader starts there too. The
 // "Change" link opens the search form below it.
-const results = document.getElementById("results-title");
+const results = document.getElementById("threshold-title") || document.getElementById("results-title");
 if (results && !document.querySelector(".govuk-error-summary")) results.focus({ preventScroll: false });
 const change = document.getElementById("change-link");
 const details = document.getElementById("change");

@@ -75,7 +75,9 @@ class Threshold(Struct, frozen=True, kw_only=True, gc=False):
 
     decision: Decision
     title: str
+    """The decision in words ("Police attendance is not indicated: a health-led response")."""
     text: str
+    """Why, and what follows, read after the title."""
     reasons: tuple[Reason, ...]
     guidance: tuple[Guidance, ...]
     decided_by: Literal["call_handler"] = "call_handler"
@@ -126,23 +128,23 @@ def threshold(call: Call) -> Threshold:
     if "yes" in (call.crime, call.risk_to_life):
         decision: Decision = "POLICE_ATTENDANCE_INDICATED"
         text = (
-            "Police attendance is indicated under Right Care, Right Person. If officers detain the person under "
-            "s136, they consult a health professional first where practicable, take them to a place of safety, and "
-            "hand over to health within one hour."
+            "Officers attend under Right Care, Right Person. If they detain the person under s136, they consult a "
+            "health professional first where practicable, take them to a place of safety, and hand over to health "
+            "within one hour."
         )
     elif call.crime == "no" and call.risk_to_life == "no":
         decision = "POLICE_ATTENDANCE_NOT_INDICATED"
         text = (
-            "Police attendance is not indicated under Right Care, Right Person: no crime, and no real and immediate "
-            "risk to life or of serious harm. Hand the call to the health-led response below."
+            "No crime, and no real and immediate risk to life or of serious harm: under Right Care, Right Person, "
+            "hand the call to the health-led response below."
         )
     else:
         decision = "THRESHOLD_NOT_KNOWN"
         unasked = [QUESTIONS[q] for q in ("crime", "risk_to_life") if getattr(call, q) == "not_known"]
         reasons.append(Reason(code="ASK", text="Ask: " + " ".join(unasked)))
         text = (
-            "Not yet known whether police attendance is indicated: ask the questions below. Until it is known, "
-            "the health-led response is below, and the places of safety if officers attend."
+            "Ask the questions still open. Until the answers are known, the health-led response is below, and the "
+            "places of safety for when officers attend."
         )
     if call.concern == "welfare_concern" and decision != "POLICE_ATTENDANCE_INDICATED":
         reasons.append(

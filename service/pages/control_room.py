@@ -15,6 +15,7 @@ from litestar.datastructures import State
 from litestar.response import Template
 
 from service.domain import gridref, rcrp
+from service.domain.answer import ReferralAnswer
 from service.domain.decoding import convert
 from service.domain.errors import FieldProblem, InvalidInput
 from service.domain.rcrp import ControlRoomAnswer, ControlRoomRequest
@@ -130,6 +131,11 @@ def summary(params: dict[str, str | None], label: str) -> str:
     return f"{label}; {concern[0].lower()}{concern[1:]}; {answers}; {person}"
 
 
+def _place(answer: ReferralAnswer) -> str:
+    force = answer.origin.force
+    return f"{answer.origin.label} ({force.name})" if force else answer.origin.label
+
+
 class ControlRoomPageController(Controller):
     """Mounted by app.py beside the lookup, behind the read guard."""
 
@@ -197,7 +203,7 @@ class ControlRoomPageController(Controller):
             "record": None,
             "problem_links": True,
             "need_labels": {t.code: t.label for t in runtime.vocab.needs.terms},
-            "summary": summary(params, answer.origin.label) if answer else "",
+            "summary": summary(params, _place(answer)) if answer else "",
             "local": _local,
             "searched_at": _local(answer.at, "%-d %B %Y at %H:%M") if answer else "",
             "results_title": "Services for this call",

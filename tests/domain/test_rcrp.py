@@ -33,7 +33,11 @@ def test_rcrp_police_attend_for_a_real_and_immediate_risk_to_life_or_of_serious_
 def test_rcrp_no_crime_and_no_immediate_risk_is_for_the_health_led_response() -> None:
     found = threshold(Call(concern="welfare_concern", crime="no", risk_to_life="no"))
     assert found.decision == "POLICE_ATTENDANCE_NOT_INDICATED"
-    assert "not indicated" in found.text and "WELFARE_CONCERN" in codes(Call(concern="welfare_concern"))
+    assert (
+        "not indicated" in found.title
+        and "health-led response" in found.text
+        and "WELFARE_CONCERN" in codes(Call(concern="welfare_concern"))
+    )
 
 
 def test_rcrp_a_question_not_yet_answered_decides_nothing_and_says_what_to_ask() -> None:

@@ -40,12 +40,12 @@ async def test_rcrp_a_call_handler_answers_the_threshold_and_sees_the_decision_a
     assert await decision.inner_text() == "Police attendance is not indicated: a health-led response"
     first = page.locator(".app-step").first
     assert (await first.locator(".app-step__title").inner_text()).startswith("1. Hand the call to health")
+    ARTIFACTS.mkdir(exist_ok=True)  # the first screen as the call handler sees it
+    await page.screenshot(path=str(ARTIFACTS / f"control-room-first-screen-{width}.png"))
     option, phone = first.locator("a").nth(0), first.locator("a[href^='tel:']").first
     for element in (decision, option, phone):
         box = await element.bounding_box()
         assert box is not None and box["y"] + box["height"] <= height, (width, box)
-    ARTIFACTS.mkdir(exist_ok=True)
-    await page.screenshot(path=str(ARTIFACTS / f"control-room-first-screen-{width}.png"))
     assert not await page.locator("#change").evaluate("d => d.open")  # the call's form is one click away
     await axe_clean(page)
     await shot(page, f"control-room-health-led-{width}")

@@ -47,7 +47,8 @@ async def test_rcrp_a_welfare_concern_with_no_crime_and_no_immediate_risk_gets_t
     answer = await respond(demo, body)
     threshold = answer["threshold"]
     assert threshold["decision"] == "POLICE_ATTENDANCE_NOT_INDICATED"
-    assert "Police attendance is not indicated" in threshold["text"]
+    assert threshold["title"] == "Police attendance is not indicated: a health-led response"
+    assert "hand the call to the health-led response" in threshold["text"]
     assert {"WELFARE_CONCERN", "DECISION_STAYS_WITH_CALL_HANDLER"} <= set(reasons(answer))
     assert threshold["decided_by"] == "call_handler"
     assert [g["title"] for g in threshold["guidance"]] == [
@@ -74,7 +75,8 @@ async def test_rcrp_a_real_and_immediate_risk_gets_the_police_attendance_words_a
     body = call(HULL_POSTCODE, concern="mental_health_crisis", crime="no", risk_to_life="yes", medical_care="no")
     answer = await respond(demo, body)
     assert answer["threshold"]["decision"] == "POLICE_ATTENDANCE_INDICATED"
-    assert "Police attendance is indicated" in answer["threshold"]["text"]
+    assert answer["threshold"]["title"] == "Police attendance is indicated"
+    assert "place of safety" in answer["threshold"]["text"]
     assert "RISK_TO_LIFE" in reasons(answer)
     assert roles(answer)[:3] == ["consult", "place_of_safety", "refer_on"]
     assert "hull-place-of-safety" in offered(answer, "place_of_safety")

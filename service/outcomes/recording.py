@@ -1,7 +1,8 @@
 """From a referral as sent (NewReferral) to the record kept (NewRecord): the service found, the origin placed as a
 site or as the district and force of a point (never the point), the age banded, the codes checked, the time kept to
-the hour, and the warnings it carries (the service full or closed at that moment: recorded all the same). The API
-and the page's "Record referral" both come through here."""
+the hour, a handover kept as whole minutes and the hour of arrival, and the warnings it carries (the service full or
+closed at that moment: recorded all the same). The API and the page's "Record referral" both come through here, and a
+handover recorded later (POST /v1/referrals/{id}/handover) is judged by the same rules (`handover_of`)."""
 
 from __future__ import annotations
 
@@ -22,12 +23,17 @@ from service.index.columns import unknown_codes
 from service.index.engine import DirectoryIndex
 from service.index.places import Resolution
 from service.outcomes.records import (
+    LONGEST_HANDOVER,
     AreaOrigin,
     BandedPerson,
+    Handover,
+    HandoverTimes,
     NewRecord,
     NewReferral,
     Placed,
     ReferralOrigin,
+    in_london,
+    kept_handover,
     retention_cutoff,
     to_the_hour,
 )
@@ -101,7 +107,9 @@ async def new_record(
     if problems:
         raise InvalidInput(tuple(problems))
     field = "search.at" if body.search is not None and body.search.at else "at"
-    when = _when(at, now, field, retention_cutoff(retention_months, now))
+    earliest = retention_cutoff(retention_months, now)
+    when = _when(at, now, field, earliest)
+    handover = None if body.handover is None else handover_of(body.handover, now, earliest, "handover.")
     match origin:
         case AreaOrigin():
             placed = _area(index, origin)
@@ -123,6 +131,7 @@ async def new_record(
         needs=person.needs,
         circumstances=person.circumstances,
         repeat_contact=body.repeat_contact,
+        handover=handover,
     )
     warnings, standing = referral_warnings(service, context, when), standing_at(service, context, when)
     return Recording(record=record, warnings=warnings, standing=standing)
@@ -141,3 +150,32 @@ def _when(at: dt.datetime | None, now: dt.datetime, field: str, earliest: dt.dat
         reason = f"before the retention period: referrals are kept from {earliest:%Y-%m-%d %H:%M} UTC"
         raise InvalidInput((FieldProblem(field=field, reason=reason),))
     return at
+
+
+def handover_of(times: HandoverTimes, now: dt.datetime, earliest: dt.datetime, prefix: str = "") -> Handover:
+    """The handover to keep, or InvalidInput naming the field (`prefix` + arrived_at or handed_over_at, 422): both
+    times in 2000-2100, neither ahead of now, the handover not before the arrival nor more than LONGEST_HANDOVER after
+    it, and the arrival within the retention period (`earliest`, as a referral's `at`)."""
+
+    def refuse(name: str, reason: str) -> InvalidInput:
+        return InvalidInput((FieldProblem(field=prefix + name, reason=reason),))
+
+    # The years first, before any arithmetic: moments at the ends of the calendar overflow it.
+    for name, moment in (("arrived_at", times.arrived_at), ("handed_over_at", times.handed_over_at)):
+        if not EARLIEST.year <= moment.year <= 2100:
+            raise refuse(name, "must be between 2000 and 2100")
+    arrived, handed_over = in_london(times.arrived_at), in_london(times.handed_over_at)
+    if arrived > now + FUTURE_SLACK:
+        raise refuse("arrived_at", "a handover cannot be recorded ahead of time")
+    if handed_over > now + FUTURE_SLACK:
+        raise refuse("handed_over_at", "a handover cannot be recorded ahead of time")
+    if handed_over < arrived:
+        raise refuse("handed_over_at", "must not be before arrived_at")
+    kept = kept_handover(arrived, handed_over)
+    if kept.minutes > LONGEST_HANDOVER // dt.timedelta(minutes=1):
+        hours = LONGEST_HANDOVER // dt.timedelta(hours=1)
+        raise refuse("handed_over_at", f"more than {hours} hours after arrived_at: is the day or the month right?")
+    if kept.arrived_hour < earliest:  # it would be deleted within the hour
+        reason = f"before the retention period: referrals are kept from {earliest:%Y-%m-%d %H:%M} UTC"
+        raise refuse("arrived_at", reason)
+    return kept

@@ -1,9 +1,11 @@
 """Anonymous referral outcomes: what was referred where, and what became of it, with nothing that identifies the
 person (the seed report's recommendations 7 and 16).
 
-A record holds an age band (never an age), a gender, need and circumstance codes, a coded repeat-contact flag and
-coded outcomes: no names, dates of birth, custody or police numbers, and no free text anywhere. Input Structs
-forbid unknown fields, so an `age`, a `name` or a `notes` field is refused with a 4xx naming it.
+A record holds an age band (never an age), a gender, need and circumstance codes, a coded repeat-contact flag,
+coded outcomes and, when police handed the person over to health, the handover as whole minutes and the hour of
+arrival (never a time of day to the minute): no names, dates of birth, custody or police numbers, and no free text
+anywhere. Input Structs forbid unknown fields, so an `age`, a `name` or a `notes` field is refused with a 4xx naming
+it.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from msgspec import Meta, Struct
 from service.domain.bands import AgeBand
 from service.domain.model import Model
 from service.domain.request import Origin, PersonGender, ReferralRequest
+from service.domain.schedule import london_instant
 from service.domain.types import AREA_CODE, REFERENCE, AwareDateTime, Code, Context
 
 RepeatContact = Literal["yes", "no", "unknown"]
@@ -58,6 +61,50 @@ def to_the_hour(moment: dt.datetime) -> dt.datetime:
     return moment.astimezone(dt.UTC).replace(minute=0, second=0, microsecond=0)
 
 
+HANDOVER_TARGET_MINUTES = 60
+"""Right Care, Right Person (National Partnership Agreement, 2023): police hand a person taken to a health setting
+over to health within one hour. The handover report counts a handover of 60 minutes or less as within it."""
+LONGEST_HANDOVER = dt.timedelta(hours=72)
+"""The longest handover a record may hold: twice the longest s136 detention (24 hours, extendable by 12: Mental
+Health Act 1983, s136 and s136B, as amended in 2017). A longer one is almost surely a mistyped day or month rather
+than a wait, and one such value would move a small area's median; real waits of a day or more are still recorded."""
+HandoverMoment = Annotated[
+    dt.datetime,
+    Meta(
+        description="An RFC 3339 date-time; a time without an offset is Europe/London. Only the whole minutes "
+        "between arrival and handover, and the hour of arrival, are kept.",
+        extra_json_schema={"format": "date-time"},
+    ),
+]
+
+
+class HandoverTimes(Model, frozen=True, kw_only=True):
+    """When police arrived with the person at a health setting (a place of safety, an emergency department), and when
+    health took them over. Neither time is kept: only the whole minutes between them and the hour of arrival."""
+
+    arrived_at: HandoverMoment
+    handed_over_at: HandoverMoment
+
+
+class Handover(Struct, frozen=True, kw_only=True):
+    """A handover as kept: how long it took, in whole minutes (rounded down), and the hour of arrival (UTC)."""
+
+    minutes: int
+    arrived_hour: dt.datetime
+
+
+def in_london(moment: dt.datetime) -> dt.datetime:
+    """A moment as given: one without an offset is Europe/London's clock (as a search reads `at`)."""
+    return moment if moment.tzinfo is not None else london_instant(moment)
+
+
+def kept_handover(arrived: dt.datetime, handed_over: dt.datetime) -> Handover:
+    """What a record keeps of a handover: the whole minutes from arrival to handover (rounded down, so 59 minutes
+    59 seconds is 59), and the arrival cut to the hour. Times without an offset are Europe/London's."""
+    arrived, handed_over = in_london(arrived), in_london(handed_over)
+    return Handover(minutes=(handed_over - arrived) // dt.timedelta(minutes=1), arrived_hour=to_the_hour(arrived))
+
+
 class AreaOrigin(Model, tag="area", tag_field="type", frozen=True, kw_only=True):
     """A referral from somewhere in an area (a district or force code), when no site or point is given."""
 
@@ -92,6 +139,8 @@ class NewReferral(Model, frozen=True, kw_only=True):
     person: BandedPerson | None = None
     at: AwareDateTime | None = None
     """When the referral was made (default now); kept to the hour."""
+    handover: HandoverTimes | None = None
+    """When police handed the person over to health, if they have (it may be recorded later, on its own)."""
 
 
 class OutcomeChange(Model, frozen=True, kw_only=True):
@@ -102,12 +151,19 @@ class OutcomeChange(Model, frozen=True, kw_only=True):
     """Required when declined, and only then."""
 
 
+EventKind = Literal["made", "outcome", "handover"]
+
+
 class ReferralEvent(Struct, frozen=True, kw_only=True):
     version: int
     at: dt.datetime
     actor: str
     outcome: Outcome
     decline_reason: DeclineReason | None = None
+    kind: EventKind = "outcome"
+    """What this version did: made the referral, recorded its outcome, or recorded its handover."""
+    handover: Handover | None = None
+    """The handover this version recorded (made with one, or a handover recorded)."""
 
 
 class Referral(Struct, frozen=True, kw_only=True):
@@ -134,6 +190,8 @@ class Referral(Struct, frozen=True, kw_only=True):
     version: int
     recorded_by: str
     updated_at: dt.datetime
+    handover: Handover | None = None
+    """The handover to health, as kept (whole minutes, and the hour of arrival); null when none is recorded."""
     history: tuple[ReferralEvent, ...] = ()
 
 
@@ -165,6 +223,7 @@ class NewRecord(Struct, frozen=True, kw_only=True):
     circumstances: tuple[str, ...]
     repeat_contact: str
     synthetic: bool = False
+    handover: Handover | None = None
 
 
 def outcome_problem(current: Outcome, reason: DeclineReason | None, change: OutcomeChange) -> str | None:

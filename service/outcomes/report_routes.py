@@ -1,6 +1,6 @@
-"""/v1/reports: outcome tables and repeat contact, and demand, as JSON or CSV (gap maps: service/gaps/routes.py); every
-count about referrals or searches shown by the rule of service/outcomes/suppression.py, for whole months, quarters and
-years only.
+"""/v1/reports: outcome tables, repeat contact, handovers to health, and demand, as JSON or CSV (gap maps:
+service/gaps/routes.py); every count about referrals or searches shown by the rule of service/outcomes/suppression.py,
+for whole months, quarters and years only.
 
 Analysts read their areas; admins every area; with PATHWAYS_REPORTS_ACCESS=open anyone reads every area (an analyst
 key still only its own)."""
@@ -21,12 +21,15 @@ from service.domain.types import AREA_CODE, REFERENCE, Context
 from service.outcomes import store
 from service.outcomes.demand import demand_of
 from service.outcomes.records import week_of
-from service.outcomes.reports import MONTH, outcomes_table, period, repeat_table
+from service.outcomes.reports import MONTH, handover_table, outcomes_table, period, repeat_table
 from service.outcomes.suppression import RULE, shown
 from service.outcomes.tables import (
     Dimension,
+    HandoverRows,
+    HandoverTable,
     OutcomeTable,
     RepeatContactTable,
+    handover_csv,
     repeat_csv,
     table_csv,
 )
@@ -55,6 +58,9 @@ ToMonth = Annotated[
     ),
 ]
 Area = Annotated[str | None, QueryParameter(pattern=AREA_CODE, description="An area code (a force or a district).")]
+ByArea = Annotated[
+    HandoverRows, QueryParameter(description="What the rows' areas are: police force areas, or districts.")
+]
 
 
 class DemandCount(msgspec.Struct, frozen=True, kw_only=True):
@@ -172,6 +178,39 @@ class ReportController(Controller):
         runtime = runtime_of(state)
         table = await repeat_table(runtime, snapshot_conn, readable_areas(runtime, identity, area), (from_, to))
         return as_csv(repeat_csv(table), "repeat-contact.csv")
+
+    @get("/handovers", operation_id="reportHandovers", responses=problem_responses(403, 422))
+    async def handovers(
+        self,
+        state: State,
+        snapshot_conn: SnapshotConn,
+        identity: Ident,
+        rows: ByArea = "area",
+        from_: FromMonth = None,
+        to: ToMonth = None,
+        area: Area = None,
+    ) -> HandoverTable:
+        """Handovers to health by area and month of arrival: how many, the share within one hour, the median minutes."""
+        runtime = runtime_of(state)
+        areas = readable_areas(runtime, identity, area)
+        return await handover_table(runtime, snapshot_conn, areas, (from_, to), rows)
+
+    @get("/handovers.csv", operation_id="reportHandoversCsv", media_type=CSV, responses=problem_responses(403, 422))
+    async def handovers_csv(
+        self,
+        state: State,
+        snapshot_conn: SnapshotConn,
+        identity: Ident,
+        rows: ByArea = "area",
+        from_: FromMonth = None,
+        to: ToMonth = None,
+        area: Area = None,
+    ) -> Response[str]:
+        """The same table as CSV, suppressed values as [c], each area's whole period as month "total"."""
+        runtime = runtime_of(state)
+        areas = readable_areas(runtime, identity, area)
+        table = await handover_table(runtime, snapshot_conn, areas, (from_, to), rows)
+        return as_csv(handover_csv(table), "handovers.csv")
 
     @get("/demand", operation_id="reportDemand", responses=problem_responses(403, 422))
     async def demand(

@@ -16,8 +16,12 @@ from service.outcomes import store
 from service.outcomes.tables import (
     FIXED_VALUES,
     Dimension,
+    HandoverRow,
+    HandoverRows,
+    HandoverTable,
     OutcomeTable,
     RepeatContactTable,
+    handover_row,
     outcome_table,
     repeat_row,
 )
@@ -174,4 +178,37 @@ async def repeat_table(
         period_to=when.last,
         areas=None if areas is None else tuple(sorted(areas)),
         rows=tuple(rows),
+    )
+
+
+async def handover_table(
+    runtime: Runtime,
+    conn: Connection,
+    areas: frozenset[str] | None,
+    months: tuple[str | None, str | None],
+    rows_by: HandoverRows = "area",
+) -> HandoverTable:
+    """Handovers to health by area (force, or district) and month of arrival, and each area over the period: how
+    many, the share within the hour and the median minutes, every count shown by the rule."""
+    when = period(months[0], months[1], dt.datetime.now(dt.UTC))
+    area_names = names(runtime)("area")
+    async with conn.transaction(isolation="repeatable_read", readonly=True):
+        listed_areas = await listed(conn, rows_by, areas, when)
+        counts = await store.handover_counts(conn, rows_by, areas, (when.start, when.end))
+    found = {(c.area, c.month): c for c in counts}
+
+    def row(area: str, month: str | None) -> HandoverRow:
+        c = found.get((area, month))
+        if c is None:
+            return handover_row(area, area_names.get(area, area), month, (0, 0), (0, 0), None)
+        return handover_row(area, area_names.get(area, area), month, (c.n, c.key), (c.within, c.within_key), c.median)
+
+    return HandoverTable(
+        rows_by=rows_by,
+        period_from=when.first,
+        period_to=when.last,
+        areas=None if areas is None else tuple(sorted(areas)),
+        rows=tuple(row(area, month) for area in listed_areas for month in when.months),
+        totals=tuple(row(area, None) for area in listed_areas),
+        synthetic=sum(c.synthetic for c in found.values() if c.month is None),
     )

@@ -1,4 +1,5 @@
-"""/v1/referrals: anonymous referral records and their outcomes (service/outcomes/records.py)."""
+"""/v1/referrals: anonymous referral records, their outcomes and their handovers to health
+(service/outcomes/records.py)."""
 
 from __future__ import annotations
 
@@ -16,14 +17,24 @@ from service.domain.answer import Reason
 from service.domain.errors import NotFound
 from service.domain.versioning import etag
 from service.outcomes import store
-from service.outcomes.recording import new_record
-from service.outcomes.records import NewReferral, Outcome, OutcomeChange, Referral
+from service.outcomes.recording import handover_of, new_record
+from service.outcomes.records import (
+    Handover,
+    HandoverTimes,
+    NewReferral,
+    Outcome,
+    OutcomeChange,
+    Referral,
+    retention_cutoff,
+)
+from service.outcomes.store import ByReferral
 from service.server.access import Reach, needs
 from service.server.deps import Actor, Conn, Ident
 from service.server.problems import problem_responses
 from service.server.runtime import runtime_of
 from service.server.schemas import ETAG, IfMatch, Limit, Offset
 from service.store import services as service_store
+from service.store.db import Connection
 
 ReferralId = Annotated[uuid.UUID, PathParameter(description="The referral's id.")]
 
@@ -53,6 +64,24 @@ def readable(identity: Identity, referral: Referral) -> None:
         raise Forbidden("this key may read only the referrals to its services")
     if areas is not None and areas.isdisjoint(placed):
         raise Forbidden("this key may read only the referrals made in its areas")
+
+
+def changer(state: State, conn: Connection, identity: Identity) -> ByReferral:
+    """Who may record what became of a referral (its outcome, its handover): the receiving service's provider key, an
+    editor whose scope covers the service, or an admin."""
+    reach = Reach(state, conn, identity)
+
+    async def allowed(referral: Referral) -> None:
+        verdict = None
+        if identity.role == "editor":
+            try:
+                current = await service_store.get_service(conn, str(referral.service_id))
+            except NotFound:  # a deleted service: only its provider or an admin
+                raise Forbidden("the service no longer exists: only an admin can record this now") from None
+            verdict = await reach(service_store.body_of(current))
+        may_record_outcome(identity, str(referral.service_id), verdict)
+
+    return allowed
 
 
 class ReferralRecordController(Controller):
@@ -130,16 +159,34 @@ class ReferralRecordController(Controller):
     ) -> Response[Referral]:
         """Record what became of a referral: the receiving service's provider key, an editor in scope, or an admin.
         Send the ETag you read as If-Match to be sure of what you change: a stale one gets 412."""
-        reach = Reach(state, conn, identity)
-
-        async def allowed(referral: Referral) -> None:
-            verdict = None
-            if identity.role == "editor":
-                try:
-                    current = await service_store.get_service(conn, str(referral.service_id))
-                except NotFound:  # a deleted service: only its provider or an admin
-                    raise Forbidden("the service no longer exists: only an admin can record this outcome") from None
-                verdict = await reach(service_store.body_of(current))
-            may_record_outcome(identity, str(referral.service_id), verdict)
-
+        allowed = changer(state, conn, identity)
         return _with_etag(await store.change_outcome(conn, referral_id, data, actor, allowed, if_match))
+
+    @post(
+        "/{referral_id:uuid}/handover",
+        operation_id="recordHandover",
+        status_code=200,
+        guards=[needs("provider", "editor", "admin")],
+        response_headers=ETAG,
+        responses=problem_responses(400, 403, 404, 409, 412, 413, 422),
+    )
+    async def record_handover(
+        self,
+        state: State,
+        conn: Conn,
+        identity: Ident,
+        actor: Actor,
+        referral_id: ReferralId,
+        data: JSONBody[HandoverTimes],
+        if_match: IfMatch = None,
+    ) -> Response[Referral]:
+        """Record when police handed the person over to health: kept as whole minutes and the hour of arrival only.
+        Who may, and If-Match, as for an outcome; another handover corrects the one kept, the history keeping both."""
+        now = dt.datetime.now(dt.UTC)
+        earliest = retention_cutoff(runtime_of(state).settings.referral_retention_months, now)
+
+        def handover() -> Handover:
+            return handover_of(data, now, earliest)
+
+        allowed = changer(state, conn, identity)
+        return _with_etag(await store.change_handover(conn, referral_id, handover, actor, allowed, if_match))

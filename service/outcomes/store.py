@@ -1,4 +1,4 @@
-"""Referral records, their outcome history, retention, the reports' counts and the demand counters."""
+"""Referral records, their outcome and handover history, retention, the reports' counts and the demand counters."""
 
 from __future__ import annotations
 
@@ -13,7 +13,14 @@ import msgspec
 
 from service.domain.errors import Conflict, FieldProblem, InvalidInput, NotFound, PreconditionFailed
 from service.domain.versioning import etag, if_match_allows
-from service.outcomes.records import NewRecord, OutcomeChange, Referral, outcome_problem
+from service.outcomes.records import (
+    HANDOVER_TARGET_MINUTES,
+    Handover,
+    NewRecord,
+    OutcomeChange,
+    Referral,
+    outcome_problem,
+)
 from service.store.db import Connection
 from service.store.sql import queries
 
@@ -23,11 +30,25 @@ ByReferral = Callable[[Referral], Awaitable[None]]
 """Raises when the caller may not change this referral (service/domain/access.py)."""
 
 
+def _handover(values: dict[str, Any]) -> dict[str, Any] | None:
+    """The handover columns of a row (taken out of `values`) as a Handover's fields, or None."""
+    minutes, hour = values.pop("handover_minutes", None), values.pop("handover_arrived_hour", None)
+    return None if minutes is None else {"minutes": minutes, "arrived_hour": hour}
+
+
 def _referral(row: asyncpg.Record, history: Sequence[asyncpg.Record] = ()) -> Referral:
     # The report key decides how the reports round counts, and so is never read back with the record.
     values: dict[str, Any] = {k: v for k, v in row.items() if k not in ("total", "report_key")}
-    values["history"] = [dict(h.items()) for h in history]
+    values["handover"] = _handover(values)
+    events = [dict(h.items()) for h in history]
+    for event in events:
+        event["handover"] = _handover(event)
+    values["history"] = events
     return msgspec.convert(values, Referral)
+
+
+def _columns(handover: Handover | None) -> tuple[int | None, dt.datetime | None]:
+    return (None, None) if handover is None else (handover.minutes, handover.arrived_hour)
 
 
 async def record_referral(conn: Connection, new: NewRecord, actor: str) -> Referral:
@@ -51,9 +72,11 @@ async def record_referral(conn: Connection, new: NewRecord, actor: str) -> Refer
         new.repeat_contact,
         new.synthetic,
         actor,
+        *_columns(new.handover),
     )
     assert row is not None
-    await conn.execute(sql("referral_events_insert"), row["id"], 1, actor, "made", None)
+    made = (row["id"], 1, actor, "made", None, "made", *_columns(new.handover))
+    await conn.execute(sql("referral_events_insert"), *made)
     return await get_referral(conn, row["id"])
 
 
@@ -106,7 +129,51 @@ async def change_outcome(
     updated = await conn.fetchrow(sql("referrals_set_outcome"), referral_id, change.outcome, change.decline_reason)
     assert updated is not None
     await conn.execute(
-        sql("referral_events_insert"), referral_id, updated["version"], actor, change.outcome, change.decline_reason
+        sql("referral_events_insert"),
+        referral_id,
+        updated["version"],
+        actor,
+        change.outcome,
+        change.decline_reason,
+        "outcome",
+        None,
+        None,
+    )
+    return await get_referral(conn, referral_id)
+
+
+async def change_handover(
+    conn: Connection,
+    referral_id: uuid.UUID,
+    handover: Callable[[], Handover],
+    actor: str,
+    allowed: ByReferral,
+    if_match: str | None = None,
+) -> Referral:
+    """Record a referral's handover as an outcome is recorded: the row locked, the caller's right checked on it, the
+    version it read (If-Match), then the handover judged (`handover` raises InvalidInput) and kept, the history
+    keeping each one recorded. Recording the handover a referral already has is a conflict; another corrects it."""
+    row = await conn.fetchrow(sql("referrals_lock"), referral_id)
+    if row is None:
+        raise NotFound("referral", str(referral_id))
+    current = _referral(row)
+    await allowed(current)  # before the version: a key that may not write learns nothing of it
+    if not if_match_allows(if_match, current.version):
+        raise PreconditionFailed(etag(current.version))
+    kept = handover()
+    if kept == current.handover:
+        raise Conflict("handover", "the referral already has this handover")
+    updated = await conn.fetchrow(sql("referrals_set_handover"), referral_id, *_columns(kept))
+    assert updated is not None
+    await conn.execute(
+        sql("referral_events_insert"),
+        referral_id,
+        updated["version"],
+        actor,
+        current.outcome,
+        current.decline_reason,
+        "handover",
+        *_columns(kept),
     )
     return await get_referral(conn, referral_id)
 
@@ -193,6 +260,36 @@ async def repeat_contact(
         RepeatRow(r["area"], r["month"], r["flagged"], r["without_support"], r["flagged_key"], r["without_key"])
         for r in found
     ]
+
+
+class HandoverCount(msgspec.Struct, frozen=True, kw_only=True):
+    area: str
+    month: str | None
+    """YYYY-MM of the arrival in London; None: the whole period."""
+    n: int
+    within: int
+    """Handed over within HANDOVER_TARGET_MINUTES."""
+    synthetic: int
+    key: int
+    """The sum of the handovers' report keys (service/outcomes/suppression.py)."""
+    within_key: int
+    median: float | None
+    """The median minutes (halfway between the middle two when there are an even number)."""
+
+
+async def handover_counts(
+    conn: Connection, by: str, areas: frozenset[str] | None, span: tuple[dt.datetime, dt.datetime]
+) -> list[HandoverCount]:
+    """Handovers by area (`by`: "area", the force, or "district") and month of arrival, and by area over the span."""
+    found = await conn.fetch(
+        sql("reports_handovers"),
+        by,
+        None if areas is None else sorted(areas),
+        span[0],
+        span[1],
+        HANDOVER_TARGET_MINUTES,
+    )
+    return [msgspec.convert(dict(r.items()), HandoverCount) for r in found]
 
 
 class DemandRow(msgspec.Struct, frozen=True, kw_only=True):

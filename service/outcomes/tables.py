@@ -1,17 +1,19 @@
-"""Published report tables: outcome counts by two dimensions with their totals, and repeat contact without support,
-every count shown by the one rule of service/outcomes/suppression.py before anything leaves the service."""
+"""Published report tables: outcome counts by two dimensions with their totals, repeat contact without support, and
+handovers to health against the one-hour target, every count shown by the one rule of service/outcomes/suppression.py
+before anything leaves the service."""
 
 from __future__ import annotations
 
 import csv
 import io
+import math
 from collections.abc import Callable, Sequence
 from typing import Literal
 
 from msgspec import Struct
 
 from service.domain.bands import AGE_BAND_WORDS, AGE_BANDS
-from service.outcomes.records import OUTCOME_WORDS, OUTCOMES
+from service.outcomes.records import HANDOVER_TARGET_MINUTES, OUTCOME_WORDS, OUTCOMES
 from service.outcomes.suppression import RULE, TOTALS, share, shown
 
 Dimension = Literal[
@@ -164,4 +166,84 @@ def repeat_csv(table: RepeatContactTable) -> str:
     for r in table.rows:
         share = "[c]" if r.share is None else f"{r.share:.3f}"
         writer.writerow([r.area, r.area_name, r.month, _shown(r.flagged), _shown(r.without_support), share])
+    return out.getvalue()
+
+
+HandoverRows = Literal["area", "district"]
+
+
+class HandoverRow(Struct, frozen=True, kw_only=True):
+    area: str
+    area_name: str
+    month: str | None
+    """YYYY-MM of the arrival (Europe/London); null in an area's row for the whole period."""
+    handovers: int | None
+    """Handovers recorded, by the month of arrival."""
+    within_hour: int | None
+    """Those of them handed over within 60 minutes (60 or less)."""
+    share_within_hour: float | None
+    """within_hour / handovers, both as published; null where either is concealed."""
+    median_minutes: int | None
+    """The median handover in whole minutes (halves rounded up); null where `handovers` is concealed."""
+
+
+class HandoverTable(Struct, frozen=True, kw_only=True):
+    rows_by: HandoverRows
+    period_from: str
+    period_to: str
+    areas: tuple[str, ...] | None
+    target_minutes: int = HANDOVER_TARGET_MINUTES
+    """Right Care, Right Person's target: a person handed over to health within one hour."""
+    rows: tuple[HandoverRow, ...]
+    """Every area met in the areas' kept referrals, by every month of the period, whatever their counts."""
+    totals: tuple[HandoverRow, ...]
+    """Each area over the whole period (month null), worked out from the exact handovers and rounded on its own."""
+    synthetic: int
+    """How many of the handovers counted are synthetic demo records (made up, so given exactly)."""
+    suppression: str = (
+        f"{RULE} The share is worked out from the rounded numbers, and not given where either is concealed; the median "
+        f"is given only where the number of handovers is shown. {TOTALS}"
+    )
+
+
+def median_minutes(median: float | None) -> int | None:
+    """A median as published: whole minutes, a half (the middle of two) rounded up."""
+    return None if median is None else math.floor(median + 0.5)
+
+
+def handover_row(
+    area: str,
+    area_name: str,
+    month: str | None,
+    handovers: tuple[int, int],
+    within: tuple[int, int],
+    median: float | None,
+) -> HandoverRow:
+    """A row from the counts of handovers and of those within the hour, each with the sum of its records' report keys,
+    and their median minutes: the counts shown by the rule, the share from the shown counts, the median only beside a
+    shown count."""
+    published, in_time = shown(*handovers), shown(*within)
+    return HandoverRow(
+        area=area,
+        area_name=area_name,
+        month=month,
+        handovers=published,
+        within_hour=in_time,
+        share_within_hour=share(in_time, published),
+        median_minutes=None if published is None else median_minutes(median),
+    )
+
+
+def handover_csv(table: HandoverTable) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(
+        [table.rows_by, f"{table.rows_by}_name", "month", "handovers", "within_hour", "share", "median_minutes"]
+    )
+    for r in (*table.rows, *table.totals):
+        share = "[c]" if r.share_within_hour is None else f"{r.share_within_hour:.3f}"
+        median = "[c]" if r.median_minutes is None else str(r.median_minutes)
+        writer.writerow(
+            [r.area, r.area_name, r.month or "total", _shown(r.handovers), _shown(r.within_hour), share, median]
+        )
     return out.getvalue()

@@ -1,6 +1,7 @@
 """/reports: the commissioners' page. The gap matrix of a force area as a table and an SVG heat map, a choropleth
-of its districts by gap count, outcome tables for this calendar year (counts shown by the reports' one rule,
-service/outcomes/suppression.py), and CSV downloads; the same data as /v1/reports, under the same access rules."""
+of its districts by gap count, outcome tables and handovers to health against the one-hour target for this calendar
+year (counts shown by the reports' one rule, service/outcomes/suppression.py), and CSV downloads; the same data as
+/v1/reports, under the same access rules."""
 
 from __future__ import annotations
 
@@ -16,8 +17,8 @@ from service.domain.pathway import ROLES
 from service.domain.types import Context
 from service.gaps.maps import GapMaps, gap_maps_of
 from service.gaps.model import DEFAULT_TRAVEL_MINUTES, REASON_WORDS, GapMap
-from service.outcomes.reports import outcomes_table
-from service.outcomes.tables import OutcomeTable
+from service.outcomes.reports import handover_table, outcomes_table
+from service.outcomes.tables import HandoverTable, OutcomeTable
 from service.pages.params import Text
 from service.pages.results import identity_in
 from service.server import svgmap
@@ -33,6 +34,7 @@ STEP_WORDS = {
     "refer_on": "Refer on",
     "advice": "Advice",
     "appropriate_adult": "Appropriate adult",
+    "medical_care": "Medical care",
 }
 
 
@@ -146,6 +148,7 @@ class ReportPageController(Controller):
         ctx: Context = next((c for c in CONTEXTS if c == context), "custody")
         gap_map = await gap_maps_of(state).get(index, chosen.code, ctx, DEFAULT_TRAVEL_MINUTES) if chosen else None
         tables: list[tuple[str, OutcomeTable]] = []
+        handovers: HandoverTable | None = None
         if chosen is not None:
             scope = frozenset({chosen.code})
             for title, dims in (
@@ -154,6 +157,7 @@ class ReportPageController(Controller):
                 ("Referrals by service and outcome", ("service", "outcome")),
             ):
                 tables.append((title, await outcomes_table(runtime, snapshot_conn, scope, dims, (None, None))))  # type: ignore[arg-type]
+            handovers = await handover_table(runtime, snapshot_conn, scope, (None, None))
         rows, values, per_cell = _matrix(gap_map) if gap_map else ([], [], 0)
         labels = {t.code: t.label for t in runtime.vocab.needs.terms}
         heat = ""
@@ -186,6 +190,7 @@ class ReportPageController(Controller):
             "reason_words": REASON_WORDS,
             "tables": tables,
             "synthetic": max((t.synthetic for _, t in tables), default=0),
+            "handovers": handovers,
             "steps": [r for r in ROLES if gap_map and r in gap_map.steps],
         }
         return Template(template_name="reports.html", context=context_data)

@@ -116,8 +116,10 @@ async def test_a_stored_referral_holds_only_codes_an_age_band_and_where_and_when
     assert set(row) == {
         "id", "service_id", "service_slug", "service_name", "site_id", "site_slug", "force_code", "district_code",
         "context", "made_at", "age_band", "gender", "needs", "circumstances", "repeat_contact", "outcome",
-        "decline_reason", "synthetic", "version", "recorded_by", "updated_at", "report_key",
+        "decline_reason", "synthetic", "version", "recorded_by", "updated_at", "report_key", "handover_minutes",
+        "handover_arrived_hour",
     }  # fmt: skip
+    assert row["handover_minutes"] is None and row["handover_arrived_hour"] is None
     assert row["age_band"] == "25_34" and "30.5" not in repr(row)
     assert (row["made_at"].minute, row["made_at"].second) == (0, 0)
     assert row["needs"] == ["mental_health", "alcohol"] and row["repeat_contact"] == "unknown"

@@ -333,6 +333,8 @@ async def test_the_reports_page_shows_the_gap_matrix_heat_map_choropleth_outcome
     shown = [int(t) for t in (c.strip() for c in cells) if t != "[c]"]
     assert all(n % 5 == 0 and n >= 10 for n in shown)  # rounded to 5, and none under 10 shown
     assert "NHS England's rule for Hospital Episode Statistics" in await page.locator("main").inner_text()
+    assert await page.locator("#handover-table tbody tr").count() > 0  # handovers to health, by month and in all
+    assert await page.locator("#handover-synthetic-warning").is_visible()  # the demo's handovers are synthetic
     href = await page.locator("#gaps-csv").get_attribute("href")
     csv = await page.request.get(server + href)
     assert csv.headers["content-type"].startswith("text/csv") and (await csv.text()).startswith("site,step,need")

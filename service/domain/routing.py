@@ -119,10 +119,16 @@ def place_of_safety_accepts_age(s: Service, sit: Situation, opening: OpeningStat
     return None if refused is None else reasons.s136_age_not_accepted(refused)
 
 
+def is_police_station_place_of_safety(s: Service) -> bool:
+    """A police station offered as a place of safety: whatever its kind, when it plays the place-of-safety role."""
+    return s.police_station and role_of(s.kind, s.pathway_role) == "place_of_safety"
+
+
 def police_station_never_for_under_18s(s: Service, sit: Situation, _: OpeningState) -> Reason | None:
     """s136 MHA 1983 (as amended by the Policing and Crime Act 2017): a police station is never a place of
-    safety for anyone under 18."""
-    if s.kind == "place_of_safety" and s.police_station and sit.person.age < 18:
+    safety for anyone under 18. Judged by the role the service plays (a place of safety of any kind, such as an A&E
+    whose data says so), never by its kind alone."""
+    if is_police_station_place_of_safety(s) and sit.person.age < 18:
         return reasons.S136_POLICE_STATION_UNDER_18
     return None
 
@@ -131,8 +137,7 @@ def police_station_only_in_exceptional_cases(s: Service, sit: Situation, _: Open
     """For adults, a police station is a place of safety only when behaviour poses an imminent risk of serious
     harm and nothing else can reasonably be obtained (Mental Health Act 1983 (Places of Safety) Regulations 2017)."""
     if (
-        s.kind == "place_of_safety"
-        and s.police_station
+        is_police_station_place_of_safety(s)
         and sit.person.age >= 18
         and "imminent_serious_harm" not in sit.person.circumstances
     ):

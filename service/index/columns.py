@@ -27,6 +27,7 @@ from service.domain.routing import (
     catchment_specificity,
     is_appropriate_adult_scheme,
     is_needs_finder,
+    is_police_station_place_of_safety,
     is_tailored,
 )
 from service.domain.schedule import LONDON
@@ -167,7 +168,7 @@ def column_values(services: Sequence[Service], vocab: Vocabulary) -> ColumnValue
         return np.fromiter(values, dtype=dtype, count=len(s))
 
     f8, i8, u8 = np.float64, np.int64, np.uint64
-    police = array((x.kind == "place_of_safety" and x.police_station for x in s), bool)
+    police = array((is_police_station_place_of_safety(x) for x in s), bool)
     capacity = array((CAPACITY_ORDER[x.capacity.status] for x in s), i8)
     until = array((until_epoch(x) for x in s), f8)
     priority = array((x.pathway_priority or NO_PRIORITY for x in s), i8)

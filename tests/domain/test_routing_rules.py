@@ -86,6 +86,13 @@ def test_a_police_station_is_never_a_place_of_safety_for_anyone_under_18() -> No
     assert police_station_never_for_under_18s(station, situation("street", age=18), OPEN) is None
 
 
+def test_a_police_station_of_another_kind_playing_the_place_of_safety_role_is_never_one_for_anyone_under_18() -> None:
+    station = service(**{**PLACE_OF_SAFETY, "kind": "other"}, pathway_role="place_of_safety", police_station=True)
+    reason = police_station_never_for_under_18s(station, situation("street", age=12), OPEN)
+    assert reason is not None and reason.code == "S136_POLICE_STATION_UNDER_18"
+    assert police_station_only_in_exceptional_cases(station, situation("street", age=30), OPEN) is not None
+
+
 def test_a_police_station_is_a_place_of_safety_for_an_adult_only_with_imminent_risk_of_serious_harm() -> None:
     station = service(**PLACE_OF_SAFETY, police_station=True)
     assert police_station_only_in_exceptional_cases(station, situation("street", age=30), OPEN) is not None

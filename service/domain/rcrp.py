@@ -98,55 +98,59 @@ S136 = Guidance(
 )
 STAYS_WITH_CALL_HANDLER = Reason(
     code="DECISION_STAYS_WITH_CALL_HANDLER",
-    text="This supports the call handler's decision and never makes it: the call handler decides, and sends "
-    "officers whenever they judge that the threshold is met.",
+    text="The call handler decides: this supports the decision and never makes it, and officers are sent whenever "
+    "the call handler judges that the threshold is met.",
 )
 
 
 def threshold(call: Call) -> Threshold:
     """Whether the RCRP threshold for police attendance is met by the answers given: yes to a crime or to a real and
-    immediate risk indicates attendance; no to both indicates the health-led response; otherwise it is not yet known,
-    and the words say what to ask."""
-    reasons: list[Reason] = []
+    immediate risk meets it; no to both points to the health-led response; otherwise it is not yet known. A question
+    not yet answered is never read as a no: the words ask it (medical care included, whatever the decision)."""
+    reasons: list[Reason] = [STAYS_WITH_CALL_HANDLER]
     if call.medical_care == "yes":
         reasons.append(
             Reason(
                 code="MEDICAL_CARE_FIRST",
-                text="The person needs medical care: call an ambulance, or direct them to an emergency department, "
-                "first, whatever else is decided.",
+                text="The person needs medical care: an ambulance, or an emergency department, comes first, whatever "
+                "else is decided.",
             )
         )
     if call.crime == "yes":
-        reasons.append(Reason(code="CRIME", text="A crime is being, or has been, committed: police investigate."))
+        reasons.append(
+            Reason(code="CRIME", text="A crime is being, or has been, committed: the threshold for police is met.")
+        )
     if call.risk_to_life == "yes":
         reasons.append(
             Reason(
                 code="RISK_TO_LIFE",
-                text="There is a real and immediate risk to life or of serious harm: police attend, with health.",
+                text="There is a real and immediate risk to life or of serious harm: the threshold for police is met, "
+                "and health is needed too.",
             )
         )
     if "yes" in (call.crime, call.risk_to_life):
         decision: Decision = "POLICE_ATTENDANCE_INDICATED"
         text = (
-            "Officers attend under Right Care, Right Person. If they detain the person under s136, they consult a "
-            "health professional first where practicable, take them to a place of safety, and hand over to health "
-            "within one hour."
+            "Under Right Care, Right Person this is a call for officers to attend. If they detain the person under "
+            "s136, they consult a health professional first where practicable, take them to a place of safety, and "
+            "hand over to health within one hour."
         )
     elif call.crime == "no" and call.risk_to_life == "no":
         decision = "POLICE_ATTENDANCE_NOT_INDICATED"
         text = (
-            "No crime, and no real and immediate risk to life or of serious harm: under Right Care, Right Person, "
-            "hand the call to the health-led response below."
+            "No crime, and no real and immediate risk to life or of serious harm: under Right Care, Right Person "
+            "this is a call for the health-led response below."
         )
     else:
         decision = "THRESHOLD_NOT_KNOWN"
-        unasked = [QUESTIONS[q] for q in ("crime", "risk_to_life") if getattr(call, q) == "not_known"]
-        reasons.append(Reason(code="ASK", text="Ask: " + " ".join(unasked)))
         text = (
-            "Ask the questions still open. Until the answers are known, the health-led response is below, and the "
-            "places of safety for when officers attend."
+            "Not enough is known yet to apply the threshold: ask the questions still open. Meanwhile a health "
+            "professional can advise, and the places of safety are below for when officers attend."
         )
-    if call.concern == "welfare_concern" and decision != "POLICE_ATTENDANCE_INDICATED":
+    unasked = [text for q, text in QUESTIONS.items() if getattr(call, q) == "not_known"]
+    if unasked:
+        reasons.append(Reason(code="ASK", text="Ask: " + " ".join(unasked)))
+    if call.concern == "welfare_concern" and decision == "POLICE_ATTENDANCE_NOT_INDICATED":
         reasons.append(
             Reason(
                 code="WELFARE_CONCERN",
@@ -163,7 +167,6 @@ def threshold(call: Call) -> Threshold:
                 "met.",
             )
         )
-    reasons.append(STAYS_WITH_CALL_HANDLER)
     guidance = (RCRP, S136) if decision != "POLICE_ATTENDANCE_NOT_INDICATED" else (RCRP,)
     return Threshold(
         decision=decision, title=DECISION_WORDS[decision], text=text, reasons=tuple(reasons), guidance=guidance
@@ -171,11 +174,16 @@ def threshold(call: Call) -> Threshold:
 
 
 MEDICAL_CARE = Step(role="medical_care", title="Medical care first: ambulance or emergency department")
+MEDICAL_CARE_IF_NEEDED = Step(
+    role="medical_care", title="If the person needs medical care: ambulance or emergency department", optional=True
+)
 HAND_TO_HEALTH = Step(role="consult", title="Hand the call to health: crisis lines, consult services, street triage")
+CONSULT = Step(role="consult", title="Consult a health professional: crisis lines, consult services, street triage")
 CONSULT_BEFORE_DETAINING = Step(
     role="consult", title="Consult a health professional before detaining (s136(1C)), and hand over to health"
 )
 PLACE_OF_SAFETY = Step(role="place_of_safety", title="If detained under s136: take to a place of safety")
+IF_OFFICERS_ATTEND = Step(role="place_of_safety", title="If officers attend and detain under s136: places of safety")
 IF_OFFICERS_DETAIN = Step(
     role="place_of_safety", title="Only if officers attend and detain under s136: places of safety", optional=True
 )
@@ -184,15 +192,21 @@ HELPLINES = Step(role="advice", title="Helplines for the person or the caller (N
 
 
 def control_room_steps(found: Threshold, medical_care: Answer) -> tuple[Step, ...]:
-    """The steps of a control room's answer, in order: medical care first when the person needs it; then, when police
-    attendance is indicated, the street's s136 pathway (consult, place of safety, refer on); otherwise the health-led
-    response first (the services to hand the call to, the services that take the person on, helplines), with the
-    places of safety last, for when officers do attend and detain. Every other role has an optional step after."""
+    """The steps of a control room's answer, in order: medical care first when the person needs it (second, and
+    shown when it has an option, while that is not known); then, when the threshold for police is met, the street's
+    s136 pathway (consult, place of safety, refer on); when it is not, the health-led response first (the services to
+    hand the call to, the services that take the person on, helplines), with the places of safety last, for when
+    officers do attend and detain; while it is not yet known, a health professional to consult and the places of
+    safety, neither chosen over the other. Every other role has an optional step after."""
     first = (MEDICAL_CARE,) if medical_care == "yes" else ()
-    if found.decision == "POLICE_ATTENDANCE_INDICATED":
-        steps = (*first, CONSULT_BEFORE_DETAINING, PLACE_OF_SAFETY, TAKE_ON, HELPLINES)
-    else:
-        steps = (*first, HAND_TO_HEALTH, TAKE_ON, HELPLINES, IF_OFFICERS_DETAIN)
+    then = (MEDICAL_CARE_IF_NEEDED,) if medical_care == "not_known" else ()
+    match found.decision:
+        case "POLICE_ATTENDANCE_INDICATED":
+            steps = (*first, CONSULT_BEFORE_DETAINING, *then, PLACE_OF_SAFETY, TAKE_ON, HELPLINES)
+        case "POLICE_ATTENDANCE_NOT_INDICATED":
+            steps = (*first, HAND_TO_HEALTH, *then, TAKE_ON, HELPLINES, IF_OFFICERS_DETAIN)
+        case "THRESHOLD_NOT_KNOWN":
+            steps = (*first, CONSULT, *then, IF_OFFICERS_ATTEND, TAKE_ON, HELPLINES)
     present = {s.role for s in steps}
     return steps + tuple(ELSEWHERE[role] for role in ROLES if role not in present)
 

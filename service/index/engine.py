@@ -292,6 +292,8 @@ class DirectoryIndex:
             person = msgspec.structs.replace(person, circumstances=implied)
         q = self.query(person, context, at, request.max_travel_minutes, release)
         m = survivors(self.candidates, self.timeline, self.services, where, q)
+        if plan is not None and {s.role for s in plan} != set(ROLES):
+            raise ValueError("a pathway's plan names every role, or some options would have no step")
         plan = plan or steps_for(context, person.needs, person.circumstances, person.age, release)
         roles = tuple(ROLES.index(s.role) for s in plan)
         chosen, per_step = by_step(

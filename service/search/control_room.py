@@ -11,12 +11,20 @@ import datetime as dt
 
 import msgspec
 
+from service.domain.answer import Reason
 from service.domain.rcrp import ControlRoomAnswer, ControlRoomRequest, control_room_steps, threshold
 from service.domain.request import ReferralRequest, when_needed
 from service.index.engine import DirectoryIndex
 from service.search.entry import Geocoder, resolve_origin
 
 CRISIS = "mental_health_crisis"
+EMERGENCY_DEPARTMENT = Reason(
+    code="EMERGENCY_DEPARTMENT",
+    text="Or take the person to the nearest emergency department (A&E), if that is quicker than an ambulance; an "
+    "A&E that is also a place of safety is listed with them.",
+)
+"""The medical step's note: an emergency department is the other way to medical care, and directories list one as
+a place of safety (its role there), not in this step."""
 
 
 def street_request(request: ControlRoomRequest, at: dt.datetime, known_needs: frozenset[str]) -> ReferralRequest:
@@ -53,4 +61,8 @@ async def find_for_call(
         resolved_from=resolved_from,
         plan=control_room_steps(found, request.call.medical_care),
     )
-    return ControlRoomAnswer(call=request.call, threshold=found, pathway=pathway)
+    steps = tuple(
+        msgspec.structs.replace(s, notes=(*s.notes, EMERGENCY_DEPARTMENT)) if s.role == "medical_care" else s
+        for s in pathway.steps
+    )
+    return ControlRoomAnswer(call=request.call, threshold=found, pathway=msgspec.structs.replace(pathway, steps=steps))

@@ -71,6 +71,8 @@ class Runtime:
         started = time.perf_counter()
         answer = await find_for_call(self.index, request, self.geocoder)
         self.telemetry.searched("control_room", time.perf_counter() - started)
+        for told in self.searched:  # a control room's gaps are demand too
+            told(answer.pathway)
         return msgspec.structs.replace(answer, pathway=public_answer(answer.pathway)) if public else answer
 
     async def find(self, request: ReferralRequest) -> ReferralAnswer:

@@ -405,3 +405,14 @@ async def test_an_outcome_with_a_stale_if_match_gets_412_and_writes_nothing(worl
     assert "etag" not in elsewhere.headers
     unconditional = await c.post(f"{referral}/outcome", json={"outcome": "completed"}, headers=world.h("provider"))
     assert unconditional.status_code == 200 and unconditional.headers["etag"] == '"3"'
+
+
+async def test_a_control_rooms_calls_count_as_searches_in_the_demand_counters(world: Keys) -> None:
+    c = world.client
+    call = {"origin": {"type": "postcode", "postcode": "HU1"}, "call": {"crime": "no"}, "person": {"age": 30}}
+    for _ in range(10):
+        r = await c.post("/v1/control-room/responses", json=call)
+        assert r.status_code == 200
+    rows = (await c.get("/v1/reports/demand", headers=world.h("admin"))).json()["rows"]
+    searches = [(s["area"], s["context"], s["count"]) for s in rows if s["reason"] == "SEARCHES"]
+    assert searches == [("E23000012", "street", 10)]  # Humberside, as the street search it is

@@ -66,7 +66,8 @@ async def test_rcrp_with_javascript_off_a_grid_reference_and_an_immediate_risk_g
     await page.wait_for_selector(".app-decision")
     assert await page.get_attribute(".app-decision", "data-decision") == "POLICE_ATTENDANCE_INDICATED"
     roles = await page.locator(".app-step").evaluate_all("steps => steps.map(s => s.dataset.role)")
-    assert roles[:2] == ["consult", "place_of_safety"]
+    # medical care not asked yet: its step (the ambulance) comes second, then the place of safety
+    assert roles[:3] == ["consult", "medical_care", "place_of_safety"]
     place = page.locator(".app-step[data-role='place_of_safety']")
     assert "Hull health-based place of safety" in await place.inner_text()
     assert "Searched from the middle of the grid square you gave" in await page.locator(".app-origin-used").inner_text()

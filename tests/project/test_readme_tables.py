@@ -56,7 +56,7 @@ def test_the_readme_lists_every_role_with_the_titles_of_its_steps() -> None:
 
 def test_the_readme_names_every_step_of_the_control_rooms_pathway() -> None:
     said = " ".join(README.split())
-    for call in (Call(medical_care="yes", risk_to_life="yes"), Call(crime="no", risk_to_life="no")):
+    for call in (Call(medical_care="yes", risk_to_life="yes"), Call(crime="no", risk_to_life="no"), Call()):
         for s in control_room_steps(threshold(call), call.medical_care):
             assert (s.optional and s in ELSEWHERE.values()) or f"**{s.title}**" in said, s.title
 

@@ -48,7 +48,7 @@ async def test_rcrp_a_welfare_concern_with_no_crime_and_no_immediate_risk_gets_t
     threshold = answer["threshold"]
     assert threshold["decision"] == "POLICE_ATTENDANCE_NOT_INDICATED"
     assert threshold["title"] == "Police attendance is not indicated: a health-led response"
-    assert "hand the call to the health-led response" in threshold["text"]
+    assert "a call for the health-led response" in threshold["text"]
     assert {"WELFARE_CONCERN", "DECISION_STAYS_WITH_CALL_HANDLER"} <= set(reasons(answer))
     assert threshold["decided_by"] == "call_handler"
     assert [g["title"] for g in threshold["guidance"]] == [
@@ -98,6 +98,8 @@ async def test_rcrp_a_person_needing_medical_care_gets_ambulance_or_a_and_e_firs
         assert roles(answer)[0] == "medical_care", (crime, risk)
         assert offered(answer, "medical_care") == ["ambulance-999"]
         assert "MEDICAL_CARE_FIRST" in reasons(answer)
+        notes = {n["code"]: n["text"] for n in answer["pathway"]["steps"][0]["notes"]}
+        assert "emergency department (A&E)" in notes["EMERGENCY_DEPARTMENT"]
 
 
 async def test_rcrp_with_the_threshold_not_known_the_answer_says_what_to_ask_and_decides_nothing(demo: Client) -> None:

@@ -336,7 +336,8 @@ async def try_control_room(demo: Client) -> None:
             if place
             else {"type": "grid_reference", "grid_reference": query.pop("grid_reference").replace("+", " ")}
         )
-        body = {"origin": origin, "call": {k: v for k, v in query.items() if k != "age"}, "person": {"age": 40}}
+        person = {"age": float(query.pop("age"))}
+        body = {"origin": origin, "call": query, "person": person}
         r = await demo.post("/v1/control-room/responses", json=body)
         answer = r.json()
         assert r.status_code == 200 and answer["threshold"]["decision"] == decision, path

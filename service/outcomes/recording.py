@@ -32,6 +32,7 @@ from service.outcomes.records import (
     NewReferral,
     Placed,
     ReferralOrigin,
+    handover_problem,
     in_london,
     kept_handover,
     retention_cutoff,
@@ -110,6 +111,8 @@ async def new_record(
     earliest = retention_cutoff(retention_months, now)
     when = _when(at, now, field, earliest)
     handover = None if body.handover is None else handover_of(body.handover, now, earliest, "handover.")
+    if handover is not None and (problem := handover_problem(context, when, handover, "handover.")) is not None:
+        raise InvalidInput((problem,))
     match origin:
         case AreaOrigin():
             placed = _area(index, origin)
@@ -172,7 +175,7 @@ def handover_of(times: HandoverTimes, now: dt.datetime, earliest: dt.datetime, p
     if handed_over < arrived:
         raise refuse("handed_over_at", "must not be before arrived_at")
     kept = kept_handover(arrived, handed_over)
-    if kept.minutes > LONGEST_HANDOVER // dt.timedelta(minutes=1):
+    if handed_over - arrived > LONGEST_HANDOVER:  # the real wait, not its whole minutes
         hours = LONGEST_HANDOVER // dt.timedelta(hours=1)
         raise refuse("handed_over_at", f"more than {hours} hours after arrived_at: is the day or the month right?")
     if kept.arrived_hour < earliest:  # it would be deleted within the hour

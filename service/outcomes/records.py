@@ -18,6 +18,7 @@ from typing import Annotated, Literal
 from msgspec import Meta, Struct
 
 from service.domain.bands import AgeBand
+from service.domain.errors import FieldProblem
 from service.domain.model import Model
 from service.domain.request import Origin, PersonGender, ReferralRequest
 from service.domain.schedule import london_instant
@@ -233,4 +234,23 @@ def outcome_problem(current: Outcome, reason: DeclineReason | None, change: Outc
         return "a decline needs a decline_reason, and only a decline may have one"
     if change.outcome == current and change.decline_reason == reason:
         return f"the referral is already {current}"
+    return None
+
+
+HANDOVER_WINDOW = dt.timedelta(days=7)
+"""How far a handover's arrival may lie from the hour its referral was made, either way: the referral is recorded on
+the way, on arrival or after the handover, at worst a few shifts later; a wrong year or month is refused rather than
+counted in the wrong month's figures."""
+
+
+def handover_problem(context: str, made_at: dt.datetime, kept: Handover, prefix: str = "") -> FieldProblem | None:
+    """Why this referral cannot carry this handover, or None: a handover to health is a street referral's (a person
+    police took to a health setting: Right Care, Right Person's one-hour handover), and arrives within HANDOVER_WINDOW
+    of the hour the referral was made."""
+    if context != "street":
+        return FieldProblem(field=prefix.rstrip(".") or "handover", reason="only a street referral has a handover")
+    if abs(kept.arrived_hour - to_the_hour(made_at)) > HANDOVER_WINDOW:
+        days = HANDOVER_WINDOW // dt.timedelta(days=1)
+        reason = f"more than {days} days from when the referral was made: is the day, month or year right?"
+        return FieldProblem(field=prefix + "arrived_at", reason=reason)
     return None

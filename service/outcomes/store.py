@@ -19,6 +19,7 @@ from service.outcomes.records import (
     NewRecord,
     OutcomeChange,
     Referral,
+    handover_problem,
     outcome_problem,
 )
 from service.store.db import Connection
@@ -161,6 +162,8 @@ async def change_handover(
     if not if_match_allows(if_match, current.version):
         raise PreconditionFailed(etag(current.version))
     kept = handover()
+    if (problem := handover_problem(current.context, current.made_at, kept)) is not None:
+        raise InvalidInput((problem,))
     if kept == current.handover:
         raise Conflict("handover", "the referral already has this handover")
     updated = await conn.fetchrow(sql("referrals_set_handover"), referral_id, *_columns(kept))

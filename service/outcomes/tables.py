@@ -220,17 +220,21 @@ def handover_row(
     median: float | None,
 ) -> HandoverRow:
     """A row from the counts of handovers and of those within the hour, each with the sum of its records' report keys,
-    and their median minutes: the counts shown by the rule, the share from the shown counts, the median only beside a
-    shown count."""
-    published, in_time = shown(*handovers), shown(*within)
+    and their median minutes: the counts shown by the rule; the part (within the hour) never beside a concealed whole,
+    which it would bound; the share from the shown counts, and none where rounding made the part exceed the whole; the
+    median only where both counts are shown (a median of an hour or less bounds the part)."""
+    published = shown(*handovers)
+    in_time = None if published is None else shown(*within)
+    both = published is not None and in_time is not None
+    fits = published is not None and in_time is not None and in_time <= published
     return HandoverRow(
         area=area,
         area_name=area_name,
         month=month,
         handovers=published,
         within_hour=in_time,
-        share_within_hour=share(in_time, published),
-        median_minutes=None if published is None else median_minutes(median),
+        share_within_hour=share(in_time, published) if fits else None,
+        median_minutes=median_minutes(median) if both else None,
     )
 
 

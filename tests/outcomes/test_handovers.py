@@ -17,9 +17,11 @@ from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
 from service.app import create_app
+from service.domain.errors import InvalidInput
 from service.domain.schedule import LONDON
 from service.outcomes import store
-from service.outcomes.records import HANDOVER_TARGET_MINUTES
+from service.outcomes.recording import handover_of
+from service.outcomes.records import HANDOVER_TARGET_MINUTES, HandoverTimes
 from service.outcomes.retention import SYNTHETIC_ACTOR, SYNTHETIC_SEED
 from service.outcomes.synthetic import synthetic_referrals
 from service.server.runtime import runtime_of
@@ -248,11 +250,12 @@ async def test_the_handover_report_gives_the_share_within_the_hour_and_the_media
     month, arrived = last_month()
     waits = [15, 30, 30, 40, 45, 50, 55, 59, 60, 60, 60, 60, 61, 70, 75, 80, 95, 120, 150, 200, 240, 300, 65, 90]
     for i, wait in enumerate(waits):
-        body = {**STREET, "handover": times(arrived + dt.timedelta(hours=i), wait + 0.9)}
+        at = arrived + dt.timedelta(hours=i)
+        body = {**STREET, "at": at.isoformat(), "handover": times(at, wait + 0.9)}
         assert (await c.post("/v1/referrals", json=body, headers=world.h("referrer"))).status_code == 201
     other_month = arrived - dt.timedelta(days=40)
     for wait in (20, 200):
-        body = {**STREET, "handover": times(other_month, wait)}
+        body = {**STREET, "at": other_month.isoformat(), "handover": times(other_month, wait)}
         assert (await c.post("/v1/referrals", json=body, headers=world.h("referrer"))).status_code == 201
     r = await c.get(f"/v1/reports/handovers?from={month}&to={month}", headers=world.h("analyst"))
     assert r.status_code == 200, r.text
@@ -286,7 +289,7 @@ async def test_the_handover_report_conceals_small_numbers_and_gives_no_share_or_
     c = world.client
     month, arrived = last_month()
     for wait in (20, 30, 200, 45):
-        body = {**STREET, "handover": times(arrived, wait)}
+        body = {**STREET, "at": arrived.isoformat(), "handover": times(arrived, wait)}
         assert (await c.post("/v1/referrals", json=body, headers=world.h("referrer"))).status_code == 201
     year = f"from={month[:4]}-01&to={month[:4]}-12"
     table = (await c.get(f"/v1/reports/handovers?{year}", headers=world.h("analyst"))).json()
@@ -359,3 +362,29 @@ async def test_the_commissioners_page_shows_the_handover_table_with_the_syntheti
     counts = [int(c) for i, c in enumerate(cells) if i % 4 in (0, 1) and c != "[c]"]
     assert all(n % 5 == 0 and n >= 10 for n in counts)
     assert "Whole period" in table and f"/v1/reports/handovers.csv?area={force}" in html
+
+
+async def test_only_a_street_referral_carries_a_handover_and_only_near_when_it_was_made(
+    world: World, conn: Connection
+) -> None:
+    custody = {**STREET, "context": "custody", "handover": times(london(1, 10, 0), 30)}
+    r = await world.client.post("/v1/referrals", json=custody, headers=world.h("referrer"))
+    assert_problem(r, 422, "handover")
+    long_ago = {**STREET, "handover": times(london(20, 10, 0), 30)}  # a mistyped month, most likely
+    r = await world.client.post("/v1/referrals", json=long_ago, headers=world.h("referrer"))
+    assert_problem(r, 422, "handover.arrived_at")
+    assert await rows(conn) == []
+    made = (await world.client.post("/v1/referrals", json=STREET, headers=world.h("referrer"))).json()
+    later = await world.client.post(
+        f"/v1/referrals/{made['id']}/handover", json=times(london(20, 10, 0), 30), headers=world.h("provider")
+    )
+    assert_problem(later, 422, "arrived_at")
+    [row] = await rows(conn)
+    assert (row["version"], row["handover_minutes"]) == (1, None)
+
+
+def test_a_handover_a_fraction_of_a_second_over_the_longest_is_refused() -> None:
+    arrived = dt.datetime(2026, 12, 1, 10, tzinfo=dt.UTC)
+    just_over = HandoverTimes(arrived_at=arrived, handed_over_at=arrived + dt.timedelta(hours=72, seconds=59))
+    with pytest.raises(InvalidInput):
+        handover_of(just_over, arrived + dt.timedelta(days=4), arrived - dt.timedelta(days=30))

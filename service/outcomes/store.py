@@ -105,6 +105,19 @@ async def get_referral(conn: Connection, referral_id: uuid.UUID) -> Referral:
     return _referral(row, await conn.fetch(sql("referral_events_for"), referral_id))
 
 
+async def _locked(conn: Connection, referral_id: uuid.UUID, allowed: ByReferral, if_match: str | None) -> Referral:
+    """The referral about to change, its row locked; the caller's right checked on it first (a key that may not write
+    learns nothing of its version), then the version it read (If-Match, when given: a stale one is refused)."""
+    row = await conn.fetchrow(sql("referrals_lock"), referral_id)
+    if row is None:
+        raise NotFound("referral", str(referral_id))
+    current = _referral(row)
+    await allowed(current)
+    if not if_match_allows(if_match, current.version):
+        raise PreconditionFailed(etag(current.version))
+    return current
+
+
 async def change_outcome(
     conn: Connection,
     referral_id: uuid.UUID,
@@ -115,13 +128,7 @@ async def change_outcome(
 ) -> Referral:
     """Record an outcome: the row locked, the caller's right checked on it, then the version it read (If-Match, when
     given: a stale one is refused), and the change kept in the history."""
-    row = await conn.fetchrow(sql("referrals_lock"), referral_id)
-    if row is None:
-        raise NotFound("referral", str(referral_id))
-    current = _referral(row)
-    await allowed(current)  # before the version: a key that may not write learns nothing of it
-    if not if_match_allows(if_match, current.version):
-        raise PreconditionFailed(etag(current.version))
+    current = await _locked(conn, referral_id, allowed, if_match)
     if (change.outcome == "declined") != (change.decline_reason is not None):
         raise InvalidInput((FieldProblem(field="decline_reason", reason="required for a decline, and only then"),))
     problem = outcome_problem(current.outcome, current.decline_reason, change)
@@ -154,13 +161,7 @@ async def change_handover(
     """Record a referral's handover as an outcome is recorded: the row locked, the caller's right checked on it, the
     version it read (If-Match), then the handover judged (`handover` raises InvalidInput) and kept, the history
     keeping each one recorded. Recording the handover a referral already has is a conflict; another corrects it."""
-    row = await conn.fetchrow(sql("referrals_lock"), referral_id)
-    if row is None:
-        raise NotFound("referral", str(referral_id))
-    current = _referral(row)
-    await allowed(current)  # before the version: a key that may not write learns nothing of it
-    if not if_match_allows(if_match, current.version):
-        raise PreconditionFailed(etag(current.version))
+    current = await _locked(conn, referral_id, allowed, if_match)
     kept = handover()
     if (problem := handover_problem(current.context, current.made_at, kept)) is not None:
         raise InvalidInput((problem,))

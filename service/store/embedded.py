@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,10 @@ def cluster_dir(data_dir: Path) -> Path:
     return data_dir if (data_dir / "PG_VERSION").is_file() else data_dir / "postgres"
 
 
+class DataFolderError(RuntimeError):
+    """The embedded database cannot live in the data folder given (its path is too long for PostgreSQL's socket)."""
+
+
 class EmbeddedPostgres:
     """Starts (or joins) a server whose data lives in `data_dir` (see cluster_dir); it persists across restarts."""
 
@@ -22,13 +27,22 @@ class EmbeddedPostgres:
         self._server: Any = None
 
     def start(self) -> str:
+        # platformdirs (which pgserver uses) warns on every call when XDG_RUNTIME_DIR is unset, as it is outside a
+        # desktop session; its own fallback, set before the import, says the same without the warning.
+        if not os.environ.get("XDG_RUNTIME_DIR"):
+            runtime = Path(tempfile.gettempdir()) / f"runtime-{os.getuid()}"
+            runtime.mkdir(mode=0o700, exist_ok=True)
+            if runtime.stat().st_uid == os.getuid() and runtime.stat().st_mode & 0o077:
+                runtime.chmod(0o700)
+            os.environ["XDG_RUNTIME_DIR"] = str(runtime)
         # Imported here: pgserver is only needed when no DATABASE_URL is given.
         import pgserver  # type: ignore[import-untyped,unused-ignore]
 
         # Unix socket paths are limited to ~107 bytes; pgserver puts its socket in the data folder.
         if len(str(self.data_dir)) > 90:
-            raise RuntimeError(f"data folder path too long for a Unix socket: {self.data_dir}")
-        os.environ.setdefault("XDG_RUNTIME_DIR", "/tmp")
+            raise DataFolderError(
+                f"data folder path too long for a Unix socket: {self.data_dir} (set PATHWAYS_DATA_DIR to a shorter one)"
+            )
         self.data_dir.parent.mkdir(parents=True, exist_ok=True)
         # 'stop': the server stops when the last process using it exits.
         self._server = pgserver.get_server(self.data_dir, cleanup_mode="stop")  # type: ignore[attr-defined]

@@ -5,10 +5,12 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -215,3 +217,75 @@ async def test_the_first_admin_key_comes_from_the_cli_and_is_shown_once(
         assert run(database_url, "keys", "revoke", key_id).returncode == 0
         await asyncio.sleep(0.6)  # past the half-second key cache
         assert (await client.get("/v1/keys", headers={"Authorization": f"Bearer {key}"})).status_code == 401
+
+
+# --- which database a command uses, said out loud; help, version, no third-party warnings ------------------------
+
+
+def _embedded_env(**more: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "PATHWAYS_DATA_DIR", "XDG_RUNTIME_DIR")}
+    return env | more
+
+
+@pytest.mark.embedded
+def test_a_command_beside_a_server_on_another_data_folder_warns_and_with_the_servers_setting_does_not(
+    tmp_path: Path,
+) -> None:
+    short = Path(tempfile.mkdtemp(prefix="ldp-"))  # PostgreSQL's socket path must stay short
+    data_dir, port = short / "server-data", _free_port()
+    elsewhere = short / "elsewhere"
+    elsewhere.mkdir()
+    process, _ = _serve_until_ready(data_dir, port)
+    try:
+        args = [PATHWAYS, "keys", "create", "--name", "an admin", "--role", "admin"]
+        apart = subprocess.run(args, env=_embedded_env(), cwd=elsewhere, capture_output=True, text=True, timeout=120)
+        assert apart.returncode == 0, apart.stderr
+        assert (
+            f"writing to the embedded PostgreSQL in {elsewhere / '.pathways-data'} (PATHWAYS_DATA_DIR: the default"
+            in (apart.stderr)
+        )
+        assert f"warning: a server is running (process {process.pid}) on the embedded PostgreSQL in {data_dir}" in (
+            apart.stderr
+        )
+        assert f"run the command with PATHWAYS_DATA_DIR={data_dir}" in apart.stderr
+        assert "Warning" not in apart.stderr  # platformdirs' RuntimeDirWarning, among others
+
+        together = subprocess.run(
+            args,
+            env=_embedded_env(PATHWAYS_DATA_DIR=str(data_dir)),
+            cwd=elsewhere,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert together.returncode == 0, together.stderr
+        assert f"writing to the embedded PostgreSQL in {data_dir} (PATHWAYS_DATA_DIR)" in together.stderr
+        assert "warning" not in together.stderr.lower()
+    finally:
+        _stop(process)
+        shutil.rmtree(short, ignore_errors=True)
+
+
+def test_the_command_has_a_version_and_every_option_of_every_command_has_help() -> None:
+    from service.cli import _parser
+
+    version = subprocess.run([PATHWAYS, "--version"], capture_output=True, text=True, timeout=60)
+    assert version.returncode == 0 and version.stdout.startswith("pathways 0.")
+
+    def undocumented(parser: Any, path: str) -> list[str]:
+        missing: list[str] = []
+        for action in parser._actions:
+            if action.help is None and action.dest != "help":
+                missing.append(f"{path} {action.dest}")
+            choices = getattr(action, "choices", None)
+            for name, child in choices.items() if isinstance(choices, dict) else ():
+                missing += undocumented(child, f"{path} {name}")
+        return missing
+
+    assert undocumented(_parser(), "pathways") == []
+
+
+def test_the_help_states_the_one_rule_for_which_database_a_command_uses() -> None:
+    helped = subprocess.run([PATHWAYS, "import-sites", "--help"], capture_output=True, text=True, timeout=60)
+    assert "uses DATABASE_URL when it is set; otherwise the embedded PostgreSQL in" in helped.stdout
+    assert "PATHWAYS_DATA_DIR" in helped.stdout

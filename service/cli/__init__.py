@@ -1,4 +1,6 @@
-"""The `pathways` command: serve, migrate, import, export, and the generated documents."""
+"""The `pathways` command: serve, set up the geography, migrate, import, export, keys, and the generated documents.
+
+Which database a command uses is one rule, said by every command that writes (service/cli/database.py)."""
 
 from __future__ import annotations
 
@@ -14,10 +16,12 @@ from typing import TextIO
 
 import msgspec
 
-from service.domain.errors import ImportRejected, InvalidInput
+from service.cli.database import register_server, say_writing, where
+from service.domain.errors import DomainError, ImportRejected, InvalidInput
 from service.index.engine import IndexConfig
 from service.settings import Settings, SettingsError
 from service.store.db import Connection, open_database
+from service.store.embedded import DataFolderError
 from service.store.migrate import migrate
 
 
@@ -25,7 +29,13 @@ def _settings() -> Settings:
     return Settings.from_env(os.environ)
 
 
-async def _with_connection(settings: Settings, work: Callable[[Connection], Awaitable[int]]) -> int:
+async def _with_connection(
+    settings: Settings, work: Callable[[Connection], Awaitable[int]], *, writes: bool = True
+) -> int:
+    if writes:
+        say_writing(settings)
+    else:
+        print(f"reading from {where(settings).words}", file=sys.stderr)
     async with open_database(settings) as db, db.pool.acquire() as conn:
         await migrate(conn, settings.schema_dir)
         return await work(conn)
@@ -53,7 +63,7 @@ def _report_rejection(exc: ImportRejected | InvalidInput) -> int:
     else:
         for fp in exc.problems:
             print(f"{fp.field}: {fp.reason}", file=sys.stderr)
-    print(f"rejected: {exc}; nothing was imported", file=sys.stderr)
+    print(f"rejected: {exc}", file=sys.stderr)
     return 1
 
 
@@ -70,6 +80,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     settings = msgspec.structs.replace(settings, host=args.host or settings.host, port=args.port or settings.port)
     print(f"ld-pathways on http://{settings.host}:{settings.port}  (API docs: /schema)", file=sys.stderr)
     app = create_app(settings)
+    register_server(settings)
     gc.freeze()
     gc.enable()
     # No access log: query strings will carry search inputs (age, gender, needs), which must never be logged.
@@ -88,6 +99,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 def cmd_migrate(args: argparse.Namespace) -> int:
     settings = _settings()
+
+    say_writing(settings)
 
     async def run() -> int:
         async with open_database(settings) as db, db.pool.acquire() as conn:
@@ -148,7 +161,7 @@ def cmd_import_openreferral(args: argparse.Namespace) -> int:
         print(json.dumps(msgspec.to_builtins(report), indent=2))
         return 0
 
-    return asyncio.run(_with_connection(settings, work))
+    return asyncio.run(_with_connection(settings, work, writes=not args.dry_run))
 
 
 def cmd_import_areas(args: argparse.Namespace) -> int:
@@ -181,6 +194,109 @@ class PostcodeReport(msgspec.Struct, frozen=True):
     imported: int
 
 
+def cmd_setup_geography(args: argparse.Namespace) -> int:
+    """Load the police force areas, districts, postcode centroids and custody suites from the files in DIR."""
+    from service.store.geography import setup_geography
+    from service.store.taxonomy import current_taxonomies
+
+    settings = _settings()
+    folder = Path(args.folder)
+    actor = args.actor or settings.default_actor
+
+    async def work(conn: Connection) -> int:
+        try:
+            async with conn.transaction():
+                vocab = await current_taxonomies(conn)
+                report = await setup_geography(
+                    conn,
+                    folder,
+                    actor=actor,
+                    vocab=vocab,
+                    forces_file=Path(args.forces) if args.forces else None,
+                    districts_file=Path(args.districts) if args.districts else None,
+                    progress=_Progress(sys.stderr),
+                    say=lambda line: print(line, file=sys.stderr, flush=True),
+                )
+        except (ImportRejected, InvalidInput) as e:
+            return _report_rejection(e)
+        if args.json:
+            print(json.dumps(msgspec.to_builtins(report), indent=2))
+            return 0
+        for part in report.parts:
+            counts = ", ".join(
+                f"{n} {what}"
+                for what, n in (
+                    ("created", part.created),
+                    ("updated", part.updated),
+                    ("unchanged", part.unchanged),
+                    ("stored before but not in these files (kept)", part.not_in_files),
+                )
+                if n
+            )
+            print(f"{part.part} ({', '.join(part.files)})" + (f": {counts}" if counts else ""))
+            for note in part.notes:
+                print(f"  {note}")
+        for gap in report.missing:
+            print(f"not in the folder: {gap}")
+        changed = sum(p.created + p.updated for p in report.parts)
+        print(
+            f"{changed} record(s) written; directory version {report.directory_version}"
+            if changed
+            else "nothing changed"
+        )
+        return 0
+
+    return asyncio.run(_with_connection(settings, work))
+
+
+def cmd_import_sites(args: argparse.Namespace) -> int:
+    """Sites from a CSV (the MoJ custody-suite list as it is, or any table with a place) or our JSON."""
+    from service.store.directory import import_sites
+    from service.store.site_import import import_site_file
+    from service.store.taxonomy import current_taxonomies
+
+    settings = _settings()
+    path = Path(args.file)
+    data = path.read_bytes()
+    actor = args.actor or settings.default_actor
+    is_json = path.suffix.lower() == ".json" or data.lstrip()[:1] in (b"{", b"[")
+
+    async def work(conn: Connection) -> int:
+        try:
+            async with conn.transaction():
+                vocab = await current_taxonomies(conn)
+                report: msgspec.Struct = (
+                    await import_sites(conn, data, actor=actor, vocab=vocab)
+                    if is_json
+                    else await import_site_file(
+                        conn, data, actor=actor, vocab=vocab, kind=args.kind, skip_unplaced=args.skip_unplaced
+                    )
+                )
+        except (ImportRejected, InvalidInput) as e:
+            return _report_rejection(e)
+        print(json.dumps(msgspec.to_builtins(report), indent=2))
+        return 0
+
+    return asyncio.run(_with_connection(settings, work))
+
+
+def cmd_export_sites(args: argparse.Namespace) -> int:
+    from service.store.site_import import export_sites
+
+    settings = _settings()
+    fmt = args.format or ("csv" if (args.output or "").lower().endswith(".csv") else "json")
+
+    async def work(conn: Connection) -> int:
+        text = await export_sites(conn, fmt)
+        if args.output in (None, "-"):
+            sys.stdout.write(text)
+        else:
+            await asyncio.to_thread(Path(args.output).write_text, text, encoding="utf-8")
+        return 0
+
+    return asyncio.run(_with_connection(settings, work, writes=False))
+
+
 def cmd_export(args: argparse.Namespace) -> int:
     from service.store.directory import export_directory
 
@@ -195,7 +311,7 @@ def cmd_export(args: argparse.Namespace) -> int:
             await asyncio.to_thread(Path(args.output).write_text, text, encoding="utf-8")
         return 0
 
-    return asyncio.run(_with_connection(settings, work))
+    return asyncio.run(_with_connection(settings, work, writes=False))
 
 
 def cmd_keys(args: argparse.Namespace) -> int:
@@ -239,7 +355,7 @@ def cmd_keys(args: argparse.Namespace) -> int:
             print(f"revoked {revoked.id} ({revoked.name})")
         return 0
 
-    return asyncio.run(_with_connection(settings, work))
+    return asyncio.run(_with_connection(settings, work, writes=args.keys_command != "list"))
 
 
 def cmd_purge(args: argparse.Namespace) -> int:
@@ -269,6 +385,7 @@ def cmd_synthetic(args: argparse.Namespace) -> int:
     from service.store.taxonomy import current_taxonomies
 
     settings = _settings()
+    say_writing(settings)
 
     async def run() -> int:
         async with open_database(settings) as db:
@@ -297,7 +414,7 @@ def cmd_check_reach(args: argparse.Namespace) -> int:
         print("\n".join(describe(checked, findings)))
         return 1 if any(not f.unjudged for f in findings) else 0
 
-    return asyncio.run(_with_connection(_settings(), work))
+    return asyncio.run(_with_connection(_settings(), work, writes=False))
 
 
 def cmd_openapi(args: argparse.Namespace) -> int:
@@ -314,67 +431,137 @@ def cmd_import_schema(args: argparse.Namespace) -> int:
     return 0
 
 
+DATABASE_RULE = """\
+Which database: every command uses DATABASE_URL when it is set; otherwise the embedded PostgreSQL in
+PATHWAYS_DATA_DIR (default .pathways-data, in the folder the command runs in). `serve` follows the same rule, so
+run commands with the server's environment, from its folder. Commands that write say where ("writing to ...") on
+standard error, and warn when a running server uses another database."""
+
+ACTOR_HELP = "who the change log names as the writer (default: PATHWAYS_DEFAULT_ACTOR)"
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("ld-pathways")
+    except PackageNotFoundError:
+        return "unknown"
+
+
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="pathways", description="ld-pathways: the L&D referral pathway directory")
-    sub = parser.add_subparsers(dest="command", required=True)
-    serve = sub.add_parser("serve", help="serve the API (embedded PostgreSQL unless DATABASE_URL is set)")
-    serve.add_argument("--host")
-    serve.add_argument("--port", type=int)
-    serve.set_defaults(run=cmd_serve)
-    sub.add_parser("migrate", help="apply pending migrations").set_defaults(run=cmd_migrate)
-    imp = sub.add_parser("import", help="import a directory document, all or nothing")
-    imp.add_argument("file")
-    imp.add_argument("--actor", help="who the change log names (default: PATHWAYS_DEFAULT_ACTOR)")
-    imp.set_defaults(run=cmd_import)
-    oruk = sub.add_parser(
-        "import-openreferral", help="import an Open Referral (HSDS 3.0 / ORUK) feed saved as files, all or nothing"
+    parser = argparse.ArgumentParser(
+        prog="pathways",
+        description="ld-pathways: the L&D referral pathway directory",
+        epilog=DATABASE_RULE,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    oruk.add_argument("path", metavar="FILE_OR_DIR")
-    oruk.add_argument("--actor", help="who the change log names (default: PATHWAYS_DEFAULT_ACTOR)")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", help="one of:")
+
+    def command(name: str, help: str) -> argparse.ArgumentParser:
+        return sub.add_parser(
+            name,
+            help=help,
+            description=help,
+            epilog=DATABASE_RULE,
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
+
+    serve = command("serve", "serve the API and the pages (embedded PostgreSQL unless DATABASE_URL is set)")
+    serve.add_argument("--host", help="address to listen on (default: PATHWAYS_HOST, else 127.0.0.1)")
+    serve.add_argument("--port", type=int, help="port to listen on (default: PATHWAYS_PORT, else 8000)")
+    serve.set_defaults(run=cmd_serve)
+    command("migrate", "apply pending migrations").set_defaults(run=cmd_migrate)
+    geo = command(
+        "setup-geography",
+        "load the police force areas, local authority districts, postcode centroids and custody suites from the "
+        "official open files in a folder (idempotent; newer files update in place)",
+    )
+    geo.add_argument("folder", metavar="DIR", help="the folder holding the downloaded files (see the README)")
+    geo.add_argument("--forces", metavar="FILE", help="the force areas' GeoJSON, when the folder holds several")
+    geo.add_argument("--districts", metavar="FILE", help="the districts' GeoJSON, when the folder holds several")
+    geo.add_argument("--json", action="store_true", help="print the report as JSON rather than lines")
+    geo.add_argument("--actor", help=ACTOR_HELP)
+    geo.set_defaults(run=cmd_setup_geography)
+    imp = command("import", "import a directory document (areas, sites, services), all or nothing")
+    imp.add_argument("file", metavar="FILE", help="the JSON document (the export's format; `pathways import-schema`)")
+    imp.add_argument("--actor", help=ACTOR_HELP)
+    imp.set_defaults(run=cmd_import)
+    oruk = command(
+        "import-openreferral", "import an Open Referral (HSDS 3.0 / ORUK) feed saved as files, all or nothing"
+    )
+    oruk.add_argument("path", metavar="FILE_OR_DIR", help="one saved feed file, or a folder of them (every *.json)")
+    oruk.add_argument("--actor", help=ACTOR_HELP)
     oruk.add_argument("--dry-run", action="store_true", help="check and report, but write nothing")
     oruk.set_defaults(run=cmd_import_openreferral)
-    areas = sub.add_parser("import-areas", help="import areas from a GeoJSON FeatureCollection or {areas: [...]}")
-    areas.add_argument("file")
-    areas.add_argument("--code-property", default="code")
-    areas.add_argument("--name-property", default="name")
-    areas.add_argument("--kind", default="custom", choices=["police_force_area", "local_authority", "custom"])
-    areas.add_argument("--actor")
-    areas.set_defaults(run=cmd_import_areas)
-    codes = sub.add_parser(
-        "import-postcodes", help="import outcode or sector centroids (columns outcode|sector, latitude, longitude)"
+    areas = command("import-areas", "import areas from a GeoJSON FeatureCollection or an {areas: [...]} document")
+    areas.add_argument("file", metavar="FILE", help="the GeoJSON or JSON file")
+    areas.add_argument("--code-property", default="code", help="the feature property holding the area code")
+    areas.add_argument("--name-property", default="name", help="the feature property holding the area name")
+    areas.add_argument(
+        "--kind",
+        default="custom",
+        choices=["police_force_area", "local_authority", "custom"],
+        help="what the areas are (default: custom)",
     )
-    codes.add_argument("file")
-    codes.add_argument("--actor")
+    areas.add_argument("--actor", help=ACTOR_HELP)
+    areas.set_defaults(run=cmd_import_areas)
+    codes = command(
+        "import-postcodes", "import outcode or sector centroids (columns outcode|sector, latitude, longitude)"
+    )
+    codes.add_argument("file", metavar="FILE", help="the CSV file")
+    codes.add_argument("--actor", help=ACTOR_HELP)
     codes.set_defaults(run=cmd_import_postcodes)
-    exp = sub.add_parser("export", help="export the whole directory as one JSON document")
-    exp.add_argument("-o", "--output", help="file to write (default: standard output)")
+    sites = command(
+        "import-sites",
+        "import sites (custody suites, courts, ...) from a CSV (the MoJ custody-suite list as it is, or columns "
+        "such as id, name, kind, postcode, latitude, longitude) or our JSON ({sites: [...]}), all or nothing",
+    )
+    sites.add_argument("file", metavar="FILE", help="the CSV or JSON file")
+    sites.add_argument(
+        "--kind",
+        choices=["custody_suite", "court", "police_station", "hospital", "other"],
+        help="the kind of every row without a kind column (the MoJ list: custody_suite unless given)",
+    )
+    sites.add_argument(
+        "--skip-unplaced",
+        action="store_true",
+        help="leave out (and list) rows whose postcode is in no stored sector or district, instead of refusing all",
+    )
+    sites.add_argument("--actor", help=ACTOR_HELP)
+    sites.set_defaults(run=cmd_import_sites)
+    exp_sites = command("export-sites", "export every site as JSON (the import's format) or CSV")
+    exp_sites.add_argument("-o", "--output", metavar="FILE", help="file to write (default: standard output)")
+    exp_sites.add_argument("--format", choices=["json", "csv"], help="default: csv for a .csv file, else json")
+    exp_sites.set_defaults(run=cmd_export_sites)
+    exp = command("export", "export the whole directory as one JSON document")
+    exp.add_argument("-o", "--output", metavar="FILE", help="file to write (default: standard output)")
     exp.set_defaults(run=cmd_export)
-    keys = sub.add_parser("keys", help="create, list and revoke API keys")
-    keys_sub = keys.add_subparsers(dest="keys_command", required=True)
+    keys = command("keys", "create, list and revoke API keys")
+    keys_sub = keys.add_subparsers(dest="keys_command", required=True, metavar="ACTION", help="one of:")
     create = keys_sub.add_parser("create", help="create a key; it is printed once")
-    create.add_argument("--name", required=True)
+    create.add_argument("--name", required=True, help="who or what the key is for, as lists show it")
     roles = ["reader", "editor", "provider", "admin", "analyst", "referrer"]
-    create.add_argument("--role", required=True, choices=roles)
+    create.add_argument("--role", required=True, choices=roles, help="what the key may do (the README's table)")
     create.add_argument("--areas", help="an editor's, analyst's or referrer's area codes, comma-separated")
     create.add_argument("--services", help="a provider's services (ids or slugs), comma-separated")
     keys_sub.add_parser("list", help="list keys (never their secrets)")
     revoke = keys_sub.add_parser("revoke", help="revoke a key by id")
-    revoke.add_argument("id")
+    revoke.add_argument("id", metavar="ID", help="the key's id, as `keys list` shows it")
     keys.set_defaults(run=cmd_keys)
-    purge = sub.add_parser("purge", help="delete referral records past the retention period, with their history")
+    purge = command("purge", "delete referral records past the retention period, with their history")
     purge.add_argument("--months", type=int, default=0, help="keep this many months (default: the setting, 24)")
     purge.set_defaults(run=cmd_purge)
-    synthetic = sub.add_parser("synthetic-outcomes", help="add synthetic outcome records (marked synthetic) for a demo")
-    synthetic.add_argument("--count", type=int, default=300)
-    synthetic.add_argument("--seed", type=int, default=14)
+    synthetic = command("synthetic-outcomes", "add synthetic outcome records (marked synthetic) for a demo")
+    synthetic.add_argument("--count", type=int, default=300, help="how many records to add (default: 300)")
+    synthetic.add_argument("--seed", type=int, default=14, help="the random seed, for the same records again")
     synthetic.set_defaults(run=cmd_synthetic)
-    sub.add_parser(
-        "check-reach", help="judge every stored service again by the editors' reach rule (exit 1 if some fail it)"
+    command(
+        "check-reach", "judge every stored service again by the editors' reach rule (exit 1 if some fail it)"
     ).set_defaults(run=cmd_check_reach)
-    sub.add_parser("openapi", help="print the OpenAPI document").set_defaults(run=cmd_openapi)
-    sub.add_parser("import-schema", help="print the directory document's JSON Schema").set_defaults(
-        run=cmd_import_schema
-    )
+    command("openapi", "print the OpenAPI document").set_defaults(run=cmd_openapi)
+    command("import-schema", "print the directory document's JSON Schema").set_defaults(run=cmd_import_schema)
     return parser
 
 
@@ -389,7 +576,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except FileNotFoundError as e:
         print(f"no such file: {e.filename}", file=sys.stderr)
         return 2
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+    except IsADirectoryError as e:
+        print(f"a folder, not a file: {e.filename}", file=sys.stderr)
+        return 2
+    except DataFolderError as e:
+        print(f"cannot start the embedded database: {e}", file=sys.stderr)
+        return 2
+    except DomainError as e:
+        print(f"refused: {e}; nothing was written", file=sys.stderr)
+        return 1

@@ -11,11 +11,20 @@ import msgspec
 
 from service.domain.decoding import DECODE_ERRORS, problem_from
 from service.domain.errors import ImportRejected, RecordProblem
-from service.domain.model import Taxonomies
+from service.domain.geofiles import slug_of
+from service.domain.geometry import haversine_km
+from service.domain.model import Area, Point, SiteBody, Taxonomies
+from service.domain.validation import area_problems, site_problems
 from service.openreferral.feed import MAX_ID_LENGTH, feed_records
 from service.openreferral.importing import Mapped, map_service
+from service.openreferral.places import AreaOffer, SiteOffer, area_kind, areas_named, sites_named
+from service.store import areas as area_store
+from service.store import sites as site_store
 from service.store.db import Connection
 from service.store.directory import ImportReport, Scope, import_directory
+
+SAME_SITE_METRES = 150
+"""A feed's custody suite, court or police station within this distance of a stored site of the same kind is it."""
 
 
 class Note(msgspec.Struct, frozen=True, kw_only=True):
@@ -27,6 +36,19 @@ class Note(msgspec.Struct, frozen=True, kw_only=True):
     reason: str
 
 
+class PlacesReport(msgspec.Struct, frozen=True, kw_only=True):
+    """The areas and sites the feed named besides its services: made here, or found already stored."""
+
+    areas_created: tuple[str, ...] = ()
+    """Codes of areas the directory did not have, made from the boundary (GeoJSON extent) the feed gives."""
+    areas_matched: tuple[str, ...] = ()
+    """Codes the feed names that the directory has already (its own boundaries are kept)."""
+    sites_created: tuple[str, ...] = ()
+    """Slugs of the sites made from the feed's custody suites, courts and police stations."""
+    sites_matched: tuple[str, ...] = ()
+    """Slugs of the stored sites they are (the same kind, within 150 m)."""
+
+
 class OpenReferralReport(msgspec.Struct, frozen=True, kw_only=True):
     services_read: int
     imported: ImportReport | None
@@ -35,6 +57,7 @@ class OpenReferralReport(msgspec.Struct, frozen=True, kw_only=True):
     assumed: tuple[Note, ...]
     skipped: tuple[Note, ...]
     """Records in the feed that are not services (taxonomies, terms): ours are fixed, so they are not imported."""
+    places: PlacesReport = PlacesReport()
 
 
 class _DryRun(Exception):
@@ -96,8 +119,12 @@ async def import_openreferral(
     if problems:
         raise ImportRejected(tuple(problems))
     document = msgspec.json.encode({"services": [m.record for m in mapped]})
+    places = PlacesReport()
     try:
         async with conn.transaction():  # a savepoint: a dry run checks everything, then takes it all back
+            if scope is None:  # an editor's import makes no areas or sites (an admin's part of the directory)
+                places = await _areas(conn, mapped, areas_named(records), actor=actor)
+                places = await _sites(conn, sites_named(records), places, actor=actor)
             imported = await import_directory(conn, document, actor=actor, vocab=vocab, scope=scope)
             if dry_run:
                 raise _DryRun(imported)
@@ -109,7 +136,96 @@ async def import_openreferral(
         left_behind=_notes(mapped, "left_behind"),
         assumed=_notes(mapped, "assumed"),
         skipped=tuple(skipped),
+        places=places,
     )
+
+
+def _named_codes(mapped: list[Mapped]) -> dict[str, int]:
+    """Each area code the services' catchments name, and how many services name it."""
+    counts: dict[str, int] = {}
+    for m in mapped:
+        catchment = (m.record or {}).get("catchment") or {}
+        for code in catchment.get("codes") or () if catchment.get("type") == "areas" else ():
+            counts[code] = counts.get(code, 0) + 1
+    return counts
+
+
+async def _areas(conn: Connection, mapped: list[Mapped], offers: dict[str, AreaOffer], *, actor: str) -> PlacesReport:
+    """Areas the services name that the directory lacks are made from the boundaries the feed gives; when it gives
+    none, the import is refused in one line saying what to load first."""
+    named = _named_codes(mapped)
+    known = await area_store.existing_codes(conn, list(named))
+    lacking = [code for code in sorted(named) if code not in known]
+    made: list[Area] = []
+    problems: list[RecordProblem] = []
+    for code in lacking:
+        offer = offers.get(code)
+        if offer is None or offer.boundary is None:
+            continue
+        try:
+            area = msgspec.convert(
+                {"code": code, "name": offer.name, "kind": area_kind(code), "boundary": offer.boundary},
+                type=Area,
+                strict=True,
+            )
+        except msgspec.ValidationError as e:
+            problems.append(RecordProblem(section="areas", index=0, key=code, field="extent", reason=str(e)))
+            continue
+        problems += [
+            RecordProblem(section="areas", index=0, key=code, field="extent", reason=p.reason)
+            for p in area_problems(area)
+        ]
+        made.append(area)
+    unplaceable = [code for code in lacking if code not in {a.code for a in made}]
+    if unplaceable:
+        services = sum(named[c] for c in unplaceable)
+        shown = ", ".join(unplaceable[:8]) + (f" and {len(unplaceable) - 8} more" if len(unplaceable) > 8 else "")
+        reason = (
+            f"{services} service(s) name {len(unplaceable)} area(s) this directory does not have, and the feed gives "
+            f"no boundary for them ({shown}): load them first with `pathways setup-geography DIR` (the ONS force "
+            "area and district files), or `pathways import-areas FILE --code-property PFA23CD --name-property "
+            "PFA23NM --kind police_force_area`"
+        )
+        raise ImportRejected((RecordProblem(section="service_areas", index=0, key=None, field="uri", reason=reason),))
+    if problems:
+        raise ImportRejected(tuple(problems))
+    for area in made:
+        await area_store.write_area(conn, area, actor=actor, import_=True)
+    return PlacesReport(
+        areas_created=tuple(a.code for a in made), areas_matched=tuple(sorted(c for c in named if c in known))
+    )
+
+
+async def _sites(conn: Connection, offers: list[SiteOffer], places: PlacesReport, *, actor: str) -> PlacesReport:
+    """Each custody suite, court or police station the feed's locations name is a stored site of the same kind
+    within 150 m, or is made one."""
+    stored = await site_store.all_sites(conn)
+    created: list[str] = []
+    matched: list[str] = []
+    slugs = {s.slug for s in stored}
+    for offer in offers:
+        same = [
+            s
+            for s in stored
+            if s.kind == offer.kind
+            and haversine_km(s.location.lon, s.location.lat, offer.lon, offer.lat) * 1000 <= SAME_SITE_METRES
+        ]
+        if same:
+            matched.append(same[0].slug)
+            continue
+        base = slug_of(offer.name) or offer.kind.replace("_", "-")
+        slug, n = base, 1
+        while slug in slugs:
+            n += 1
+            slug = f"{base[:76]}-{n}"
+        body = SiteBody(slug=slug, name=offer.name, kind=offer.kind, location=Point(lon=offer.lon, lat=offer.lat))  # type: ignore[arg-type]
+        if site_problems(body):  # a location off the map: the service's own mapping has said so
+            continue
+        site, _ = await site_store.write_site(conn, body, actor=actor, operation="import", current=None)
+        stored.append(site)
+        slugs.add(slug)
+        created.append(slug)
+    return msgspec.structs.replace(places, sites_created=tuple(created), sites_matched=tuple(sorted(set(matched))))
 
 
 def _notes(mapped: list[Mapped], which: str) -> tuple[Note, ...]:

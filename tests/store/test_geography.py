@@ -177,3 +177,29 @@ async def test_a_search_from_a_real_custody_suite_chosen_by_its_name_and_from_a_
             assert any(a["kind"] == "local_authority" for a in answer["origin"]["areas"])
             offered = [o["service"]["slug"] for step in answer["steps"] for o in step["options"]]
             assert "humber-liaison-and-diversion" in offered
+
+
+async def test_code_point_open_unzipped_into_the_folder_gives_the_outcode_and_sector_centroids(
+    conn: Connection, tmp_path: Path
+) -> None:
+    shutil.copy(SHARED_GEODATA / "police_force_areas.geojson", tmp_path / "forces.geojson")
+    data = tmp_path / "codepo_gb" / "Data" / "CSV"
+    data.mkdir(parents=True)
+    (tmp_path / "codepo_gb" / "Doc").mkdir()
+    (tmp_path / "codepo_gb" / "Doc" / "Code-Point_Open_Column_Headers.csv").write_text(
+        "PC,PQ,EA,NO,CY,RH,LH,CC,DC,WC\nPostcode,Positional_quality_indicator,Eastings,Northings,Country_code,"
+        "NHS_regional_HA_code,NHS_HA_code,Admin_county_code,Admin_district_code,Admin_ward_code\n"
+    )
+    (data / "hu.csv").write_text(
+        '"HU1 1AA",10,509000,428000,"E92000001","E19000001","E18000002","","E06000010","E05001234"\n'
+        '"HU1 1AB",10,509200,428400,"E92000001","E19000001","E18000002","","E06000010","E05001234"\n'
+        '"HU1 2AA",10,509600,428800,"E92000001","E19000001","E18000002","","E06000010","E05001234"\n'
+        '"HU1 9ZZ",90,0,0,"E92000001","","","","",""\n'
+    )
+    report = await setup(conn, tmp_path)
+    assert part(report, "postcode districts (outcodes)")["created"] == 1
+    assert part(report, "postcode sectors")["created"] == 2
+    rows = {r["code"]: (r["lon"], r["lat"]) for r in await conn.fetch("select code, lon, lat from postcode_centroids")}
+    assert set(rows) == {"HU1", "HU1 1", "HU1 2"}
+    lon, lat = rows["HU1 1"]  # easting 509100, northing 428200: central Hull
+    assert abs(lon - (-0.3383)) < 0.01 and abs(lat - 53.7405) < 0.01

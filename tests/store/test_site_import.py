@@ -4,6 +4,7 @@ our own JSON, all or nothing; and the export back out, which imports again chang
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
 
@@ -135,3 +136,24 @@ async def test_the_export_as_csv_or_json_imports_again_changing_nothing(placed: 
     async with placed.transaction():
         report = await import_sites(placed, as_json.encode(), actor="tests", vocab=await current_taxonomies(placed))
     assert (report.sites.created, report.sites.unchanged) == (0, 2)
+
+
+async def test_over_the_api_an_admin_imports_the_moj_csv_and_anyone_who_reads_exports_it(
+    placed: Connection, client: Any
+) -> None:
+    body = b"nomis_agency_id,postcode\nHMB2,HU5 1SW\n"
+    r = await client.post("/v1/sites/import.csv", content=body, headers={"Content-Type": "text/csv"})
+    assert r.status_code == 200, r.text
+    assert r.json()["imported"]["sites"]["created"] == 1
+    bad = await client.post("/v1/sites/import.csv", params={"kind": "prison"}, content=body)
+    assert bad.status_code == 400 and "kind" in bad.text
+    unplaced = await client.post("/v1/sites/import.csv", content=b"nomis_agency_id,postcode\nXX1,ZE1 0AA\n")
+    assert unplaced.status_code == 422 and unplaced.json()["records"][0]["field"] == "postcode"
+    exported = await client.get("/v1/sites/export.csv")
+    assert exported.status_code == 200 and exported.headers["content-type"].startswith("text/csv")
+    assert "hmb2,Humberside custody suite, HU5 1SW" in exported.text.replace('"', "")
+    as_json = await client.get("/v1/sites/export")
+    assert [s["slug"] for s in as_json.json()["sites"]] == ["hmb2"]
+    client.headers.pop("Authorization")
+    refused = await client.post("/v1/sites/import.csv", content=body)
+    assert refused.status_code in (401, 403)

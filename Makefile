@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 
 .PHONY: run test lint typecheck openapi import-schema clean install lock haproxy cluster cluster-stop chromium \
-	bench bench-search bench-country bench-oruk bench-gaps bench-replicas bench-scope bench-reviews bench-cluster bench-postgis
+	bench bench-search bench-country bench-oruk bench-gaps bench-replicas bench-scope bench-reviews bench-cluster bench-postgis bench-setup
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml requirements-dev.lock | cksum | cut -d' ' -f1)
 LOCK = $(BIN)/uv pip compile pyproject.toml - --generate-hashes --universal --python-version 3.11 \
 	--custom-compile-command "make lock" --quiet
@@ -105,6 +105,10 @@ bench-country: $(STAMP)
 ## ARGS=--against DIR alternates with another source tree on the same database.
 bench-oruk: $(STAMP)
 	$(BIN)/python bench/bench_oruk.py $(ARGS)
+
+## Setting up a deployment: the whole geography with setup-geography, then 50,000 services from an Open Referral feed.
+bench-setup: $(STAMP)
+	$(BIN)/python bench/bench_setup.py $(ARGS)
 
 ## Gap maps at national scale: all 43 forces, 251 custody suites, 50,000 services, one core (no database).
 bench-gaps: $(STAMP)

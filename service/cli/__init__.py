@@ -260,6 +260,11 @@ def cmd_import_sites(args: argparse.Namespace) -> int:
     data = path.read_bytes()
     actor = args.actor or settings.default_actor
     is_json = path.suffix.lower() == ".json" or data.lstrip()[:1] in (b"{", b"[")
+    first, _, last = (args.block or "").partition(":")
+    if args.block and not (first and last):
+        print("--block: give the first and last references, e.g. DP1:GWN2", file=sys.stderr)
+        return 2
+    block = (first.strip(), last.strip()) if args.block else None
 
     async def work(conn: Connection) -> int:
         try:
@@ -269,7 +274,13 @@ def cmd_import_sites(args: argparse.Namespace) -> int:
                     await import_sites(conn, data, actor=actor, vocab=vocab)
                     if is_json
                     else await import_site_file(
-                        conn, data, actor=actor, vocab=vocab, kind=args.kind, skip_unplaced=args.skip_unplaced
+                        conn,
+                        data,
+                        actor=actor,
+                        vocab=vocab,
+                        kind=args.kind,
+                        skip_unplaced=args.skip_unplaced,
+                        block=block,
                     )
                 )
         except (ImportRejected, InvalidInput) as e:
@@ -523,6 +534,11 @@ def _parser() -> argparse.ArgumentParser:
         "--kind",
         choices=["custody_suite", "court", "police_station", "hospital", "other"],
         help="the kind of every row without a kind column (the MoJ list: custody_suite unless given)",
+    )
+    sites.add_argument(
+        "--block",
+        metavar="FIRST:LAST",
+        help="keep only the rows of the references listed from FIRST to LAST (the MoJ list's police rows: DP1:GWN2)",
     )
     sites.add_argument(
         "--skip-unplaced",

@@ -220,6 +220,26 @@ def last_row_each(rows: Sequence[SiteRow]) -> tuple[list[SiteRow], dict[str, int
     return kept, {ref: n for ref, n in counts.items() if n > 1}
 
 
+MOJ_POLICE_BLOCK = ("DP1", "GWN2")
+"""The police custody rows of the MoJ's list (Book a Secure Move, lib/tasks/data/postcodes.csv, as of its 2021
+snapshot): the file has no type column, and lists courts, then the police block from DP1 to GWN2, then hospitals,
+immigration removal centres, secure children's homes and probation offices, then corrections."""
+
+
+def rows_in_block(rows: Sequence[SiteRow], first: str, last: str) -> list[SiteRow] | None:
+    """The rows of the references listed from `first` to `last` (inclusive, in the file's order), each reference's
+    rows anywhere in the file included (a correction at the end still applies); None when the file does not list
+    both, in that order."""
+    refs = [r.ref for r in rows]
+    try:
+        start = refs.index(first)
+        end = refs.index(last, start)
+    except ValueError:
+        return None
+    block = set(refs[start : end + 1])
+    return [r for r in rows if r.ref in block]
+
+
 def made_site_name(kind: str, postcode: str, force_name: str | None) -> str:
     """A name for a site its file does not name (the MoJ list has none): its force, what it is, and its postcode,
     e.g. "Thames Valley custody suite, OX14 1AU"; without a force, "Custody suite, OX14 1AU"."""

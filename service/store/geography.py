@@ -23,6 +23,7 @@ import shapely.prepared
 from service.domain.decoding import DECODE_ERRORS, problem_from
 from service.domain.errors import ImportRejected, RecordProblem, invalid
 from service.domain.geofiles import (
+    MOJ_POLICE_BLOCK,
     Boundaries,
     GridMeans,
     district_forces,
@@ -30,6 +31,8 @@ from service.domain.geofiles import (
     keeps_area,
     recognise_boundaries,
     recognise_table,
+    rows_in_block,
+    site_rows,
 )
 from service.domain.geometry import point_is_plausible
 from service.domain.model import Area, Taxonomies
@@ -39,7 +42,7 @@ from service.store.changes import directory_version
 from service.store.db import Connection
 from service.store.directory import Progress, one_import_at_a_time
 from service.store.postcodes import all_centroids
-from service.store.site_import import SiteFileReport, import_site_file
+from service.store.site_import import SiteFileReport, import_site_file, read_csv
 from service.store.sql import sql
 
 LAYER_WORDS = {"police_force_area": "police force areas", "local_authority": "local authority districts"}
@@ -185,8 +188,20 @@ async def setup_geography(
     suites = found.tables.get("moj_custody_suites", [])
     for path in suites:
         say(f"custody suites: reading {path.name}")
-        report = await import_site_file(conn, path.read_bytes(), actor=actor, vocab=vocab, kind="custody_suite")
-        parts.append(_suites_part(path, report))
+        data = path.read_bytes()
+        rows = site_rows(read_csv(data))
+        block = rows_in_block(rows, *MOJ_POLICE_BLOCK)
+        whole = block is None or len(block) == len(rows)
+        report = await import_site_file(
+            conn, data, actor=actor, vocab=vocab, kind="custody_suite", block=None if whole else MOJ_POLICE_BLOCK
+        )
+        first, last = MOJ_POLICE_BLOCK
+        said = (
+            ()
+            if whole
+            else (f"the list holds courts, hospitals and others too: the police rows, {first} to {last}, are taken",)
+        )
+        parts.append(_suites_part(path, report, said))
     if not suites:
         missing.append(f"custody suites: {WHERE_TO_GET['custody suites']}")
     return GeographyReport(parts=tuple(parts), missing=tuple(missing), directory_version=await directory_version(conn))
@@ -375,9 +390,9 @@ async def _load_centroids(conn: Connection, found: Found, say: Callable[[str], N
     return parts
 
 
-def _suites_part(path: Path, report: SiteFileReport) -> Part:
+def _suites_part(path: Path, report: SiteFileReport, said: tuple[str, ...]) -> Part:
     sites = report.imported.sites
-    notes = [f"placed by {how}: {n}" for how, n in sorted(report.placed_by.items())]
+    notes = [*said, *(f"placed by {how}: {n}" for how, n in sorted(report.placed_by.items()))]
     if report.named_from.get("made"):
         notes.append(f"{report.named_from['made']} named from their force and postcode (the list has no names)")
     if report.repeated:

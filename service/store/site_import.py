@@ -24,6 +24,7 @@ from service.domain.geofiles import (
     made_site_name,
     postcode_keys,
     recognise_table,
+    rows_in_block,
     site_rows,
     slug_of,
 )
@@ -73,9 +74,11 @@ async def import_site_file(
     vocab: Taxonomies,
     kind: str | None = None,
     skip_unplaced: bool = False,
+    block: tuple[str, str] | None = None,
 ) -> SiteFileReport:
     """A CSV of sites, placed and named, then imported all or nothing. `kind` is every row's kind unless the file
-    has a kind column; the MoJ list (no kind column, no names) is custody suites unless told otherwise."""
+    has a kind column; the MoJ list (no kind column, no names) is custody suites unless told otherwise. `block`
+    (first, last) keeps the references listed from one to the other (the MoJ list's police block)."""
     rows = read_csv(data)
     header = list(rows[0].keys()) if rows else []
     what = recognise_table(header)
@@ -85,7 +88,13 @@ async def import_site_file(
         )
     if kind is None and what == "moj_custody_suites":
         kind = "custody_suite"
-    kept, repeated = last_row_each(site_rows(rows))
+    read = site_rows(rows)
+    if block is not None:
+        chosen = rows_in_block(read, *block)
+        if chosen is None:
+            raise invalid("block", f"the file does not list {block[0]} and then {block[1]}")
+        read = chosen
+    kept, repeated = last_row_each(read)
     centroids = await all_centroids(conn)
     forces = [
         (a, shapely.prepared.prep(to_shape(a.boundary)))

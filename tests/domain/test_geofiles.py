@@ -15,6 +15,7 @@ from service.domain.geofiles import (
     postcode_keys,
     recognise_boundaries,
     recognise_table,
+    rows_in_block,
     site_rows,
     slug_of,
 )
@@ -153,3 +154,17 @@ def test_slugs_are_lower_case_words_joined_by_hyphens() -> None:
 )
 def test_a_postcode_is_placed_by_its_sector_then_its_district(postcode: str, keys: list[tuple[str, str]]) -> None:
     assert postcode_keys(postcode) == keys
+
+
+def test_the_moj_police_block_is_the_references_from_its_first_to_its_last_with_their_later_corrections() -> None:
+    refs = ["CT1", "DP1", "X1", "GWN2", "H1", "X1", "CT1"]
+    rows = site_rows([{"nomis_agency_id": r, "postcode": "HU1 1AA"} for r in refs])
+    block = rows_in_block(rows, "DP1", "GWN2")
+    assert block is not None and [(r.ref, r.line) for r in block] == [
+        ("DP1", 3),
+        ("X1", 4),
+        ("GWN2", 5),
+        ("X1", 7),
+    ]
+    assert rows_in_block(rows, "GWN2", "DP1") is None
+    assert rows_in_block(rows, "DP1", "NOPE") is None

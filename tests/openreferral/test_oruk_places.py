@@ -95,7 +95,7 @@ async def test_our_export_into_an_instance_with_no_areas_makes_them_from_the_fee
     assert report["imported"]["services"]["created"] == DEMO_SERVICES
     named = set(report["places"]["areas_created"])
     assert named and named <= demo_codes
-    kinds = dict(await conn.fetch("select code, kind from areas"))
+    kinds = {r["code"]: r["kind"] for r in await conn.fetch("select code, kind from areas")}
     assert kinds["E23000012"] == "police_force_area" and kinds["E06000010"] == "local_authority"
 
     again = (await staff.post(IMPORT, content=json.dumps(feed))).json()

@@ -95,7 +95,7 @@ async def test_a_csv_with_names_kinds_and_coordinates_is_taken_as_written(placed
     )
     report = await load(placed, data)
     assert report.placed_by == {"coordinates": 2} and report.named_from == {"file": 2}
-    kinds = dict(await placed.fetch("select slug, kind from sites"))
+    kinds = {r["slug"]: r["kind"] for r in await placed.fetch("select slug, kind from sites")}
     assert kinds == {"c1": "court", "p1": "police_station"}
 
 
@@ -157,3 +157,23 @@ async def test_over_the_api_an_admin_imports_the_moj_csv_and_anyone_who_reads_ex
     client.headers.pop("Authorization")
     refused = await client.post("/v1/sites/import.csv", content=body)
     assert refused.status_code in (401, 403)
+
+
+async def test_the_moj_list_whole_keeps_its_police_block_each_reference_taking_its_last_row_in_the_file(
+    placed: Connection,
+) -> None:
+    data = (
+        "nomis_agency_id,postcode\n"
+        "HULLMC,HU1 2AD\n"  # a magistrates' court, before the police block
+        "DP1,HU5 1SW\n"
+        "HMB2,HU1 2AA\n"
+        "GWN2,HU5 1SW\n"
+        "ADDENH,LS1 4AP\n"  # a hospital, after it
+        "HMB2,HU5 1SW\n"  # a correction at the end
+    )
+    report = await load(placed, data, block=("DP1", "GWN2"))
+    assert report.imported.sites.created == 3 and report.repeated == {"HMB2": 2}
+    assert {r["slug"] for r in await placed.fetch("select slug from sites")} == {"dp1", "hmb2", "gwn2"}
+    assert await placed.fetchval("select name from sites where slug = 'hmb2'") == "Humberside custody suite, HU5 1SW"
+    with pytest.raises(InvalidInput, match="block"):
+        await load(placed, data, block=("GWN2", "DP1"))

@@ -12,7 +12,7 @@ from service.domain.errors import FieldProblem
 SERVICE_FIELDS = {
     *("id", "name", "status", "description", "url", "email", "minimum_age", "maximum_age", "assured_date"),
     *("assurer_email", "last_modified", "schedules", "service_areas", "service_at_locations", "organization"),
-    *("organization_id", "attributes", "alert"),
+    *("organization_id", "attributes", "alert", "phones", "contacts"),
 }
 SCHEDULE_FIELDS = {"id", "service_id", "valid_from", "valid_to", "dtstart", "freq", "interval", "byday"}
 SCHEDULE_FIELDS |= {"opens_at", "closes_at", "description", "notes", "service_at_location_id"}
@@ -20,6 +20,11 @@ AREA_FIELDS = {"id", "service_id", "name", "extent", "extent_type", "uri", "serv
 LOCATION_FIELDS = {"id", "location_type", "name", "latitude", "longitude", "addresses"}
 ADDRESS_FIELDS = {"id", "location_id", "address_1", "city", "state_province", "postal_code", "country", "address_type"}
 ORGANIZATION_FIELDS = {"id", "name", "description"}
+PHONE_FIELDS = {"id", "number", "extension", "type", "description"}
+PHONE_FIELDS |= {"service_id", "contact_id", "service_at_location_id", "location_id", "organization_id"}
+CONTACT_LINKS = {"id", "service_id", "service_at_location_id", "location_id", "organization_id", "phones"}
+"""A contact's fields that are links or its phones (read as the service's phones); the rest (a name, a title, an
+email) are not held."""
 
 
 MAX_ID_LENGTH = 200
@@ -102,11 +107,13 @@ def left_behind(raw: dict[str, Any]) -> list[FieldProblem]:
     organization = raw.get("organization")
     if isinstance(organization, dict):
         out += _unheld(organization, ORGANIZATION_FIELDS - {"description"}, "organization.", NAME_ONLY)
+    out += _phones_unheld(raw, "")
     for i, sal in enumerate(_dicts(raw.get("service_at_locations"))):
         where = f"service_at_locations[{i}]"
         if i > 0:
             out.append(FieldProblem(field=where, reason="we hold one location per service: the first"))
             continue
+        out += _phones_unheld(sal, f"{where}.")
         location: dict[str, Any] = sal["location"] if isinstance(sal.get("location"), dict) else {}
         out += _unheld(location, LOCATION_FIELDS, f"{where}.location.", "location field not held")
         for j, address in enumerate(_dicts(location.get("addresses"))):
@@ -121,6 +128,20 @@ def left_behind(raw: dict[str, Any]) -> list[FieldProblem]:
 
 NAME_ONLY = "we hold the organisation's name only"
 ONE_ADDRESS = "we hold one address: the first"
+CONTACT_NOT_HELD = "contact field not held (its phones are read as the service's)"
+
+
+def _phones_unheld(record: dict[str, Any], prefix: str) -> list[FieldProblem]:
+    """The fields of a record's phones and contacts we do not hold (the phones themselves are read as the service's:
+    service/openreferral/importing.py; one that cannot be is reported there)."""
+    out: list[FieldProblem] = []
+    for i, phone in enumerate(_dicts(record.get("phones"))):
+        out += _unheld(phone, PHONE_FIELDS, f"{prefix}phones[{i}].", "phone field not held")
+    for j, contact in enumerate(_dicts(record.get("contacts"))):
+        out += _unheld(contact, CONTACT_LINKS, f"{prefix}contacts[{j}].", CONTACT_NOT_HELD)
+        for i, phone in enumerate(_dicts(contact.get("phones"))):
+            out += _unheld(phone, PHONE_FIELDS, f"{prefix}contacts[{j}].phones[{i}].", "phone field not held")
+    return out
 
 
 def _unheld(record: dict[str, Any], held: set[str], prefix: str, reason: str) -> list[FieldProblem]:

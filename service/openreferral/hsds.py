@@ -1,5 +1,6 @@
 """Open Referral HSDS 3.0 records as the UK profile (ORUK 3.0) has them: what /openreferral publishes and what the
-importer reads. Only the fields the profile keeps; absent values are left out of the JSON (omit_defaults).
+importer reads. Only the fields the profile keeps, and HSDS's `phones` (which the profile drops but does not forbid);
+absent values are left out of the JSON (omit_defaults).
 
 Read leniently: a feed may carry fields the profile dropped or we do not map; the importer reports those as left
 behind (service/openreferral/importing.py) rather than refusing them here.
@@ -116,20 +117,36 @@ class Organization(Hsds, frozen=True, kw_only=True):
     organization_identifiers: tuple[OrganizationIdentifier, ...] | None = None
 
 
+class HsdsPhone(Hsds, frozen=True, kw_only=True):  # named apart from the directory's own Phone (OpenAPI names)
+    """HSDS's phone: a number to call, with its label and when it is answered in `description`. The UK profile drops
+    `phones`, but HSDS 3.0 has them and the profile allows them, so any consumer finds the numbers here."""
+
+    id: str
+    number: str
+    extension: float | str | None = None
+    """HSDS's is a number; a feed's written as text is read too."""
+    type: str | None = None
+    description: str | None = None
+
+
 class Contact(Hsds, frozen=True, kw_only=True):
     id: str
     service_id: str | None = None
     name: str | None = None
     title: str | None = None
+    phones: tuple[HsdsPhone, ...] | None = None
 
 
 class ServiceAtLocation(Hsds, frozen=True, kw_only=True):
-    """Nested in a service: the location, and the service's id."""
+    """Nested in a service: the location, and the service's id. (A feed's may carry phones and contacts of its own;
+    ours are the service's.)"""
 
     id: str
     service_id: str | None = None
     location_id: str | None = None
     location: Location | None = None
+    phones: tuple[HsdsPhone, ...] | None = None
+    contacts: tuple[Contact, ...] | None = None
 
 
 class ListedService(Hsds, frozen=True, kw_only=True):
@@ -153,6 +170,7 @@ class ListedService(Hsds, frozen=True, kw_only=True):
 class Service(ListedService, frozen=True, kw_only=True):
     """A service fully nested (/services/{id}, and pages with `full=true`), and a feed's service as read."""
 
+    phones: tuple[HsdsPhone, ...] | None = None
     schedules: tuple[Schedule, ...] | None = None
     service_areas: tuple[ServiceArea, ...] | None = None
     service_at_locations: tuple[ServiceAtLocation, ...] | None = None

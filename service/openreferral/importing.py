@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -21,6 +22,7 @@ from service.openreferral import hsds
 from service.openreferral.feed import MAX_ID_LENGTH, left_behind
 from service.openreferral.mapping import BYDAY, ENGLAND_AND_WALES, derived_schedule_id
 from service.openreferral.reading import (
+    MAX_PHONES,
     area_code,
     as_date,
     as_int,
@@ -29,6 +31,8 @@ from service.openreferral.reading import (
     is_bank_holiday_copy,
     is_geometry,
     our_id,
+    phone_key,
+    read_phone,
     slug_for,
     whole_day,
 )
@@ -198,7 +202,7 @@ class _Reader:
         return referral
 
     def _contacts(self) -> dict[str, Any]:
-        contacts: dict[str, Any] = {"phones": self._json("phone")}
+        contacts: dict[str, Any] = {"phones": self._phones()}
         if self.s.email:
             contacts["email"] = self.s.email
         if self.s.url:
@@ -207,6 +211,41 @@ class _Reader:
         if address is not None:
             contacts["address"] = address
         return contacts
+
+    def _phones(self) -> list[Any]:
+        """Our phone attributes, each phone whole with its flags; then HSDS's `phones` (the service's, its contacts',
+        its first location's and that location's contacts') for each number not read already: a feed that is not
+        ours, or ours with the attributes dropped. A number is never read twice, however it is written."""
+        out: list[Any] = self._json("phone")
+        seen = {phone_key(p["number"]) for p in out if isinstance(p, dict) and isinstance(p.get("number"), str)}
+        for where, phone, fallback_label in self._hsds_phones():
+            if (key := phone_key(phone.number)) and key in seen:
+                continue
+            read = read_phone(phone, where, fallback_label)
+            self.m.left_behind += read.left_behind
+            if read.phone is None:
+                continue
+            if len(out) >= MAX_PHONES:
+                self.behind(where, f"we hold {MAX_PHONES} phones a service: the first {MAX_PHONES}")
+                continue
+            self.m.assumed += read.assumed
+            seen.add(phone_key(read.phone["number"]))
+            out.append(read.phone)
+        return out
+
+    def _hsds_phones(self) -> Iterator[tuple[str, hsds.HsdsPhone, str]]:
+        """Every HSDS phone of the service where we read phones, with where it is and the label it takes when its
+        description gives none (its contact's title or name)."""
+        s = self.s
+        sals = s.service_at_locations or ()
+        places = [("", s.phones, s.contacts)]
+        places += [("service_at_locations[0].", sals[0].phones, sals[0].contacts)] if sals else []
+        for prefix, phones, contacts in places:
+            for i, phone in enumerate(phones or ()):
+                yield f"{prefix}phones[{i}]", phone, ""
+            for j, contact in enumerate(contacts or ()):
+                for i, phone in enumerate(contact.phones or ()):
+                    yield f"{prefix}contacts[{j}].phones[{i}]", phone, contact.title or contact.name or ""
 
     def _capacity(self) -> dict[str, Any]:
         capacity: dict[str, Any] = {"status": self.one("capacity") or "unknown"}

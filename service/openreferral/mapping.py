@@ -2,8 +2,13 @@
 
 Every field HSDS holds goes to its HSDS place; every other field goes to attributes (service/openreferral/terms.py),
 so that nothing is dropped and the importer (service/openreferral/importing.py) can read the directory back. The README
-has the table. Ids of the records we make (locations, schedules, service areas, attributes) are UUID 5 of the
-service's id and what they are, so they are the same in every export.
+has the table. Phones go to both: HSDS's `phones` for any consumer (the UK profile drops them but allows them), and
+attributes with every flag for the importer. Ids of the records we make (locations, schedules, service areas, phones,
+attributes) are UUID 5 of the service's id and what they are, so they are the same in every export.
+
+Whoever reads, the service given is the one their audience may see: an anonymous reader's has no professionals-only
+numbers (service/domain/audience.py, applied in service/openreferral/published.py), so neither its `phones` nor its
+attributes carry one.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ from service.domain.model import (
     AreaCatchment,
     Hours,
     NationalCatchment,
+    Phone,
     PolygonCatchment,
     RadiusCatchment,
     Schedule,
@@ -39,6 +45,12 @@ GSS_URI = "http://statistics.data.gov.uk/id/statistical-geography/"
 AREA_URN = "urn:ld-pathways:area:"
 """The service area's `uri` for an area whose code is not a GSS code (a custom area)."""
 ENGLAND_AND_WALES = "K04000001"
+PHONE_TYPE = "voice"
+"""HSDS's phone `type` (RFC 6350's words) for every number we hold: numbers to call."""
+ANSWERED_24_HOURS = "Answered 24 hours a day."
+PROFESSIONALS_ONLY = "For professionals only."
+"""The sentences a phone's HSDS `description` ends with, after its label, for our two flags (the importer reads them
+back when our attributes are absent: service/openreferral/reading.py)."""
 
 
 @dataclass(frozen=True)
@@ -101,6 +113,7 @@ def full(s: Service, p: Publishing) -> hsds.Service:
     location = service_location(s)
     return hsds.Service(
         **{f: getattr(one, f) for f in hsds.ListedService.__struct_fields__},
+        phones=tuple(phones(s)) or None,
         schedules=tuple(schedules(s, p.today)) or None,
         service_areas=tuple(service_areas(s, p)) or None,
         service_at_locations=(service_at_location(s, location),) if location else None,
@@ -115,6 +128,40 @@ def _alert(s: Service, review: Review) -> str | None:
     if review.overdue:
         said.append(f"{review.text}.")
     return " ".join(said) or None
+
+
+# --- phones -----------------------------------------------------------------------------------------------
+
+
+def phones(s: Service) -> list[hsds.HsdsPhone]:
+    """The service's numbers as HSDS phones, in order: the label and the flags in words in `description`. Only the
+    service has them: we hold no contacts, and a service's one location has no numbers of its own."""
+    sid = str(s.id)
+    seen: dict[tuple[str, str], int] = {}
+    out: list[hsds.HsdsPhone] = []
+    for phone in s.contacts.phones:
+        key = (phone.number, phone.label)
+        repeat = seen[key] = seen.get(key, -1) + 1
+        out.append(
+            hsds.HsdsPhone(
+                id=stable_id("phone", sid, phone.number, phone.label, *([str(repeat)] if repeat else [])),
+                number=phone.number,
+                type=PHONE_TYPE,
+                description=phone_description(phone),
+            )
+        )
+    return out
+
+
+def phone_description(phone: Phone) -> str | None:
+    """The label as it is, or with a sentence for each flag set after it: "Crisis line. Answered 24 hours a day. For
+    professionals only."."""
+    flags = [ANSWERED_24_HOURS] if phone.twenty_four_hour else []
+    flags += [PROFESSIONALS_ONLY] if phone.professionals_only else []
+    label = phone.label
+    if flags and label and not label.endswith((".", "!", "?")):
+        label += "."
+    return " ".join([label, *flags] if label else flags) or None
 
 
 # --- locations --------------------------------------------------------------------------------------------

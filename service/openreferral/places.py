@@ -114,4 +114,3 @@ def sites_named(records: Iterable[Any]) -> list[SiteOffer]:
 def _list(record: Any, name: str) -> list[Mapping[str, Any]]:
     value = record.get(name) if isinstance(record, Mapping) else None
     return [v for v in value if isinstance(v, Mapping)] if isinstance(value, list) else []
-

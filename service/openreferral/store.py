@@ -100,15 +100,17 @@ def map_feed(records: list[Any]) -> list[Mapped]:
     return [map_service(record, i) for i, record in enumerate(records)]
 
 
-async def import_openreferral(
-    conn: Connection,
-    files: Sequence[tuple[str, bytes]],
-    *,
-    actor: str,
-    vocab: Taxonomies,
-    scope: Scope | None = None,
-    dry_run: bool = False,
-) -> OpenReferralReport:
+class PreparedFeed(msgspec.Struct, frozen=True, kw_only=True):
+    """A feed read and mapped, before anything is written: the pure half of an import, done outside any transaction
+    (mapping 50,000 services takes longer than a transaction may sit idle)."""
+
+    records: list[Any]
+    mapped: list[Mapped]
+    skipped: list[Note]
+
+
+def prepare_feed(files: Sequence[tuple[str, bytes]]) -> PreparedFeed:
+    """Read and map every service; ImportRejected naming every record that cannot be mapped."""
     records, skipped, broken = read_feed(files)
     mapped = map_feed(records)
     problems = broken + [
@@ -118,6 +120,21 @@ async def import_openreferral(
     ]
     if problems:
         raise ImportRejected(tuple(problems))
+    return PreparedFeed(records=records, mapped=mapped, skipped=skipped)
+
+
+async def import_openreferral(
+    conn: Connection,
+    files: Sequence[tuple[str, bytes]] | PreparedFeed,
+    *,
+    actor: str,
+    vocab: Taxonomies,
+    scope: Scope | None = None,
+    dry_run: bool = False,
+) -> OpenReferralReport:
+    """Import a feed (its files, or the feed already prepared), all or nothing."""
+    prepared = files if isinstance(files, PreparedFeed) else prepare_feed(files)
+    records, mapped, skipped = prepared.records, prepared.mapped, prepared.skipped
     document = msgspec.json.encode({"services": [m.record for m in mapped]})
     places = PlacesReport()
     try:

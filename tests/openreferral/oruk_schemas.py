@@ -77,6 +77,27 @@ def problems(document: Any, compiled: str, entity: str) -> list[str]:
     return [f"{'/'.join(map(str, e.absolute_path))}: {e.message}" for e in validator.iter_errors(document)]
 
 
+def hsds_problems(document: Any, compiled: str) -> list[str]:
+    """Every way `document` breaks the compiled HSDS 3.0 schema itself, without the profile: what checks HSDS's
+    `phones` (the profile drops them, and lets them through unchecked)."""
+    schema = _compiled(compiled)
+    validator = jsonschema.validators.validator_for(schema)(schema, format_checker=jsonschema.FormatChecker())
+    return [f"{'/'.join(map(str, e.absolute_path))}: {e.message}" for e in validator.iter_errors(document)]
+
+
+@cache
+def _compiled(compiled: str) -> dict[str, Any]:
+    schema: dict[str, Any] = json.loads((COMPILED / compiled).read_text())
+    return schema
+
+
+def phone_problems(phone: Any) -> list[str]:
+    """Every way `phone` breaks the UK profile's own phone entity (schema/phone.json with the profile's patch)."""
+    schema = entity_schema("phone")
+    validator = jsonschema.validators.validator_for(schema)(schema, format_checker=jsonschema.FormatChecker())
+    return [f"{'/'.join(map(str, e.absolute_path))}: {e.message}" for e in validator.iter_errors(phone)]
+
+
 SCHEMA = OPENREFERRAL / "hsds-3.0" / "schema"
 
 

@@ -85,6 +85,11 @@ class Settings(Struct, frozen=True, kw_only=True):
     pages_for_staff: bool = False
     """The lookup page is for staff (a custody desk, a control room): it shows professionals-only numbers to anyone.
     Off, it shows them only to a key holder. The embed never shows them (service/domain/audience.py)."""
+    public_pages: bool = False
+    """The pages are for the public (a deployment behind a partner's public site): the lookup page, the embed and
+    the service pages leave out every service a member of the public cannot reach themselves
+    (service/domain/reach.py) and say nothing about them, and show no professionals-only number. Off, a page or an
+    embed asks for it with `public_only=true` (the embed script's `data-audience="public"`)."""
     """Months before the 18th birthday in which an answer flags the coming transfer from youth justice to probation."""
     """Minutes of travel within which a service outside its catchment may be listed as a near miss."""
     online_geocoder: str = ""
@@ -248,6 +253,7 @@ ENV: dict[str, str] = {
     "PATHWAYS_NEAR_MISS_MINUTES": "near_miss_minutes",
     "PATHWAYS_TRANSITION_WINDOW_MONTHS": "transition_window_months",
     "PATHWAYS_PAGES_FOR_STAFF": "pages_for_staff",
+    "PATHWAYS_PUBLIC_PAGES": "public_pages",
     "PATHWAYS_DEMO_KEYS": "demo_keys",
     "PATHWAYS_SESSION_IDLE_MINUTES": "session_idle_minutes",
     "PATHWAYS_SESSION_HOURS": "session_hours",

@@ -98,6 +98,14 @@ WhenNeeded = Annotated[
 
 StepLimit = Annotated[int, Meta(ge=1, le=50)]
 """How many options each step of the pathway lists (the flat list has its own `limit`)."""
+PublicOnly = Annotated[
+    bool,
+    Meta(
+        description="Only services a member of the public can reach themselves (they take self-referral, and have a "
+        "public phone, an email address, a website or a place to walk in to): the rest are left out of the whole "
+        "answer, as if they were not in the directory. For a partner's public site."
+    ),
+]
 
 
 class ReferralRequest(Model, frozen=True, kw_only=True):
@@ -115,6 +123,10 @@ class ReferralRequest(Model, frozen=True, kw_only=True):
     explain: bool = False
     explain_limit: Annotated[int, Meta(ge=1, le=200)] = 10
     """With explain: how many excluded services and near misses to list (each); all are counted."""
+    public_only: PublicOnly = False
+    """Only services a member of the public can reach themselves (service/domain/reach.py), for a partner's public
+    site: the rest are left out of everything the answer says (options, steps, catch-alls, gaps and explanations), as
+    if they were not in the directory."""
 
 
 def when_needed(at: dt.datetime | None, now: dt.datetime) -> dt.datetime:

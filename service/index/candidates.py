@@ -65,6 +65,7 @@ GROUPED_BY: tuple[str, ...] = (
     "radius_km",
     "appropriate_adult",
     "role",
+    "public",
 )
 """The columns the cached look-ups read (which rows a group holds, what Rows gathers, the fallback pool). With
 the catchments and the schedules (the opening masks a group remembers), a change that leaves all of them as they
@@ -78,42 +79,57 @@ class Candidates:
     room. At 50,000 services a gathered group of rows (Rows) takes about 55 bytes a row, and may remember masks up
     to masks.MEMO_BYTES_PER_ROW more: about 150 KB for an area set's usable rows in one context. A change to
     anything they read (GROUPED_BY, a catchment, a schedule) drops all of it, gathered again on demand; any other
-    change (the capacity that live updates send) drops nothing."""
+    change (the capacity that live updates send) drops nothing.
+
+    Made with `public`, it is the public's view of the same rows, for public-only searches: every look-up keeps only
+    the rows a member of the public can reach themselves (columns.public), so the ranking, the catch-alls, the gaps
+    and the explanations built on it never see the others, as if they were not in the directory. Its caches are its
+    own (named `public_…` in /metrics)."""
 
     def __init__(
-        self, columns: Columns, catchments: Catchments, near_minutes: int = NEAR_MISS_MINUTES, budget: int = 40 << 20
+        self,
+        columns: Columns,
+        catchments: Catchments,
+        near_minutes: int = NEAR_MISS_MINUTES,
+        budget: int = 40 << 20,
+        public: bool = False,
     ) -> None:
-        self.columns, self.catchments = columns, catchments
+        self.columns, self.catchments, self.public = columns, catchments, public
         self.near_minutes = near_minutes
         self.near_km = {context: near_miss_km(context, near_minutes) for context in SPEED_KMH}
         """How far from the origin, in a straight line, a service outside its catchment is worth listing as a near
         miss, per context (domain/near.py)."""
         b = Shares(budget, SHARES)
-        self._listed: Bounded[frozenset[str], Ints] = Bounded("listed", b["listed"], array_bytes)
-        self._local: Bounded[frozenset[str], Ints] = Bounded("local", b["local"], array_bytes)
-        self._national: Bounded[tuple[str, Hashable], Rows] = Bounded("national", b["national"], Rows.nbytes)
-        self._usable: Bounded[frozenset[str], Rows] = Bounded("usable", b["usable"], Rows.nbytes)
-        self._usable_drawn: Bounded[tuple[float, float], Rows] = Bounded("usable_drawn", b["usable_drawn"], Rows.nbytes)
-        self._drawn: Bounded[tuple[float, float], Ints] = Bounded("drawn", b["drawn"], array_bytes)
-        self._fallbacks: dict[str, Ints] = {}
-        self._explaining: Bounded[frozenset[str], Rows] = Bounded("explaining", b["explaining"], Rows.nbytes)
-        self._explaining_drawn: Bounded[tuple[float, float], Rows] = Bounded(
-            "explaining_drawn", b["explaining_drawn"], Rows.nbytes
+        n = "public_" if public else ""
+        self._listed: Bounded[frozenset[str], Ints] = Bounded(n + "listed", b["listed"], array_bytes)
+        self._local: Bounded[frozenset[str], Ints] = Bounded(n + "local", b["local"], array_bytes)
+        self._national: Bounded[tuple[str, Hashable], Rows] = Bounded(n + "national", b["national"], Rows.nbytes)
+        self._usable: Bounded[frozenset[str], Rows] = Bounded(n + "usable", b["usable"], Rows.nbytes)
+        self._usable_drawn: Bounded[tuple[float, float], Rows] = Bounded(
+            n + "usable_drawn", b["usable_drawn"], Rows.nbytes
         )
-        self._playing: Bounded[tuple[frozenset[str], int], Rows] = Bounded("playing", b["playing"], Rows.nbytes)
+        self._drawn: Bounded[tuple[float, float], Ints] = Bounded(n + "drawn", b["drawn"], array_bytes)
+        self._fallbacks: dict[str, Ints] = {}
+        self._explaining: Bounded[frozenset[str], Rows] = Bounded(n + "explaining", b["explaining"], Rows.nbytes)
+        self._explaining_drawn: Bounded[tuple[float, float], Rows] = Bounded(
+            n + "explaining_drawn", b["explaining_drawn"], Rows.nbytes
+        )
+        self._playing: Bounded[tuple[frozenset[str], int], Rows] = Bounded(n + "playing", b["playing"], Rows.nbytes)
         self._playing_drawn: Bounded[tuple[float, float, int], Rows] = Bounded(
-            "playing_drawn", b["playing_drawn"], Rows.nbytes
+            n + "playing_drawn", b["playing_drawn"], Rows.nbytes
         )
         self._nearby: Bounded[tuple[tuple[Cell, ...], str, frozenset[str]], Rows] = Bounded(
-            "nearby", b["nearby"], Rows.nbytes
+            n + "nearby", b["nearby"], Rows.nbytes
         )
-        self._near: Bounded[tuple[tuple[Cell, ...], frozenset[str]], Ints] = Bounded("near", b["near"], array_bytes)
+        self._near: Bounded[tuple[tuple[Cell, ...], frozenset[str]], Ints] = Bounded(n + "near", b["near"], array_bytes)
         self._cells_at: Bounded[tuple[float, float, str], tuple[Cell, ...]] = Bounded(
-            "cells_at", b["cells_at"], lambda cells: 64 * len(cells)
+            n + "cells_at", b["cells_at"], lambda cells: 64 * len(cells)
         )
-        self._bordering: Bounded[tuple[frozenset[str], str], Rows] = Bounded("bordering", b["bordering"], Rows.nbytes)
+        self._bordering: Bounded[tuple[frozenset[str], str], Rows] = Bounded(
+            n + "bordering", b["bordering"], Rows.nbytes
+        )
         self._naming_bordering: Bounded[frozenset[str], Ints] = Bounded(
-            "naming_bordering", b["naming_bordering"], array_bytes
+            n + "naming_bordering", b["naming_bordering"], array_bytes
         )
 
     def _caches(self) -> tuple[Bounded[Any, Any], ...]:
@@ -148,23 +164,47 @@ class Candidates:
     def stats(self) -> list[CacheStats]:
         return [cache.stats() for cache in self._caches()]
 
+    def kept(self, rows: Ints) -> Ints:
+        """These rows, or in the public's view only those a member of the public can reach (order kept)."""
+        return rows[self.columns.values.public[rows]] if self.public and len(rows) else rows
+
+    def live_rows(self) -> int:
+        """How many services this view holds (the public's: those the public can reach)."""
+        c, n = self.columns.values, self.columns.n
+        return int(np.count_nonzero(c.live[:n] & c.public[:n])) if self.public else int(np.count_nonzero(c.live[:n]))
+
     def fallback_pool(self, column: Literal["fallback_needs", "fallback_steps"]) -> Ints:
         """Live rows the data names as a catch-all for some need (or some step)."""
         if column not in self._fallbacks:
             c = self.columns.values
             n = self.columns.n
-            self._fallbacks[column] = np.flatnonzero((getattr(c, column)[:n] != 0) & c.live[:n]).astype(np.int64)
+            pool = (getattr(c, column)[:n] != 0) & c.live[:n]
+            if self.public:
+                pool &= c.public[:n]
+            self._fallbacks[column] = np.flatnonzero(pool).astype(np.int64)
         return self._fallbacks[column]
 
     def listed(self, codes: frozenset[str]) -> Ints:
         """Rows whose catchment is national or names one of these areas (sorted)."""
-        return self._listed.get(codes, lambda: self.catchments.listing(codes))
+        return self._listed.get(codes, lambda: self.kept(self.catchments.listing(codes)))
 
     def drawn(self, point: Point) -> Ints:
         """Rows with a drawn catchment (radius or polygon) holding the point (sorted)."""
         return self._drawn.get(
-            (point.lon, point.lat), lambda: np.sort(self.catchments.drawn_around(point, self.columns.values))
+            (point.lon, point.lat), lambda: self.kept(np.sort(self.catchments.drawn_around(point, self.columns.values)))
         )
+
+    def national(self) -> Ints:
+        """Rows whose catchment is national (sorted)."""
+        return self.kept(self.catchments.national.array(None))
+
+    def located_in(self, cell: Cell) -> Ints:
+        """Rows located in this grid cell (sorted)."""
+        return self.kept(self.catchments.located_in(cell))
+
+    def located_near(self, point: Point, km: float) -> Ints:
+        """Rows whose location lies within `km` of the point (sorted)."""
+        return self.kept(self.catchments.located_near(point, km, self.columns.values))
 
     def everywhere(self, where: Resolution) -> Ints:
         """Every live row whose catchment holds the origin, whatever its status or contexts (for explanations)."""
@@ -178,14 +218,14 @@ class Candidates:
 
     def local(self, codes: frozenset[str]) -> Ints:
         """Rows whose catchment names one of these areas (sorted; national ones are not among them)."""
-        return self._local.get(codes, lambda: self.catchments.naming(codes))
+        return self._local.get(codes, lambda: self.kept(self.catchments.naming(codes)))
 
     def explaining(self, where: Resolution) -> tuple[Rows, Rows, Rows]:
         """Every live row whose catchment holds the origin, whatever its status or contexts, in three groups: those
         whose catchment is national (the same for every origin), those listing an area (cached per area set) and
         those drawn around the point (cached per point)."""
         c = self.columns.values
-        national = self._national.get(("explaining", 0), lambda: Rows.of(c, self.catchments.national.array(None)))
+        national = self._national.get(("explaining", 0), lambda: Rows.of(c, self.national()))
         listing = self._explaining.get(where.codes, lambda: Rows.of(c, self.local(where.codes)))
         drawn = self._explaining_drawn.get(
             (where.point.lon, where.point.lat), lambda: Rows.of(c, self.drawn(where.point))
@@ -229,20 +269,20 @@ class Candidates:
         )
 
         def gather() -> Ints:
-            rows = sorted_once([self.naming_bordering(where), *(self.catchments.located_in(cell) for cell in cells)])
+            rows = sorted_once([self.naming_bordering(where), *(self.located_in(cell) for cell in cells)])
             return rows[~among(rows, self.listed(where.codes))]
 
         return self._near.get((cells, where.codes), gather)
 
     def _not_listing(self, cells: tuple[Cell, ...], where: Resolution, q: Query) -> Rows:
-        parts = [self.catchments.located_in(cell) for cell in cells]
+        parts = [self.located_in(cell) for cell in cells]
         located = np.sort(np.concatenate(parts)) if parts else np.zeros(0, dtype=np.int64)
         elsewhere = ~among(located, self.listed(where.codes)) & ~among(located, self.naming_bordering(where))
         return self._rows(located[elsewhere], q)
 
     def naming_bordering(self, where: Resolution) -> Ints:
         """Every row whose catchment names an area bordering the origin's (sorted)."""
-        return self._naming_bordering.get(where.codes, lambda: self.catchments.naming(where.adjacent))
+        return self._naming_bordering.get(where.codes, lambda: self.kept(self.catchments.naming(where.adjacent)))
 
     def bordering(self, where: Resolution, q: Query) -> Rows:
         """Live, active rows serving the context, not full for good, whose catchment names an area bordering the
@@ -263,7 +303,7 @@ class Candidates:
         """Live, active rows not full for good, whose catchment holds the origin, in every context (the search's
         masks apply its own): those whose catchment is national (one group, shared by every search), those listing
         an area (cached per area set) and those drawn around the point (cached per point)."""
-        national = self._national.get(("usable", 0), lambda: self._usable_rows(self.catchments.national.array(None)))
+        national = self._national.get(("usable", 0), lambda: self._usable_rows(self.national()))
         listed = self._usable.get(where.codes, lambda: self._usable_rows(self.local(where.codes)))
         drawn = self._usable_drawn.get(
             (where.point.lon, where.point.lat), lambda: self._usable_rows(self.drawn(where.point))

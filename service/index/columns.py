@@ -20,6 +20,7 @@ from numpy.typing import NDArray
 from service.domain.errors import FieldProblem
 from service.domain.model import Service, Taxonomies
 from service.domain.pathway import ROLES, role_of
+from service.domain.reach import reachable_by_public
 from service.domain.routing import (
     CAPACITY_ORDER,
     IMMEDIATE_ACCESS,
@@ -155,6 +156,9 @@ class ColumnValues:
     open_24_7: Bools
     radius_km: Floats
     """The radius of a radius catchment (NaN for other catchments)."""
+    public: Bools
+    """A member of the public can reach it themselves (domain/reach.py): the only rows a public-only search sees
+    (candidates.Candidates made with `public`)."""
 
     def __len__(self) -> int:
         return len(self.live)
@@ -231,6 +235,7 @@ def column_values(services: Sequence[Service], vocab: Vocabulary) -> ColumnValue
         unit=np.column_stack((np.cos(phi) * np.cos(lam), np.cos(phi) * np.sin(lam), np.sin(phi))),
         open_24_7=array((x.schedule.open_24_7 for x in s), bool),
         radius_km=array((getattr(x.catchment, "km", math.nan) for x in s), f8),
+        public=array((reachable_by_public(x) for x in s), bool),
     )
 
 

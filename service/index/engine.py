@@ -27,6 +27,7 @@ from service.domain.errors import FieldProblem, InvalidInput
 from service.domain.model import Area, Service, Site, Taxonomies
 from service.domain.near import NEAR_MISS_MINUTES
 from service.domain.pathway import ROLES, Step, step_notes, steps_for
+from service.domain.reach import public_gap
 from service.domain.request import Person, ReferralRequest
 from service.domain.review import REVIEW_MONTHS, london_today
 from service.domain.routing import Situation
@@ -70,10 +71,11 @@ class IndexConfig:
     """Months after a check by which a service is due for review (PATHWAYS_REVIEW_MONTHS)."""
 
 
-CACHE_SHARES = {"candidates": 74, "answers": 16, "places": 8, "timeline": 2}
+CACHE_SHARES = {"candidates": 74, "answers": 16, "places": 8, "timeline": 2, "public_candidates": 6}
 """How the search's cache budget is split: the groups of rows a search starts from and their masks (ranking.py),
-each option's fixed parts (answers.py), the places points resolve to (places.py), and every distinct schedule's
-state in the minutes last asked (timeline.py)."""
+each option's fixed parts (answers.py), the places points resolve to (places.py), every distinct schedule's
+state in the minutes last asked (timeline.py), and the groups public-only searches start from (the public's view of
+the candidates, holding nothing until such a search is made)."""
 
 
 @dataclass(frozen=True)
@@ -101,6 +103,10 @@ class DirectoryIndex:
         self.slugs = SlugOrder([])
         self.catchments = Catchments()
         self.candidates = Candidates(self.columns, self.catchments, config.near_miss_minutes, budget["candidates"])
+        self.public_candidates = Candidates(
+            self.columns, self.catchments, config.near_miss_minutes, budget["public_candidates"], public=True
+        )
+        """The public's view (domain/reach.py), for public-only searches: the same rows, the others left out."""
         self.services: list[Service | None] = []
         self.answers = Answers(self.columns, self.services, self.vocab, budget["answers"], config.review_months)
         self.by_slug: dict[str, Service] = {}
@@ -177,6 +183,7 @@ class DirectoryIndex:
             self.catchments.put(row, s.catchment, shape, s.location)
         if not grouped_alike:
             self.candidates.forget()
+            self.public_candidates.forget()
         self.answers.forget(at)
         self.version = max(self.version, change.version)
 
@@ -201,6 +208,7 @@ class DirectoryIndex:
         """Each of the search's caches: its bytes, budget, entries, hits, misses and evictions (for /metrics)."""
         return [
             *self.candidates.stats(),
+            *self.public_candidates.stats(),
             *self.answers.stats(),
             self.places.resolved.stats(),
             self.timeline.minutes.stats(),
@@ -253,15 +261,21 @@ class DirectoryIndex:
         return m, best_first(self.columns, self.slugs.rank, m, q, limit, self.config.kind_cap)
 
     def _step_fallbacks(
-        self, where: Resolution, q: Query, empty: list[PathwayRole], context: Context, today: dt.date
+        self,
+        candidates: Candidates,
+        where: Resolution,
+        q: Query,
+        empty: list[PathwayRole],
+        context: Context,
+        today: dt.date,
     ) -> tuple[dict[PathwayRole, tuple[Fallback, ...]], list[int]]:
         """For steps with no option, the catch-all the data declares for each (fallback_for_steps) that fits the
         person; with the rows shown."""
-        if not len(self.candidates.fallback_pool("fallback_steps")):
+        if not len(candidates.fallback_pool("fallback_steps")):
             return {}, []
         wanted = {role: ROLE_BITS[role] for role in empty}
         fm, covers = fallbacks(
-            self.candidates, self.timeline, self.services, self.slugs.rank, where, q, wanted, "fallback_steps"
+            candidates, self.timeline, self.services, self.slugs.rank, where, q, wanted, "fallback_steps"
         )
         caught: dict[PathwayRole, tuple[Fallback, ...]] = {
             role: (self.answers.fallback(int(fm.idx[j]), j, fm, [], context, gap_words.catch_all_step(role), today),)
@@ -284,14 +298,17 @@ class DirectoryIndex:
         """The answer at the moment `at`; whether each option's details are due for review is judged on `today`
         (England and Wales's date now when not given): a review date is about the directory, not the moment asked.
         The steps are the context's (pathway.steps_for) unless a caller shaping its own pathway gives `plan`, which
-        must name every role (the control room's, service/domain/rcrp.py)."""
+        must name every role (the control room's, service/domain/rcrp.py). A public-only request is answered from
+        the public's view of the candidates alone (domain/reach.py), its gaps in words true of the whole directory."""
         day = today or london_today(dt.datetime.now(dt.UTC))
+        public = request.public_only
+        candidates = self.public_candidates if public else self.candidates
         context, release = request.context, request.at_release
         person, given = request.person, request.person.circumstances
         if (implied := with_implied(given, self.vocab.circ_bits)) is not given:
             person = msgspec.structs.replace(person, circumstances=implied)
         q = self.query(person, context, at, request.max_travel_minutes, release)
-        m = survivors(self.candidates, self.timeline, self.services, where, q)
+        m = survivors(candidates, self.timeline, self.services, where, q)
         if plan is not None and {s.role for s in plan} != set(ROLES):
             raise ValueError("a pathway's plan names every role, or some options would have no step")
         plan = plan or steps_for(context, person.needs, person.circumstances, person.age, release)
@@ -307,23 +324,23 @@ class DirectoryIndex:
         caught_rows: list[int] = []
         if unmet:
             wanted = {n: self.vocab.need_bits[n] for n in unmet}
-            fm, covers = fallbacks(self.candidates, self.timeline, self.services, self.slugs.rank, where, q, wanted)
+            fm, covers = fallbacks(candidates, self.timeline, self.services, self.slugs.rank, where, q, wanted)
             found = tuple(
                 self.answers.fallback(int(fm.idx[j]), j, fm, need, context, today=day) for j, need in covers.items()
             )
             found_roles = [ROLES[self.columns.values.role[fm.idx[j]]] for j in covers]
             caught_rows += [int(fm.idx[j]) for j in covers]
         empty = [s.role for s, picked in zip(plan, stepped, strict=True) if not picked and not s.optional]
-        caught, rows = self._step_fallbacks(where, q, empty, context, day) if empty else ({}, [])
+        caught, rows = self._step_fallbacks(candidates, where, q, empty, context, day) if empty else ({}, [])
         caught_rows += rows
         for fallback, role in zip(found, found_roles, strict=True):  # a need's catch-all, under its role's step
             if role in empty and all(f.service.id != fallback.service.id for f in caught.get(role, ())):
                 caught[role] = (*caught.get(role, ()), fallback)
         instead = {role: fallbacks_here[0].service.name for role, fallbacks_here in caught.items() if fallbacks_here}
         shown_caught = np.array(sorted(set(caught_rows)), dtype=np.int64)
-        gap = (
-            gaps(self.candidates, self.timeline, self.services, q, where, empty, instead, shown_caught) if empty else {}
-        )
+        gap = gaps(candidates, self.timeline, self.services, q, where, empty, instead, shown_caught) if empty else {}
+        if public:
+            gap = {role: public_gap(g, role, instead.get(role), person.age) for role, g in gap.items()}
         steps = tuple(
             PathwayStep(
                 role=s.role,
@@ -364,7 +381,7 @@ class DirectoryIndex:
         )
         shown = sorted({p for picked in per_step for p in picked})
         excluded, near, explanation = explain(
-            candidates=self.candidates,
+            candidates=candidates,
             timeline=self.timeline,
             services=self.services,
             answers=self.answers,
@@ -376,6 +393,6 @@ class DirectoryIndex:
             chosen=shown,
             caught=shown_caught,
             listed=request.explain_limit,
-            live=len(self),
+            live=candidates.live_rows() if public else len(self),
         )
         return msgspec.structs.replace(answer, excluded=excluded, near_misses=near, explanation=explanation)

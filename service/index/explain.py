@@ -185,8 +185,7 @@ def _outside_but_eligible(candidates: Candidates, where: Resolution, q: Query, c
 def _outside_nearby(candidates: Candidates, where: Resolution, q: Query, already: Ints) -> Ints:
     """Every row worth listing outside its catchment (within the near-miss distance, or naming a bordering area)
     whose catchment does not hold the origin, but those in `already`."""
-    c = candidates.columns.values
-    located = candidates.catchments.located_near(where.point, candidates.near_km[q.context], c)
+    located = candidates.located_near(where.point, candidates.near_km[q.context])
     nearby = np.union1d(located, candidates.naming_bordering(where))
     rows: Ints = nearby[candidates.outside(where, nearby) & ~among(nearby, np.sort(already))]
     return rows

@@ -2,6 +2,11 @@
 
 They use the same ranking code as the API (`referral_options`); there is no second implementation. The forms are
 plain GET forms, so every result page is a shareable URL and nothing is lost with JavaScript off.
+
+In their public mode (PATHWAYS_PUBLIC_PAGES, or `public_only=true` on a page or an embed: results.public_mode) the
+search is public-only (service/domain/reach.py): services the public cannot reach are left out of everything the
+page says, as if they were not in the directory, and their own pages are "not found". The mode is carried in the
+forms and in the links to the service pages, so a whole visit stays in it.
 """
 
 from __future__ import annotations
@@ -24,13 +29,14 @@ from service.domain.model import (
     Service,
     Taxonomies,
 )
+from service.domain.reach import reachable_by_public
 from service.domain.reasons import wall_clock
 from service.domain.review import day_words, london_today, review_of
 from service.domain.types import REFERENCE
 from service.index.engine import DirectoryIndex
 from service.pages import record, results, words
 from service.pages.form_errors import FormError, in_words, missing
-from service.pages.params import Codes, Text, When
+from service.pages.params import Codes, PublicOnly, Text, When
 from service.search.entry import query_field, search_query
 from service.server import svgmap
 from service.server.runtime import runtime_of
@@ -38,6 +44,8 @@ from service.store import services as service_store
 from service.store.db import Connection
 
 SITE_COOKIE = "ld_site"
+PUBLIC_QUERY = "?public_only=true"
+"""Carried by the links of a page in the public mode it was asked for, so that the service pages stay in it."""
 Conn = NamedDependency[Connection]
 ServiceSlug = Annotated[str, PathParameter(pattern=REFERENCE)]
 # The input each form group's error links to (its first input); needs and circumstances: their first checkbox.
@@ -104,17 +112,39 @@ def _catchment_map(index: DirectoryIndex, service: Service) -> str:
     )
 
 
-async def _service_page(state: State, conn: Connection, slug: str, *, public: bool, embedded: bool = False) -> Template:
+def _not_found(slug: str, carried: bool = False) -> Template:
+    return Template(
+        template_name="not_found.html",
+        context={"slug": slug, "home_href": "/" + (PUBLIC_QUERY if carried else "")},
+        status_code=404,
+    )
+
+
+async def _service_page(
+    state: State,
+    conn: Connection,
+    slug: str,
+    *,
+    public: bool,
+    embedded: bool = False,
+    public_mode: bool = False,
+    carried: bool = False,
+) -> Template:
+    """`public`: no professionals-only numbers. `public_mode`: the page of a service the public cannot reach is not
+    found, as an unknown one's is (the same page and status), so that nothing shows it is there."""
     runtime = runtime_of(state)
     index = runtime.index
     try:
         service = await service_store.get_service(conn, slug)
     except NotFound:
-        return Template(template_name="not_found.html", context={"slug": slug}, status_code=404)
+        return _not_found(slug, carried)
+    if public_mode and not reachable_by_public(service):
+        return _not_found(slug, carried)
     history = await service_store.service_history(conn, slug)
-    if public:  # no professionals-only numbers
+    if public or public_mode:  # no professionals-only numbers
         service, history = public_record(service), public_history(history)
     context = {
+        "home_href": "/" + (PUBLIC_QUERY if carried else ""),
         "s": service,
         "schedule": words.schedule_lines(service.schedule),
         "ages": words.age_words(service),
@@ -140,7 +170,11 @@ async def _lookup(
     params: dict[str, Any],
     show_needs: Sequence[str] | None = None,
     shown: tuple[bool, bool] = (True, True),
+    public: bool = False,
+    carried: bool = False,
 ) -> Template:
+    """`public`: the page's public mode (results.public_mode); `carried`: asked for by this page's `public_only`,
+    so kept in its form and links."""
     runtime = runtime_of(state)
     index = runtime.index
     submitted = params["age"] is not None or params["context"] is not None
@@ -158,11 +192,12 @@ async def _lookup(
         errors = missing(given)
         if not errors:
             try:
-                query = search_query({"context": "custody", **given, "explain": "true"})
+                asked = {"context": "custody", **given, "explain": "true"}
+                query = search_query({**asked, "public_only": "true"} if public else asked)
                 answer = await runtime.find(query.request())
             except InvalidInput as e:
                 errors = in_words([FieldProblem(field=query_field(p.field), reason=p.reason) for p in e.problems])
-    if answer is not None and (template == "embed.html" or not results.for_staff(request, runtime.settings)):
+    if answer is not None and (public or template == "embed.html" or not results.for_staff(request, runtime.settings)):
         answer = public_answer(answer)  # the public's copy: no professionals-only numbers
     cookies = []
     if answer is not None and answer.origin.resolved_from == "site" and params["site"]:
@@ -227,6 +262,8 @@ async def _lookup(
         "show_circumstances": shown[0],
         "show_when": shown[1],
         "searched_at": _local(answer.at, "%-d %B %Y at %H:%M") if answer else "",
+        "public": public,
+        "public_query": PUBLIC_QUERY if carried else "",
     }
     return Template(template_name=template, context=context, cookies=cookies)
 
@@ -288,10 +325,14 @@ class PageController(Controller):
         circumstances: Codes = None,
         at: Text = None,
         when: When = None,
+        public_only: PublicOnly = None,
     ) -> Template:
         """The custody lookup: pick the suite, describe the person, get ranked options."""
         params = _params(site, postcode, lat, lon, context, age, gender, needs, circumstances, at, when)
-        return await _lookup(request, state, "lookup.html", params)
+        public = results.public_mode(runtime_of(state).settings, public_only)
+        return await _lookup(
+            request, state, "lookup.html", params, public=public, carried=public and public_only == "true"
+        )
 
     @get("/embed")
     async def embed(
@@ -312,25 +353,44 @@ class PageController(Controller):
         show_needs: Text = None,
         show_circumstances: Text = None,
         show_when: Text = None,
+        public_only: PublicOnly = None,
     ) -> Template:
         """The compact search for partner sites, made to sit in an iframe: the lookup's inputs, each of the optional
-        ones shown unless the partner says "off"; the same answer, minus professionals-only numbers."""
+        ones shown unless the partner says "off"; the same answer, minus professionals-only numbers. With
+        `public_only=true` (or PATHWAYS_PUBLIC_PAGES), minus every service the public cannot reach, too."""
         params = _params(site, postcode, lat, lon, context, age, gender, needs, circumstances, at, when)
         needs_shown = [n.strip() for n in (show_needs or "").split(",") if n.strip()] or None
         optional = (show_circumstances != "off", show_when != "off")
-        return await _lookup(request, state, "embed.html", params, needs_shown, optional)
+        public = results.public_mode(runtime_of(state).settings, public_only)
+        carried = public and public_only == "true"
+        return await _lookup(request, state, "embed.html", params, needs_shown, optional, public, carried)
 
     @get("/services/{slug:str}")
-    async def service(self, request: Request[Any, Any, Any], state: State, conn: Conn, slug: ServiceSlug) -> Template:
+    async def service(
+        self,
+        request: Request[Any, Any, Any],
+        state: State,
+        conn: Conn,
+        slug: ServiceSlug,
+        public_only: PublicOnly = None,
+    ) -> Template:
         """Everything about one service, in words, with its catchment map and history."""
-        staff = results.for_staff(request, runtime_of(state).settings)  # as the lookup page
-        return await _service_page(state, conn, slug, public=not staff)
+        settings = runtime_of(state).settings
+        staff = results.for_staff(request, settings)  # as the lookup page
+        public = results.public_mode(settings, public_only)
+        carried = public and public_only == "true"
+        return await _service_page(state, conn, slug, public=not staff, public_mode=public, carried=carried)
 
     @get("/embed/services/{slug:str}")
-    async def embedded_service(self, state: State, conn: Conn, slug: ServiceSlug) -> Template:
+    async def embedded_service(
+        self, state: State, conn: Conn, slug: ServiceSlug, public_only: PublicOnly = None
+    ) -> Template:
         """A service as the embed's links open it, on a partner's public site: never a professionals-only number,
-        whatever the deployment's pages show its own staff."""
-        return await _service_page(state, conn, slug, public=True, embedded=True)
+        whatever the deployment's pages show its own staff; in the public mode, not found unless the public can
+        reach it."""
+        public = results.public_mode(runtime_of(state).settings, public_only)
+        carried = public and public_only == "true"
+        return await _service_page(state, conn, slug, public=True, embedded=True, public_mode=public, carried=carried)
 
     @get("/embed.js", media_type="text/javascript")
     async def embed_script(self, request: Request[Any, Any, Any]) -> Response[str]:
@@ -349,6 +409,7 @@ EMBED_JS = """(function () {
   if (script.dataset.needs) { query.set("show_needs", script.dataset.needs); }
   if (script.dataset.circumstances === "off") { query.set("show_circumstances", "off"); }
   if (script.dataset.when === "off") { query.set("show_when", "off"); }
+  if (script.dataset.audience === "public") { query.set("public_only", "true"); }
   var frame = document.createElement("iframe");
   frame.src = origin + "/embed?" + query.toString();
   frame.title = script.dataset.title || "Find referral options";

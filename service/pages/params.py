@@ -14,3 +14,5 @@ Text = Annotated[str | None, QueryParameter(max_length=200, pattern=SINGLE_LINE)
 Codes = Annotated[list[CodesText] | None, QueryParameter()]
 When = Annotated[str | None, QueryParameter(pattern=r"^(detention|release)$")]
 """Whether the moment asked about is while the person is held or at release (the form's two choices)."""
+PublicOnly = Annotated[str | None, QueryParameter(pattern=r"^(true|false)$")]
+"""The public mode asked for by a page or an embed (`public_only=true`; the embed script's `data-audience="public"`)."""

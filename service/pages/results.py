@@ -1,5 +1,5 @@
-"""What the results page shows beside the answer: who may see professionals-only numbers, each step's near
-misses, the end of the detention window, and the kind of site searched from."""
+"""What the results page shows beside the answer: who may see professionals-only numbers, whether the page is in
+its public mode, each step's near misses, the end of the detention window, and the kind of site searched from."""
 
 from __future__ import annotations
 
@@ -25,6 +25,13 @@ def for_staff(request: Request[Any, Any, Any], settings: Settings) -> bool:
     """Whether the lookup page may show professionals-only numbers: a deployment for staff, or a key holder (the
     identity the app's authentication resolved for this request; the pages sit behind the read guard)."""
     return settings.pages_for_staff or identity_in(request).kind != "anonymous"
+
+
+def public_mode(settings: Settings, public_only: str | None) -> bool:
+    """Whether a page is in its public mode: the deployment's pages are for the public (PATHWAYS_PUBLIC_PAGES), or
+    this page or embed asks for it (`public_only=true`). It then leaves out every service the public cannot reach
+    (service/domain/reach.py) and says nothing about them, and shows no professionals-only number, whoever asks."""
+    return settings.public_pages or public_only == "true"
 
 
 AVAILABILITY = frozenset(

@@ -33,6 +33,7 @@ from service.domain.request import (
     PersonGender,
     PointOrigin,
     PostcodeOrigin,
+    PublicOnly,
     ReferralRequest,
     SiteOrigin,
     StepLimit,
@@ -101,6 +102,7 @@ class SearchQuery(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fiel
     max_travel_minutes: Annotated[int, Meta(ge=1, le=1440)] | None = None
     explain: bool = False
     explain_limit: Annotated[int, Meta(ge=1, le=200)] = 10
+    public_only: PublicOnly = False
 
     def request(self) -> ReferralRequest:
         """The same search as a body; which origin parameters go together is a rule (422), like other rules."""
@@ -115,6 +117,7 @@ class SearchQuery(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fiel
             max_travel_minutes=self.max_travel_minutes,
             explain=self.explain,
             explain_limit=self.explain_limit,
+            public_only=self.public_only,
         )
 
     def _person(self) -> Person:

@@ -61,8 +61,9 @@ class Runtime:
         if found is None:
             found = self.answers.keep(index, request, await find(index, request, self.geocoder), asked)
         self.telemetry.searched(request.context, time.perf_counter() - started)
-        for told in self.searched:
-            told(found.answer)
+        if not request.public_only:  # a public-only answer's gaps are the public's view, not the directory's demand
+            for told in self.searched:
+                told(found.answer)
         return found
 
     async def control_room(self, request: ControlRoomRequest, public: bool) -> ControlRoomAnswer:

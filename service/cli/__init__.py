@@ -142,20 +142,25 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 def cmd_import_openreferral(args: argparse.Namespace) -> int:
     """FILE_OR_DIR: one saved feed file, or a folder of them (every *.json in it, by name)."""
-    from service.openreferral.store import import_openreferral
+    from service.openreferral.store import import_openreferral, prepare_feed
     from service.store.taxonomy import current_taxonomies
 
     settings = _settings()
     path = Path(args.path)
     paths = sorted(path.glob("*.json")) if path.is_dir() else [path]
-    files = [(p.name, p.read_bytes()) for p in paths]
     actor = args.actor or settings.default_actor
+    print(f"reading {len(paths)} file(s)", file=sys.stderr, flush=True)
+    try:  # read and mapped before the database is opened: no transaction waits on it
+        prepared = prepare_feed([(p.name, p.read_bytes()) for p in paths])
+    except (ImportRejected, InvalidInput) as e:
+        return _report_rejection(e)
+    print(f"mapped {len(prepared.mapped)} service(s)", file=sys.stderr, flush=True)
 
     async def work(conn: Connection) -> int:
         try:
             async with conn.transaction():
                 vocab = await current_taxonomies(conn)
-                report = await import_openreferral(conn, files, actor=actor, vocab=vocab, dry_run=args.dry_run)
+                report = await import_openreferral(conn, prepared, actor=actor, vocab=vocab, dry_run=args.dry_run)
         except (ImportRejected, InvalidInput) as e:
             return _report_rejection(e)
         print(json.dumps(msgspec.to_builtins(report), indent=2))

@@ -1,16 +1,18 @@
 """/fhir: the directory as FHIR R4 (HealthcareService, Location, Organization, CodeSystem; read and search), with
-a CapabilityStatement at /fhir/metadata. Served from the in-memory index; errors are OperationOutcomes."""
+a CapabilityStatement at /fhir/metadata. Served from the in-memory index; errors are OperationOutcomes. Each search
+reads its query first (service/fhir/parameters.py: strict and lenient handling), and applies only what it read."""
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING, Annotated, Any
 
 import msgspec
 from litestar import Controller, Request, Response, get
-from litestar.datastructures import State
+from litestar.datastructures import ResponseHeader, State
 from litestar.exceptions import ValidationException
 from litestar.openapi.datastructures import ResponseSpec
-from litestar.params import PathParameter, QueryParameter
+from litestar.params import HeaderParameter, PathParameter, QueryParameter
 from msgspec import Meta
 
 from service.domain.audience import public_record
@@ -18,9 +20,9 @@ from service.domain.decoding import field_problem
 from service.domain.errors import InvalidInput, NotFound
 from service.domain.types import IDENTIFIER, SINGLE_LINE, whole
 from service.fhir import resources as fhir
+from service.fhir.parameters import FORMATS, REPEATS, Unsupported
 from service.fhir.search import (
     FHIR_JSON,
-    REPEATS,
     NoSuchDate,
     bundle,
     bundle_page,
@@ -28,6 +30,7 @@ from service.fhir.search import (
     ids_of,
     locations,
     organizations,
+    reading,
     reference,
     service_filters,
 )
@@ -75,10 +78,55 @@ LastUpdated = Annotated[
         name="_lastUpdated", description="Changed then (repeat for a range).", schema_extra=each(Moment, REPEATS)
     ),
 ]
+TokenList = Annotated[
+    str, Meta(max_length=300, pattern=SINGLE_LINE, description="Codes (or system|code), comma-separated.")
+]
+Categories = Annotated[
+    Annotated[tuple[TokenList, ...], Meta(max_length=REPEATS)],
+    QueryParameter(
+        name="service-category",
+        description="Pathway roles: any of them (comma-separated or repeated).",
+        schema_extra=each(TokenList, REPEATS),
+    ),
+]
+Types = Annotated[
+    Annotated[tuple[TokenList, ...], Meta(max_length=REPEATS)],
+    QueryParameter(
+        name="service-type",
+        description="Kinds of service: any of them (comma-separated or repeated).",
+        schema_extra=each(TokenList, REPEATS),
+    ),
+]
 Words = Annotated[str | None, QueryParameter(max_length=200, pattern=SINGLE_LINE, description="Words in the name.")]
 Canonical = Annotated[str | None, QueryParameter(max_length=300, pattern=SINGLE_LINE, description="A canonical URL.")]
 Count = Annotated[int, QueryParameter(name="_count", ge=1, le=MAX_COUNT, description="Results per page.")]
 Offset = Annotated[int, QueryParameter(name="_offset", ge=0, le=10_000_000, description="Results to skip.")]
+Formats = Annotated[
+    str | None,
+    QueryParameter(
+        name="_format",
+        pattern=whole("|".join(re.escape(f) for f in FORMATS)),
+        description=f"JSON is the only format served: {', '.join(FORMATS)}.",
+    ),
+]
+Prefer = Annotated[
+    str | None,
+    HeaderParameter(
+        name="Prefer",
+        max_length=1000,
+        pattern=SINGLE_LINE,
+        description="handling=strict: a parameter this search does not take (an unknown name, a modifier, a chain) "
+        "or a second value of one taken once is a 400 OperationOutcome naming it. handling=lenient, the default: it "
+        "is ignored, left out of the Bundle's links, and named in an OperationOutcome entry (search mode outcome).",
+    ),
+]
+APPLIED = [
+    ResponseHeader(
+        name="Preference-Applied",
+        documentation_only=True,
+        description="The handling applied (handling=strict or handling=lenient), when the request asked for one.",
+    )
+]
 
 
 class _Issue(msgspec.Struct, frozen=True, kw_only=True):
@@ -97,6 +145,17 @@ def _outcome(request: Request[Any, Any, Any], exc: Exception) -> Response[bytes]
     match exc:
         case NotFound():
             status, issues = 404, [_Issue(severity="error", code="not-found", diagnostics=str(exc))]
+        case Unsupported(problems=problems):
+            status = 400
+            issues = [
+                _Issue(
+                    severity="error",
+                    code="not-supported",
+                    diagnostics=f"{p.field}: {p.reason}",
+                    expression=(p.field,) if p.field != "…" else (),
+                )
+                for p in problems
+            ]
         case InvalidInput(problems=problems):
             status = 422 if isinstance(exc, NoSuchDate) else 400
             issues = [
@@ -140,7 +199,7 @@ def _spec(description: str, *, dates: bool = False) -> dict[int, ResponseSpec]:
         ),
         400: ResponseSpec(
             data_container=OperationOutcome,
-            description="A bad parameter.",
+            description="A bad parameter; under Prefer: handling=strict, a parameter the search does not take.",
             media_type=FHIR_JSON,
             generate_examples=False,
         ),
@@ -168,6 +227,7 @@ class FhirController(Controller):
         "/HealthcareService",
         operation_id="searchFhirHealthcareService",
         responses=_spec("A searchset Bundle.", dates=True),
+        response_headers=APPLIED,
     )
     async def search_services(
         self,
@@ -175,12 +235,8 @@ class FhirController(Controller):
         state: State,
         identity: Ident,
         active: Annotated[str | None, QueryParameter(pattern="^(true|false)$")] = None,
-        service_category: Annotated[
-            str | None, QueryParameter(name="service-category", max_length=300, pattern=SINGLE_LINE)
-        ] = None,
-        service_type: Annotated[
-            str | None, QueryParameter(name="service-type", max_length=300, pattern=SINGLE_LINE)
-        ] = None,
+        service_category: Categories = (),
+        service_type: Types = (),
         location: Ref = None,
         organization: Ref = None,
         coverage_area: Annotated[
@@ -190,12 +246,16 @@ class FhirController(Controller):
         last_updated: LastUpdated = (),
         count: Count = 50,
         offset: Offset = 0,
+        fmt: Formats = None,
+        prefer: Prefer = None,
     ) -> Response[bytes]:
         """HealthcareServices by _id, active, service-category (pathway role), service-type (kind), location,
         organization, coverage-area and _lastUpdated."""
+        applied = reading(request, "HealthcareService")
         published, listing = await _listing(state)
         base = _base(request, state)
-        wanted, masks = service_filters(request, base, listing)
+        wanted, masks = service_filters(applied, base, listing)
+        applied.check()
         chosen = await listing.select(wanted, masks)
         audience: Audience = "public" if identity.kind == "anonymous" else "staff"
         names, today, vocab = listing.publishing.area_names, listing.publishing.today, published.vocab
@@ -209,7 +269,7 @@ class FhirController(Controller):
             (str(s.id), msgspec.Raw(published.fhir_record(s, listing, audience, base, encode)))
             for s in listing.services(chosen[offset : offset + count])
         ]
-        return bundle_page(request, base, "HealthcareService", len(chosen), page, count, offset)
+        return bundle_page(applied, base, "HealthcareService", len(chosen), page, count, offset)
 
     @get("/HealthcareService/{id:str}", operation_id="readFhirHealthcareService", responses=_spec("The resource."))
     async def read_service(
@@ -225,7 +285,12 @@ class FhirController(Controller):
         names, today, months = listing.publishing.area_names, listing.publishing.today, listing.publishing.review_months
         return _fhir(fhir.healthcare_service(shown, _base(request, state), runtime.vocab, names, today, months))
 
-    @get("/Location", operation_id="searchFhirLocation", responses=_spec("A searchset Bundle."))
+    @get(
+        "/Location",
+        operation_id="searchFhirLocation",
+        responses=_spec("A searchset Bundle."),
+        response_headers=APPLIED,
+    )
     async def search_locations(
         self,
         request: Request[Any, Any, Any],
@@ -235,13 +300,16 @@ class FhirController(Controller):
         only: Ids = (),
         count: Count = 50,
         offset: Offset = 0,
+        fmt: Formats = None,
+        prefer: Prefer = None,
     ) -> Response[bytes]:
         """Locations: where services are, and the areas they cover, by _id, name and organization."""
+        applied = reading(request, "Location").check()
         published, listing = await _listing(state)
         every: list[Location] = await listing.derive("fhir-locations", lambda x: locations(x, published.remembered))
-        ids = ids_of(only)
-        wanted = name.lower() if name else None
-        org = reference(organization, "Organization")
+        ids = ids_of(applied.values("_id"))
+        wanted = _lower(applied.value("name"))
+        org = reference(applied.value("organization"), "Organization")
         managed = f"Organization/{org}"
         chosen = [
             loc
@@ -252,7 +320,7 @@ class FhirController(Controller):
                 org is None or (loc.managingOrganization is not None and loc.managingOrganization.reference == managed)
             )
         ]
-        return bundle(request, _base(request, state), "Location", chosen, lambda x: x, count, offset)
+        return bundle(applied, _base(request, state), "Location", chosen, lambda x: x, count, offset)
 
     @get("/Location/{id:str}", operation_id="readFhirLocation", responses=_spec("The resource."))
     async def read_location(self, state: State, id: Id) -> Response[bytes]:
@@ -264,7 +332,12 @@ class FhirController(Controller):
             raise NotFound("Location", id)
         return _fhir(found)
 
-    @get("/Organization", operation_id="searchFhirOrganization", responses=_spec("A searchset Bundle."))
+    @get(
+        "/Organization",
+        operation_id="searchFhirOrganization",
+        responses=_spec("A searchset Bundle."),
+        response_headers=APPLIED,
+    )
     async def search_organizations(
         self,
         request: Request[Any, Any, Any],
@@ -273,16 +346,19 @@ class FhirController(Controller):
         only: Ids = (),
         count: Count = 50,
         offset: Offset = 0,
+        fmt: Formats = None,
+        prefer: Prefer = None,
     ) -> Response[bytes]:
         """Organizations, by _id and name."""
+        applied = reading(request, "Organization").check()
         published, listing = await _listing(state)
         every: list[Organization] = await listing.derive(
             "fhir-organizations", lambda x: organizations(x, published.remembered)
         )
-        ids = ids_of(only)
-        wanted = name.lower() if name else None
+        ids = ids_of(applied.values("_id"))
+        wanted = _lower(applied.value("name"))
         chosen = [o for o in every if (ids is None or o.id in ids) and (wanted is None or wanted in o.name.lower())]
-        return bundle(request, _base(request, state), "Organization", chosen, lambda x: x, count, offset)
+        return bundle(applied, _base(request, state), "Organization", chosen, lambda x: x, count, offset)
 
     @get("/Organization/{id:str}", operation_id="readFhirOrganization", responses=_spec("The resource."))
     async def read_organization(self, state: State, id: Id) -> Response[bytes]:
@@ -296,7 +372,12 @@ class FhirController(Controller):
             raise NotFound("Organization", id)
         return _fhir(found)
 
-    @get("/CodeSystem", operation_id="searchFhirCodeSystem", responses=_spec("A searchset Bundle."))
+    @get(
+        "/CodeSystem",
+        operation_id="searchFhirCodeSystem",
+        responses=_spec("A searchset Bundle."),
+        response_headers=APPLIED,
+    )
     async def search_code_systems(
         self,
         request: Request[Any, Any, Any],
@@ -305,16 +386,20 @@ class FhirController(Controller):
         only: Ids = (),
         count: Count = 50,
         offset: Offset = 0,
+        fmt: Formats = None,
+        prefer: Prefer = None,
     ) -> Response[bytes]:
         """Our code lists (needs, circumstances, kinds, pathway roles, …), by _id and url."""
+        applied = reading(request, "CodeSystem").check()
         base = _base(request, state)
-        ids = ids_of(only)
+        ids = ids_of(applied.values("_id"))
+        wanted = applied.value("url")
         systems = [
             c
             for c in fhir.code_systems(runtime_of(state).vocab, base)
-            if (ids is None or c.id in ids) and (url is None or c.url == url)
+            if (ids is None or c.id in ids) and (wanted is None or c.url == wanted)
         ]
-        return bundle(request, base, "CodeSystem", systems, lambda x: x, count, offset)
+        return bundle(applied, base, "CodeSystem", systems, lambda x: x, count, offset)
 
     @get("/CodeSystem/{id:str}", operation_id="readFhirCodeSystem", responses=_spec("The resource."))
     async def read_code_system(self, request: Request[Any, Any, Any], state: State, id: Id) -> Response[bytes]:
@@ -333,6 +418,10 @@ async def _listing(state: State) -> tuple[Published, Listing]:
 def _base(request: Request[Any, Any, Any], state: State) -> str:
     configured = runtime_of(state).settings.public_url
     return (configured or str(request.base_url)).rstrip("/")
+
+
+def _lower(words: str | None) -> str | None:
+    return words.lower() if words else None
 
 
 def _fhir(resource: Any) -> Response[bytes]:

@@ -1,6 +1,7 @@
 """FHIR searches over the directory: the parameters as filters (each worked out once per directory version, in
 service/openreferral/listings.py), the searchset Bundle with its paging links, the CapabilityStatement saying what is
-searchable, and the Location and Organization lists (one per directory version)."""
+searchable, and the Location and Organization lists (one per directory version). What each search takes, and how
+its query is read (strict and lenient handling), is service/fhir/parameters.py."""
 
 from __future__ import annotations
 
@@ -17,27 +18,12 @@ from service.domain.errors import FieldProblem, InvalidInput
 from service.domain.model import Service
 from service.domain.pathway import role_of
 from service.fhir import resources as fhir
+from service.fhir.parameters import HANDLING, SEARCH, Reading, handling_of, read, taken
 from service.fhir.resource_types import Location, Organization
 from service.openreferral.listing import Filter, Listing, Mask
 from service.openreferral.query import OfOrganization
 
 FHIR_JSON = "application/fhir+json"
-SEARCH = {
-    "HealthcareService": (
-        "_id",
-        "active",
-        "service-category",
-        "service-type",
-        "location",
-        "organization",
-        "coverage-area",
-        "_lastUpdated",
-    ),
-    "Location": ("_id", "name", "organization"),
-    "Organization": ("_id", "name"),
-    "CodeSystem": ("_id", "url"),
-}
-PAGING = ("_count", "_offset")
 
 
 def locations(listing: Listing, remembered: dict[str, Any]) -> list[Location]:
@@ -81,21 +67,15 @@ def organizations(listing: Listing, remembered: dict[str, Any]) -> list[Organiza
     return sorted(unique.values(), key=lambda o: o.name)
 
 
-REPEATS = 10
-"""A repeatable parameter is taken at most this many times: with values of ASCII characters only, a search's whole
-request line stays well inside what a server reads."""
-
-
-def repeated(values: Sequence[str], name: str) -> Sequence[str]:
-    """The values of a repeatable parameter, refused past REPEATS (litestar does not count a query list's values)."""
-    if len(values) > REPEATS:
-        raise InvalidInput((FieldProblem(field=name, reason=f"at most {REPEATS} times"),))
-    return values
+def reading(request: Request[Any, Any, Any], kind: str) -> Reading:
+    """The search's query read against what a search of `kind` takes, with the handling its Prefer header asks for
+    (its `check` refuses, under strict handling, a parameter the search does not take)."""
+    return read(kind, list(request.query_params.multi_items()), handling_of(request.headers.getall("prefer", ())))
 
 
 def ids_of(values: Sequence[str]) -> set[str] | None:
     """The ids of _id (repeated, or comma-separated), or None when there are none."""
-    return {v.strip().lower() for value in repeated(values, "_id") for v in value.split(",")} if values else None
+    return {v.strip().lower() for value in values for v in value.split(",")} if values else None
 
 
 def reference(value: str | None, kind: str) -> str | None:
@@ -112,22 +92,21 @@ def _token(value: str, base: str, system: str) -> str | None:
     return value
 
 
-def service_filters(request: Request[Any, Any, Any], base: str, listing: Listing) -> tuple[list[Filter], list[Mask]]:
-    """HealthcareService's search parameters: filters (each worked out once per directory version) and masks (the
-    ids and the location, looked up directly); a service passes when it passes them all."""
-    params = request.query_params
-    ids = ids_of(repeated(params.getall("_id", []), "_id"))
-    active = params.get("active")
+def service_filters(applied: Reading, base: str, listing: Listing) -> tuple[list[Filter], list[Mask]]:
+    """HealthcareService's search parameters, as applied: filters (each worked out once per directory version) and
+    masks (the ids and the location, looked up directly); a service passes when it passes them all."""
+    ids = ids_of(applied.values("_id"))
+    active = applied.value("active")
     categories = frozenset(
-        _token(v, base, "pathway-roles") for value in params.getall("service-category", []) for v in value.split(",")
+        _token(v, base, "pathway-roles") for value in applied.values("service-category") for v in value.split(",")
     )
     types = frozenset(
-        _token(v, base, "service-kinds") for value in params.getall("service-type", []) for v in value.split(",")
+        _token(v, base, "service-kinds") for value in applied.values("service-type") for v in value.split(",")
     )
-    location = reference(params.get("location"), "Location")
-    organization = reference(params.get("organization"), "Organization")
-    area = reference(params.get("coverage-area"), "Location")
-    updated = [(value, _last_updated(value)) for value in repeated(params.getall("_lastUpdated", []), "_lastUpdated")]
+    location = reference(applied.value("location"), "Location")
+    organization = reference(applied.value("organization"), "Organization")
+    area = reference(applied.value("coverage-area"), "Location")
+    updated = [(value, _last_updated(value)) for value in applied.values("_lastUpdated")]
     masks = [] if ids is None else [listing.ids(ids)]
     if location is not None:
         found = listing.location_of(location)
@@ -214,7 +193,7 @@ def _last_updated(value: str) -> Callable[[dt.datetime], bool]:
 
 
 def bundle(
-    request: Request[Any, Any, Any],
+    applied: Reading,
     base: str,
     kind: str,
     items: Sequence[Any],
@@ -224,11 +203,11 @@ def bundle(
 ) -> Response[bytes]:
     """A searchset Bundle of one page, with self, first, previous and next links (the search's own parameters)."""
     entries = [(r.id, r) for r in map(resource, items[offset : offset + count])]
-    return bundle_page(request, base, kind, len(items), entries, count, offset)
+    return bundle_page(applied, base, kind, len(items), entries, count, offset)
 
 
 def bundle_page(
-    request: Request[Any, Any, Any],
+    applied: Reading,
     base: str,
     kind: str,
     total: int,
@@ -237,11 +216,11 @@ def bundle_page(
     offset: int,
 ) -> Response[bytes]:
     """A searchset Bundle of one page of `total` matches: each entry's id and resource (or its JSON, as
-    msgspec.Raw)."""
-    params = [(k, v) for k, v in request.query_params.multi_items() if k not in PAGING]
+    msgspec.Raw). Its links carry only the parameters applied (never one that was ignored), and their own paging;
+    what was ignored is named in an OperationOutcome entry (search mode outcome)."""
 
     def link(relation: str, at: int) -> dict[str, str]:
-        query = urlencode([*params, ("_count", str(count)), ("_offset", str(at))])
+        query = urlencode([*applied.applied, ("_count", str(count)), ("_offset", str(at))])
         return {"relation": relation, "url": f"{base}/fhir/{kind}?{query}"}
 
     links = [link("self", offset), link("first", 0)]
@@ -249,9 +228,30 @@ def bundle_page(
         links.append(link("previous", max(0, offset - count)))
     if offset + count < total:
         links.append(link("next", offset + count))
-    entries = [{"fullUrl": f"{base}/fhir/{kind}/{id}", "resource": r, "search": {"mode": "match"}} for id, r in page]
+    entries: list[dict[str, Any]] = [
+        {"fullUrl": f"{base}/fhir/{kind}/{id}", "resource": r, "search": {"mode": "match"}} for id, r in page
+    ]
+    if applied.ignored:
+        entries.append({"resource": _ignored(applied), "search": {"mode": "outcome"}})
     bundle = {"resourceType": "Bundle", "type": "searchset", "total": total, "link": links, "entry": entries}
-    return Response(content=msgspec.json.encode(bundle), media_type=FHIR_JSON)
+    headers = {"Preference-Applied": f"handling={applied.handling}"} if applied.asked else None
+    return Response(content=msgspec.json.encode(bundle), media_type=FHIR_JSON, headers=headers)
+
+
+def _ignored(applied: Reading) -> dict[str, Any]:
+    """The OperationOutcome of a lenient search naming each parameter it ignored (never its value)."""
+    return {
+        "resourceType": "OperationOutcome",
+        "issue": [
+            {
+                "severity": "warning",
+                "code": "not-supported",
+                "diagnostics": f"{p.field}: {p.reason}",
+                **({"expression": [p.field]} if p.field != "…" else {}),
+            }
+            for p in applied.ignored
+        ],
+    }
 
 
 def capability_statement(base: str) -> dict[str, Any]:
@@ -259,7 +259,7 @@ def capability_statement(base: str) -> dict[str, Any]:
         return {
             "type": kind,
             "interaction": [{"code": "read"}, {"code": "search-type"}],
-            "searchParam": [{"name": name, "type": _param_type(name)} for name in (*SEARCH[kind], *PAGING)],
+            "searchParam": [{"name": p.name, "type": p.type, "documentation": p.documentation} for p in taken(kind)],
         }
 
     return {
@@ -272,22 +272,5 @@ def capability_statement(base: str) -> dict[str, Any]:
         "implementation": {"description": "Liaison and Diversion referral pathway directory", "url": f"{base}/fhir"},
         "fhirVersion": "4.0.1",
         "format": ["json"],
-        "rest": [{"mode": "server", "resource": [resource(kind) for kind in SEARCH]}],
+        "rest": [{"mode": "server", "documentation": HANDLING, "resource": [resource(kind) for kind in SEARCH]}],
     }
-
-
-def _param_type(name: str) -> str:
-    return {
-        "_id": "token",
-        "active": "token",
-        "service-category": "token",
-        "service-type": "token",
-        "location": "reference",
-        "organization": "reference",
-        "coverage-area": "reference",
-        "_lastUpdated": "date",
-        "name": "string",
-        "url": "uri",
-        "_count": "number",
-        "_offset": "number",
-    }[name]

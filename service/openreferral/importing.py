@@ -29,7 +29,7 @@ from service.openreferral.reading import (
     clock,
     geojson,
     is_bank_holiday_copy,
-    is_geometry,
+    is_geometry_text,
     our_id,
     phone_key,
     read_phone,
@@ -341,7 +341,7 @@ class _Reader:
                 continue
             if (a.extent_type or "geojson").lower() != "geojson":
                 self.behind(f"service_areas[{i}].extent", f"an extent of type {a.extent_type!r} is not held: {why}")
-            elif not is_geometry(geojson(a.extent)):
+            elif not is_geometry_text(a.extent):
                 self.behind(f"service_areas[{i}].extent", f"not a GeoJSON Polygon or MultiPolygon: {why}")
 
     def _schedule(self) -> dict[str, Any]:

@@ -4,6 +4,7 @@ GeoJSON in text, whole days, bank-holiday copies and phones. Pure."""
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import math
 import re
 import uuid
@@ -90,6 +91,13 @@ def geojson(text: str) -> dict[str, Any] | None:
     return None
 
 
+@functools.lru_cache(maxsize=1024)
+def is_geometry_text(text: str) -> bool:
+    """Whether a GeoJSON text is a Polygon or MultiPolygon we could hold. Remembered by the text: a feed repeats an
+    area's extent beside every service naming the area (thousands of times over at national scale)."""
+    return is_geometry(geojson(text))
+
+
 def is_geometry(value: dict[str, Any] | None) -> bool:
     if value is None:
         return False
@@ -108,7 +116,11 @@ def is_bank_holiday_copy(sid: str, schedule: hsds.Schedule) -> bool:
     if not schedule.valid_from:
         return False
     prefix, day = derived_schedule_id(sid, "bank_holiday"), schedule.valid_from
-    return schedule.id in {stable_id(prefix, day), *(stable_id(prefix, day, str(i)) for i in range(100))}
+    # Tried in the order the export numbers them, stopping at the first that matches: our copies match at once
+    # (a day's first hours are numbered 0), so an export's thousands of them cost a hash or two each.
+    return schedule.id == stable_id(prefix, day) or any(
+        schedule.id == stable_id(prefix, day, str(i)) for i in range(100)
+    )
 
 
 # --- phones -----------------------------------------------------------------------------------------------

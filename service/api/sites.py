@@ -16,7 +16,7 @@ from service.server.problems import problem_responses
 from service.server.schemas import CSV, ETAG, AreaFilter, IfMatch, Limit, Offset, SiteKey, SitePage
 from service.store import sites as store
 from service.store.directory import ImportReport, import_sites
-from service.store.site_import import SiteFileReport, export_sites, import_site_file
+from service.store.site_import import SiteFileReport, SitesDocument, export_sites, import_site_file, sites_document
 
 Key = SiteKey
 
@@ -117,11 +117,9 @@ class SiteController(Controller):
         return await import_site_file(conn, body, actor=actor, vocab=vocab, kind=kind, skip_unplaced=skip_unplaced)
 
     @get("/export", operation_id="exportSites", responses=problem_responses(403))
-    async def export_sites_json(self, conn: Conn) -> Response[bytes]:
+    async def export_sites_json(self, conn: Conn) -> Response[SitesDocument]:
         """Every site, in the import's JSON format ({"sites": [...]})."""
-        return Response(
-            (await export_sites(conn, "json")).encode(), media_type="application/json", headers=_attachment("json")
-        )
+        return Response(await sites_document(conn), headers=_attachment("json"))
 
     @get("/export.csv", operation_id="exportSitesCsv", media_type=CSV, responses=problem_responses(403))
     async def export_sites_csv(self, conn: Conn) -> Response[str]:

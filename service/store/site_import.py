@@ -29,7 +29,7 @@ from service.domain.geofiles import (
     slug_of,
 )
 from service.domain.geometry import point_is_plausible, to_shape
-from service.domain.model import Point, Site, Taxonomies
+from service.domain.model import Point, Site, SiteRecord, Taxonomies
 from service.store import areas as area_store
 from service.store import sites as site_store
 from service.store.db import Connection
@@ -203,12 +203,21 @@ def _place(row: SiteRow, centroids: dict[str, tuple[float, float]]) -> tuple[Poi
     )
 
 
+class SitesDocument(msgspec.Struct, frozen=True, kw_only=True):
+    """Every site, in the format the sites import reads ({"sites": [...]})."""
+
+    sites: tuple[SiteRecord, ...]
+
+
+async def sites_document(conn: Connection) -> SitesDocument:
+    return SitesDocument(sites=tuple(_record_of(s) for s in await site_store.all_sites(conn)))
+
+
 async def export_sites(conn: Connection, fmt: str) -> str:
     """Every site, as our JSON ({"sites": [...]}, the import's format) or as CSV (one row a site)."""
-    sites = await site_store.all_sites(conn)
     if fmt == "json":
-        body = {"sites": [_record_of(s) for s in sites]}
-        return msgspec.json.format(msgspec.json.encode(body), indent=2).decode() + "\n"
+        return msgspec.json.format(msgspec.json.encode(await sites_document(conn)), indent=2).decode() + "\n"
+    sites = await site_store.all_sites(conn)
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(CSV_COLUMNS)
@@ -217,5 +226,5 @@ async def export_sites(conn: Connection, fmt: str) -> str:
     return out.getvalue()
 
 
-def _record_of(site: Site) -> dict[str, Any]:
-    return {f: msgspec.to_builtins(getattr(site, f)) for f in ("id", "slug", "name", "kind", "location", "area_codes")}
+def _record_of(site: Site) -> SiteRecord:
+    return SiteRecord(**{f: getattr(site, f) for f in SiteRecord.__struct_fields__})

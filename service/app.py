@@ -51,6 +51,8 @@ from service.pages.control_room import ControlRoomPageController
 from service.pages.pages import PageController
 from service.pages.record import record_referral
 from service.pages.reports import ReportPageController
+from service.partners import dispatch as webhooks
+from service.partners.routes import ChangeFeedController, WebhookController
 from service.search.answered import AnswerCache
 from service.search.entry import make_geocoder
 from service.server.access import READ, authenticate
@@ -168,6 +170,7 @@ def create_app(settings: Settings, extra_handlers: Sequence[Any] = ()) -> Litest
                     ("queue", housekeeping()),
                     ("outcomes", retention.blueprint()),
                     (notify.NAMESPACE, notify.blueprint(settings)),
+                    (webhooks.NAMESPACE, webhooks.blueprint(settings)),
                 ),
             )
             worker = Worker(queue, {"state": app.state}, settings.jobs_poll_seconds)
@@ -236,6 +239,8 @@ def create_app(settings: Settings, extra_handlers: Sequence[Any] = ()) -> Litest
             ProposalPagesController,
             KeyController,
             ChangeController,
+            ChangeFeedController,
+            WebhookController,
             create_static_files_router(path="/static", directories=[WEB_STATIC], include_in_schema=False),
             create_static_files_router(path=SWAGGER_ASSETS, directories=[swagger_dir], include_in_schema=False),
             *extra,
@@ -285,6 +290,8 @@ def create_app(settings: Settings, extra_handlers: Sequence[Any] = ()) -> Litest
                 "pgserver": {"level": "WARNING"},
                 "asyncpg.pool": {"level": "ERROR"},
                 "procrastinate": {"level": "WARNING"},
+                # httpx logs each request's whole URL at INFO: a webhook's query string may hold its receiver's token.
+                "httpx": {"level": "WARNING"},
             },
             # The error map logs unexpected errors once; 4xx answers are not worth a traceback.
             log_exceptions="never",

@@ -147,6 +147,15 @@ class Settings(Struct, frozen=True, kw_only=True):
     notify_seconds: int = 15
     """How often problem reports and changes to watched services are turned into mail (one replica does it each
     time)."""
+    webhooks_seconds: int = 5
+    """How often the change log is turned into webhook deliveries for partners (one replica does it each time)."""
+    webhooks_retry_seconds: str = "60,300,1800,7200,21600,50400"
+    """Seconds to wait before each retry of a webhook delivery that failed, comma-separated; after the last, the
+    delivery is given up (by default: seven attempts over about 23 hours)."""
+    webhooks_allow_private: bool = False
+    """Let webhooks be registered for, and sent to, loopback, private and link-local addresses, over http as well as
+    https (tests, and deployments whose partners' receivers are on the same private network). Off, such a URL is
+    refused at registration (422) and at each delivery."""
     synthetic_outcomes: int = 300
     """Synthetic outcome records added with the demo directory (clearly marked as synthetic); 0 adds none."""
     index_snapshot: bool = True
@@ -188,6 +197,14 @@ class Settings(Struct, frozen=True, kw_only=True):
             )
         if not 1 <= settings.notify_seconds <= 59:
             raise SettingsError(f"PATHWAYS_NOTIFY_SECONDS={settings.notify_seconds}: expected 1 to 59")
+        if not 1 <= settings.webhooks_seconds <= 59:
+            raise SettingsError(f"PATHWAYS_WEBHOOKS_SECONDS={settings.webhooks_seconds}: expected 1 to 59")
+        waits = [w.strip() for w in settings.webhooks_retry_seconds.split(",") if w.strip()]
+        if len(waits) > 20 or not all(w.isascii() and w.isdigit() and 1 <= int(w) <= 86_400 for w in waits):
+            raise SettingsError(
+                f"PATHWAYS_WEBHOOKS_RETRY_SECONDS={settings.webhooks_retry_seconds!r}: expected at most 20 waits, "
+                "comma-separated, each 1 to 86400 seconds"
+            )
         if not 1 <= settings.jobs_poll_seconds <= 300:
             raise SettingsError(f"PATHWAYS_JOBS_POLL_SECONDS={settings.jobs_poll_seconds}: expected 1 to 300")
         if settings.answer_cache_seconds > 10:
@@ -228,6 +245,9 @@ ENV: dict[str, str] = {
     "PATHWAYS_SMTP_STARTTLS": "smtp_starttls",
     "PATHWAYS_JOBS_POLL_SECONDS": "jobs_poll_seconds",
     "PATHWAYS_NOTIFY_SECONDS": "notify_seconds",
+    "PATHWAYS_WEBHOOKS_SECONDS": "webhooks_seconds",
+    "PATHWAYS_WEBHOOKS_RETRY_SECONDS": "webhooks_retry_seconds",
+    "PATHWAYS_WEBHOOKS_ALLOW_PRIVATE": "webhooks_allow_private",
     "PATHWAYS_PROBLEM_REPORTS_PER_HOUR": "problem_reports_per_hour",
     "PATHWAYS_PROBLEM_REPORT_RETENTION_DAYS": "problem_report_retention_days",
     "PATHWAYS_HOST": "host",

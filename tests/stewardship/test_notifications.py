@@ -281,6 +281,8 @@ async def test_the_queue_holds_the_retention_the_digest_the_notifier_and_its_upk
             "stewardship:purge_problem_reports",
             "queue:retry_stalled",
             "queue:remove_finished",
+            "webhooks:dispatch",
+            "webhooks:purge_deliveries",
         }
 
 

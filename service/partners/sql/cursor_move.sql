@@ -1,0 +1,1 @@
+update webhook_cursor set last_id = $1 where name = 'xact'

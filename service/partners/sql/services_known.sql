@@ -1,0 +1,1 @@
+select id from services where id = any($1::uuid[])

@@ -1,0 +1,1 @@
+select count(*) from webhook_subscriptions where key_id = $1

@@ -1,0 +1,1 @@
+update webhook_subscriptions set active = false, updated_at = now() where id = $1 and active returning id

@@ -1,0 +1,107 @@
+"""The delivery log's own rules, on a real PostgreSQL: one change is one delivery per subscription however often it
+is read; two workers taking one delivery at once, only one has it; a delivery whose sender went silent is taken again
+after the lease; the log keeps finished deliveries for 30 days."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+
+from service.partners import store
+from service.store.db import Connection, connect
+
+
+async def subscription(conn: Connection) -> uuid.UUID:
+    made = await store.create_subscription(
+        conn, key_id=uuid.uuid4(), url="https://203.0.113.9/hook", events=["service.changed"], services=(), secret="s"
+    )
+    return made.id
+
+
+def delivery(subscription_id: uuid.UUID, change_id: int | None) -> store.NewDelivery:
+    return store.NewDelivery(
+        id=uuid.uuid4(),
+        subscription_id=subscription_id,
+        change_id=change_id,
+        type="service.changed",
+        service_id=None,
+        body=b"{}",
+    )
+
+
+async def test_one_change_is_one_delivery_to_a_subscription_however_often_it_is_read(hooks: Connection) -> None:
+    sub = await subscription(hooks)
+    made = await store.add_deliveries(hooks, [delivery(sub, 1), delivery(sub, 2)])
+    again = await store.add_deliveries(hooks, [delivery(sub, 1), delivery(sub, 2), delivery(sub, 3)])
+    assert len(made) == 2 and len(again) == 1
+    pings = await store.add_deliveries(hooks, [delivery(sub, None), delivery(sub, None)])
+    assert len(pings) == 2  # a ping belongs to no change
+    assert await hooks.fetchval("select count(*) from webhook_deliveries") == 5
+
+
+async def test_of_two_workers_taking_one_delivery_at_once_only_one_has_it(hooks: Connection, database_url: str) -> None:
+    sub = await subscription(hooks)
+    (delivery_id,) = await store.add_deliveries(hooks, [delivery(sub, 1)])
+    one, two = await connect(database_url), await connect(database_url)
+    try:
+
+        async def take(conn: Connection) -> store.Claimed | None:
+            async with conn.transaction():
+                return await store.claim(conn, delivery_id, 60)
+
+        taken = await asyncio.gather(take(one), take(two))
+        assert sum(t is not None for t in taken) == 1
+        assert list(await asyncio.gather(take(one), take(two))) == [None, None]  # being sent: nobody takes it again
+        assert await hooks.fetchval("select attempts from webhook_deliveries where id = $1", delivery_id) == 1
+    finally:
+        await one.close()
+        await two.close()
+
+
+async def test_a_delivery_whose_sender_went_silent_is_taken_again_after_the_lease(hooks: Connection) -> None:
+    sub = await subscription(hooks)
+    (delivery_id,) = await store.add_deliveries(hooks, [delivery(sub, 1)])
+    claimed = await store.claim(hooks, delivery_id, 60)
+    assert claimed is not None and claimed.attempts == 1
+    assert await store.claim(hooks, delivery_id, 60) is None
+    await hooks.execute(
+        "update webhook_deliveries set claimed_at = now() - interval '61 seconds' where id = $1", delivery_id
+    )
+    again = await store.claim(hooks, delivery_id, 60)
+    assert again is not None and again.attempts == 2
+    # The silent sender, coming back, cannot record over the attempt that took the delivery from it.
+    assert await store.record(hooks, claimed, "delivered", last_status=200, last_error=None) is None
+    assert await store.record(hooks, again, "pending", last_status=503, last_error="x", wait=60) is not None
+    assert await store.claim(hooks, delivery_id, 60) is None  # not due for a minute
+
+
+async def test_the_log_keeps_finished_deliveries_for_thirty_days(hooks: Connection) -> None:
+    sub = await subscription(hooks)
+    old, recent, waiting = await store.add_deliveries(hooks, [delivery(sub, 1), delivery(sub, 2), delivery(sub, 3)])
+    await hooks.execute("update webhook_deliveries set status = 'delivered' where id = any($1::uuid[])", [old, recent])
+    await hooks.execute(
+        "update webhook_deliveries set updated_at = now() - interval '31 days' where id = any($1::uuid[])",
+        [old, waiting],
+    )
+    assert await store.purge_deliveries(hooks, 30) == 1
+    kept = {r["id"] for r in await hooks.fetch("select id from webhook_deliveries")}
+    assert kept == {recent, waiting}
+
+
+async def test_a_transaction_left_open_holds_back_the_horizon_on_this_database_and_not_from_another(
+    hooks: Connection, database_url: str, admin_dsn: str
+) -> None:
+    elsewhere, here = await connect(admin_dsn), await connect(database_url)
+    try:
+        async with elsewhere.transaction():
+            other = int(await elsewhere.fetchval("select pg_current_xact_id()::text"))
+            await hooks.fetchval("select pg_current_xact_id()")  # a transaction of ours, finished since
+            assert await store.horizon(hooks) > other  # another database's transaction holds nothing back
+            async with here.transaction():
+                ours = int(await here.fetchval("select pg_current_xact_id()::text"))
+                await hooks.fetchval("select pg_current_xact_id()")
+                assert await store.horizon(hooks) == ours  # ours does: its rows may yet commit
+            assert await store.horizon(hooks) > ours
+    finally:
+        await elsewhere.close()
+        await here.close()

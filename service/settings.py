@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from msgspec import Struct
 
@@ -195,6 +196,14 @@ class Settings(Struct, frozen=True, kw_only=True):
             raise SettingsError(
                 f"PATHWAYS_PROBLEM_REPORT_RETENTION_DAYS={settings.problem_report_retention_days}: expected 1 to 730"
             )
+        if settings.database_url is not None:
+            try:
+                url = urlsplit(settings.database_url)
+                url.port  # noqa: B018 - read for its check: a port that is not a number raises
+            except ValueError as e:
+                raise SettingsError(f"DATABASE_URL: {e}") from None
+            if url.scheme not in ("postgres", "postgresql"):
+                raise SettingsError("DATABASE_URL: expected postgresql://user@host:port/database")
         if not 1 <= settings.notify_seconds <= 59:
             raise SettingsError(f"PATHWAYS_NOTIFY_SECONDS={settings.notify_seconds}: expected 1 to 59")
         if not 1 <= settings.webhooks_seconds <= 59:

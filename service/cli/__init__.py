@@ -243,6 +243,8 @@ def cmd_setup_geography(args: argparse.Namespace) -> int:
                 print(f"  {note}")
         for gap in report.missing:
             print(f"not in the folder: {gap}")
+        for passed_over in report.not_recognised:
+            print(f"not recognised: {passed_over}")
         changed = sum(p.created + p.updated for p in report.parts)
         print(
             f"{changed} record(s) written; directory version {report.directory_version}"
@@ -264,7 +266,7 @@ def cmd_import_sites(args: argparse.Namespace) -> int:
     path = Path(args.file)
     data = path.read_bytes()
     actor = args.actor or settings.default_actor
-    is_json = path.suffix.lower() == ".json" or data.lstrip()[:1] in (b"{", b"[")
+    is_json = path.suffix.lower() == ".json" or data.lstrip()[:1] == b"{"
     first, _, last = (args.block or "").partition(":")
     if args.block and not (first and last):
         print("--block: give the first and last references, e.g. DP1:GWN2", file=sys.stderr)
@@ -600,9 +602,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     except IsADirectoryError as e:
         print(f"a folder, not a file: {e.filename}", file=sys.stderr)
         return 2
+    except OSError as e:  # a refused connection, a file that cannot be written
+        print(f"cannot go on: {e}", file=sys.stderr)
+        return 2
     except DataFolderError as e:
         print(f"cannot start the embedded database: {e}", file=sys.stderr)
         return 2
     except DomainError as e:
         print(f"refused: {e}; nothing was written", file=sys.stderr)
         return 1
+    except Exception as e:
+        # The database driver's own errors (a database that does not exist, a URL it cannot read): said in one line.
+        if type(e).__module__.split(".")[0] != "asyncpg":
+            raise
+        print(f"database error: {e}", file=sys.stderr)
+        return 2

@@ -21,7 +21,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import parse_qs, parse_qsl, urlencode, urlsplit, urlunsplit
 
 from service.settings import Settings
 from service.store.embedded import cluster_dir
@@ -37,12 +37,17 @@ class Where:
     """What to export to use it."""
 
 
+LOCAL_HOSTS = frozenset({"", "localhost", "localhost.", "127.0.0.1", "::1"})
+
+
 def where(settings: Settings) -> Where:
     if settings.database_url:
         url = _masked(settings.database_url)
-        parts = urlsplit(settings.database_url)
-        same = f"{parts.hostname or 'localhost'}:{parts.port or 5432}{parts.path or '/'}"
-        return Where(words=f"the PostgreSQL at {url} (DATABASE_URL)", same_as=same, setting=f"DATABASE_URL={url}")
+        return Where(
+            words=f"the PostgreSQL at {url} (DATABASE_URL)",
+            same_as=_same_as(settings.database_url),
+            setting="the server's DATABASE_URL" if url != settings.database_url else f"DATABASE_URL={url}",
+        )
     folder = Path(settings.data_dir).resolve()
     default = "" if "PATHWAYS_DATA_DIR" in os.environ else ": the default; set PATHWAYS_DATA_DIR for another"
     return Where(
@@ -52,13 +57,33 @@ def where(settings: Settings) -> Where:
     )
 
 
-def _masked(url: str) -> str:
+def _same_as(url: str) -> str:
+    """The database a URL names, however it is spelt: the host (this machine's names as one; libpq's `?host=` and
+    `?port=` as the URL's own), the port and the database."""
     parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    host = parts.hostname or ""
-    netloc = f"{parts.username or ''}:***@{host}" + (f":{parts.port}" if parts.port else "")
-    return urlunsplit(parts._replace(netloc=netloc))
+    query = parse_qs(parts.query)
+    host = (query.get("host") or [parts.hostname or ""])[0]
+    try:
+        port = int((query.get("port") or [str(parts.port or 5432)])[0])
+    except ValueError:
+        port = 5432
+    host = "this machine" if host in LOCAL_HOSTS or host.startswith("/") else host.lower()
+    return f"{host}:{port}/{(query.get('dbname') or [parts.path.lstrip('/')])[0]}"
+
+
+def _masked(url: str) -> str:
+    """The URL with its password hidden, whether in its user part or its query (`?password=`)."""
+    parts = urlsplit(url)
+    query = [(k, "***" if k.lower() == "password" else v) for k, v in parse_qsl(parts.query, keep_blank_values=True)]
+    try:
+        hidden = parts.password is not None
+    except ValueError:
+        hidden = False
+    netloc = parts.netloc
+    if hidden:
+        netloc = f"{parts.username or ''}:***@{netloc.rpartition('@')[2]}"
+    masked = parts._replace(netloc=netloc, query=urlencode(query, safe="*/:"))
+    return urlunsplit(masked) if (hidden or any(v == "***" for _, v in query)) else url
 
 
 def servers_folder() -> Path:
@@ -80,6 +105,11 @@ def running_servers() -> list[tuple[int, Where]]:
     removed)."""
     found: list[tuple[int, Where]] = []
     folder = servers_folder()
+    try:
+        if folder.parent.stat().st_uid != os.getuid() or folder.parent.stat().st_mode & 0o077:
+            return found  # notes no one but this user could have left are the only ones believed
+    except OSError:
+        return found
     for note in sorted(folder.glob("*.json")) if folder.is_dir() else []:
         try:
             data = json.loads(note.read_text(encoding="utf-8"))
@@ -100,7 +130,12 @@ def register_server(settings: Settings) -> None:
     w = where(settings)
     folder = servers_folder()
     try:
-        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        folder.parent.mkdir(exist_ok=True, mode=0o700)
+        if folder.parent.stat().st_uid != os.getuid():
+            return  # another user's folder: no note is left there
+        if folder.parent.stat().st_mode & 0o077:
+            folder.parent.chmod(0o700)  # this user's own, made looser by an earlier version: only we may write
+        folder.mkdir(exist_ok=True, mode=0o700)
         note = folder / f"{os.getpid()}.json"
         note.write_text(json.dumps({"pid": os.getpid(), **w.__dict__}), encoding="utf-8")
     except OSError:

@@ -24,7 +24,8 @@ TableKind = Literal["outcodes", "sectors", "district_lookup", "moj_custody_suite
 
 _PFA = re.compile(r"^PFA(\d{2})CD$", re.IGNORECASE)
 _LAD = re.compile(r"^LAD(\d{2})CD$", re.IGNORECASE)
-_POSTCODE = re.compile(r"^[A-Z]{1,2}[0-9][A-Z0-9]? ?[0-9][A-Z]{2}$")
+_POSTCODE = re.compile(r"^[A-Z]{1,2}[0-9][A-Z0-9]? {0,2}[0-9][A-Z]{2}$")
+"""A full postcode, written with no space, one, or two (Code-Point Open writes "B1  5AP": its format AN NAA)."""
 ENGLAND_AND_WALES_DISTRICT = re.compile(r"^(E0[6-9]|W06)\d{6}$")
 ENGLAND_AND_WALES_FORCE = re.compile(r"^(E23|W15)\d{6}$")
 
@@ -83,7 +84,13 @@ def is_codepoint_row(row: Sequence[str]) -> bool:
     if len(row) < 4:
         return False
     postcode = row[0].strip().upper()
-    return bool(_POSTCODE.match(postcode)) and all(v.strip().isdigit() for v in row[1:4])
+    return bool(_POSTCODE.match(postcode)) and all(_digits(v) for v in row[1:4])
+
+
+def _digits(value: str) -> bool:
+    """ASCII digits only ("²" is a digit to str.isdigit, not to int)."""
+    text = value.strip()
+    return text.isascii() and text.isdigit()
 
 
 def district_forces(rows: Iterable[Mapping[str, str]]) -> dict[str, str]:
@@ -236,8 +243,9 @@ def rows_in_block(rows: Sequence[SiteRow], first: str, last: str) -> list[SiteRo
         end = refs.index(last, start)
     except ValueError:
         return None
-    block = set(refs[start : end + 1])
-    return [r for r in rows if r.ref in block]
+    block = {ref for ref in refs[start : end + 1] if ref}
+    # An unreferenced row belongs to the block only where it stands in it.
+    return [r for i, r in enumerate(rows) if ((r.ref in block) if r.ref else (start <= i <= end))]
 
 
 def made_site_name(kind: str, postcode: str, force_name: str | None) -> str:

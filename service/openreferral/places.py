@@ -15,8 +15,10 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from service.domain.types import SINGLE_LINE
 from service.openreferral.reading import area_code, geojson
 
+NAME = re.compile(SINGLE_LINE)
 _FORCE = re.compile(r"^(E23|W15)\d{6}$")
 _DISTRICT = re.compile(r"^(E0[6-9]|W06)\d{6}$")
 
@@ -79,12 +81,13 @@ def areas_named(records: Iterable[Any]) -> dict[str, AreaOffer]:
             code = area_code(sa.get("uri") if isinstance(sa.get("uri"), str) else None)
             if code is None:
                 continue
-            name = sa.get("name") if isinstance(sa.get("name"), str) and sa.get("name") else code
+            given = sa.get("name")
+            name = " ".join(given.split()) if isinstance(given, str) and _a_name(given) else code
             extent = sa.get("extent")
             kind_ok = str(sa.get("extent_type") or "geojson").lower() == "geojson"
             boundary = geojson(extent) if isinstance(extent, str) and kind_ok else None
             if code not in found or (found[code].boundary is None and boundary is not None):
-                found[code] = AreaOffer(code=code, name=str(name)[:200], boundary=boundary)
+                found[code] = AreaOffer(code=code, name=name, boundary=boundary)
     return found
 
 
@@ -103,14 +106,22 @@ def sites_named(records: Iterable[Any]) -> list[SiteOffer]:
             if isinstance(lat, bool) or isinstance(lon, bool):
                 continue
             kind = site_kind(name)
+            if not _a_name(name):  # a name the directory could not hold: the location is passed over as a site
+                continue
             key = (" ".join(name.split()), float(lon), float(lat))
             if kind is None or key in seen:
                 continue
             seen.add(key)
-            out.append(SiteOffer(name=key[0][:200], kind=kind, lon=key[1], lat=key[2]))
+            out.append(SiteOffer(name=key[0], kind=kind, lon=key[1], lat=key[2]))
     return out
 
 
 def _list(record: Any, name: str) -> list[Mapping[str, Any]]:
     value = record.get(name) if isinstance(record, Mapping) else None
     return [v for v in value if isinstance(v, Mapping)] if isinstance(value, list) else []
+
+
+def _a_name(text: str) -> bool:
+    """A name the directory can hold (service/domain/types.py Name): one line, 1 to 200 characters."""
+    words = " ".join(text.split())
+    return 1 <= len(words) <= 200 and NAME.match(words) is not None

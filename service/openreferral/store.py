@@ -21,7 +21,7 @@ from service.openreferral.places import AreaOffer, SiteOffer, area_kind, areas_n
 from service.store import areas as area_store
 from service.store import sites as site_store
 from service.store.db import Connection
-from service.store.directory import ImportReport, Scope, import_directory
+from service.store.directory import ImportReport, Scope, import_directory, one_import_at_a_time
 
 SAME_SITE_METRES = 150
 """A feed's custody suite, court or police station within this distance of a stored site of the same kind is it."""
@@ -140,6 +140,7 @@ async def import_openreferral(
     try:
         async with conn.transaction():  # a savepoint: a dry run checks everything, then takes it all back
             if scope is None:  # an editor's import makes no areas or sites (an admin's part of the directory)
+                await one_import_at_a_time(conn)  # before the areas and sites: a second import waits its turn
                 places = await _areas(conn, mapped, areas_named(records), actor=actor)
                 places = await _sites(conn, sites_named(records), places, actor=actor)
             imported = await import_directory(conn, document, actor=actor, vocab=vocab, scope=scope)
@@ -186,14 +187,17 @@ async def _areas(conn: Connection, mapped: list[Mapped], offers: dict[str, AreaO
                 strict=True,
             )
         except msgspec.ValidationError as e:
-            problems.append(RecordProblem(section="areas", index=0, key=code, field="extent", reason=str(e)))
+            field = "name" if "`$.name`" in str(e) else "extent"
+            problems.append(RecordProblem(section="service_areas", index=0, key=code, field=field, reason=str(e)))
             continue
         problems += [
-            RecordProblem(section="areas", index=0, key=code, field="extent", reason=p.reason)
+            RecordProblem(section="service_areas", index=0, key=code, field="extent", reason=p.reason)
             for p in area_problems(area)
         ]
         made.append(area)
-    unplaceable = [code for code in lacking if code not in {a.code for a in made}]
+    if problems:  # a boundary or a name given but unusable: said as it is, before any area the feed gives none for
+        raise ImportRejected(tuple(problems))
+    unplaceable = [code for code in lacking if (offer := offers.get(code)) is None or offer.boundary is None]
     if unplaceable:
         services = sum(named[c] for c in unplaceable)
         shown = ", ".join(unplaceable[:8]) + (f" and {len(unplaceable) - 8} more" if len(unplaceable) > 8 else "")
@@ -204,8 +208,6 @@ async def _areas(conn: Connection, mapped: list[Mapped], offers: dict[str, AreaO
             "PFA23NM --kind police_force_area`"
         )
         raise ImportRejected((RecordProblem(section="service_areas", index=0, key=None, field="uri", reason=reason),))
-    if problems:
-        raise ImportRejected(tuple(problems))
     for area in made:
         await area_store.write_area(conn, area, actor=actor, import_=True)
     return PlacesReport(

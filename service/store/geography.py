@@ -21,7 +21,7 @@ import shapely.geometry
 import shapely.prepared
 
 from service.domain.decoding import DECODE_ERRORS, problem_from
-from service.domain.errors import ImportRejected, RecordProblem, invalid
+from service.domain.errors import ImportRejected, InvalidInput, RecordProblem, invalid
 from service.domain.geofiles import (
     MOJ_POLICE_BLOCK,
     Boundaries,
@@ -65,6 +65,8 @@ class GeographyReport(msgspec.Struct, frozen=True, kw_only=True):
     parts: tuple[Part, ...]
     missing: tuple[str, ...]
     """Parts no file in the folder holds (each with where to get it)."""
+    not_recognised: tuple[str, ...] = ()
+    """Files in the folder that hold none of the parts, each with why."""
     directory_version: int
 
 
@@ -74,7 +76,8 @@ class Found:
 
     boundaries: dict[str, list[tuple[Path, Boundaries]]] = field(default_factory=dict)
     tables: dict[str, list[Path]] = field(default_factory=dict)
-    unrecognised: list[Path] = field(default_factory=list)
+    unrecognised: list[tuple[Path, str]] = field(default_factory=list)
+    """Files that hold none of the parts, each with why (said in the report, so a broken file is not passed over)."""
 
 
 WHERE_TO_GET = {
@@ -96,20 +99,49 @@ def find_files(folder: Path) -> Found:
     for path in sorted(p for p in folder.rglob("*") if p.is_file()):
         suffix = path.suffix.lower()
         if suffix in (".geojson", ".json"):
-            layer = _boundaries_of(path)
+            layer, why = _boundaries_of(path)
             if layer is None:
-                found.unrecognised.append(path)
+                found.unrecognised.append((path, why))
             else:
                 found.boundaries.setdefault(layer.layer, []).append((path, layer))
         elif suffix == ".csv":
-            with path.open(encoding="utf-8-sig", errors="replace", newline="") as f:
-                first = next(csv.reader(f), [])
+            try:
+                with path.open(encoding="utf-8-sig", errors="replace", newline="") as f:
+                    first = next(csv.reader(f), [])
+            except csv.Error as e:
+                found.unrecognised.append((path, f"not a CSV table ({e})"))
+                continue
             kind = recognise_table(first)
             if kind is None or kind == "sites":
-                found.unrecognised.append(path)
+                found.unrecognised.append((path, "its first row is no header (or Code-Point Open row) we know"))
             else:
                 found.tables.setdefault(kind, []).append(path)
     return found
+
+
+def _text(path: Path) -> str:
+    """A file's text, or a refusal naming it: not UTF-8, or holding a NUL byte."""
+    data = path.read_bytes()
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        raise _refusal(path, f"not UTF-8 text (byte {e.start})") from None
+    if "\x00" in text:
+        raise _refusal(path, "holds a NUL byte: not a text table")
+    return text
+
+
+def _table(path: Path) -> list[list[str]]:
+    """A CSV file's rows, or a refusal naming the file and the line the csv module could not read."""
+    reader = csv.reader(io.StringIO(_text(path), newline=None))
+    try:
+        return list(reader)
+    except csv.Error as e:
+        raise _refusal(path, f"line {reader.line_num + 1}: not a CSV table ({e})") from None
+
+
+def _refusal(path: Path, reason: str) -> ImportRejected:
+    return ImportRejected((RecordProblem(section=path.name, index=0, key=None, field="file", reason=reason),))
 
 
 class _Collection(msgspec.Struct, frozen=True):
@@ -128,13 +160,15 @@ def _read_features(path: Path) -> list[dict[str, Any]]:
         ) from None
 
 
-def _boundaries_of(path: Path) -> Boundaries | None:
+def _boundaries_of(path: Path) -> tuple[Boundaries | None, str]:
+    """The layer a GeoJSON file is, or why it is none."""
     try:
         features = _read_features(path)
-    except ImportRejected:
-        return None
+    except ImportRejected as e:
+        return None, f"not a GeoJSON FeatureCollection ({e.problems[0].reason})"
     props = features[0].get("properties") if features else None
-    return recognise_boundaries(props) if isinstance(props, dict) else None
+    layer = recognise_boundaries(props) if isinstance(props, dict) else None
+    return layer, "" if layer else "its features carry neither PFAyyCD and PFAyyNM nor LADyyCD and LADyyNM"
 
 
 def _choose(candidates: list[tuple[Path, Boundaries]]) -> tuple[Path, Boundaries, list[Path]]:
@@ -157,7 +191,7 @@ async def setup_geography(
     found = find_files(folder)
     for given, wanted in ((forces_file, "police_force_area"), (districts_file, "local_authority")):
         if given is not None:
-            layer = _boundaries_of(given)
+            layer, _ = _boundaries_of(given)
             if layer is None or layer.layer != wanted:
                 raise invalid("file", f"{given} is not a GeoJSON layer of {LAYER_WORDS[wanted]}")
             found.boundaries[wanted] = [(given, layer)]
@@ -189,7 +223,11 @@ async def setup_geography(
     for path in suites:
         say(f"custody suites: reading {path.name}")
         data = path.read_bytes()
-        rows = site_rows(read_csv(data))
+        try:
+            _, table = read_csv(data)
+        except InvalidInput as e:
+            raise _refusal(path, e.problems[0].reason) from None
+        rows = site_rows(table)
         block = rows_in_block(rows, *MOJ_POLICE_BLOCK)
         whole = block is None or len(block) == len(rows)
         report = await import_site_file(
@@ -204,7 +242,14 @@ async def setup_geography(
         parts.append(_suites_part(path, report, said))
     if not suites:
         missing.append(f"custody suites: {WHERE_TO_GET['custody suites']}")
-    return GeographyReport(parts=tuple(parts), missing=tuple(missing), directory_version=await directory_version(conn))
+    return GeographyReport(
+        parts=tuple(parts),
+        missing=tuple(missing),
+        not_recognised=tuple(
+            f"{p.relative_to(folder) if p.is_relative_to(folder) else p}: {why}" for p, why in found.unrecognised
+        ),
+        directory_version=await directory_version(conn),
+    )
 
 
 async def _load_boundaries(
@@ -221,7 +266,8 @@ async def _load_boundaries(
     problems: list[RecordProblem] = []
     left_out = repaired = 0
     for i, feature in enumerate(features):
-        props = feature.get("properties") or {}
+        props = feature.get("properties")
+        props = props if isinstance(props, dict) else {}
         code, name = props.get(layer.code_property), props.get(layer.name_property)
         if not keeps_area(layer.layer, code):
             left_out += 1
@@ -292,7 +338,8 @@ async def _check_districts(conn: Connection, lookup: list[Path], found: Found) -
     forces_of: dict[str, str] = {}
     files: list[str] = []
     for path in lookup:
-        forces_of |= district_forces(csv.DictReader(io.StringIO(path.read_text(encoding="utf-8-sig"))))
+        table = _table(path)
+        forces_of |= district_forces(dict(zip(table[0], row, strict=False)) for row in table[1:] if table)
         files.append(path.name)
     if not forces_of:
         path, _, _ = _choose(found.boundaries["local_authority"])
@@ -335,10 +382,9 @@ async def _load_centroids(conn: Connection, found: Found, say: Callable[[str], N
         say(f"postcode centroids: working them out from {len(codepoint)} Code-Point Open file(s)")
         means = GridMeans()
         for path in codepoint:
-            with path.open(encoding="utf-8-sig", newline="") as f:
-                for row in csv.reader(f):
-                    if is_codepoint_row(row):
-                        means.add(row)
+            for row in _table(path):
+                if is_codepoint_row(row):
+                    means.add(row)
         from pyproj import Transformer
 
         to_wgs84 = Transformer.from_crs("EPSG:27700", "EPSG:4326", always_xy=True)
@@ -354,7 +400,10 @@ async def _load_centroids(conn: Connection, found: Found, say: Callable[[str], N
         for table, kind in (("outcodes", "outcode"), ("sectors", "sector")):
             for path in found.tables.get(table, []):
                 say(f"postcode centroids: reading {path.name}")
-                rows.setdefault(kind, []).extend(parse_centroids(path.read_text(encoding="utf-8-sig")))
+                try:
+                    rows.setdefault(kind, []).extend(parse_centroids(_text(path)))
+                except csv.Error as e:
+                    raise _refusal(path, f"not a CSV table ({e})") from None
                 files[kind] = (*files.get(kind, ()), path.name)
     if not rows:
         return []

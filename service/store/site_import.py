@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import csv
 import io
+import uuid
 from collections import Counter
+from dataclasses import dataclass
 from typing import Any
 
 import msgspec
@@ -56,14 +58,22 @@ class SiteFileReport(msgspec.Struct, frozen=True, kw_only=True):
     """Sites inside no stored area: searches from them find only national services until boundaries are loaded."""
 
 
-def read_csv(data: bytes) -> list[dict[str, str]]:
+def read_csv(data: bytes) -> tuple[list[str], list[dict[str, str]]]:
+    """The header and the rows of a CSV (any line endings; cells past the header's are passed over), or a refusal
+    naming the file: not UTF-8, a NUL byte, or a shape the csv module cannot read (with its line)."""
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as e:
         raise invalid("file", f"not UTF-8 text (byte {e.start})") from None
     if "\x00" in text:
         raise invalid("file", "holds a NUL byte: not a text table")
-    return list(csv.DictReader(io.StringIO(text)))
+    reader = csv.DictReader(io.StringIO(text, newline=None))
+    try:
+        rows = list(reader)
+        header = list(reader.fieldnames or ())
+    except csv.Error as e:
+        raise invalid("file", f"line {reader.line_num + 1}: not a CSV table ({e})") from None
+    return header, rows
 
 
 async def import_site_file(
@@ -79,8 +89,7 @@ async def import_site_file(
     """A CSV of sites, placed and named, then imported all or nothing. `kind` is every row's kind unless the file
     has a kind column; the MoJ list (no kind column, no names) is custody suites unless told otherwise. `block`
     (first, last) keeps the references listed from one to the other (the MoJ list's police block)."""
-    rows = read_csv(data)
-    header = list(rows[0].keys()) if rows else []
+    header, rows = read_csv(data)
     what = recognise_table(header)
     if what not in ("sites", "moj_custody_suites"):
         raise invalid(
@@ -101,8 +110,12 @@ async def import_site_file(
         for a in await area_store.all_areas(conn)
         if a.kind == "police_force_area"
     ]
+    stored = await site_store.all_sites(conn)
+    by_id = {str(s.id): s for s in stored}
+    by_slug = {s.slug: s for s in stored}
     records: list[dict[str, Any]] = []
     problems: list[RecordProblem] = []
+    unplaced: list[RecordProblem] = []
     placed_by: Counter[str] = Counter()
     named_from: Counter[str] = Counter()
     slugs: set[str] = set()
@@ -117,22 +130,32 @@ async def import_site_file(
             problems.append(_problem(row, "kind", reason))
             continue
         placed = _place(row, centroids)
-        if isinstance(placed, str):
-            problems.append(_problem(row, "postcode" if not (row.lat or row.lon) else "latitude", placed))
+        if isinstance(placed, Unplaced):
+            (unplaced if placed.not_stored else problems).append(_problem(row, placed.field, placed.reason))
             continue
         point, how = placed
         force = next((a for a, shape in forces if shape.intersects(shapely.Point(point.lon, point.lat))), None)
         name = row.name or made_site_name(site_kind, row.postcode, force.name if force else None)
-        slug = row.slug or slug_of(row.ref or name)
+        known = by_id.get(str(uuid.UUID(row.ref))) if _is_uuid(row.ref) else None
+        # A row naming a stored site by its id keeps the site's slug unless the file gives one.
+        slug = row.slug or (known.slug if known else slug_of(row.ref or name))
         if not slug or slug in slugs:
             problems.append(_problem(row, "slug", f"slug {slug!r} is used by another row" if slug else "no slug"))
+            continue
+        same_slug = by_slug.get(slug)
+        if known is None and same_slug is not None and same_slug.kind != site_kind:
+            reason = (
+                f"the site {slug!r} is a {KIND_WORDS[same_slug.kind]}, not a {KIND_WORDS[site_kind]}: a row changes "
+                "what a site is only when it names the site by its id"
+            )
+            problems.append(_problem(row, "kind", reason))
             continue
         slugs.add(slug)
         placed_by[how] += 1
         named_from["file" if row.name else "made"] += 1
         record: dict[str, Any] = {
             "slug": slug,
-            "name": name[:200],
+            "name": name,
             "kind": site_kind,
             "location": {"lon": point.lon, "lat": point.lat},
         }
@@ -140,11 +163,12 @@ async def import_site_file(
             record["id"] = row.ref
         records.append(record)
     left_out: tuple[RecordProblem, ...] = ()
-    unplaced = [p for p in problems if p.field in ("postcode", "latitude")]
-    if skip_unplaced and len(unplaced) == len(problems):
-        left_out, problems = tuple(unplaced), []
+    if skip_unplaced:
+        left_out = tuple(unplaced)
+    else:
+        problems += unplaced
     if problems:
-        raise ImportRejected(tuple(problems))
+        raise ImportRejected(tuple(sorted(problems, key=lambda p: p.index)))
     imported = await import_sites(conn, msgspec.json.encode({"sites": records}), actor=actor, vocab=vocab)
     without_area = sum(
         1 for r in records if not any(shape.intersects(shapely.Point(*_lon_lat(r))) for _, shape in forces)
@@ -169,8 +193,6 @@ def _problem(row: SiteRow, field: str, reason: str) -> RecordProblem:
 
 
 def _is_uuid(text: str) -> bool:
-    import uuid
-
     try:
         uuid.UUID(text)
     except ValueError:
@@ -178,28 +200,39 @@ def _is_uuid(text: str) -> bool:
     return True
 
 
-def _place(row: SiteRow, centroids: dict[str, tuple[float, float]]) -> tuple[Point, str] | str:
+@dataclass(frozen=True)
+class Unplaced:
+    """Why a row has no place; `not_stored` when only the postcode centroids are missing (--skip-unplaced)."""
+
+    field: str
+    reason: str
+    not_stored: bool = False
+
+
+def _place(row: SiteRow, centroids: dict[str, tuple[float, float]]) -> tuple[Point, str] | Unplaced:
     """The row's coordinates when it has them, else its postcode's sector centroid, else its district's; or why not."""
     if row.lat or row.lon:
         try:
             lat, lon = float(row.lat), float(row.lon)
         except ValueError:
-            return "latitude and longitude must both be numbers"
+            return Unplaced("latitude", "latitude and longitude must both be numbers")
         if not point_is_plausible(lon, lat):
-            return "outside England and Wales"
+            return Unplaced("latitude", "outside England and Wales")
         return Point(lon=lon, lat=lat), "coordinates"
     if not row.postcode:
-        return "no place: give a postcode, or latitude and longitude"
+        return Unplaced("postcode", "no place: give a postcode, or latitude and longitude")
     keys = postcode_keys(row.postcode)
     if not keys:
-        return f"{row.postcode!r} is not a postcode"
+        return Unplaced("postcode", f"{row.postcode[:20]!r} is not a postcode")
     for kind, code in keys:
         if code in centroids:
             lon, lat = centroids[code]
             return Point(lon=lon, lat=lat), kind
-    return (
+    return Unplaced(
+        "postcode",
         f"postcode {row.postcode} is in no stored sector or district: load the postcode centroids first "
-        "(pathways setup-geography DIR), or give latitude and longitude"
+        "(pathways setup-geography DIR), or give latitude and longitude",
+        not_stored=True,
     )
 
 

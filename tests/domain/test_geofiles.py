@@ -168,3 +168,18 @@ def test_the_moj_police_block_is_the_references_from_its_first_to_its_last_with_
     ]
     assert rows_in_block(rows, "GWN2", "DP1") is None
     assert rows_in_block(rows, "DP1", "NOPE") is None
+
+
+def test_code_point_writes_short_postcodes_with_two_spaces_and_they_are_read() -> None:
+    assert is_codepoint_row(["B1  5AP", "10", "406800", "286900"])
+    assert recognise_table(["M1  1AE", "10", "384000", "398000", "E92000001"]) == "codepoint"
+    assert not is_codepoint_row(["LS1 4HZ", "10", "²", "433000"])  # a digit to str.isdigit, not to int
+    means = GridMeans()
+    means.add(["B1  5AP", "10", "406800", "286900"])
+    assert [(kind, code) for kind, code, _, _ in means.means()] == [("outcode", "B1"), ("sector", "B1 5")]
+
+
+def test_an_unreferenced_row_belongs_to_the_block_only_where_it_stands_in_it() -> None:
+    rows = site_rows([{"nomis_agency_id": r, "postcode": "HU1 1AA"} for r in ["C1", "A", "", "B", "", "H1"]])
+    block = rows_in_block(rows, "A", "B")
+    assert block is not None and [(r.ref, r.line) for r in block] == [("A", 3), ("", 4), ("B", 5)]

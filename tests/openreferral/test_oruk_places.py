@@ -18,7 +18,7 @@ from service.settings import Settings
 from service.store.db import Connection
 from tests.conftest import DEMO_SERVICES, authorised
 from tests.openreferral.oruk_schemas import OPENREFERRAL
-from tests.openreferral.test_oruk_api import Client, public
+from tests.openreferral.test_oruk_api import Client, attributes, public
 from tests.openreferral.test_oruk_import import IMPORT, staff_feed
 
 __all__ = ["public"]
@@ -183,3 +183,37 @@ async def test_custody_suites_and_courts_in_the_feeds_locations_become_sites_or_
         "hull-custody-suite",
         "grimsby-magistrates-court",
     }
+
+
+def test_a_location_or_area_name_the_directory_could_not_hold_is_not_taken_for_a_site_or_an_area_name() -> None:
+    square = json.dumps({"type": "Polygon", "coordinates": [[[0, 52], [1, 52], [1, 53], [0, 53], [0, 52]]]})
+    records = [
+        {
+            "service_at_locations": [
+                {"location": {"name": "Derby\u0001 Custody Suite", "latitude": 52.9, "longitude": -1.5}},
+                {"location": {"name": "Custody Suite " + "x" * 300, "latitude": 52.9, "longitude": -1.5}},
+            ],
+            "service_areas": [{"id": "a", "uri": GSS + "E23000014", "name": "Derby\u0001shire", "extent": square}],
+        }
+    ]
+    assert sites_named(records) == []
+    assert areas_named(records)["E23000014"].name == "E23000014"  # the code, when the name cannot be held
+
+
+@needs_openreferral
+async def test_an_unusable_boundary_is_refused_naming_it_not_said_to_be_missing(
+    public: Client, conn: Connection
+) -> None:
+    staff = await authorised(public, conn)
+    feed = await staff_feed(staff)
+    service = next(s for s in feed["contents"] if attributes(s, "catchment") == ['{"type":"areas"}'])
+    area = {
+        "id": "x",
+        "uri": GSS + "E23000014",
+        "name": "Derbyshire",
+        "extent": json.dumps({"type": "Polygon", "coordinates": [[["-2.0", "53.0"], [-1, 53], [-1, 52], [-2, 53]]]}),
+    }
+    r = await staff.post(IMPORT, content=json.dumps([{**service, "service_areas": [area]}]))
+    assert r.status_code == 422, r.text
+    (record,) = r.json()["records"]
+    assert record["field"] == "extent" and "no boundary" not in record["reason"]

@@ -289,3 +289,32 @@ def test_the_help_states_the_one_rule_for_which_database_a_command_uses() -> Non
     helped = subprocess.run([PATHWAYS, "import-sites", "--help"], capture_output=True, text=True, timeout=60)
     assert "uses DATABASE_URL when it is set; otherwise the embedded PostgreSQL in" in helped.stdout
     assert "PATHWAYS_DATA_DIR" in helped.stdout
+
+
+def test_the_same_database_spelt_otherwise_is_the_same_and_a_password_is_never_shown() -> None:
+    from service.cli.database import _masked, _same_as
+
+    same = {
+        _same_as(url)
+        for url in (
+            "postgresql://postgres@127.0.0.1:5432/ld",
+            "postgresql://postgres@localhost/ld",
+            "postgresql:///ld?host=127.0.0.1&user=postgres",
+            "postgresql:///ld?host=/var/run/postgresql",
+        )
+    }
+    assert len(same) == 1
+    assert _same_as("postgresql://postgres@db.example:5432/ld") not in same
+    assert _same_as("postgresql://postgres@127.0.0.1:5433/ld") not in same
+    assert _masked("postgresql://ld:s3cret@db/ld") == "postgresql://ld:***@db/ld"
+    assert "s3cret" not in _masked("postgresql://ld@db/ld?sslmode=require&password=s3cret")
+    assert _masked("postgresql://postgres@127.0.0.1:notaport/x") == "postgresql://postgres@127.0.0.1:notaport/x"
+
+
+def test_a_database_that_cannot_be_reached_or_read_is_one_line_not_a_traceback(tmp_path: Path) -> None:
+    for url in ("postgresql://postgres@127.0.0.1:1/ld", "postgresql://postgres@127.0.0.1:notaport/ld"):
+        done = run(url, "keys", "list")
+        assert done.returncode == 2, done.stderr
+        assert "Traceback" not in done.stderr and done.stderr.strip().splitlines()[-1].startswith(
+            ("cannot go on:", "database error:", "configuration error:")
+        )

@@ -18,7 +18,7 @@ import pytest
 from litestar.testing import AsyncTestClient
 
 from service.app import create_app
-from service.domain.errors import InvalidInput
+from service.domain.errors import ImportRejected, InvalidInput
 from service.settings import PROJECT_ROOT, Settings
 from service.store.db import Connection
 from service.store.geography import GeographyReport, setup_geography
@@ -203,3 +203,46 @@ async def test_code_point_open_unzipped_into_the_folder_gives_the_outcode_and_se
     assert set(rows) == {"HU1", "HU1 1", "HU1 2"}
     lon, lat = rows["HU1 1"]  # easting 509100, northing 428200: central Hull
     assert abs(lon - (-0.3383)) < 0.01 and abs(lat - 53.7405) < 0.01
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "reason"),
+    [
+        ("outcodes.csv", b"outcode,latitude,longitude\nLS2,\xff,-1.5\n", "not UTF-8 text"),
+        ("lookup.csv", b"LAD23CD,PFA23CD\nE06000010,\xffE23000012\n", "not UTF-8 text"),
+        ("codepoint.csv", b'"LS1 4HZ",10,430000,433000\n"LS1 4JA",10,\xff,433000\n', "not UTF-8 text"),
+        ("sectors.csv", b"sector,latitude,longitude\n" + b"x" * 200_000 + b",53.8,-1.5\n", "not a CSV table"),
+    ],
+)
+async def test_a_broken_table_in_the_folder_is_refused_naming_it_and_nothing_is_written(
+    conn: Connection, tmp_path: Path, name: str, content: bytes, reason: str
+) -> None:
+    shutil.copy(SHARED_GEODATA / "police_force_areas.geojson", tmp_path / "forces.geojson")
+    if name == "lookup.csv":  # the lookup is read to check the districts
+        shutil.copy(SHARED_GEODATA / "local_authority_districts.geojson", tmp_path / "districts.geojson")
+    (tmp_path / name).write_bytes(content)
+    with pytest.raises(ImportRejected) as refused:
+        await setup(conn, tmp_path)
+    (problem,) = refused.value.problems
+    assert (problem.section, problem.field) == (name, "file") and reason in problem.reason
+    assert await conn.fetchval("select count(*) from areas") == 0
+
+
+async def test_files_that_hold_no_part_are_named_with_why_and_odd_properties_are_no_crash(
+    conn: Connection, tmp_path: Path
+) -> None:
+    forces = json.loads((SHARED_GEODATA / "police_force_areas.geojson").read_text())
+    forces["features"][1]["properties"] = [1, 2]  # not an object: that feature is refused, naming it
+    (tmp_path / "forces.geojson").write_text(json.dumps(forces))
+    (tmp_path / "notes.csv").write_text("what,why\n")
+    (tmp_path / "broken.geojson").write_text("{not json")
+    with pytest.raises(ImportRejected) as refused:
+        await setup(conn, tmp_path)
+    assert {p.index for p in refused.value.problems} == {1}
+    forces["features"] = forces["features"][2:]
+    (tmp_path / "forces.geojson").write_text(json.dumps(forces))
+    report = await setup(conn, tmp_path)
+    assert sorted(report.not_recognised) == [
+        "broken.geojson: not a GeoJSON FeatureCollection (" + report.not_recognised[0].split("(", 1)[1],
+        "notes.csv: its first row is no header (or Code-Point Open row) we know",
+    ]

@@ -82,9 +82,11 @@ async def test_a_postcode_in_no_stored_sector_or_district_refuses_the_file_namin
     assert "setup-geography" in refused.value.problems[0].reason
     assert await placed.fetchval("select count(*) from sites") == 0
 
-    report = await load(placed, data, skip_unplaced=True)
+    with pytest.raises(ImportRejected):  # a malformed postcode is no missing centroid: refused even so
+        await load(placed, data, skip_unplaced=True)
+    report = await load(placed, data.replace("XX2,NOT A POSTCODE\n", ""), skip_unplaced=True)
     assert report.imported.sites.created == 1
-    assert [p.key for p in report.left_out] == ["XX1", "XX2"]
+    assert [p.key for p in report.left_out] == ["XX1"]
 
 
 async def test_a_csv_with_names_kinds_and_coordinates_is_taken_as_written(placed: Connection) -> None:
@@ -177,3 +179,54 @@ async def test_the_moj_list_whole_keeps_its_police_block_each_reference_taking_i
     assert await placed.fetchval("select name from sites where slug = 'hmb2'") == "Humberside custody suite, HU5 1SW"
     with pytest.raises(InvalidInput, match="block"):
         await load(placed, data, block=("GWN2", "DP1"))
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        "id,name,kind,latitude,longitude\rA1,Foo,court,53.8,-1.5\r",  # old Mac line endings
+        "id,name,kind,latitude,longitude\nA1,Foo,court,53.8,-1.5,\n",  # a trailing comma: a cell past the header's
+    ],
+)
+async def test_any_line_endings_and_a_cell_past_the_header_are_read(placed: Connection, data: str) -> None:
+    report = await load(placed, data)
+    assert report.imported.sites.created == 1
+
+
+async def test_a_field_longer_than_a_csv_may_hold_is_refused_naming_the_file_and_its_line(placed: Connection) -> None:
+    with pytest.raises(InvalidInput, match="line 2: not a CSV table"):
+        await load(placed, "name,kind,postcode\n" + "x" * 200_000 + ",court,HU1 1AA\n")
+    with pytest.raises(ImportRejected) as refused:
+        await load(placed, "name,kind,postcode\n" + "x" * 300 + ",court,HU1 1AA\n")  # a name too long: refused, not cut
+    assert refused.value.problems[0].field == "name"
+
+
+async def test_skipping_unplaced_rows_leaves_out_only_postcodes_with_no_centroid_and_refuses_malformed_rows(
+    placed: Connection,
+) -> None:
+    good = "id,kind,latitude,longitude,postcode\nK1,court,53.8,-1.5,\nK6,court,,,ZE1 0AA\n"
+    report = await load(placed, good, skip_unplaced=True)
+    assert [p.key for p in report.left_out] == ["K6"] and report.imported.sites.created == 1
+    for bad in ("K2,court,-1.5,53.8,", "K3,court,fifty,one,", "K4,court,,,NOTAPC", "K5,court,,,"):
+        with pytest.raises(ImportRejected) as refused:
+            await load(placed, good + bad + "\n", skip_unplaced=True)
+        assert [p.key for p in refused.value.problems] == [bad[:2]]
+
+
+async def test_a_row_naming_a_stored_site_by_its_id_keeps_its_slug_unless_the_file_gives_one(
+    placed: Connection,
+) -> None:
+    await load(placed, "nomis_agency_id,postcode\nTVP1,HU5 1SW\n")
+    site_id = await placed.fetchval("select id from sites where slug = 'tvp1'")
+    report = await load(placed, f"id,name,kind,postcode\n{site_id},TVP renamed,custody_suite,HU5 1SW\n")
+    assert report.imported.sites.updated == 1
+    assert await placed.fetchval("select slug || ' ' || name from sites where id = $1", site_id) == "tvp1 TVP renamed"
+
+
+async def test_a_row_may_not_change_what_a_stored_site_is_by_its_slug_alone(placed: Connection) -> None:
+    await load(placed, "nomis_agency_id,postcode\nDP1,HU5 1SW\n")
+    with pytest.raises(ImportRejected) as refused:
+        await load(placed, "id,name,kind,postcode\nDP1,Aberystwyth Justice Centre,court,HU5 1SW\n")
+    (problem,) = refused.value.problems
+    assert problem.field == "kind" and "is a custody suite, not a court" in problem.reason
+    assert await placed.fetchval("select kind from sites where slug = 'dp1'") == "custody_suite"

@@ -53,6 +53,7 @@ LEASE_SECONDS = 3 * WHOLE_SECONDS
 """A delivery taken this long ago and not recorded was being sent by a replica that stopped: it is taken again."""
 DELIVERY_LOG_DAYS = 30
 BATCH = 1000
+PURGE_BATCH = 10_000
 JOB_RETRY = procrastinate.RetryStrategy(max_attempts=30, wait=5, exponential_wait=2)
 """A `deliver` job that fails (the database went away) runs again: taking a delivery twice is harmless."""
 
@@ -78,6 +79,8 @@ async def dispatch_once(state: State) -> int:
     base = base_url(runtime.settings)
     async with runtime.db.transaction() as conn:
         since = await store.lock_cursor(conn)
+        if since is None:
+            return 0  # another replica is dispatching now
         until = await store.horizon(conn)
         if until <= since:
             return 0
@@ -87,7 +90,7 @@ async def dispatch_once(state: State) -> int:
             made: list[store.NewDelivery] = []
             for row in await store.changes_window(conn, since, until):
                 try:
-                    made += _deliveries(store.service_change(row), receivers, base)
+                    made += _deliveries(*store.service_change(row), receivers, base)
                 except Exception as e:  # a poison row: logged by id, passed over, never holding up the rest
                     log.error("webhooks: change %s passed over (%s)", row["id"], type(e).__name__)
                 if len(made) >= BATCH:  # an import's thousands of changes are written a batch at a time
@@ -104,10 +107,14 @@ async def _queue(conn: Connection, made: list[store.NewDelivery]) -> int:
     return len(ids)
 
 
-def _deliveries(change: ServiceChange, receivers: list[store.Receiver], base: str) -> list[store.NewDelivery]:
+def _deliveries(
+    change: ServiceChange, xact: int, receivers: list[store.Receiver], base: str
+) -> list[store.NewDelivery]:
     made = []
     for receiver in receivers:
-        if change.at <= receiver.created_at or not receives(receiver.identity, receiver.services, change):
+        # By transaction, not by clock: a change whose transaction was running when the subscription was made, and
+        # committed after, is sent (a partner registering, then reading everything, misses nothing).
+        if xact < receiver.since_xact or not receives(receiver.identity, receiver.services, change):
             continue  # a change from before the subscription, or about a service it is not sent
         kind: EventType | None = event_for(change, receiver.events)
         if kind is None:
@@ -208,10 +215,33 @@ async def deliver(context: procrastinate.JobContext, delivery_id: str) -> None:
 
 async def purge_deliveries(context: procrastinate.JobContext, timestamp: int) -> None:
     runtime = runtime_of(context.additional_context["state"])
-    async with runtime.db.transaction() as conn:
-        gone = await store.purge_deliveries(conn, DELIVERY_LOG_DAYS)
+    gone = 0
+    while True:  # a batch a transaction: a log grown large by an import is cut down however long it has grown
+        async with runtime.db.transaction() as conn:
+            deleted = await store.purge_deliveries(conn, DELIVERY_LOG_DAYS, PURGE_BATCH)
+        gone += deleted
+        if deleted < PURGE_BATCH:
+            break
     if gone:
         log.info("deleted %d finished webhook deliveries past %d days", gone, DELIVERY_LOG_DAYS)
+
+
+async def sweep_once(state: State) -> int:
+    """Queue a job for each delivery no job will take; how many. A `deliver` job that ran while another sender held
+    the delivery's lease (a retry soon after a restart, or after the database failed mid-record) ended without a
+    job; so did one lost with a replica that died. The delivery waits here for the next minute, and is then sent again
+    with the same webhook-id and body."""
+    runtime = runtime_of(state)
+    async with runtime.db.transaction() as conn:
+        ids = await store.orphaned(conn, LEASE_SECONDS, BATCH, DELIVER)
+        await store.queue_deliveries(conn, QUEUE, DELIVER, ids)
+    if ids:
+        log.warning("webhooks: %d delivery(ies) with no job queued again", len(ids))
+    return len(ids)
+
+
+async def sweep(context: procrastinate.JobContext, timestamp: int) -> None:
+    await sweep_once(context.additional_context["state"])
 
 
 def blueprint(settings: Settings) -> procrastinate.Blueprint:
@@ -224,4 +254,6 @@ def blueprint(settings: Settings) -> procrastinate.Blueprint:
     bp.periodic(cron=f"* * * * * */{settings.webhooks_seconds}")(dispatcher)
     purge = bp.task(name="purge_deliveries", pass_context=True, queue=QUEUE)(purge_deliveries)
     bp.periodic(cron="37 * * * *")(purge)
+    sweeper = bp.task(name="sweep", pass_context=True, queue=QUEUE, queueing_lock="webhooks-sweep")(sweep)
+    bp.periodic(cron="* * * * *")(sweeper)
     return bp

@@ -199,6 +199,8 @@ class WebhookController(Controller):
         subscription = await store.get_subscription(conn, webhook_id, owner(identity))
         if not subscription.active:
             raise Conflict("active", "this webhook is switched off: switch it on first (PATCH with active true)")
+        if await store.ping_waiting(conn, webhook_id):
+            raise Conflict("webhook", "a ping to this webhook is still being sent: try again when it is done", 30)
         delivery_id = await dispatch.ping(conn, webhook_id)
         return Ping(id=delivery_id, message_id=message_id(delivery_id))
 

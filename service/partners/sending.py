@@ -7,8 +7,11 @@ is read but its status code."""
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
+import functools
 import ipaddress
 import socket
+import ssl
 import time
 
 import httpx
@@ -26,15 +29,31 @@ WHOLE_SECONDS = 20.0
 USER_AGENT = "ld-pathways-webhooks/1"
 
 
+_RESOLVER = concurrent.futures.ThreadPoolExecutor(max_workers=4, thread_name_prefix="webhooks-dns")
+"""Name look-ups run on threads of their own: one that never answers outlives its timeout on its thread, and would
+otherwise hold one of the threads the rest of the server runs its blocking work on."""
+_TLS: ssl.SSLContext | None = None
+
+
+def _tls() -> ssl.SSLContext:
+    """The TLS context every attempt verifies with, made once (loading the CA bundle takes tens of milliseconds, on
+    the event loop)."""
+    global _TLS
+    if _TLS is None:
+        _TLS = httpx.create_ssl_context()
+    return _TLS
+
+
 async def resolve(target: Target) -> list[IPAddress]:
     """The host's addresses (the literal one, when the URL names an address); none when it does not resolve."""
     literal = target.literal
     if literal is not None:
         return [literal]
     loop = asyncio.get_running_loop()
+    look_up = functools.partial(socket.getaddrinfo, target.host, target.port, type=socket.SOCK_STREAM)
     try:
         async with asyncio.timeout(RESOLVE_SECONDS):
-            found = await loop.getaddrinfo(target.host, target.port, type=socket.SOCK_STREAM)
+            found = await loop.run_in_executor(_RESOLVER, look_up)
     except (OSError, TimeoutError, UnicodeError):
         return []
     addresses: list[IPAddress] = []
@@ -69,7 +88,7 @@ async def send(url: str, secret: str, message_id: str, body: bytes, allow_privat
     try:
         async with (
             asyncio.timeout(WHOLE_SECONDS),
-            httpx.AsyncClient(timeout=timeout, follow_redirects=False, trust_env=False) as client,
+            httpx.AsyncClient(timeout=timeout, follow_redirects=False, trust_env=False, verify=_tls()) as client,
         ):
             request = client.build_request(
                 "POST", target.url_at(address), headers=headers, content=body, extensions=extensions

@@ -86,6 +86,8 @@ class Receiver(msgspec.Struct, frozen=True, kw_only=True):
     events: frozenset[str]
     services: frozenset[uuid.UUID]
     created_at: dt.datetime
+    since_xact: int
+    """The oldest transaction running when it was registered: changes from it on are sent."""
 
 
 class NewDelivery(msgspec.Struct, frozen=True, kw_only=True):
@@ -213,6 +215,7 @@ async def receivers(conn: Connection) -> list[Receiver]:
             events=frozenset(r["events"]),
             services=frozenset(r["services"]),
             created_at=r["created_at"],
+            since_xact=r["since_xact"],
         )
         for r in await conn.fetch(sql("subscriptions_receiving"))
     ]
@@ -286,17 +289,27 @@ async def deliveries(
     return [_delivery(r) for r in rows if r["id"] is not None], total
 
 
-async def purge_deliveries(conn: Connection, days: int) -> int:
-    status: str = await conn.execute(sql("deliveries_purge"), days)
+async def purge_deliveries(conn: Connection, days: int, batch: int) -> int:
+    status: str = await conn.execute(sql("deliveries_purge"), days, batch)
     return int(status.split()[-1])
+
+
+async def orphaned(conn: Connection, lease_seconds: float, limit: int, task: str) -> list[uuid.UUID]:
+    return [r["id"] for r in await conn.fetch(sql("deliveries_orphaned"), lease_seconds, limit, task)]
+
+
+async def ping_waiting(conn: Connection, subscription_id: uuid.UUID) -> bool:
+    return bool(await conn.fetchval(sql("deliveries_recent_ping"), subscription_id))
 
 
 # --- the change log, as partners read it ---------------------------------------------------------------------------
 
 
-async def lock_cursor(conn: Connection) -> int:
+async def lock_cursor(conn: Connection) -> int | None:
+    """The cursor, locked for this transaction; None when another replica's dispatcher holds it."""
     await conn.execute(sql("cursor_ensure"))
-    return int(await conn.fetchval(sql("cursor_lock")))
+    value = await conn.fetchval(sql("cursor_lock"))
+    return None if value is None else int(value)
 
 
 async def horizon(conn: Connection) -> int:
@@ -319,9 +332,13 @@ async def changes_window(conn: Connection, since: int, until: int) -> list[async
     return list(await conn.fetch(sql("changes_window"), str(since), str(until)))
 
 
-def service_change(row: asyncpg.Record) -> ServiceChange:
-    return _change(row)
+def service_change(row: asyncpg.Record) -> tuple[ServiceChange, int]:
+    """A change in the window, with the transaction that wrote it."""
+    values = dict(row.items())
+    xact = int(values.pop("xact"))
+    return msgspec.convert(values, ServiceChange), xact
 
 
 async def recent_changes(conn: Connection, before: int | None, limit: int) -> list[ServiceChange]:
-    return [_change(r) for r in await conn.fetch(sql("changes_feed"), before, limit)]
+    """The feed's page: finished changes only, newest transaction first (sql/changes_feed.sql says why)."""
+    return [_change(r) for r in await conn.fetch(sql("changes_feed"), before, limit, str(await horizon(conn)))]

@@ -83,7 +83,7 @@ async def test_the_log_keeps_finished_deliveries_for_thirty_days(hooks: Connecti
         "update webhook_deliveries set updated_at = now() - interval '31 days' where id = any($1::uuid[])",
         [old, waiting],
     )
-    assert await store.purge_deliveries(hooks, 30) == 1
+    assert await store.purge_deliveries(hooks, 30, 10_000) == 1
     kept = {r["id"] for r in await hooks.fetch("select id from webhook_deliveries")}
     assert kept == {recent, waiting}
 
@@ -105,3 +105,50 @@ async def test_a_transaction_left_open_holds_back_the_horizon_on_this_database_a
     finally:
         await elsewhere.close()
         await here.close()
+
+
+async def test_a_delivery_no_job_will_take_is_found_by_the_sweep_and_one_with_a_job_is_not(hooks: Connection) -> None:
+    from service.partners.dispatch import DELIVER, QUEUE
+
+    sub = await subscription(hooks)
+    silent, queued, fresh = await store.add_deliveries(hooks, [delivery(sub, 1), delivery(sub, 2), delivery(sub, 3)])
+    await hooks.execute("delete from procrastinate_jobs")
+    for taken in (silent, queued):
+        assert await store.claim(hooks, taken, 60) is not None
+    await hooks.execute(
+        "update webhook_deliveries set claimed_at = now() - interval '61 seconds' where id = any($1::uuid[])",
+        [silent, queued],
+    )
+    await store.queue_deliveries(hooks, QUEUE, DELIVER, [queued])  # its job waits: the sweep leaves it be
+    assert await store.orphaned(hooks, 60, 100, DELIVER) == [silent]  # a delivery just made is not yet overdue
+    await hooks.execute(
+        "update webhook_deliveries set next_attempt_at = now() - interval '2 minutes' where id = $1", fresh
+    )
+    assert set(await store.orphaned(hooks, 60, 100, DELIVER)) == {silent, fresh}
+
+
+async def test_a_second_dispatcher_finds_the_cursor_taken_and_does_not_wait(
+    hooks: Connection, database_url: str
+) -> None:
+    other = await connect(database_url)
+    try:
+        async with hooks.transaction():
+            assert await store.lock_cursor(hooks) is not None
+            async with other.transaction():
+                assert await store.lock_cursor(other) is None
+    finally:
+        await other.close()
+
+
+async def test_a_subscription_is_sent_the_changes_of_a_transaction_running_when_it_was_made(
+    hooks: Connection, database_url: str
+) -> None:
+    writer = await connect(database_url)
+    try:
+        async with writer.transaction():
+            running = int(await writer.fetchval("select pg_current_xact_id()::text"))
+            sub = await subscription(hooks)  # registered while the writer's transaction runs
+        since = await hooks.fetchval("select since_xact::text::bigint from webhook_subscriptions where id = $1", sub)
+        assert since <= running  # the writer's changes, committed after, are from the subscription's time on
+    finally:
+        await writer.close()

@@ -283,6 +283,7 @@ async def test_the_queue_holds_the_retention_the_digest_the_notifier_and_its_upk
             "queue:remove_finished",
             "webhooks:dispatch",
             "webhooks:purge_deliveries",
+            "webhooks:sweep",
         }
 
 

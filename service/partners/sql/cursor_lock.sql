@@ -1,2 +1,3 @@
--- One dispatcher at a time, however many replicas: the next waits here, and then finds nothing new to read.
-select last_id from webhook_cursor where name = 'xact' for update
+-- One dispatcher at a time, however many replicas: another that finds the cursor taken does not wait for it (its run
+-- would find nothing new to read), and nothing is logged.
+select last_id from webhook_cursor where name = 'xact' for update skip locked

@@ -152,3 +152,37 @@ async def test_a_subscription_is_sent_the_changes_of_a_transaction_running_when_
         assert since <= running  # the writer's changes, committed after, are from the subscription's time on
     finally:
         await writer.close()
+
+
+async def test_the_feed_lists_no_change_while_an_older_transaction_may_still_write_one_below_it(
+    hooks: Connection, database_url: str
+) -> None:
+    import json
+
+    from service.store.directory import import_directory
+    from service.store.taxonomy import current_taxonomies
+    from tests.conftest import DEMO_FILE
+
+    demo = json.loads(DEMO_FILE.read_text())
+    line = next(s for s in demo["services"] if s["slug"] == "nhs-111-option-2")
+    async with hooks.transaction():
+        await import_directory(
+            hooks, json.dumps({"services": [line]}).encode(), actor="t", vocab=await current_taxonomies(hooks)
+        )
+    service_id = await hooks.fetchval("select id::text from services")
+    change = (
+        "insert into changes (actor, entity, entity_key, operation, version, fields) "
+        "values ('t', 'service', $1, 'update', 2, '[]') returning id"
+    )
+    slow = await connect(database_url)
+    try:
+        async with slow.transaction():
+            late = await slow.fetchval(change, service_id)  # an older transaction's change, not yet committed
+            early = await hooks.fetchval(change, service_id)  # a younger one's, committed first
+            listed = [c.id for c in await store.recent_changes(hooks, None, 50)]
+            assert early not in listed  # a reader who took it now could pass below the late one for good
+        listed = [c.id for c in await store.recent_changes(hooks, None, 50)]
+        assert listed[:2] == [early, late]  # newest transaction first: the younger transaction's change on top
+        assert next(c.id for c in await store.recent_changes(hooks, early, 50)) == late  # and the page after it
+    finally:
+        await slow.close()

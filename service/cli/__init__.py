@@ -135,9 +135,31 @@ def cmd_import(args: argparse.Namespace) -> int:
 
     async def load(conn: Connection, data: bytes, actor: str) -> msgspec.Struct:
         vocab = await current_taxonomies(conn)
+        if args.keep_areas:
+            data = await _without_stored_areas(conn, data)
         return await import_directory(conn, data, actor=actor, vocab=vocab, progress=_Progress(sys.stderr))
 
     return _run_import(args, load)
+
+
+async def _without_stored_areas(conn: Connection, data: bytes) -> bytes:
+    """The document without the areas the directory has already (their stored boundaries are kept as they are):
+    the demo's services on a real geography, say. A document that is not an object is left for the import to
+    refuse."""
+    from service.store.areas import existing_codes
+
+    try:
+        document = msgspec.json.decode(data)
+    except (msgspec.DecodeError, UnicodeDecodeError, RecursionError):
+        return data
+    areas = document.get("areas") if isinstance(document, dict) else None
+    if not isinstance(areas, list):
+        return data
+    codes = [a["code"] for a in areas if isinstance(a, dict) and isinstance(a.get("code"), str)]
+    stored = await existing_codes(conn, codes)
+    document["areas"] = [a for a in areas if not (isinstance(a, dict) and a.get("code") in stored)]
+    print(f"kept {len(areas) - len(document['areas'])} stored area(s) as they are", file=sys.stderr)
+    return msgspec.json.encode(document)
 
 
 def cmd_import_openreferral(args: argparse.Namespace) -> int:
@@ -505,6 +527,11 @@ def _parser() -> argparse.ArgumentParser:
     imp = command("import", "import a directory document (areas, sites, services), all or nothing")
     imp.add_argument("file", metavar="FILE", help="the JSON document (the export's format; `pathways import-schema`)")
     imp.add_argument("--actor", help=ACTOR_HELP)
+    imp.add_argument(
+        "--keep-areas",
+        action="store_true",
+        help="leave the areas the directory has as they are (e.g. the demo's services on the official boundaries)",
+    )
     imp.set_defaults(run=cmd_import)
     oruk = command(
         "import-openreferral", "import an Open Referral (HSDS 3.0 / ORUK) feed saved as files, all or nothing"

@@ -12,9 +12,9 @@ create table webhook_subscriptions (
     services    uuid[] not null default '{}',
     secret      text not null,
     active      boolean not null default true,
-    -- The oldest transaction running when it was registered: every change a transaction from then on writes is
-    -- sent it (one still running at registration, committing later, included), none from the finished before.
-    since_xact  xid8 not null default pg_snapshot_xmin(pg_current_snapshot()),
+    -- What had been written when it was registered: every change not visible in this snapshot is sent it (one from
+    -- a transaction still running then, committing later, included), none of those already visible.
+    since       pg_snapshot not null default pg_current_snapshot(),
     created_at  timestamptz not null default now(),
     updated_at  timestamptz not null default now(),
     unique (key_id, url)

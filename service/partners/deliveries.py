@@ -76,3 +76,13 @@ def outcome(attempt: Attempt, attempts: int, waits: tuple[int, ...]) -> Outcome:
     if attempts > len(waits):
         return GiveUp(status=status, error=f"{words}; given up after {attempts} attempts"[:200])
     return TryAgain(wait=waits[attempts - 1], status=status, error=words)
+
+
+def visible_in(snapshot: str, xact: int) -> bool:
+    """Whether a transaction's writes were visible in a snapshot written as PostgreSQL writes a pg_snapshot
+    (`xmin:xmax:xip1,xip2,…`): it had finished before the oldest then running, or it was older than the next to start
+    and not running then."""
+    xmin, xmax, running = snapshot.split(":", 2)
+    if xact < int(xmin):
+        return True
+    return xact < int(xmax) and str(xact) not in running.split(",")

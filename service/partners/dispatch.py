@@ -28,7 +28,7 @@ import procrastinate
 from litestar.datastructures import State
 
 from service.partners import store
-from service.partners.deliveries import Delivered, GiveUp, TryAgain, outcome, parse_waits
+from service.partners.deliveries import Delivered, GiveUp, TryAgain, outcome, parse_waits, visible_in
 from service.partners.events import (
     EventType,
     PingData,
@@ -112,9 +112,10 @@ def _deliveries(
 ) -> list[store.NewDelivery]:
     made = []
     for receiver in receivers:
-        # By transaction, not by clock: a change whose transaction was running when the subscription was made, and
-        # committed after, is sent (a partner registering, then reading everything, misses nothing).
-        if xact < receiver.since_xact or not receives(receiver.identity, receiver.services, change):
+        # By the snapshot taken at registration, not by clock: a change whose transaction was running when the
+        # subscription was made, and committed after, is sent (a partner registering, then reading everything, misses
+        # nothing); one visible then is not (the partner can read it).
+        if visible_in(receiver.since, xact) or not receives(receiver.identity, receiver.services, change):
             continue  # a change from before the subscription, or about a service it is not sent
         kind: EventType | None = event_for(change, receiver.events)
         if kind is None:

@@ -86,8 +86,8 @@ class Receiver(msgspec.Struct, frozen=True, kw_only=True):
     events: frozenset[str]
     services: frozenset[uuid.UUID]
     created_at: dt.datetime
-    since_xact: int
-    """The oldest transaction running when it was registered: changes from it on are sent."""
+    since: str
+    """The snapshot taken when it was registered (`xmin:xmax:xip,…`): the changes not visible in it are sent."""
 
 
 class NewDelivery(msgspec.Struct, frozen=True, kw_only=True):
@@ -215,7 +215,7 @@ async def receivers(conn: Connection) -> list[Receiver]:
             events=frozenset(r["events"]),
             services=frozenset(r["services"]),
             created_at=r["created_at"],
-            since_xact=r["since_xact"],
+            since=r["since"],
         )
         for r in await conn.fetch(sql("subscriptions_receiving"))
     ]

@@ -304,3 +304,12 @@ def test_the_settings_refuse_a_schedule_or_a_period_they_cannot_keep() -> None:
     ]:
         with pytest.raises(SettingsError, match=name):
             Settings.from_env({name: value})
+
+
+def test_a_change_is_sent_to_a_subscription_unless_it_was_visible_when_the_subscription_was_made() -> None:
+    from service.partners.deliveries import visible_in
+
+    snapshot = "100:105:100,101,103"  # 100 the oldest running, 105 the next to start, 100, 101 and 103 running
+    assert visible_in(snapshot, 99) and visible_in(snapshot, 102) and visible_in(snapshot, 104)
+    assert not any(visible_in(snapshot, x) for x in (100, 101, 103, 105, 200))
+    assert visible_in("100:100:", 99) and not visible_in("100:100:", 100)

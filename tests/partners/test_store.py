@@ -140,16 +140,21 @@ async def test_a_second_dispatcher_finds_the_cursor_taken_and_does_not_wait(
         await other.close()
 
 
-async def test_a_subscription_is_sent_the_changes_of_a_transaction_running_when_it_was_made(
+async def test_a_subscription_is_sent_the_changes_a_transaction_running_when_it_was_made_commits_after(
     hooks: Connection, database_url: str
 ) -> None:
+    from service.partners.deliveries import visible_in
+
     writer = await connect(database_url)
     try:
+        finished = int(await hooks.fetchval("select pg_current_xact_id()::text"))  # committed before registration
         async with writer.transaction():
             running = int(await writer.fetchval("select pg_current_xact_id()::text"))
             sub = await subscription(hooks)  # registered while the writer's transaction runs
-        since = await hooks.fetchval("select since_xact::text::bigint from webhook_subscriptions where id = $1", sub)
-        assert since <= running  # the writer's changes, committed after, are from the subscription's time on
+        after = int(await hooks.fetchval("select pg_current_xact_id()::text"))  # begun after registration
+        since = await hooks.fetchval("select since::text from webhook_subscriptions where id = $1", sub)
+        assert visible_in(since, finished)  # not sent: the partner can read it
+        assert not visible_in(since, running) and not visible_in(since, after)  # sent
     finally:
         await writer.close()
 

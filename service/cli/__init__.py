@@ -12,59 +12,18 @@ import os
 import sys
 from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
-from typing import TextIO
 
 import msgspec
 
-from service.cli.database import register_server, say_writing, where
+from service.cli.common import Progress, report_rejection, settings_now, with_connection, write_out
+from service.cli.database import register_server, say_writing
+from service.cli.geography import cmd_export_sites, cmd_import_sites, cmd_setup_geography
 from service.domain.errors import DomainError, ImportRejected, InvalidInput
 from service.index.engine import IndexConfig
 from service.settings import Settings, SettingsError
 from service.store.db import Connection, open_database
 from service.store.embedded import DataFolderError
 from service.store.migrate import migrate
-
-
-def _settings() -> Settings:
-    return Settings.from_env(os.environ)
-
-
-async def _with_connection(
-    settings: Settings, work: Callable[[Connection], Awaitable[int]], *, writes: bool = True
-) -> int:
-    if writes:
-        say_writing(settings)
-    else:
-        print(f"reading from {where(settings).words}", file=sys.stderr)
-    async with open_database(settings) as db, db.pool.acquire() as conn:
-        await migrate(conn, settings.schema_dir)
-        return await work(conn)
-
-
-class _Progress:
-    """Prints "importing services 120/500 (24%)" at most every 5% on stderr, and always the last one."""
-
-    def __init__(self, out: TextIO) -> None:
-        self.out = out
-        self.last = -1
-
-    def __call__(self, section: str, done: int, total: int) -> None:
-        step = done * 20 // max(total, 1)
-        if step != self.last or done == total:
-            self.last = step
-            print(f"importing {section} {done}/{total} ({done * 100 // max(total, 1)}%)", file=self.out, flush=True)
-
-
-def _report_rejection(exc: ImportRejected | InvalidInput) -> int:
-    if isinstance(exc, ImportRejected):
-        for p in exc.problems:
-            key = f" ({p.key})" if p.key else ""
-            print(f"{p.section}[{p.index}]{key}: {p.field}: {p.reason}", file=sys.stderr)
-    else:
-        for fp in exc.problems:
-            print(f"{fp.field}: {fp.reason}", file=sys.stderr)
-    print(f"rejected: {exc}", file=sys.stderr)
-    return 1
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -76,7 +35,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     from service.app import create_app
 
-    settings = _settings()
+    settings = settings_now()
     settings = msgspec.structs.replace(settings, host=args.host or settings.host, port=args.port or settings.port)
     print(f"ld-pathways on http://{settings.host}:{settings.port}  (API docs: /schema)", file=sys.stderr)
     app = create_app(settings)
@@ -98,7 +57,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_migrate(args: argparse.Namespace) -> int:
-    settings = _settings()
+    settings = settings_now()
 
     say_writing(settings)
 
@@ -113,7 +72,7 @@ def cmd_migrate(args: argparse.Namespace) -> int:
 
 def _run_import(args: argparse.Namespace, load: Callable[[Connection, bytes, str], Awaitable[msgspec.Struct]]) -> int:
     """Read FILE, import it in one transaction, print the report; a rejection prints every bad record."""
-    settings = _settings()
+    settings = settings_now()
     data = Path(args.file).read_bytes()
     actor = args.actor or settings.default_actor
 
@@ -122,11 +81,11 @@ def _run_import(args: argparse.Namespace, load: Callable[[Connection, bytes, str
             async with conn.transaction():
                 report = await load(conn, data, actor)
         except (ImportRejected, InvalidInput) as e:
-            return _report_rejection(e)
+            return report_rejection(e)
         print(json.dumps(msgspec.to_builtins(report), indent=2))
         return 0
 
-    return asyncio.run(_with_connection(settings, work))
+    return asyncio.run(with_connection(settings, work))
 
 
 def cmd_import(args: argparse.Namespace) -> int:
@@ -137,7 +96,7 @@ def cmd_import(args: argparse.Namespace) -> int:
         vocab = await current_taxonomies(conn)
         if args.keep_areas:
             data = await _without_stored_areas(conn, data)
-        return await import_directory(conn, data, actor=actor, vocab=vocab, progress=_Progress(sys.stderr))
+        return await import_directory(conn, data, actor=actor, vocab=vocab, progress=Progress(sys.stderr))
 
     return _run_import(args, load)
 
@@ -167,7 +126,7 @@ def cmd_import_openreferral(args: argparse.Namespace) -> int:
     from service.openreferral.store import import_openreferral, prepare_feed
     from service.store.taxonomy import current_taxonomies
 
-    settings = _settings()
+    settings = settings_now()
     path = Path(args.path)
     paths = sorted(path.glob("*.json")) if path.is_dir() else [path]
     actor = args.actor or settings.default_actor
@@ -175,7 +134,7 @@ def cmd_import_openreferral(args: argparse.Namespace) -> int:
     try:  # read and mapped before the database is opened: no transaction waits on it
         prepared = prepare_feed([(p.name, p.read_bytes()) for p in paths])
     except (ImportRejected, InvalidInput) as e:
-        return _report_rejection(e)
+        return report_rejection(e)
     print(f"mapped {len(prepared.mapped)} service(s)", file=sys.stderr, flush=True)
 
     async def work(conn: Connection) -> int:
@@ -184,11 +143,11 @@ def cmd_import_openreferral(args: argparse.Namespace) -> int:
                 vocab = await current_taxonomies(conn)
                 report = await import_openreferral(conn, prepared, actor=actor, vocab=vocab, dry_run=args.dry_run)
         except (ImportRejected, InvalidInput) as e:
-            return _report_rejection(e)
+            return report_rejection(e)
         print(json.dumps(msgspec.to_builtins(report), indent=2))
         return 0
 
-    return asyncio.run(_with_connection(settings, work, writes=not args.dry_run))
+    return asyncio.run(with_connection(settings, work, writes=not args.dry_run))
 
 
 def cmd_import_areas(args: argparse.Namespace) -> int:
@@ -202,7 +161,7 @@ def cmd_import_areas(args: argparse.Namespace) -> int:
             code_property=args.code_property,
             name_property=args.name_property,
             kind=args.kind,
-            progress=_Progress(sys.stderr),
+            progress=Progress(sys.stderr),
         )
 
     return _run_import(args, load)
@@ -221,137 +180,17 @@ class PostcodeReport(msgspec.Struct, frozen=True):
     imported: int
 
 
-def cmd_setup_geography(args: argparse.Namespace) -> int:
-    """Load the police force areas, districts, postcode centroids and custody suites from the files in DIR."""
-    from service.store.geography import setup_geography
-    from service.store.taxonomy import current_taxonomies
-
-    settings = _settings()
-    folder = Path(args.folder)
-    actor = args.actor or settings.default_actor
-
-    async def work(conn: Connection) -> int:
-        try:
-            async with conn.transaction():
-                vocab = await current_taxonomies(conn)
-                report = await setup_geography(
-                    conn,
-                    folder,
-                    actor=actor,
-                    vocab=vocab,
-                    forces_file=Path(args.forces) if args.forces else None,
-                    districts_file=Path(args.districts) if args.districts else None,
-                    progress=_Progress(sys.stderr),
-                    say=lambda line: print(line, file=sys.stderr, flush=True),
-                )
-        except (ImportRejected, InvalidInput) as e:
-            return _report_rejection(e)
-        if args.json:
-            print(json.dumps(msgspec.to_builtins(report), indent=2))
-            return 0
-        for part in report.parts:
-            counts = ", ".join(
-                f"{n} {what}"
-                for what, n in (
-                    ("created", part.created),
-                    ("updated", part.updated),
-                    ("unchanged", part.unchanged),
-                    ("stored before but not in these files (kept)", part.not_in_files),
-                )
-                if n
-            )
-            print(f"{part.part} ({', '.join(part.files)})" + (f": {counts}" if counts else ""))
-            for note in part.notes:
-                print(f"  {note}")
-        for gap in report.missing:
-            print(f"not in the folder: {gap}")
-        for passed_over in report.not_recognised:
-            print(f"not recognised: {passed_over}")
-        changed = sum(p.created + p.updated for p in report.parts)
-        print(
-            f"{changed} record(s) written; directory version {report.directory_version}"
-            if changed
-            else "nothing changed"
-        )
-        return 0
-
-    return asyncio.run(_with_connection(settings, work))
-
-
-def cmd_import_sites(args: argparse.Namespace) -> int:
-    """Sites from a CSV (the MoJ custody-suite list as it is, or any table with a place) or our JSON."""
-    from service.store.directory import import_sites
-    from service.store.site_import import import_site_file
-    from service.store.taxonomy import current_taxonomies
-
-    settings = _settings()
-    path = Path(args.file)
-    data = path.read_bytes()
-    actor = args.actor or settings.default_actor
-    is_json = path.suffix.lower() == ".json" or data.lstrip()[:1] == b"{"
-    first, _, last = (args.block or "").partition(":")
-    if args.block and not (first and last):
-        print("--block: give the first and last references, e.g. DP1:GWN2", file=sys.stderr)
-        return 2
-    block = (first.strip(), last.strip()) if args.block else None
-
-    async def work(conn: Connection) -> int:
-        try:
-            async with conn.transaction():
-                vocab = await current_taxonomies(conn)
-                report: msgspec.Struct = (
-                    await import_sites(conn, data, actor=actor, vocab=vocab)
-                    if is_json
-                    else await import_site_file(
-                        conn,
-                        data,
-                        actor=actor,
-                        vocab=vocab,
-                        kind=args.kind,
-                        skip_unplaced=args.skip_unplaced,
-                        block=block,
-                    )
-                )
-        except (ImportRejected, InvalidInput) as e:
-            return _report_rejection(e)
-        print(json.dumps(msgspec.to_builtins(report), indent=2))
-        return 0
-
-    return asyncio.run(_with_connection(settings, work))
-
-
-def cmd_export_sites(args: argparse.Namespace) -> int:
-    from service.store.site_import import export_sites
-
-    settings = _settings()
-    fmt = args.format or ("csv" if (args.output or "").lower().endswith(".csv") else "json")
-
-    async def work(conn: Connection) -> int:
-        text = await export_sites(conn, fmt)
-        if args.output in (None, "-"):
-            sys.stdout.write(text)
-        else:
-            await asyncio.to_thread(Path(args.output).write_text, text, encoding="utf-8")
-        return 0
-
-    return asyncio.run(_with_connection(settings, work, writes=False))
-
-
 def cmd_export(args: argparse.Namespace) -> int:
     from service.store.directory import export_directory
 
-    settings = _settings()
+    settings = settings_now()
 
     async def work(conn: Connection) -> int:
         document = await export_directory(conn)
-        text = msgspec.json.format(msgspec.json.encode(document), indent=2).decode() + "\n"
-        if args.output in (None, "-"):
-            sys.stdout.write(text)
-        else:
-            await asyncio.to_thread(Path(args.output).write_text, text, encoding="utf-8")
+        await write_out(args.output, msgspec.json.format(msgspec.json.encode(document), indent=2).decode() + "\n")
         return 0
 
-    return asyncio.run(_with_connection(settings, work, writes=False))
+    return asyncio.run(with_connection(settings, work, writes=False))
 
 
 def cmd_keys(args: argparse.Namespace) -> int:
@@ -359,7 +198,7 @@ def cmd_keys(args: argparse.Namespace) -> int:
 
     from service.store import keys as key_store
 
-    settings = _settings()
+    settings = settings_now()
 
     async def work(conn: Connection) -> int:
         if args.keys_command == "create":
@@ -378,7 +217,7 @@ def cmd_keys(args: argparse.Namespace) -> int:
                     created_by=f"cli:{os.environ.get('USER', 'unknown')}",
                 )
             except InvalidInput as e:
-                return _report_rejection(e)
+                return report_rejection(e)
             print(f"{created.key}\n", file=sys.stdout)
             print(
                 f"created {created.details.role} key {created.details.id} ({created.details.name}). "
@@ -395,14 +234,14 @@ def cmd_keys(args: argparse.Namespace) -> int:
             print(f"revoked {revoked.id} ({revoked.name})")
         return 0
 
-    return asyncio.run(_with_connection(settings, work, writes=args.keys_command != "list"))
+    return asyncio.run(with_connection(settings, work, writes=args.keys_command != "list"))
 
 
 def cmd_purge(args: argparse.Namespace) -> int:
     """Delete referral records past the retention period (PATHWAYS_REFERRAL_RETENTION_MONTHS), with their history."""
     from service.outcomes.retention import purge
 
-    settings = _settings()
+    settings = settings_now()
     months = args.months or settings.referral_retention_months
 
     async def work(conn: Connection) -> int:
@@ -414,7 +253,7 @@ def cmd_purge(args: argparse.Namespace) -> int:
         )
         return 0
 
-    return asyncio.run(_with_connection(settings, work))
+    return asyncio.run(with_connection(settings, work))
 
 
 def cmd_synthetic(args: argparse.Namespace) -> int:
@@ -424,7 +263,7 @@ def cmd_synthetic(args: argparse.Namespace) -> int:
     from service.outcomes.retention import add_synthetic_outcomes
     from service.store.taxonomy import current_taxonomies
 
-    settings = _settings()
+    settings = settings_now()
     say_writing(settings)
 
     async def run() -> int:
@@ -454,7 +293,7 @@ def cmd_check_reach(args: argparse.Namespace) -> int:
         print("\n".join(describe(checked, findings)))
         return 1 if any(not f.unjudged for f in findings) else 0
 
-    return asyncio.run(_with_connection(_settings(), work, writes=False))
+    return asyncio.run(with_connection(settings_now(), work, writes=False))
 
 
 def cmd_openapi(args: argparse.Namespace) -> int:

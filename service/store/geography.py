@@ -8,10 +8,8 @@ says what changed. Areas that are no longer in the files are kept (services may 
 from __future__ import annotations
 
 import csv
-import io
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +18,6 @@ import shapely
 import shapely.geometry
 import shapely.prepared
 
-from service.domain.decoding import DECODE_ERRORS, problem_from
 from service.domain.errors import ImportRejected, InvalidInput, RecordProblem, invalid
 from service.domain.geofiles import (
     MOJ_POLICE_BLOCK,
@@ -29,8 +26,6 @@ from service.domain.geofiles import (
     district_forces,
     is_codepoint_row,
     keeps_area,
-    recognise_boundaries,
-    recognise_table,
     rows_in_block,
     site_rows,
 )
@@ -41,6 +36,16 @@ from service.store import areas as area_store
 from service.store.changes import directory_version
 from service.store.db import Connection
 from service.store.directory import Progress, one_import_at_a_time
+from service.store.geography_files import (
+    Found,
+    boundaries_of,
+    choose,
+    find_files,
+    read_features,
+    refusal,
+    table_of,
+    text_of,
+)
 from service.store.postcodes import all_centroids
 from service.store.site_import import SiteFileReport, import_site_file, read_csv
 from service.store.sql import sql
@@ -70,16 +75,6 @@ class GeographyReport(msgspec.Struct, frozen=True, kw_only=True):
     directory_version: int
 
 
-@dataclass
-class Found:
-    """The files of a folder, by what they hold."""
-
-    boundaries: dict[str, list[tuple[Path, Boundaries]]] = field(default_factory=dict)
-    tables: dict[str, list[Path]] = field(default_factory=dict)
-    unrecognised: list[tuple[Path, str]] = field(default_factory=list)
-    """Files that hold none of the parts, each with why (said in the report, so a broken file is not passed over)."""
-
-
 WHERE_TO_GET = {
     "police force areas": "ONS Open Geography portal: 'Police Force Areas (December 2023) Boundaries EW BUC', GeoJSON",
     "local authority districts": "ONS Open Geography portal: 'Local Authority Districts (May 2025) Boundaries UK BUC'",
@@ -89,92 +84,6 @@ WHERE_TO_GET = {
     "custody suites": "github.com/ministryofjustice/hmpps-book-secure-move-api, lib/tasks/data/postcodes.csv (the "
     "police rows)",
 }
-
-
-def find_files(folder: Path) -> Found:
-    """Every GeoJSON and CSV file under the folder, recognised by its content."""
-    if not folder.is_dir():
-        raise invalid("folder", f"{folder} is not a folder")
-    found = Found()
-    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
-        suffix = path.suffix.lower()
-        if suffix in (".geojson", ".json"):
-            layer, why = _boundaries_of(path)
-            if layer is None:
-                found.unrecognised.append((path, why))
-            else:
-                found.boundaries.setdefault(layer.layer, []).append((path, layer))
-        elif suffix == ".csv":
-            try:
-                with path.open(encoding="utf-8-sig", errors="replace", newline="") as f:
-                    first = next(csv.reader(f), [])
-            except csv.Error as e:
-                found.unrecognised.append((path, f"not a CSV table ({e})"))
-                continue
-            kind = recognise_table(first)
-            if kind is None or kind == "sites":
-                found.unrecognised.append((path, "its first row is no header (or Code-Point Open row) we know"))
-            else:
-                found.tables.setdefault(kind, []).append(path)
-    return found
-
-
-def _text(path: Path) -> str:
-    """A file's text, or a refusal naming it: not UTF-8, or holding a NUL byte."""
-    data = path.read_bytes()
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as e:
-        raise _refusal(path, f"not UTF-8 text (byte {e.start})") from None
-    if "\x00" in text:
-        raise _refusal(path, "holds a NUL byte: not a text table")
-    return text
-
-
-def _table(path: Path) -> list[list[str]]:
-    """A CSV file's rows, or a refusal naming the file and the line the csv module could not read."""
-    reader = csv.reader(io.StringIO(_text(path), newline=None))
-    try:
-        return list(reader)
-    except csv.Error as e:
-        raise _refusal(path, f"line {reader.line_num + 1}: not a CSV table ({e})") from None
-
-
-def _refusal(path: Path, reason: str) -> ImportRejected:
-    return ImportRejected((RecordProblem(section=path.name, index=0, key=None, field="file", reason=reason),))
-
-
-class _Collection(msgspec.Struct, frozen=True):
-    features: list[dict[str, Any]]
-    type: str = ""
-
-
-def _read_features(path: Path) -> list[dict[str, Any]]:
-    data = path.read_bytes()
-    try:
-        return msgspec.json.decode(data, type=_Collection).features
-    except DECODE_ERRORS as e:
-        p = problem_from(e, data=data)
-        raise ImportRejected(
-            (RecordProblem(section=path.name, index=0, key=None, field=p.field, reason=p.reason),), malformed=True
-        ) from None
-
-
-def _boundaries_of(path: Path) -> tuple[Boundaries | None, str]:
-    """The layer a GeoJSON file is, or why it is none."""
-    try:
-        features = _read_features(path)
-    except ImportRejected as e:
-        return None, f"not a GeoJSON FeatureCollection ({e.problems[0].reason})"
-    props = features[0].get("properties") if features else None
-    layer = recognise_boundaries(props) if isinstance(props, dict) else None
-    return layer, "" if layer else "its features carry neither PFAyyCD and PFAyyNM nor LADyyCD and LADyyNM"
-
-
-def _choose(candidates: list[tuple[Path, Boundaries]]) -> tuple[Path, Boundaries, list[Path]]:
-    """The newest codes, then the smallest file (the most generalised boundaries: what the search reads fastest)."""
-    ranked = sorted(candidates, key=lambda c: (-c[1].year, c[0].stat().st_size, c[0].name))
-    return ranked[0][0], ranked[0][1], [p for p, _ in ranked[1:]]
 
 
 async def setup_geography(
@@ -191,7 +100,7 @@ async def setup_geography(
     found = find_files(folder)
     for given, wanted in ((forces_file, "police_force_area"), (districts_file, "local_authority")):
         if given is not None:
-            layer, _ = _boundaries_of(given)
+            layer, _ = boundaries_of(given)
             if layer is None or layer.layer != wanted:
                 raise invalid("file", f"{given} is not a GeoJSON layer of {LAYER_WORDS[wanted]}")
             found.boundaries[wanted] = [(given, layer)]
@@ -208,7 +117,7 @@ async def setup_geography(
         if kind not in found.boundaries:
             missing.append(f"{LAYER_WORDS[kind]}: {WHERE_TO_GET[LAYER_WORDS[kind]]}")
             continue
-        path, chosen, others = _choose(found.boundaries[kind])
+        path, chosen, others = choose(found.boundaries[kind])
         say(f"{LAYER_WORDS[kind]}: reading {path.name}")
         parts.append(await _load_boundaries(conn, path, chosen, others, actor=actor, progress=progress))
     lookup = found.tables.get("district_lookup", [])
@@ -226,7 +135,7 @@ async def setup_geography(
         try:
             _, table = read_csv(data)
         except InvalidInput as e:
-            raise _refusal(path, e.problems[0].reason) from None
+            raise refusal(path, e.problems[0].reason) from None
         rows = site_rows(table)
         block = rows_in_block(rows, *MOJ_POLICE_BLOCK)
         whole = block is None or len(block) == len(rows)
@@ -261,7 +170,7 @@ async def _load_boundaries(
     actor: str,
     progress: Progress | None,
 ) -> Part:
-    features = _read_features(path)
+    features = read_features(path)
     areas: list[tuple[int, Area]] = []
     problems: list[RecordProblem] = []
     left_out = repaired = 0
@@ -338,12 +247,12 @@ async def _check_districts(conn: Connection, lookup: list[Path], found: Found) -
     forces_of: dict[str, str] = {}
     files: list[str] = []
     for path in lookup:
-        table = _table(path)
+        table = table_of(path)
         forces_of |= district_forces(dict(zip(table[0], row, strict=False)) for row in table[1:] if table)
         files.append(path.name)
     if not forces_of:
-        path, _, _ = _choose(found.boundaries["local_authority"])
-        forces_of = district_forces(f.get("properties") or {} for f in _read_features(path))
+        path, _, _ = choose(found.boundaries["local_authority"])
+        forces_of = district_forces(f.get("properties") or {} for f in read_features(path))
         files.append(path.name)
     areas = await area_store.all_areas(conn)
     forces = [
@@ -382,7 +291,7 @@ async def _load_centroids(conn: Connection, found: Found, say: Callable[[str], N
         say(f"postcode centroids: working them out from {len(codepoint)} Code-Point Open file(s)")
         means = GridMeans()
         for path in codepoint:
-            for row in _table(path):
+            for row in table_of(path):
                 if is_codepoint_row(row):
                     means.add(row)
         from pyproj import Transformer
@@ -401,9 +310,9 @@ async def _load_centroids(conn: Connection, found: Found, say: Callable[[str], N
             for path in found.tables.get(table, []):
                 say(f"postcode centroids: reading {path.name}")
                 try:
-                    rows.setdefault(kind, []).extend(parse_centroids(_text(path)))
+                    rows.setdefault(kind, []).extend(parse_centroids(text_of(path)))
                 except csv.Error as e:
-                    raise _refusal(path, f"not a CSV table ({e})") from None
+                    raise refusal(path, f"not a CSV table ({e})") from None
                 files[kind] = (*files.get(kind, ()), path.name)
     if not rows:
         return []
